@@ -1,0 +1,1 @@
+"""The FastAPI application: settings, database, routes and wiring."""

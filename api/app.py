@@ -1,0 +1,80 @@
+"""The FastAPI application factory and its lifespan (the composition root of the server)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.bootstrap import build_services
+from api.channels import start_channels
+from api.errors import install_handlers
+from api.limits import BodySizeLimit
+from api.logging_setup import configure_logging
+from api.routes import chat, health, web
+from api.routes import services as services_routes
+from api.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = [
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.zalo_oa_app_secret,
+        settings.zalo_oa_secret_key,
+        settings.zalo_oa_access_token,
+        settings.zalo_oa_refresh_token,
+        settings.zalo_bot_token,
+        settings.zalo_bot_webhook_secret,
+    ]
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; engines, clients and the content index are made in the lifespan."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, _secrets(settings))
+        services = await run_in_threadpool(build_services, settings)
+        app.state.services = services
+        app.state.store = services.store
+        app.state.content = services.content
+        app.state.conversation = services.conversation
+        app.state.channel_states = {"web": "ok", "telegram": "disabled", "zalo_oa": "disabled", "zalo_bot": "disabled"}
+        closers = await start_channels(app, services)
+        try:
+            yield
+        finally:
+            for close in reversed(closers):
+                try:
+                    await close()
+                except Exception:  # one channel failing to stop must not keep the others running
+                    log.exception("error while stopping a channel")
+            services.close()
+
+    app = FastAPI(
+        title="Trợ lý 06",
+        version="0.1.0",
+        description="Trợ lý hỏi đáp VNeID, định danh điện tử và dịch vụ công thiết yếu (Đề án 06).",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    install_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(chat.router)
+    app.include_router(services_routes.router)
+    app.include_router(web.router)
+    return app

@@ -1,0 +1,211 @@
+"""The single turn sequence shared by every channel.
+
+Adapters build an :class:`Inbound` with :func:`prepare_inbound` (cutting and
+masking what the citizen typed), then call :meth:`Conversation.run_turn`, which
+does everything in one database transaction: de-duplication, the user and
+session, the pure core, the masked log, events, the unanswered inbox and the
+outbox for channels that send asynchronously.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from api.live_content import ContentRuntime
+from api.store import Store, Unit
+from bot.core.pii import mask_pii
+from bot.core.respond import respond
+from bot.core.types import Event, Inbound, Match, MatchKind, Reply, Session, Source, Turn
+
+__all__ = ["Conversation", "OutboxTarget", "TurnResult", "prepare_inbound", "utcnow"]
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC (the shell's clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def prepare_inbound(
+    *,
+    text: str | None = None,
+    payload: str | None = None,
+    media: str | None = None,
+    source: Source = "user",
+    max_chars: int = 2000,
+    numbered_options: bool = False,
+) -> Inbound:
+    """Cut over-long text, drop control characters and mask personal numbers."""
+    truncated = False
+    masked = False
+    if text is not None:
+        text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+        if len(text) > max_chars:
+            text, truncated = text[:max_chars], True
+        m = mask_pii(text)
+        text, masked = m.text, m.changed
+    if payload is not None:
+        payload = payload.strip()[:128]
+    return Inbound(
+        text=text,
+        payload=payload,
+        media=media,
+        masked=masked,
+        truncated=truncated,
+        source=source,
+        numbered_options=numbered_options,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxTarget:
+    """Where a channel wants the replies queued for its sender."""
+
+    channel: str
+    chat_id: str
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    """What a turn produced, for the adapter to return or send."""
+
+    replies: tuple[Reply, ...]
+    match: Match
+    user_id: int
+    outbox_id: int | None = None
+
+    def to_cli(self) -> dict[str, Any]:
+        """The ``ask`` JSON line of the CLI contract."""
+        return {
+            "text": "\n\n".join(r.text for r in self.replies),
+            "buttons": [{"label": b.label, "payload": b.payload} for r in self.replies for b in r.buttons],
+            "images": [{"url": i.url, "alt": i.alt} for r in self.replies for i in r.images],
+            "match": self.match.to_dict(),
+        }
+
+    def to_api(self) -> dict[str, Any]:
+        """The ``POST /api/v1/chat`` response body."""
+        return {
+            "replies": [
+                {
+                    "text": r.text,
+                    "buttons": [{"label": b.label, "payload": b.payload} for b in r.buttons],
+                    "images": [{"url": i.url, "alt": i.alt} for i in r.images],
+                }
+                for r in self.replies
+            ],
+            "match": self.match.to_dict(),
+        }
+
+
+class Conversation:
+    """Runs turns against the store and the live content."""
+
+    def __init__(self, store: Store, content: ContentRuntime, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.store = store
+        self.content = content
+        self.clock = clock
+
+    def run_turn(
+        self,
+        *,
+        channel: str,
+        external_id: str,
+        inbound: Inbound,
+        dedup_id: str | None = None,
+        outbox: OutboxTarget | None = None,
+    ) -> TurnResult | None:
+        """One turn in one transaction; None when ``dedup_id`` was already handled."""
+        now = self.clock()
+        with self.store.unit() as unit:
+            if dedup_id is not None and not unit.claim_update(channel=channel, update_id=dedup_id, now=now):
+                return None
+            user_id = unit.get_or_create_user(channel=channel, external_id=external_id, now=now)
+            session = Session.from_dict(unit.load_session(user_id=user_id, lock=True))
+            snapshot = self.content.snapshot(unit)
+            turn = respond(inbound, session, snapshot, now)
+            self._record(unit, user_id=user_id, channel=channel, inbound=inbound, turn=turn, now=now)
+            outbox_id = None
+            if outbox is not None:
+                outbox_id = unit.enqueue_outbox(
+                    channel=outbox.channel,
+                    chat_id=outbox.chat_id,
+                    body={"replies": [r.to_dict() for r in turn.replies], "match": turn.match.to_dict()},
+                    context=outbox.context,
+                    now=now,
+                )
+            return TurnResult(turn.replies, turn.match, user_id, outbox_id)
+
+    def _record(self, unit: Unit, *, user_id: int, channel: str, inbound: Inbound, turn: Turn, now: dt.datetime) -> None:
+        source = inbound.source
+        if turn.delete_user_data:
+            unit.delete_user_data(user_id=user_id)
+            unit.add_events(user_id=None, events=[(e.name, e.as_dict()) for e in turn.events], source=source, now=now)
+            return
+        unit.save_session(user_id=user_id, data=turn.session.to_dict(), now=now)
+        unit.log_message(
+            user_id=user_id,
+            direction="in",
+            text=inbound.text if inbound.text is not None else (f"<{inbound.media}>" if inbound.media else None),
+            payload=inbound.payload,
+            match_kind=None,
+            match_id=None,
+            score=None,
+            source=source,
+            now=now,
+        )
+        m = turn.match
+        unit.log_message(
+            user_id=user_id,
+            direction="out",
+            text="\n\n".join(r.text for r in turn.replies),
+            payload=None,
+            match_kind=m.kind.value,
+            match_id=m.id,
+            score=m.score,
+            source=source,
+            now=now,
+        )
+        unit.add_events(
+            user_id=user_id,
+            events=[(e.name, _event_data(e, m)) for e in turn.events] + [("turn", {"kind": m.kind.value, "channel": channel})],
+            source=source,
+            now=now,
+        )
+        if source != "user":
+            return  # eval/CLI traffic stays out of the inbox
+        for e in turn.events:
+            self._inbox(unit, user_id=user_id, channel=channel, event=e, match=m, now=now)
+
+    @staticmethod
+    def _inbox(unit: Unit, *, user_id: int, channel: str, event: Event, match: Match, now: dt.datetime) -> None:
+        data = event.as_dict()
+        if event.name == "fallback":
+            score = float(data["score"]) if data.get("score") else None
+            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="fallback",
+                                   entry_id=None, score=score, source="user", now=now)
+        elif event.name == "feedback_no":
+            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="feedback_no",
+                                   entry_id=data.get("entry"), score=None, source="user", now=now)
+        elif event.name == "handoff_requested":
+            unit.record_handoff(user_id=user_id, channel=channel, question=data.get("question") or None, now=now)
+        elif event.name == "clarify_offered" and match.kind is MatchKind.CLARIFY:
+            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="clarify",
+                                   entry_id=None, score=match.score, source="user", now=now)
+
+
+def _event_data(e: Event, m: Match) -> dict[str, str]:
+    data = e.as_dict()
+    data.pop("question", None)  # question texts live in the inbox tables, not in analytics
+    return data
+
+
+def flatten_texts(replies: Sequence[Reply]) -> list[str]:
+    """All reply texts (used by evaluation)."""
+    return [r.text for r in replies]

@@ -1,0 +1,101 @@
+"""``POST /api/v1/chat``: the web page's and integrators' way to talk to the bot."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from starlette.concurrency import run_in_threadpool
+
+from api.conversation import prepare_inbound
+from api.deps import ConversationDep, SettingsDep, StoreDep
+from api.errors import RateLimited
+
+__all__ = ["ChatIn", "ChatOut", "router"]
+
+router = APIRouter(prefix="/api/v1", tags=["chat"])
+
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+
+
+class ChatIn(BaseModel):
+    """One message: ``text`` typed by the citizen, or a button ``payload``."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    user_id: UserId
+    text: str | None = Field(default=None, max_length=100_000)
+    payload: str | None = Field(default=None, max_length=256)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ChatIn:
+        if (self.text is None) == (self.payload is None):
+            raise ValueError("give exactly one of 'text' or 'payload'")
+        return self
+
+
+class ButtonOut(BaseModel):
+    """A button: its label and the payload to send back when pressed."""
+
+    label: str
+    payload: str
+
+
+class ImageOut(BaseModel):
+    """An image to show."""
+
+    url: str
+    alt: str
+
+
+class ReplyOut(BaseModel):
+    """One message from the bot."""
+
+    text: str
+    buttons: list[ButtonOut]
+    images: list[ImageOut]
+
+
+class MatchOut(BaseModel):
+    """What the main reply answered."""
+
+    kind: str
+    id: str | None
+    score: float | None
+
+
+class ChatOut(BaseModel):
+    """The bot's replies to one message."""
+
+    replies: list[ReplyOut]
+    match: MatchOut
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/chat", response_model=ChatOut, responses={413: {}, 422: {}, 429: {}, 503: {}})
+async def chat(body: ChatIn, request: Request, conv: ConversationDep, store: StoreDep, settings: SettingsDep) -> Any:
+    """Answer one message from the web chat (channel ``web``)."""
+    now = int(time.time())
+
+    def _limits() -> tuple[bool, int]:
+        with store.unit() as unit:
+            ok_user, wait_user = unit.hit_rate_limit(
+                key=f"chat:u:{body.user_id}", limit=settings.chat_rate_per_minute, window_s=60, now_epoch=now
+            )
+            ok_ip, wait_ip = unit.hit_rate_limit(
+                key=f"chat:ip:{_client_ip(request)}", limit=settings.chat_ip_rate_per_minute, window_s=60, now_epoch=now
+            )
+        return ok_user and ok_ip, max(0 if ok_user else wait_user, 0 if ok_ip else wait_ip)
+
+    allowed, retry_after = await run_in_threadpool(_limits)
+    if not allowed:
+        raise RateLimited(retry_after)
+    inbound = prepare_inbound(text=body.text, payload=body.payload, max_chars=settings.max_text_chars)
+    result = await run_in_threadpool(conv.run_turn, channel="web", external_id=body.user_id, inbound=inbound)
+    assert result is not None  # no de-duplication id on this route
+    return result.to_api()

@@ -1,0 +1,198 @@
+"""Command line of Trợ lý 06 (a composition root): ``python -m bot <command>``.
+
+stdout carries only JSON lines (UTF-8); logs go to stderr.
+
+    ask "TEXT" [--user ID]     answer one question (or one per stdin line without TEXT)
+    serve [--host H] [--port P] run the web server (the same app as ``make run``)
+    eval FILE.yaml [...]        score the bot on a question set
+    bench                       measure matcher, answer path, start-up and memory
+    content sync|check|export   manage the content in the database
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+log = logging.getLogger("bot")
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from api.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "database_url", None):
+        overrides["database_url"] = args.database_url
+    return Settings(**overrides)
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from api.bootstrap import build_services
+    from api.conversation import prepare_inbound
+
+    settings = _settings(args)
+    services = build_services(settings)
+    try:
+        def one(text: str, user: str | None) -> dict[str, Any]:
+            source = "user" if user else "cli"
+            inbound = prepare_inbound(text=text, source=source, max_chars=settings.max_text_chars)
+            result = services.conversation.run_turn(
+                channel="cli", external_id=user or f"cli-{uuid.uuid4().hex[:12]}", inbound=inbound
+            )
+            assert result is not None
+            return result.to_cli()
+
+        if args.text is not None:
+            _emit(one(args.text, args.user))
+            return 0
+        for line in sys.stdin:
+            _emit(one(line.rstrip("\r\n"), args.user))
+        return 0
+    finally:
+        services.close()
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(_settings(args))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from api.bootstrap import build_services
+    from api.conversation import prepare_inbound
+    from bot.evaluation import load_cases, run_eval
+
+    settings = _settings(args)
+    services = build_services(settings)
+    try:
+        def ask(q: str) -> tuple[list[str], list[str], str, str | None]:
+            inbound = prepare_inbound(text=q, source="eval", max_chars=settings.max_text_chars)
+            result = services.conversation.run_turn(
+                channel="cli", external_id=f"eval-{uuid.uuid4().hex[:12]}", inbound=inbound
+            )
+            assert result is not None
+            return (
+                [r.text for r in result.replies],
+                [b.label for r in result.replies for b in r.buttons],
+                result.match.kind.value,
+                result.match.id,
+            )
+
+        cases = [c for f in args.files for c in load_cases(Path(f))]
+        report = run_eval(cases, ask)
+        for line in report.table_lines():
+            print(line, file=sys.stderr)
+        summary = report.summary()
+        _emit(summary)
+        ok = True
+        if args.min_in_scope is not None and summary["in_scope"]["rate"] < args.min_in_scope:
+            ok = False
+        if args.min_oos is not None and summary["oos"]["rate"] < args.min_oos:
+            ok = False
+        return 0 if ok else 1
+    finally:
+        services.close()
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from bot.bench import run_bench
+
+    for row in run_bench(entries=args.synthetic, queries=args.queries, turns=args.turns):
+        _emit(row)
+    return 0
+
+
+def _cmd_content(args: argparse.Namespace) -> int:
+    from api.bootstrap import build_services
+    from api.content import content_check, write_export
+    from api.conversation import utcnow
+    from api.live_content import sync_from_files
+
+    settings = _settings(args)
+    services = build_services(settings, sync_content=False)
+    try:
+        if args.action == "sync":
+            report = sync_from_files(services.store, settings, now=utcnow(), force=args.force)
+            _emit(report.as_dict())
+            return 1 if report.errors else 0
+        if args.action == "check":
+            with services.store.unit() as unit:
+                rows = [r for kind in ("faq", "flow", "service") for r in unit.content_rows(kind=kind)]
+            problems = content_check(rows, today=utcnow().date())
+            for p in problems:
+                _emit({"problem": p})
+            _emit({"checked": len(rows), "problems": len(problems)})
+            return 0
+        out = Path(args.out)
+        written = write_export(services.store, out)
+        _emit({"exported": [str(p) for p in written]})
+        return 0
+    finally:
+        services.close()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Trợ lý 06 command line")
+    p.add_argument("--database-url", help="override DATABASE_URL")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer one question, or one per line of stdin")
+    ask.add_argument("text", nargs="?")
+    ask.add_argument("--user", help="keep state between calls under this user id")
+    ask.set_defaults(func=_cmd_ask)
+
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_cmd_serve)
+
+    ev = sub.add_parser("eval", help="score the bot on question sets")
+    ev.add_argument("files", nargs="+")
+    ev.add_argument("--min-in-scope", type=float)
+    ev.add_argument("--min-oos", type=float)
+    ev.set_defaults(func=_cmd_eval)
+
+    bench = sub.add_parser("bench", help="measure speed and memory")
+    bench.add_argument("--synthetic", type=int, default=2000)
+    bench.add_argument("--queries", type=int, default=2000)
+    bench.add_argument("--turns", type=int, default=500)
+    bench.set_defaults(func=_cmd_bench)
+
+    content = sub.add_parser("content", help="manage content in the database")
+    content.add_argument("action", choices=["sync", "check", "export"])
+    content.add_argument("--force", action="store_true", help="sync: overwrite entries edited in the database")
+    content.add_argument("--out", default="data/export", help="export: output directory")
+    content.set_defaults(func=_cmd_content)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the command; logs go to stderr."""
+    from api.logging_setup import configure_logging
+
+    args = _parser().parse_args(argv)
+    configure_logging("WARNING" if args.command in ("ask", "eval") else "INFO")
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The pure conversation core: inbound message + stored state -> replies."""

@@ -1,0 +1,75 @@
+"""An immutable snapshot of the live content: FAQ entries, flows, catalogue and the index.
+
+Built by the shell from database rows whenever the content version changes;
+the core only reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from faq.matcher import IndexDoc, Matcher
+from faq.schema import FaqEntry
+from flows.catalogue import Catalogue, service_index_docs
+from flows.engine import FlowSet, flow_index_docs
+
+__all__ = ["ContentSnapshot", "faq_index_docs"]
+
+
+def faq_index_docs(entries: Sequence[FaqEntry]) -> list[IndexDoc]:
+    """One index document per FAQ/offtopic entry: its phrasings and title, then its answer."""
+    return [
+        IndexDoc(
+            key=f"{e.kind}:{e.id}",
+            kind=e.kind,
+            phrasings=(*e.questions, e.title),
+            body=e.answer,
+            valid_from=e.valid_from,
+            valid_until=e.valid_until,
+        )
+        for e in entries
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSnapshot:
+    """Everything the core needs to answer, at one content version."""
+
+    version: int
+    faq: Mapping[str, FaqEntry]
+    flows: FlowSet
+    catalogue: Catalogue
+    matcher: Matcher
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        version: int,
+        faq: Sequence[FaqEntry],
+        flows: FlowSet,
+        catalogue: Catalogue,
+    ) -> ContentSnapshot:
+        """Index FAQ entries, flows and services together in one matcher."""
+        docs = [*faq_index_docs(faq), *flow_index_docs(flows), *service_index_docs(catalogue)]
+        return cls(
+            version=version,
+            faq={e.id: e for e in faq},
+            flows=flows,
+            catalogue=catalogue,
+            matcher=Matcher(docs),
+        )
+
+    def title_of(self, key: str) -> str | None:
+        """A short button label for an index key such as ``faq:install_where``."""
+        kind, _, ident = key.partition(":")
+        if kind in ("faq", "offtopic"):
+            entry = self.faq.get(ident)
+            return entry.title if entry else None
+        if kind == "flow":
+            return self.flows.titles().get(ident)
+        if kind == "service":
+            svc = self.catalogue.get(ident)
+            return svc.title if svc else None
+        return None

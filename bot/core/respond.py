@@ -1,0 +1,408 @@
+"""The conversation core: ``respond(inbound, session, content, now) -> Turn``.
+
+Pure: no I/O, no clock (``now`` is passed in), no channel types. The shell
+(api/conversation.py) loads the session and content, calls this, and stores
+what it returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from bot.core import payloads, texts
+from bot.core.content import ContentSnapshot
+from bot.core.types import (
+    Button,
+    Event,
+    FlowPosition,
+    Inbound,
+    Match,
+    MatchKind,
+    Reply,
+    ReplyRole,
+    Session,
+    Turn,
+)
+from faq.labels import pick_option
+from faq.matcher import Candidate
+from faq.normalize import fold
+from faq.schema import FaqEntry
+from flows import catalogue as cat
+from flows import engine
+from flows.engine import FlowOutcome
+
+__all__ = ["respond"]
+
+#: A flow left untouched this long is offered for resuming rather than continued silently.
+RESUME_AFTER = dt.timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    """Inputs of one turn."""
+
+    inbound: Inbound
+    session: Session
+    content: ContentSnapshot
+    now: dt.datetime
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+    @property
+    def now_iso(self) -> str:
+        return self.now.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class _Out:
+    """The main reply of a turn and its consequences, before notes are added."""
+
+    replies: tuple[Reply, ...]
+    match: Match
+    session: Session
+    events: tuple[Event, ...] = ()
+    delete_user_data: bool = False
+
+
+def respond(inbound: Inbound, session: Session, content: ContentSnapshot, now: dt.datetime) -> Turn:
+    """Answer one inbound message given the stored session and the content snapshot."""
+    ctx = _Ctx(inbound, session, content, now)
+    out = _dispatch(ctx)
+    before: list[Reply] = []
+    if inbound.truncated:
+        before.append(Reply(texts.TRUNCATED, role=ReplyRole.NOTE))
+    events = list(out.events)
+    if inbound.masked:
+        before.append(Reply(texts.PII_WARNING, role=ReplyRole.WARNING))
+        events.append(Event("pii_masked"))
+    replies = (*before, *out.replies)
+    options = tuple(b for r in replies for b in r.buttons)
+    new_session = replace(out.session, options=options)
+    return Turn(
+        replies=replies,
+        session=new_session,
+        match=out.match,
+        events=tuple(events),
+        delete_user_data=out.delete_user_data,
+    )
+
+
+# --- Dispatch ---------------------------------------------------------------------------------
+
+
+def _dispatch(ctx: _Ctx) -> _Out:
+    inbound = ctx.inbound
+    if inbound.payload is not None:
+        return _on_payload(ctx, inbound.payload)
+    text = inbound.text or ""
+    if not text.strip():
+        if inbound.media:
+            return _out(ctx, Reply(texts.MEDIA, _nav_buttons(ctx)), Match(MatchKind.FALLBACK),
+                        events=(Event("media", (("type", inbound.media),)),))
+        return _out(ctx, Reply(texts.EMPTY, texts.MAIN_MENU), Match(MatchKind.MENU))
+    stripped = text.strip()
+    # "/start payload" deep links (Telegram) and "/command@botname".
+    if stripped.startswith("/"):
+        head, _, rest = stripped.partition(" ")
+        command = head.split("@", 1)[0].lower()
+        if command == "/start" and rest.strip():
+            return _with_privacy(_on_payload(ctx, rest.strip()))
+        stripped = command
+    folded = fold(stripped)
+    command_name = texts.COMMANDS.get(folded) or texts.COMMANDS.get(stripped.lower())
+    if command_name:
+        return _on_command(ctx, command_name)
+    if folded in texts.GREETINGS:
+        return _welcome(ctx, MatchKind.GREETING)
+    if folded in texts.THANKS_WORDS:
+        return _out(ctx, Reply(texts.THANKS, (texts.MAIN_MENU_BUTTON,)), Match(MatchKind.GREETING))
+    if ctx.session.options:
+        idx = pick_option(stripped, [b.label for b in ctx.session.options])
+        if idx is not None:
+            return _on_payload(ctx, ctx.session.options[idx].payload)
+    return _on_question(ctx, stripped)
+
+
+def _on_command(ctx: _Ctx, name: str) -> _Out:
+    mapping = {
+        "start": "",
+        "menu": "menu",
+        "help": "menu",
+        "exit": "c-exit",
+        "back": "c-back",
+        "restart": "c-restart",
+        "resume": "c-resume",
+        "handoff": "c-handoff",
+        "delete": "c-delete",
+        "privacy": "c-privacy",
+    }
+    if name == "start":
+        return _welcome(ctx, MatchKind.GREETING)
+    return _on_payload(ctx, mapping[name])
+
+
+def _on_payload(ctx: _Ctx, raw: str) -> _Out:
+    parsed = payloads.parse(raw)
+    if parsed is None:
+        return _unknown_content(ctx)
+    out = _on_parsed(ctx, parsed)
+    if parsed.referral:
+        out = replace(out, events=(*out.events, Event("referral", (("code", parsed.referral), ("payload", raw)))))
+    return out
+
+
+def _on_parsed(ctx: _Ctx, p: payloads.Payload) -> _Out:
+    session = ctx.session
+    arg = p.arg or ""
+    if p.kind == "menu" or p.kind == "m":
+        return _menu(ctx)
+    if p.kind == "q":
+        entry = ctx.content.faq.get(arg)
+        if entry is None or not entry.is_valid_on(ctx.today):
+            return _unknown_content(ctx)
+        return _answer_faq(ctx, entry, score=None)
+    if p.kind == "f":
+        step = p.args[1] if len(p.args) > 1 else None
+        return _flow_goto(ctx, arg, step)
+    if p.kind == "s":
+        card = cat.service_card(ctx.content.catalogue, arg, today=ctx.today)
+        if card is None:
+            return _unknown_content(ctx)
+        return _leave_flow_for(ctx, card, Match(MatchKind.SERVICE, arg), (Event("service_viewed", (("service", arg),)),))
+    if p.kind == "cat":
+        return _leave_flow_for(ctx, cat.browse_root(ctx.content.catalogue), Match(MatchKind.MENU, "cat"))
+    if p.kind == "ev":
+        reply = cat.by_life_event(ctx.content.catalogue, arg)
+        return _unknown_content(ctx) if reply is None else _leave_flow_for(ctx, reply, Match(MatchKind.MENU, f"ev-{arg}"))
+    if p.kind == "sec":
+        reply = cat.by_sector(ctx.content.catalogue, arg)
+        return _unknown_content(ctx) if reply is None else _leave_flow_for(ctx, reply, Match(MatchKind.MENU, f"sec-{arg}"))
+    if p.kind == "fy":
+        return _out(ctx, Reply(texts.FEEDBACK_YES_THANKS, (texts.MAIN_MENU_BUTTON,)), Match(MatchKind.MENU),
+                    events=(Event("feedback_yes", (("entry", arg),)),))
+    if p.kind == "fn":
+        data = (("entry", arg), ("question", session.last_question or ""))
+        return _out(ctx, Reply(texts.FEEDBACK_NO_THANKS, (texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON)),
+                    Match(MatchKind.MENU), events=(Event("feedback_no", data),))
+    if p.kind == "c":
+        return _on_control(ctx, arg)
+    return _unknown_content(ctx)
+
+
+def _on_control(ctx: _Ctx, name: str) -> _Out:
+    session = ctx.session
+    flows = ctx.content.flows
+    if name == "back" and session.flow:
+        return _flow_out(ctx, engine.back(flows, session.flow, now_iso=ctx.now_iso))
+    if name == "restart" and session.flow:
+        return _flow_out(ctx, engine.restart(flows, session.flow, now_iso=ctx.now_iso))
+    if name == "resume":
+        pos = session.flow or session.paused_flow
+        if pos is not None:
+            shown = engine.show(flows, pos, now_iso=ctx.now_iso)
+            if shown is not None:
+                return _flow_out(ctx, shown)
+        return _menu(ctx)
+    if name == "exit":
+        left = Session(last_answer=session.last_answer, last_question=session.last_question)
+        reply = Reply("Bạn đã thoát hướng dẫn. " + texts.MENU_TEXT, texts.MAIN_MENU)
+        events = (Event("flow_left", (("flow", session.flow.flow),)),) if session.flow else ()
+        return _Out((reply,), Match(MatchKind.MENU), left, events)
+    if name == "handoff":
+        reply = Reply(
+            texts.HANDOFF + "\n\n" + texts.SOURCE_LINE.format(source=texts.HANDOFF_SOURCE, reviewed="11/2026"),
+            (texts.MAIN_MENU_BUTTON,),
+        )
+        data = (("question", session.last_question or ""),)
+        return _out(ctx, reply, Match(MatchKind.HANDOFF), events=(Event("handoff_requested", data),))
+    if name == "privacy":
+        return _out(ctx, Reply(texts.PRIVACY, (texts.DELETE_MINE, texts.MAIN_MENU_BUTTON)), Match(MatchKind.MENU, "privacy"))
+    if name == "delete":
+        reply = Reply(texts.DELETE_DONE, (texts.MAIN_MENU_BUTTON,))
+        return _Out((reply,), Match(MatchKind.MENU, "privacy"), Session(), (Event("privacy_delete"),),
+                    delete_user_data=True)
+    # back/restart outside a flow, or an unknown control word: the menu.
+    return _menu(ctx)
+
+
+# --- Free text ----------------------------------------------------------------------------------
+
+
+def _on_question(ctx: _Ctx, text: str) -> _Out:
+    decision = ctx.content.matcher.decide(text, today=ctx.today)
+    orig = ctx
+    s = ctx.session
+    # A question in the middle of a flow pauses it; the answer offers to continue.
+    session = replace(s, last_question=text, flow=None, paused_flow=s.flow or s.paused_flow)
+    ctx = replace(ctx, session=session)
+    if decision.outcome == "answer" and decision.candidates:
+        top = decision.candidates[0]
+        out = _open_candidate(ctx, top)
+        if out is not None:
+            return _offer_resume(orig, out)
+    if decision.outcome in ("answer", "clarify"):
+        buttons = [b for c in decision.candidates if c.kind != "offtopic" if (b := _candidate_button(ctx, c))]
+        if buttons:
+            top = decision.candidates[0]
+            reply = Reply(texts.CLARIFY, (*buttons[:3], texts.MAIN_MENU_BUTTON))
+            keys = ",".join(c.key for c in decision.candidates)
+            out = _out(ctx, reply, Match(MatchKind.CLARIFY, None, _round(top.score)),
+                       events=(Event("clarify_offered", (("question", text), ("candidates", keys))),))
+            return _offer_resume(orig, out)
+    best = decision.candidates[0] if decision.candidates else None
+    reply = Reply(texts.FALLBACK, (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
+    data = (("question", text), ("best", best.key if best else ""), ("score", f"{best.score:.3f}" if best else ""))
+    out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
+               events=(Event("fallback", data),))
+    return _offer_resume(orig, out)
+
+
+def _open_candidate(ctx: _Ctx, c: Candidate) -> _Out | None:
+    kind, _, ident = c.key.partition(":")
+    score = _round(c.score)
+    if kind == "faq":
+        entry = ctx.content.faq.get(ident)
+        return _answer_faq(ctx, entry, score=score) if entry else None
+    if kind == "offtopic":
+        entry = ctx.content.faq.get(ident)
+        text = entry.answer if entry else texts.OFFTOPIC_DEFAULT
+        return _out(ctx, Reply(text, (texts.MAIN_MENU_BUTTON,)), Match(MatchKind.OFFTOPIC, ident, score),
+                    events=(Event("offtopic", (("entry", ident), ("question", ctx.session.last_question or ""))),))
+    if kind == "flow":
+        outcome = engine.enter(ctx.content.flows, ident, None, now_iso=ctx.now_iso)
+        if outcome is None:
+            return None
+        out = _flow_out(ctx, outcome)
+        return replace(out, match=Match(MatchKind.FLOW, outcome.ref, score))
+    if kind == "service":
+        card = cat.service_card(ctx.content.catalogue, ident, today=ctx.today)
+        if card is None:
+            return None
+        return _leave_flow_for(ctx, card, Match(MatchKind.SERVICE, ident, score),
+                               (Event("service_viewed", (("service", ident),)),))
+    return None
+
+
+def _candidate_button(ctx: _Ctx, c: Candidate) -> Button | None:
+    kind, _, ident = c.key.partition(":")
+    title = ctx.content.title_of(c.key)
+    if title is None:
+        return None
+    prefix = {"faq": "q", "flow": "f", "service": "s"}.get(kind)
+    return Button(title, f"{prefix}-{ident}") if prefix else None
+
+
+def _answer_faq(ctx: _Ctx, entry: FaqEntry, *, score: float | None) -> _Out:
+    buttons: list[Button] = []
+    if entry.flow and ctx.content.flows.get(entry.flow) is not None:
+        buttons.append(Button("Xem các bước", f"f-{entry.flow}"))
+    for rid in entry.related:
+        rel = ctx.content.faq.get(rid)
+        if rel is not None and rel.kind == "faq" and rel.is_valid_on(ctx.today) and len(buttons) < 3:
+            buttons.append(Button(rel.title, f"q-{rel.id}"))
+    buttons += [
+        Button(texts.FEEDBACK_YES, f"fy-{entry.id}"),
+        Button(texts.FEEDBACK_NO, f"fn-{entry.id}"),
+        texts.MAIN_MENU_BUTTON,
+    ]
+    source = texts.SOURCE_LINE.format(source=entry.source, reviewed=entry.reviewed.strftime("%m/%Y"))
+    reply = Reply(f"{entry.answer.strip()}\n\n{source}", tuple(buttons))
+    session = replace(ctx.session, last_answer=entry.id)
+    events = (Event("faq_answered", (("entry", entry.id),)),)
+    return _leave_flow_for(replace(ctx, session=session), reply, Match(MatchKind.FAQ, entry.id, score), events)
+
+
+# --- Flows ----------------------------------------------------------------------------------------
+
+
+def _flow_goto(ctx: _Ctx, flow_id: str, step: str | None) -> _Out:
+    flows = ctx.content.flows
+    current = ctx.session.flow or ctx.session.paused_flow
+    outcome: FlowOutcome | None
+    if current is not None and current.flow == flow_id and step is not None:
+        outcome = engine.goto(flows, current, step, now_iso=ctx.now_iso)
+    else:
+        outcome = engine.enter(flows, flow_id, step, now_iso=ctx.now_iso)
+    if outcome is None:
+        return _unknown_content(ctx)
+    return _flow_out(ctx, outcome)
+
+
+def _flow_out(ctx: _Ctx, outcome: FlowOutcome) -> _Out:
+    session = replace(ctx.session, flow=outcome.position, paused_flow=None)
+    return _Out((outcome.reply,), Match(MatchKind.FLOW, outcome.ref), session, outcome.events)
+
+
+# --- Menus, notes and helpers ---------------------------------------------------------------------
+
+
+def _menu(ctx: _Ctx) -> _Out:
+    out = _leave_flow_for(ctx, Reply(texts.MENU_TEXT, texts.MAIN_MENU), Match(MatchKind.MENU))
+    return _offer_resume(ctx, out, force=True)
+
+
+def _welcome(ctx: _Ctx, kind: MatchKind) -> _Out:
+    out = _leave_flow_for(ctx, Reply(texts.WELCOME, texts.MAIN_MENU), Match(kind))
+    return _offer_resume(ctx, _with_privacy(out), force=True)
+
+
+def _with_privacy(out: _Out) -> _Out:
+    note = Reply(texts.PRIVACY_LINE, (texts.PRIVACY_BUTTON,), role=ReplyRole.NOTE)
+    return replace(out, replies=(*out.replies, note))
+
+
+def _unknown_content(ctx: _Ctx) -> _Out:
+    reply = Reply("Xin lỗi, nội dung này không còn hoặc đường dẫn bị sai. " + texts.MENU_TEXT, texts.MAIN_MENU)
+    return _out(ctx, reply, Match(MatchKind.FALLBACK))
+
+
+def _leave_flow_for(ctx: _Ctx, reply: Reply, match: Match, events: tuple[Event, ...] = ()) -> _Out:
+    """Show something outside the active flow; the flow is kept for resuming."""
+    s = ctx.session
+    paused = s.flow or s.paused_flow
+    return _Out((reply,), match, replace(s, flow=None, paused_flow=paused), events)
+
+
+def _offer_resume(ctx: _Ctx, out: _Out, *, force: bool = False) -> _Out:
+    """Add a "continue the guide" offer (an extra button, never a gate) when a flow is unfinished."""
+    pos: FlowPosition | None = out.session.paused_flow
+    if pos is None or out.match.kind is MatchKind.FLOW:
+        return out
+    if not force and ctx.session.flow is None and not _stale(pos, ctx.now):
+        # Paused earlier in this conversation and already offered: don't repeat on every answer.
+        if ctx.session.paused_flow is not None:
+            return out
+    flow = ctx.content.flows.get(pos.flow)
+    if flow is None:
+        return out
+    n, total = ctx.content.flows.position_of(pos)
+    offer = Reply(texts.RESUME_OFFER.format(title=flow.title, n=n, total=total), (texts.RESUME_BUTTON,),
+                  role=ReplyRole.RESUME)
+    return replace(out, replies=(*out.replies, offer))
+
+
+def _stale(pos: FlowPosition, now: dt.datetime) -> bool:
+    try:
+        at = dt.datetime.fromisoformat(pos.at)
+    except ValueError:
+        return True
+    if at.tzinfo is None and now.tzinfo is not None:
+        at = at.replace(tzinfo=now.tzinfo)
+    return now - at > RESUME_AFTER
+
+
+def _nav_buttons(ctx: _Ctx) -> tuple[Button, ...]:
+    if ctx.session.flow:
+        return (texts.RESUME_BUTTON, texts.MAIN_MENU_BUTTON)
+    return (texts.MAIN_MENU_BUTTON, texts.HANDOFF_BUTTON)
+
+
+def _out(ctx: _Ctx, reply: Reply, match: Match, *, events: tuple[Event, ...] = ()) -> _Out:
+    return _Out((reply,), match, ctx.session, events)
+
+
+def _round(score: float) -> float:
+    return round(max(0.0, min(1.0, score)), 4)

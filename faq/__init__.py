@@ -1,0 +1,1 @@
+"""Vietnamese text normalisation, the FAQ matcher and the FAQ content."""

@@ -1,0 +1,1 @@
+"""Guided flows (step-by-step guides), their engine and the services catalogue."""

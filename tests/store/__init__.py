@@ -1,0 +1,1 @@
+"""Store, migration and content-sync tests, run on SQLite and PostgreSQL."""
