@@ -1,0 +1,144 @@
+"""Database engines (SQLite for one commune, PostgreSQL for a province) and migrations.
+
+SQLite runs in WAL mode with a busy timeout, and SQLAlchemy (not the ``sqlite3`` driver) emits
+``BEGIN``: write units start with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout
+instead of failing on a lock upgrade. PostgreSQL uses psycopg 3 with a pre-pinged pool; an optional
+schema is put first on the ``search_path`` of every connection (tests run in a fresh schema).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import zlib
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "SQLITE_BEGIN_OPTION",
+    "alembic_config",
+    "make_engine",
+    "migrate",
+    "normalise_url",
+]
+
+#: Alembic's script directory (``env.py`` and ``versions/``).
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+#: Connection execution option choosing the SQLite ``BEGIN`` mode ("IMMEDIATE" or "DEFERRED").
+SQLITE_BEGIN_OPTION = "troly06_sqlite_begin"
+
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+#: Key of the PostgreSQL advisory lock held while migrating (instances may start together).
+_MIGRATE_LOCK = zlib.crc32(b"troly06:migrate")
+
+
+def normalise_url(url: str) -> URL:
+    """Parse ``url``; plain ``postgres://`` / ``postgresql://`` URLs get the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str, *, schema: str | None = None, echo: bool = False, pool_size: int = 5) -> Engine:
+    """Build the engine for ``url`` (SQLite file or PostgreSQL), configured for this app."""
+    parsed = normalise_url(url)
+    serializer = functools.partial(json.dumps, ensure_ascii=False)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if schema is not None:
+            raise ValueError("schema= is only supported on PostgreSQL")
+        return _sqlite_engine(parsed, echo=echo, serializer=serializer)
+    if backend == "postgresql":
+        connect_args: dict[str, Any] = {"connect_timeout": 10}
+        if schema is not None:
+            if not _SCHEMA_RE.match(schema):
+                raise ValueError(f"invalid schema name: {schema!r}")
+            connect_args["options"] = f"-csearch_path={schema}"
+        return create_engine(
+            parsed,
+            echo=echo,
+            json_serializer=serializer,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=2 * pool_size,
+            pool_recycle=1800,
+            connect_args=connect_args,
+        )
+    raise ValueError(f"unsupported database backend: {backend!r} (use sqlite or postgresql)")
+
+
+def _sqlite_engine(url: URL, *, echo: bool, serializer: Any) -> Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if in_memory:
+        # One shared connection, or every checkout would see a different empty database.
+        engine = create_engine(
+            url,
+            echo=echo,
+            json_serializer=serializer,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+    else:
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            json_serializer=serializer,
+            connect_args={"check_same_thread": False, "timeout": 5.0},
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take BEGIN away from the driver (its legacy mode skips it before SELECTs).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = str(conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")).upper()
+        if mode not in _BEGIN_MODES:
+            raise ValueError(f"invalid SQLite BEGIN mode: {mode!r}")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def alembic_config() -> Config:
+    """Alembic configuration built in code (works from any working directory)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    # Revision files must be importable names (mypy checks them as modules).
+    cfg.set_main_option("file_template", "rev_%%(rev)s_%%(slug)s")
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database to the newest migration (``alembic upgrade head``) in one transaction."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Instances starting together: the second waits, then finds nothing to do.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATE_LOCK})")
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

@@ -1,0 +1,273 @@
+"""SQLModel tables: users, conversation state, logs, delivery queue, budgets and live content.
+
+Each entity has a ``…Base`` model with its data fields and a ``table=True`` class adding keys and
+timestamps. Timestamps are timezone-aware and stored as UTC; platform ids are text; JSON columns hold
+plain dicts/lists. The tables live in :data:`metadata` (own naming convention, so constraint names are
+stable for migrations), not in SQLModel's global metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "CONTENT_VERSION_KEY",
+    "ContentEntry",
+    "ContentEntryBase",
+    "ContentMeta",
+    "Direction",
+    "EventRow",
+    "EventRowBase",
+    "HandoffRequest",
+    "HandoffRequestBase",
+    "HandoffStatus",
+    "KeyValue",
+    "MessageLog",
+    "MessageLogBase",
+    "MessageSource",
+    "Outbox",
+    "OutboxBase",
+    "OutboxStatus",
+    "ProcessedUpdate",
+    "RateBudget",
+    "SessionState",
+    "TableModel",
+    "Unanswered",
+    "UnansweredBase",
+    "UnansweredReason",
+    "UnansweredStatus",
+    "User",
+    "UserBase",
+    "metadata",
+]
+
+Direction = Literal["in", "out"]
+MessageSource = Literal["user", "cli", "eval"]
+UnansweredReason = Literal["fallback", "feedback_no", "clarify"]
+UnansweredStatus = Literal["open", "resolved"]
+HandoffStatus = Literal["open", "done"]
+OutboxStatus = Literal["pending", "sending", "sent", "failed", "dead"]
+
+#: ``ContentMeta`` key of the content version counter.
+CONTENT_VERSION_KEY = "content_version"
+
+#: Deterministic constraint and index names (Alembic needs names to alter or drop them later).
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class TableModel(SQLModel, registry=registry(metadata=metadata)):
+    """Root of every model of this module: binds tables to :data:`metadata`."""
+
+
+# Short enum-like texts; long or platform-given texts are TEXT.
+_TAG = String(32)
+
+
+class UserBase(TableModel):
+    """A citizen as seen by one channel."""
+
+    channel: str = Field(sa_type=_TAG)
+    external_id: str = Field(sa_type=Text)
+
+
+class User(UserBase, table=True):
+    """A citizen, keyed by (channel, external id)."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime
+    last_seen_at: datetime
+
+
+class SessionState(TableModel, table=True):
+    """The conversation state of one user (``Session.to_dict()``)."""
+
+    __tablename__ = "session_state"
+
+    user_id: int = Field(primary_key=True, foreign_key="users.id", ondelete="CASCADE")
+    data: dict[str, Any] = Field(sa_type=JSON)
+    updated_at: datetime
+
+
+class MessageLogBase(TableModel):
+    """One message in or out, with masked text and what it matched."""
+
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    direction: str = Field(sa_type=String(8))
+    text: str | None = Field(default=None, sa_type=Text)
+    payload: str | None = Field(default=None, sa_type=Text)
+    match_kind: str | None = Field(default=None, sa_type=_TAG)
+    match_id: str | None = Field(default=None, sa_type=Text)
+    score: float | None = None
+    source: str = Field(default="user", sa_type=String(8))
+
+
+class MessageLog(MessageLogBase, table=True):
+    """The masked message log."""
+
+    __tablename__ = "message_log"
+    __table_args__ = (Index(None, "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime
+
+
+class EventRowBase(TableModel):
+    """Something that happened in a turn (analytics)."""
+
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    name: str = Field(sa_type=String(64))
+    data: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    source: str = Field(default="user", sa_type=String(8))
+
+
+class EventRow(EventRowBase, table=True):
+    """An analytics event; ``user_id`` becomes NULL when the user's data is deleted."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "name", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime
+
+
+class UnansweredBase(TableModel):
+    """A question the bot could not answer well."""
+
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    question: str | None = Field(default=None, sa_type=Text)
+    reason: str = Field(sa_type=String(16))
+    entry_id: str | None = Field(default=None, sa_type=Text)
+    score: float | None = None
+    status: str = Field(default="open", sa_type=String(16))
+    source: str = Field(default="user", sa_type=String(8))
+
+
+class Unanswered(UnansweredBase, table=True):
+    """The unanswered-questions inbox."""
+
+    __tablename__ = "unanswered"
+    __table_args__ = (Index(None, "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime
+
+
+class HandoffRequestBase(TableModel):
+    """A citizen asking to talk to an officer."""
+
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    channel: str = Field(sa_type=_TAG)
+    question: str | None = Field(default=None, sa_type=Text)
+    status: str = Field(default="open", sa_type=String(16))
+
+
+class HandoffRequest(HandoffRequestBase, table=True):
+    """A hand-off request for the officers' inbox."""
+
+    __tablename__ = "handoff_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime
+
+
+class ProcessedUpdate(TableModel, table=True):
+    """A platform update already handled (de-duplication across instances)."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (Index(None, "created_at"),)
+
+    channel: str = Field(primary_key=True, sa_type=_TAG)
+    update_id: str = Field(primary_key=True, sa_type=Text)
+    created_at: datetime
+
+
+class OutboxBase(TableModel):
+    """Something to send to a chat; ``body`` and ``context`` are opaque to the store."""
+
+    channel: str = Field(sa_type=_TAG)
+    chat_id: str = Field(sa_type=Text)
+    body: Any = Field(sa_type=JSON)
+    context: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
+
+
+class Outbox(OutboxBase, table=True):
+    """The delivery queue drained by the sender."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="pending", sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class RateBudget(TableModel, table=True):
+    """A fixed-window rate-limit counter shared by all instances."""
+
+    __tablename__ = "rate_budget"
+
+    key: str = Field(primary_key=True, sa_type=Text)
+    window_start: int
+    count: int
+
+
+class ContentEntryBase(TableModel):
+    """One content item (FAQ entry, flow, service…) as validated JSON."""
+
+    kind: str = Field(primary_key=True, sa_type=_TAG)
+    id: str = Field(primary_key=True, sa_type=String(128))
+    data: dict[str, Any] = Field(sa_type=JSON)
+
+
+class ContentEntry(ContentEntryBase, table=True):
+    """Live content; ``seed_hash`` != ``current_hash`` means edited since the last seed."""
+
+    __tablename__ = "content_entries"
+
+    #: Hash of the YAML version last seeded (NULL for entries created in the admin).
+    seed_hash: str | None = Field(default=None, sa_type=String(64))
+    current_hash: str = Field(sa_type=String(64))
+    source_file: str | None = Field(default=None, sa_type=Text)
+    #: Order inside its source file (menus and exports keep the YAML order).
+    position: int = 0
+    updated_at: datetime
+    updated_by: str = Field(default="seed", sa_type=String(64))
+
+
+class ContentMeta(TableModel, table=True):
+    """Content bookkeeping (``content_version``)."""
+
+    __tablename__ = "content_meta"
+
+    key: str = Field(primary_key=True, sa_type=String(64))
+    value: str = Field(sa_type=Text)
+
+
+class KeyValue(TableModel, table=True):
+    """Small shared state for channels (tokens, cursors)."""
+
+    __tablename__ = "kv"
+
+    key: str = Field(primary_key=True, sa_type=String(128))
+    value: str = Field(sa_type=Text)
+    updated_at: datetime
