@@ -1,0 +1,47 @@
+# Trợ lý 06. `make run` starts the bot on SQLite at http://127.0.0.1:8000/; `make test` runs every check.
+# Both create the virtual environment .venv/ from requirements.lock when needed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint lock bench eval clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+# The stamp is newer than the lock and pyproject.toml once they are installed.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+run: $(VENV)/.installed ## Start the bot (web chat, API, /docs) on http://127.0.0.1:8000/
+	$(BIN)/python -m bot serve --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.installed ## Import contracts, types, Dockerfile
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+
+test: lint ## Lint, then the whole test suite (browser tests need /usr/bin/chromium)
+	$(BIN)/pytest -q
+
+lock: $(VENV)/.installed ## Recompile requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock --python $(BIN)/python
+
+bench: $(VENV)/.installed ## Matcher and answer speed
+	$(BIN)/python -m bot bench
+
+eval: $(VENV)/.installed ## Score the bot on the development question set
+	$(BIN)/python -m bot eval tests/data/dev_queries.yaml
+
+clean: ## Remove the virtual environment and caches (keeps data/)
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
