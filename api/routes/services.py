@@ -1,0 +1,122 @@
+"""``GET /api/v1/services`` and ``GET /api/v1/services/{id}``: the public services catalogue as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.deps import ConversationDep, SnapshotDep
+from flows.catalogue import Catalogue
+from flows.schema import Service
+
+__all__ = ["FeeOut", "ServiceOut", "router", "service_out"]
+
+router = APIRouter(prefix="/api/v1", tags=["services"])
+
+TaxonId = Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
+
+
+class FeeOut(BaseModel):
+    """A fee, processing time or other dated fact, served only inside its validity window."""
+
+    text: str
+    source: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+
+class ServiceOut(BaseModel):
+    """One service of the catalogue."""
+
+    id: str
+    number: int | None
+    group: str
+    name: str
+    title: str
+    summary: str
+    sector: str
+    sector_title: str | None
+    body: str
+    life_events: list[str]
+    channels: list[str]
+    where_note: str | None
+    prepare: list[str]
+    fees: list[FeeOut]
+    legal_basis: list[str]
+    flow: str | None
+    faq: list[str]
+    source: str
+    reviewed: dt.date
+    uncertain: bool
+
+
+class NotFoundOut(BaseModel):
+    """The JSON body of a 404."""
+
+    error: str
+
+
+def service_out(cat: Catalogue, svc: Service, *, today: dt.date) -> ServiceOut:
+    """The public JSON shape of a service; expired or future fees are left out."""
+    sector = cat.sector(svc.sector)
+    return ServiceOut(
+        id=svc.id,
+        number=svc.number,
+        group=svc.group,
+        name=svc.name,
+        title=svc.title,
+        summary=svc.summary,
+        sector=svc.sector,
+        sector_title=sector.title if sector else None,
+        body=svc.body,
+        life_events=list(svc.life_events),
+        channels=list(svc.channels),
+        where_note=svc.where_note,
+        prepare=list(svc.prepare),
+        fees=[
+            FeeOut(text=f.text, source=f.source, valid_from=f.valid_from, valid_until=f.valid_until)
+            for f in svc.fees
+            if f.is_valid_on(today)
+        ],
+        legal_basis=list(svc.legal_basis),
+        flow=svc.flow,
+        faq=list(svc.faq),
+        source=svc.source,
+        reviewed=svc.reviewed,
+        uncertain=svc.uncertain,
+    )
+
+
+@router.get("/services", response_model=list[ServiceOut])
+def list_services(
+    snapshot: SnapshotDep,
+    conversation: ConversationDep,
+    sector: TaxonId | None = None,
+    life_event: TaxonId | None = None,
+) -> list[ServiceOut]:
+    """Every service, in catalogue order; ``sector`` and ``life_event`` narrow the list."""
+    cat = snapshot.catalogue
+    today = conversation.clock().date()
+    return [service_out(cat, s, today=today) for s in cat.list(sector=sector, life_event=life_event)]
+
+
+@router.get(
+    "/services/{service_id}",
+    response_model=ServiceOut,
+    responses={404: {"model": NotFoundOut, "description": "No service with this id"}},
+)
+def get_service(
+    snapshot: SnapshotDep,
+    conversation: ConversationDep,
+    service_id: Annotated[str, Path(max_length=64)],
+) -> ServiceOut | JSONResponse:
+    """One service by id; 404 JSON when unknown."""
+    cat = snapshot.catalogue
+    svc = cat.get(service_id)
+    if svc is None:
+        return JSONResponse({"error": f"unknown service {service_id!r}"}, status_code=404)
+    return service_out(cat, svc, today=conversation.clock().date())

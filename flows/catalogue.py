@@ -1,0 +1,212 @@
+"""The services catalogue: browse by life event or sector, open a service card, index services.
+
+Pure: built from validated :mod:`flows.schema` models; dates are passed in.
+Payloads: ``cat`` (root), ``ev-<life event>``, ``sec-<sector>`` (``sec-all`` lists the
+sectors), ``s-<service>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from bot.core import texts
+from bot.core.payloads import make
+from bot.core.types import Button, Reply
+from faq.matcher import IndexDoc
+from flows.schema import Channel, LifeEvent, Sector, Service
+
+__all__ = [
+    "ALL_SECTORS",
+    "CARD_MAX",
+    "CATALOGUE_BUTTON",
+    "COVERAGE",
+    "GENERIC_FLOW",
+    "Catalogue",
+    "browse_root",
+    "by_life_event",
+    "by_sector",
+    "service_card",
+    "service_index_docs",
+]
+
+#: ``sec-all`` shows the list of sectors (no sector may use this id).
+ALL_SECTORS = "all"
+CARD_MAX = 700
+#: The guide offered on every card whose service has no guide of its own.
+GENERIC_FLOW = "portal"
+CATALOGUE_BUTTON = Button("Danh mục dịch vụ công", "cat")
+SECTORS_BUTTON = Button("Xem theo ngành", "sec-all")
+COVERAGE = (
+    "Danh mục này có đủ 25 dịch vụ công thiết yếu của Đề án 06 (trong 53 dịch vụ công thiết yếu). "
+    "28 dịch vụ còn lại (theo Quyết định 422/QĐ-TTg) chưa có ở đây: bạn gõ tên thủ tục vào ô tìm kiếm "
+    "trên dichvucong.gov.vn."
+)
+ROOT_TEXT = "Bạn đang cần làm việc gì? Chọn một việc bên dưới, hoặc gõ tên thủ tục (ví dụ «làm hộ chiếu»)."
+SECTORS_TEXT = "Chọn ngành, lĩnh vực của thủ tục bạn cần:"
+_CHANNEL_TEXT: Mapping[Channel, str] = MappingProxyType(
+    {
+        "portal": "Cổng Dịch vụ công quốc gia (dichvucong.gov.vn)",
+        "vneid": "ứng dụng VNeID",
+        "commune": "cấp xã nơi bạn ở",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """An immutable catalogue of services with its life events and sectors, in display order."""
+
+    services: tuple[Service, ...] = ()
+    life_events: tuple[LifeEvent, ...] = ()
+    sectors: tuple[Sector, ...] = ()
+    _by_id: Mapping[str, Service] = field(default_factory=lambda: MappingProxyType({}))
+    _faq_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def build(
+        cls,
+        services: Sequence[Service],
+        life_events: Sequence[LifeEvent],
+        sectors: Sequence[Sector],
+        *,
+        faq_titles: Mapping[str, str] | None = None,
+    ) -> Catalogue:
+        """Order services by number (then name); a later duplicate id is ignored."""
+        by_id: dict[str, Service] = {}
+        for s in services:
+            by_id.setdefault(s.id, s)
+        ordered = tuple(sorted(by_id.values(), key=lambda s: (s.number or 99, s.name)))
+        return cls(
+            services=ordered,
+            life_events=tuple(life_events),
+            sectors=tuple(s for s in sectors if s.id != ALL_SECTORS),
+            _by_id=MappingProxyType(by_id),
+            _faq_titles=MappingProxyType(dict(faq_titles or {})),
+        )
+
+    def __len__(self) -> int:
+        return len(self.services)
+
+    def get(self, service_id: str) -> Service | None:
+        """The service with this id, or None."""
+        return self._by_id.get(service_id)
+
+    def list(self, sector: str | None = None, life_event: str | None = None) -> tuple[Service, ...]:
+        """Services, optionally only those of a sector and/or a life event."""
+        return tuple(
+            s
+            for s in self.services
+            if (sector is None or s.sector == sector) and (life_event is None or life_event in s.life_events)
+        )
+
+    def life_event(self, ev_id: str) -> LifeEvent | None:
+        """The life event with this id, or None."""
+        return next((e for e in self.life_events if e.id == ev_id), None)
+
+    def sector(self, sec_id: str) -> Sector | None:
+        """The sector with this id, or None."""
+        return next((s for s in self.sectors if s.id == sec_id), None)
+
+    def faq_title(self, faq_id: str) -> str | None:
+        """Button label of an FAQ entry, when known."""
+        return self._faq_titles.get(faq_id)
+
+
+def browse_root(cat: Catalogue) -> Reply:
+    """The catalogue's front page: life events as buttons, sectors one tap away."""
+    buttons = [Button(e.title, make("ev", e.id)) for e in cat.life_events if cat.list(life_event=e.id)]
+    buttons += [SECTORS_BUTTON, texts.MAIN_MENU_BUTTON]
+    return Reply(text=f"{ROOT_TEXT}\n{COVERAGE}", buttons=tuple(buttons))
+
+
+def _service_list(cat: Catalogue, heading: str, services: Sequence[Service]) -> Reply:
+    buttons = [Button(s.title, make("s", s.id)) for s in services]
+    buttons += [CATALOGUE_BUTTON, texts.MAIN_MENU_BUTTON]
+    return Reply(text=heading, buttons=tuple(buttons))
+
+
+def by_life_event(cat: Catalogue, ev_id: str) -> Reply | None:
+    """Services for one life event; None when the life event is unknown or empty."""
+    event = cat.life_event(ev_id)
+    services = cat.list(life_event=ev_id)
+    if event is None or not services:
+        return None
+    return _service_list(cat, f"{event.title}: {event.intro}\nChọn thủ tục bạn cần:", services)
+
+
+def by_sector(cat: Catalogue, sec_id: str) -> Reply | None:
+    """Services of one sector (``all``: the list of sectors); None when unknown or empty."""
+    if sec_id == ALL_SECTORS:
+        buttons = [Button(s.title, make("sec", s.id)) for s in cat.sectors if cat.list(sector=s.id)]
+        buttons += [CATALOGUE_BUTTON, texts.MAIN_MENU_BUTTON]
+        return Reply(text=SECTORS_TEXT, buttons=tuple(buttons))
+    sector = cat.sector(sec_id)
+    services = cat.list(sector=sec_id)
+    if sector is None or not services:
+        return None
+    return _service_list(cat, f"{sector.title}: {sector.intro}\nChọn thủ tục bạn cần:", services)
+
+
+def _reviewed(day: dt.date) -> str:
+    return f"{day.month:02d}/{day.year}"
+
+
+def _card_text(svc: Service, today: dt.date | None) -> str:
+    head = svc.name
+    if svc.group == "de_an_06" and svc.number is not None:
+        head += f" (dịch vụ công thiết yếu số {svc.number}/25, Đề án 06)"
+    lines = [head, svc.summary, f"Cơ quan: {svc.body}"]
+    where = " hoặc ".join(_CHANNEL_TEXT[c] for c in svc.channels)
+    lines.append(f"Làm ở đâu: {where}." + (f" {svc.where_note}" if svc.where_note else ""))
+    if svc.prepare:
+        lines.append("Chuẩn bị:")
+        lines += [f"• {p}" for p in svc.prepare]
+    fees = [f for f in svc.fees if (f.is_valid_on(today) if today else not (f.valid_from or f.valid_until))]
+    if fees:
+        lines.append("Lệ phí, thời hạn:")
+        lines += [f"• {f.text}" for f in fees]
+    if svc.legal_basis:
+        lines.append("Căn cứ: " + "; ".join(svc.legal_basis) + ".")
+    if svc.uncertain:
+        lines.append("⚠️ Thông tin có thể đã thay đổi: kiểm tra trên dichvucong.gov.vn.")
+    lines.append(texts.SOURCE_LINE.format(source=svc.source, reviewed=_reviewed(svc.reviewed)))
+    return "\n".join(lines)
+
+
+def card_buttons(cat: Catalogue, svc: Service) -> tuple[Button, ...]:
+    """Buttons of a service card: its guide, how to submit online, related FAQ, catalogue, menu."""
+    out: list[Button] = []
+    if svc.flow is not None:
+        out.append(Button("Xem các bước", make("f", svc.flow)))
+    if svc.flow != GENERIC_FLOW:
+        out.append(Button("Cách nộp trực tuyến", make("f", GENERIC_FLOW)))
+    for faq_id in svc.faq:
+        title = cat.faq_title(faq_id)
+        if title and len(out) < 3:
+            out.append(Button(title, make("q", faq_id)))
+    out += [CATALOGUE_BUTTON, texts.MAIN_MENU_BUTTON]
+    return tuple(out)
+
+
+def service_card(cat: Catalogue, service_id: str, *, today: dt.date | None = None) -> Reply | None:
+    """A service's card (≤ about 700 characters); fees with a validity window show only when ``today`` fits."""
+    svc = cat.get(service_id)
+    if svc is None:
+        return None
+    return Reply(text=_card_text(svc, today), buttons=card_buttons(cat, svc))
+
+
+def service_index_docs(cat: Catalogue) -> list[IndexDoc]:
+    """One matcher document per service: its name, title and keywords, then its summary."""
+    return [
+        IndexDoc(
+            key=f"service:{s.id}",
+            kind="service",
+            phrasings=(s.name, s.title, *s.keywords),
+            body=s.summary,
+        )
+        for s in cat.services
+    ]
