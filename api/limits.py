@@ -40,27 +40,32 @@ class BodySizeLimit:
                     return
         seen = 0
         started = False
+        overflow = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, overflow
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    overflow = True
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if overflow:
+                return  # the app's own answer to a cut-off body (often a 400) is replaced by 413
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
-            if not started:
-                await self._reject(send)
+            pass
+        if overflow and not started:
+            await self._reject(send)
 
     async def _reject(self, send: Send, *, status: int = 413, message: str = "request body too large") -> None:
         body = json.dumps({"error": message}).encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -129,8 +130,8 @@ async def test_id_numbers_and_codes_are_masked_before_storage(
     with store_of(app).unit() as unit:
         texts = [m.text or "" for m in unit.session.exec(select(MessageLog)).all()]
         texts += [q.question or "" for q in unit.session.exec(select(Unanswered)).all()]
-        texts += [s.data for s in unit.session.exec(select(SessionState)).all()]
-        texts += [str(e.data) for e in unit.session.exec(select(EventRow)).all()]
+        texts += [json.dumps(s.data, ensure_ascii=False) for s in unit.session.exec(select(SessionState)).all()]
+        texts += [json.dumps(e.data, ensure_ascii=False) for e in unit.session.exec(select(EventRow)).all()]
     joined = "\n".join(texts)
     for secret in ("001203004567", "0912345678", "493817"):
         assert secret not in joined
