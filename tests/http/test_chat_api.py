@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 
 import httpx
@@ -117,9 +118,10 @@ async def test_odd_text_gets_a_polite_reply(client: httpx.AsyncClient, text: str
 
 
 async def test_id_numbers_and_codes_are_masked_before_storage(
-    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+    app_and_client: tuple[FastAPI, httpx.AsyncClient], caplog: pytest.LogCaptureFixture
 ) -> None:
     app, client = app_and_client
+    caplog.set_level(logging.DEBUG)
     user = uid()
     r = await client.post(
         "/api/v1/chat",
@@ -132,7 +134,7 @@ async def test_id_numbers_and_codes_are_masked_before_storage(
         texts += [q.question or "" for q in unit.session.exec(select(Unanswered)).all()]
         texts += [json.dumps(s.data, ensure_ascii=False) for s in unit.session.exec(select(SessionState)).all()]
         texts += [json.dumps(e.data, ensure_ascii=False) for e in unit.session.exec(select(EventRow)).all()]
-    joined = "\n".join(texts)
+    joined = "\n".join(texts) + "\n".join(r.getMessage() for r in caplog.records)
     for secret in ("001203004567", "0912345678", "493817"):
         assert secret not in joined
     assert "[ID]" in joined
