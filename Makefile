@@ -18,7 +18,7 @@ help: ## List the targets
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
@@ -39,8 +39,9 @@ lock: $(VENV)/.installed ## Recompile requirements.lock from pyproject.toml
 bench: $(VENV)/.installed ## Matcher and answer speed
 	$(BIN)/python -m bot bench
 
-eval: $(VENV)/.installed ## Score the bot on the development question set
+eval: $(VENV)/.installed ## Score the bot on the development, extra and guide-start question sets
 	$(BIN)/python -m bot eval tests/data/dev_queries.yaml
+	$(BIN)/python -m bot eval tests/data/extra_queries.yaml tests/data/flow_queries.yaml
 
 clean: ## Remove the virtual environment and caches (keeps data/)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info

@@ -42,12 +42,13 @@ def _settings(args: argparse.Namespace) -> Any:
 def _cmd_ask(args: argparse.Namespace) -> int:
     from api.bootstrap import build_services
     from api.conversation import prepare_inbound
+    from bot.core.types import Source
 
     settings = _settings(args)
     services = build_services(settings)
     try:
         def one(text: str, user: str | None) -> dict[str, Any]:
-            source = "user" if user else "cli"
+            source: Source = "user" if user else "cli"
             inbound = prepare_inbound(text=text, source=source, max_chars=settings.max_text_chars)
             result = services.conversation.run_turn(
                 channel="cli", external_id=user or f"cli-{uuid.uuid4().hex[:12]}", inbound=inbound
@@ -78,8 +79,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from api.bootstrap import build_services
     from api.conversation import prepare_inbound
-    from bot.evaluation import load_cases, run_eval
+    from bot.evaluation import EvalError, load_cases, run_eval
 
+    try:
+        cases = [c for f in args.files for c in load_cases(Path(f))]
+    except (EvalError, OSError, ValueError) as exc:
+        print(f"eval: {exc}", file=sys.stderr)
+        return 2
     settings = _settings(args)
     services = build_services(settings)
     try:
@@ -96,7 +102,6 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                 result.match.id,
             )
 
-        cases = [c for f in args.files for c in load_cases(Path(f))]
         report = run_eval(cases, ask)
         for line in report.table_lines():
             print(line, file=sys.stderr)

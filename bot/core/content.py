@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from faq.matcher import IndexDoc, Matcher
+from faq.matcher import IndexDoc, Matcher, entry_doc
 from faq.schema import FaqEntry
 from flows.catalogue import Catalogue, service_index_docs
 from flows.engine import FlowSet, flow_index_docs
@@ -18,18 +18,8 @@ __all__ = ["ContentSnapshot", "faq_index_docs"]
 
 
 def faq_index_docs(entries: Sequence[FaqEntry]) -> list[IndexDoc]:
-    """One index document per FAQ/offtopic entry: its phrasings and title, then its answer."""
-    return [
-        IndexDoc(
-            key=f"{e.kind}:{e.id}",
-            kind=e.kind,
-            phrasings=(*e.questions, e.title),
-            body=e.answer,
-            valid_from=e.valid_from,
-            valid_until=e.valid_until,
-        )
-        for e in entries
-    ]
+    """One index document per FAQ/off-topic entry (title, phrasings and tags; the answer as body)."""
+    return [entry_doc(e) for e in entries]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,175 @@
+"""Vietnamese normalisation: folding, teencode, fillers, n-grams."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from faq.abbreviations import CONTEXTUAL, EXPANSIONS, FILLER_PHRASES, STOPWORDS
+from faq.normalize import bigrams, eval_fold, fold, squeeze, tokens, untelex, words
+
+
+def test_fold_strips_diacritics_and_d_bar() -> None:
+    assert fold("Đăng ký ĐỊNH DANH điện tử mức 2") == "dang ky dinh danh dien tu muc 2"
+    assert fold("Ưu tiên, hộ chiếu; Thường trú!") == "uu tien ho chieu thuong tru"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Đăng ký định danh mức độ 2 cần những gì", "Quên mật khẩu VNeID ạ?", "Cước phí thuê bao ở Đà Nẵng"],
+)
+def test_fold_nfd_equals_nfc(text: str) -> None:
+    nfd = unicodedata.normalize("NFD", text)
+    assert nfd != text  # really decomposed
+    assert fold(nfd) == fold(text)
+    assert tokens(nfd) == tokens(text)
+
+
+def test_fold_punctuation_emoji_and_whitespace() -> None:
+    assert fold("  VNeID🙂🙂 tải…ở   đâu???\n\t") == "vneid tai o dau"
+    assert fold("dichvucong.gov.vn") == "dichvucong gov vn"
+    assert fold("🙂👍") == ""
+    assert fold("") == ""
+
+
+def test_eval_fold_is_the_literal_rule() -> None:
+    # keeps punctuation, only collapses whitespace
+    assert eval_fold("  Đăng  KÝ,\n mức 2! ") == "dang ky, muc 2!"
+    assert eval_fold(unicodedata.normalize("NFD", "Hộ chiếu")) == "ho chieu"
+    assert eval_fold("App\nStore") == "app store"
+
+
+def test_squeeze_repeated_letters() -> None:
+    assert squeeze("khongggg") == "khong"
+    assert squeeze("dcccc") == "dc"
+    assert squeeze("khongg") == "khong"
+    # legit doubles after folding: "xoong", "ưu" -> "uu"
+    assert squeeze("xoong") == "xoong"
+    assert squeeze("uu") == "uu"
+    # table words are never squeezed
+    assert squeeze("cccd") == "cccd"
+
+
+def test_repeated_letters_expand_after_squeeze() -> None:
+    assert tokens("ko dcccc") == tokens("không được")
+    assert tokens("vneiddd loiii") == tokens("vneid lỗi")
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("muc2", "mức 2"),
+        ("mức2", "mức 2"),
+        ("lv2", "mức 2"),
+        ("level 2", "mức 2"),
+        ("mức độ 2", "mức 2"),
+        ("muc hai", "mức 2"),
+        ("md2", "mức 2"),
+    ],
+)
+def test_level_spellings(typed: str, meant: str) -> None:
+    assert tokens(typed) == tokens(meant) == ("muc", "2")
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("ko nhận đc otp", "không nhận được otp"),
+        ("hok vao dc vneid", "không vào được vneid"),
+        ("khum biet cai vneid", "không biết cài vneid"),
+        ("quên mk vneid", "quên mật khẩu vneid"),
+        ("doi sdt", "đổi số điện thoại"),
+        ("cccd het han", "căn cước công dân hết hạn"),
+        ("tich hop gplx", "tích hợp giấy phép lái xe"),
+        ("the bhyt", "thẻ bảo hiểm y tế"),
+        ("dang nhap dvc", "đăng nhập dịch vụ công"),
+        ("tk dddt", "tài khoản định danh điện tử"),
+        ("đk tạm trú", "đăng ký tạm trú"),
+        ("dki tam tru", "đăng ký tạm trú"),
+        ("cmnd cu", "chứng minh nhân dân cũ"),
+        ("lam passport", "làm hộ chiếu"),
+        ("nop phat online", "nộp phạt trực tuyến"),
+    ],
+)
+def test_teencode_and_abbreviations(typed: str, meant: str) -> None:
+    assert tokens(typed) == tokens(meant)
+
+
+@pytest.mark.parametrize("spelling", ["vn eid", "vnied", "vneid", "vnid", "v neid", "VN-eID", "VNEID", "vneidd"])
+def test_vneid_spellings(spelling: str) -> None:
+    assert tokens(spelling) == ("vneid",)
+
+
+def test_ambiguous_short_forms_by_context() -> None:
+    # "mk": password after "quên", pronoun at the start before a verb
+    assert tokens("quen mk") == ("quen", "mat", "khau")
+    assert "mat" not in tokens("mk muốn hỏi về hộ chiếu")
+    # "dk": registration before a noun, "được" as a particle
+    assert tokens("dk tam tru")[:2] == ("dang", "ky")
+    assert "dang" not in tokens("vao vneid ko dk")
+    # "hk": household book after "sổ", otherwise "không"
+    assert tokens("so hk") == ("so", "ho", "khau")
+    assert tokens("hk nhan dc otp") == tokens("không nhận được otp")
+
+
+def test_fillers_are_dropped() -> None:
+    plain = tokens("vneid tải ở đâu")
+    assert plain == ("vneid", "tai")
+    assert tokens("Cho mình hỏi vneid tải ở đâu ạ") == plain
+    assert tokens("ad ơi cho em hỏi vneid tải ở đâu vậy") == plain
+    assert tokens("vneid tải làm sao") == plain
+    # "mình" is dropped, so it cannot match "Minh"
+    assert "minh" not in tokens("mình muốn làm hộ chiếu")
+
+
+def test_bigrams_keep_compounds_across_stopword_homographs() -> None:
+    seq = words("thẻ căn cước bị mất")
+    assert "can" not in tokens("thẻ căn cước bị mất") or "can cuoc" in bigrams(seq)
+    assert "can cuoc" in bigrams(seq)
+    assert "chung minh" in bigrams(words("chứng minh nhân dân"))
+    # a pair of two stopwords is not a bigram
+    assert all(b.split()[0] not in STOPWORDS or b.split()[1] not in STOPWORDS for b in bigrams(seq))
+
+
+@pytest.mark.parametrize(
+    ("raw", "meant"),
+    [
+        ("ddawng kys taif khoanr", "đăng ký tài khoản"),
+        ("queen matj khaaur vneid", "quên mật khẩu vneid"),
+        ("khoong nhaanj dduwowcj otp", "không nhận được otp"),
+        ("ddieenj thoaij", "điện thoại"),
+    ],
+)
+def test_raw_telex_keystrokes(raw: str, meant: str) -> None:
+    assert tokens(raw) == tokens(meant)
+
+
+def test_untelex_leaves_syllables_and_brands_alone() -> None:
+    for word in ("khong", "zalo", "google", "iphone", "samsung", "store", "link", "chip", "xyz"):
+        assert untelex(word) == word
+
+
+def test_digits_split_and_leading_zeros() -> None:
+    assert tokens("c06") == ("c", "6")
+    assert tokens("Đề án 06") == tokens("de an 6")
+    assert tokens("1900 0368") == ("1900", "368")
+
+
+def test_junk_is_safe() -> None:
+    assert tokens("") == ()
+    assert tokens("🙂🙂🙂") == ()
+    assert tokens("\x00\x01\ud800 abc") == ("abc",)
+    long = "vneid " * 20_000
+    assert len(tokens(long)) == 20_000
+    assert tokens("x" * 100_000) == ("x",)
+
+
+def test_table_is_folded_and_consistent() -> None:
+    for key, value in EXPANSIONS.items():
+        assert key == fold(key), key
+        assert value == fold(value), key
+    for phrase in FILLER_PHRASES:
+        assert phrase == fold(phrase), phrase
+    assert all(w == fold(w) for w in STOPWORDS)
+    assert set(CONTEXTUAL).isdisjoint(EXPANSIONS)
