@@ -131,6 +131,8 @@ class EvalReport:
         s = self.summary()
         for name in ("in_scope", "oos", "starts"):
             part = s[name]
+            if name == "starts" and not part["total"]:
+                continue
             lines.append(f"{name}: {part['passed']}/{part['total']} = {part['rate']:.1%}")
         return lines
 

@@ -104,3 +104,20 @@ def test_run_eval_summary_and_table() -> None:
     assert sum(line.startswith("FAIL") for line in lines) == 1
     assert any("quên mật khẩu" in line and line.startswith("FAIL") for line in lines)
     assert lines[-2].startswith("in_scope: 1/2")
+
+
+def test_expect_service_and_starts_summary() -> None:
+    from bot.evaluation import parse_cases, run_eval
+
+    cases = parse_cases(
+        {"cases": [{"q": "lam ho chieu", "expect_service": "passport"}, {"q": "huong dan muc 2", "expect_flow": "l2"}]}
+    )
+    answers = {"lam ho chieu": ("service", "passport"), "huong dan muc 2": ("flow", "l1/start")}
+
+    def ask(q: str) -> tuple[list[str], list[str], str, str | None]:
+        kind, ident = answers[q]
+        return (["x"], [], kind, ident)
+
+    summary = run_eval(cases, ask).summary()
+    assert summary["starts"] == {"passed": 1, "total": 2, "rate": 0.5}
+    assert [f["q"] for f in summary["failures"]] == ["huong dan muc 2"]
