@@ -14,7 +14,7 @@ from api.channels import start_channels
 from api.errors import install_handlers
 from api.limits import BodySizeLimit
 from api.logging_setup import configure_logging
-from api.routes import chat, health, web
+from api.routes import chat, health, telegram, web, zalo
 from api.routes import services as services_routes
 from api.settings import Settings
 
@@ -76,5 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)
+    app.include_router(telegram.router)
+    app.include_router(zalo.router)
     app.include_router(web.router)
     return app

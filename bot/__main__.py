@@ -186,6 +186,10 @@ def _parser() -> argparse.ArgumentParser:
     content.add_argument("--force", action="store_true", help="sync: overwrite entries edited in the database")
     content.add_argument("--out", default="data/export", help="export: output directory")
     content.set_defaults(func=_cmd_content)
+
+    from bot.telegram_cli import add_telegram_commands
+
+    add_telegram_commands(sub)
     return p
 
 

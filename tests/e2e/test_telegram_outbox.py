@@ -1,0 +1,172 @@
+"""The generic outbox worker (used by Telegram, reusable by Zalo) on SQLite and PostgreSQL.
+
+A recording sender stands in for a platform: it is scripted per row with the
+:class:`~api.outbox.Delivery` to return, so ordering, retries, progress, dead rows and two
+concurrent workers can be checked against the real store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections import deque
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from api.models import Outbox
+from api.outbox import DbBudget, Delivery, Limit, OutboxWorker, RetryPolicy
+from api.store import OutboxItem, Store
+
+FAST = RetryPolicy(base_s=0.05, factor=2.0, cap_s=0.2, jitter=0.0, max_attempts=4)
+
+
+class RecordingSender:
+    """Delivers nothing; records each attempt and answers from its script (default: ok)."""
+
+    channel = "test"
+
+    def __init__(self, script: dict[str, list[Delivery]] | None = None, *, delay_s: float = 0.0) -> None:
+        self.script = {k: deque(v) for k, v in (script or {}).items()}
+        self.attempts: list[tuple[str, str, Any]] = []
+        self.delivered: list[str] = []
+        self.delay_s = delay_s
+
+    async def deliver(self, item: OutboxItem) -> Delivery:
+        name = item.body["n"]
+        self.attempts.append((name, item.chat_id, (item.context or {}).get("progress")))
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        queue = self.script.get(name)
+        if queue:
+            result = queue.popleft()
+            if isinstance(result, Exception):
+                raise result
+            return result
+        self.delivered.append(name)
+        return Delivery.ok()
+
+
+def enqueue(store: Store, chat: str, *names: str, channel: str = "test") -> None:
+    now = dt.datetime.now(dt.UTC)
+    with store.unit() as unit:
+        for name in names:
+            unit.enqueue_outbox(channel=channel, chat_id=chat, body={"n": name}, context={"c": 1}, now=now)
+
+
+def statuses(store: Store) -> dict[str, tuple[str, int]]:
+    with store.unit(readonly=True) as unit:
+        rows = unit.session.exec(select(Outbox).order_by(col(Outbox.id))).all()
+        return {r.body["n"]: (r.status, r.attempts) for r in rows}
+
+
+async def run_until(worker: OutboxWorker, done: Any, *, timeout: float = 10.0) -> None:
+    worker.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while not done():
+            assert time.monotonic() < deadline, "the worker did not finish in time"
+            await asyncio.sleep(0.02)
+    finally:
+        await worker.stop()
+
+
+async def test_rows_are_delivered_in_order_per_chat_and_marked_sent(store: Store) -> None:
+    enqueue(store, "1", "a1", "a2")
+    enqueue(store, "2", "b1")
+    enqueue(store, "1", "a3")
+    enqueue(store, "x", "other", channel="zalo")
+    sender = RecordingSender()
+    worker = OutboxWorker(store, sender, policy=FAST)
+    await run_until(worker, lambda: len(sender.delivered) == 4)
+    assert [n for n in sender.delivered if n.startswith("a")] == ["a1", "a2", "a3"]
+    st = statuses(store)
+    assert {k: v for k, v in st.items() if k != "other"} == {n: ("sent", 1) for n in ("a1", "a2", "a3", "b1")}
+    assert st["other"] == ("pending", 0)  # another channel's row is left alone
+
+
+async def test_retry_after_is_honoured_and_progress_is_handed_back(store: Store) -> None:
+    enqueue(store, "1", "a1", "a2")
+    sender = RecordingSender({"a1": [Delivery.retry(0.5, "429", progress=2)]})
+    worker = OutboxWorker(store, sender, policy=FAST, idle_s=0.05)
+    started = time.monotonic()
+    await run_until(worker, lambda: sender.delivered == ["a1", "a2"])
+    assert time.monotonic() - started >= 0.5
+    # The later row of the chat waited for the earlier one; the retry saw its progress.
+    assert sender.attempts == [("a1", "1", None), ("a1", "1", 2), ("a2", "1", None)]
+    assert statuses(store) == {"a1": ("sent", 2), "a2": ("sent", 1)}
+
+
+async def test_transient_failures_back_off_then_the_row_is_dead(store: Store) -> None:
+    enqueue(store, "1", "a1", "a2")
+    enqueue(store, "2", "b1")
+    failures = [Delivery.transient("502")] * 10
+    sender = RecordingSender({"a1": list(failures)})
+    worker = OutboxWorker(store, sender, policy=FAST, idle_s=0.05)
+    await run_until(worker, lambda: statuses(store)["a1"][0] == "dead" and "a2" in sender.delivered)
+    st = statuses(store)
+    assert st["a1"] == ("dead", FAST.max_attempts) and st["a2"] == ("sent", 1) and st["b1"] == ("sent", 1)
+    # b1 (another chat) was not held up; a2 came only after a1 gave up.
+    assert sender.delivered.index("b1") < sender.delivered.index("a2")
+
+
+async def test_permanent_failure_is_dead_at_once_and_a_raising_sender_is_retried(store: Store) -> None:
+    enqueue(store, "1", "a1")
+    enqueue(store, "2", "b1")
+    sender = RecordingSender({"a1": [Delivery.permanent("403 blocked")], "b1": [RuntimeError("bug")]})  # type: ignore[list-item]
+    worker = OutboxWorker(store, sender, policy=FAST, idle_s=0.05)
+    await run_until(worker, lambda: "b1" in sender.delivered)
+    assert statuses(store) == {"a1": ("dead", 1), "b1": ("sent", 2)}
+
+
+async def test_wake_delivers_at_once_without_polling(store: Store) -> None:
+    sender = RecordingSender()
+    worker = OutboxWorker(store, sender, policy=FAST, idle_s=60)
+    worker.start()
+    try:
+        await asyncio.sleep(0.1)  # the worker is now asleep for a minute
+        enqueue(store, "1", "a1")
+        started = time.monotonic()
+        worker.wake()
+        while not sender.delivered:
+            assert time.monotonic() - started < 2
+            await asyncio.sleep(0.01)
+    finally:
+        await worker.stop()
+
+
+async def test_two_workers_deliver_every_row_once_in_order(store: Store) -> None:
+    chats = [str(c) for c in range(6)]
+    for i in range(5):
+        for chat in chats:
+            enqueue(store, chat, f"{chat}-{i}")
+    sender = RecordingSender(delay_s=0.005)
+    first = OutboxWorker(store, sender, policy=FAST, batch=4, idle_s=0.05)
+    second = OutboxWorker(Store(store.engine), sender, policy=FAST, batch=4, idle_s=0.05)
+    second.start()
+    await run_until(first, lambda: len(sender.delivered) >= 30)
+    await second.stop()
+    assert sorted(sender.delivered) == sorted(f"{c}-{i}" for c in chats for i in range(5))
+    for chat in chats:
+        assert [n for n in sender.delivered if n.startswith(f"{chat}-")] == [f"{chat}-{i}" for i in range(5)]
+
+
+async def test_db_budget_is_shared_and_tells_how_long_to_wait(store: Store) -> None:
+    now = [1_000_000.0]
+    budget = DbBudget(store, clock=lambda: now[0])
+    other_instance = DbBudget(Store(store.engine), clock=lambda: now[0])
+    limits = [Limit("t:global", 3, 1), Limit("t:chat:1", 2, 5)]
+    assert await budget.take(limits) == 0
+    assert await other_instance.take(limits) == 0
+    wait = await budget.take(limits)
+    assert 0 < wait <= 5  # the chat's budget (2 per 5 s) is spent
+    now[0] += 5
+    assert await budget.take([Limit("t:global", 3, 1)]) == 0
+
+
+@pytest.mark.parametrize("attempts,age,dead", [(3, 10.0, False), (4, 10.0, True), (1, 90_000.0, True)])
+def test_retry_policy(attempts: int, age: float, dead: bool) -> None:
+    assert FAST.is_dead(attempts=attempts, age_s=age) is dead
+    assert RetryPolicy(jitter=0).backoff(1) == 0.5 and RetryPolicy(jitter=0).backoff(30) == 600
