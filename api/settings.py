@@ -77,6 +77,10 @@ class Settings(BaseSettings):
                 "TELEGRAM_BOT_TOKEN is set without TELEGRAM_WEBHOOK_SECRET: "
                 "set a secret (1-256 chars of A-Z a-z 0-9 _ -) or use TELEGRAM_MODE=polling"
             )
+        if self.zalo_oa_app_id and not self.zalo_oa_secret_key:
+            raise ValueError("ZALO_OA_APP_ID is set without ZALO_OA_SECRET_KEY: webhook signatures cannot be checked")
+        if self.zalo_bot_token and not self.zalo_bot_webhook_secret:
+            raise ValueError("ZALO_BOT_TOKEN is set without ZALO_BOT_WEBHOOK_SECRET (the setWebhook secret_token)")
         return self
 
     @property

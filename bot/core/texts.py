@@ -29,6 +29,7 @@ __all__ = [
     "MAIN_MENU_BUTTON",
     "MEDIA",
     "MENU_TEXT",
+    "NUMBER_HINT",
     "OFFTOPIC_DEFAULT",
     "PII_WARNING",
     "PRIVACY",
@@ -99,6 +100,8 @@ OFFTOPIC_DEFAULT = (
     "Xin lỗi, việc này nằm ngoài phạm vi của tôi. Tôi chỉ giúp về ứng dụng VNeID, "
     "tài khoản định danh điện tử và dịch vụ công trực tuyến."
 )
+#: Under a numbered list of options, on channels without buttons.
+NUMBER_HINT = "Gõ số để chọn (ví dụ: 1), hoặc gõ câu hỏi khác."
 CLARIFY = "Bạn muốn hỏi về nội dung nào dưới đây?"
 MEDIA = (
     "Xin lỗi, tôi chưa xem được hình ảnh, âm thanh, tệp hay nhãn dán. "
