@@ -80,12 +80,7 @@ KV_CALLBACK_PREFIX: Final = "tg:cb:"
 #: Update types the webhook (and polling) asks Telegram for.
 ALLOWED_UPDATES: Final = ("message", "callback_query", "edited_message", "my_chat_member")
 #: Bot commands registered with setMyCommands (shown in Telegram's menu).
-COMMANDS: Final = (
-    ("start", "Bắt đầu, giới thiệu Trợ lý 06"),
-    ("menu", "Menu chính"),
-    ("help", "Hướng dẫn sử dụng"),
-    ("huy", "Thoát hướng dẫn đang làm"),
-)
+COMMANDS: Final = texts.BOT_COMMANDS
 
 _GROUP_TYPES: Final = frozenset({"group", "supergroup"})
 #: Message attributes the bot cannot read, in the order they are checked (an animation also

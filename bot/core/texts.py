@@ -10,6 +10,7 @@ from bot.core.types import Button
 
 __all__ = [
     "BACK",
+    "BOT_COMMANDS",
     "CLARIFY",
     "COMMANDS",
     "DELETE_DONE",
@@ -129,6 +130,14 @@ HANDOFF = (
     "Tôi đã ghi lại yêu cầu của bạn."
 )
 HANDOFF_SOURCE = "Bộ Công an (tổng đài 1900 0368); Cổng Dịch vụ công quốc gia (1800 1096)"
+
+#: Commands shown in chat apps' command menus (Telegram setMyCommands): name, description.
+BOT_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Bắt đầu, giới thiệu Trợ lý 06"),
+    ("menu", "Menu chính"),
+    ("help", "Hướng dẫn sử dụng"),
+    ("huy", "Thoát hướng dẫn đang làm"),
+)
 
 #: Typed commands, matched on folded text (no diacritics, lowercase, single spaces).
 COMMANDS: dict[str, str] = {
