@@ -115,10 +115,14 @@ class Catalogue:
         return self._faq_titles.get(faq_id)
 
 
+#: The step-by-step guide to the national portal, offered from the catalogue's front page.
+PORTAL_GUIDE_BUTTON = Button("Cách nộp trên Cổng DVC", "f-portal")
+
+
 def browse_root(cat: Catalogue) -> Reply:
     """The catalogue's front page: life events as buttons, sectors one tap away."""
     buttons = [Button(e.title, make("ev", e.id)) for e in cat.life_events if cat.list(life_event=e.id)]
-    buttons += [SECTORS_BUTTON, texts.MAIN_MENU_BUTTON]
+    buttons += [SECTORS_BUTTON, PORTAL_GUIDE_BUTTON, texts.MAIN_MENU_BUTTON]
     return Reply(text=f"{ROOT_TEXT}\n{COVERAGE}", buttons=tuple(buttons))
 
 

@@ -1,0 +1,59 @@
+"""Every guide and every service is reachable from the main menu by pressing buttons (real content)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+
+from api.settings import PROJECT_ROOT
+from bot.core.content import ContentSnapshot
+from bot.core.respond import respond
+from bot.core.types import Inbound, MatchKind, Session
+from faq.loader import load_faq_dir
+from flows.catalogue import Catalogue
+from flows.engine import FlowSet
+from flows.loader import load_catalogue_dir, load_flows_dir, load_life_events, load_sectors
+
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+
+def real_snapshot() -> ContentSnapshot:
+    faq = list(load_faq_dir(PROJECT_ROOT / "faq" / "content").items)
+    titles = {e.id: e.title for e in faq}
+    cat_dir = PROJECT_ROOT / "flows" / "catalogue"
+    flows = FlowSet.build(list(load_flows_dir(PROJECT_ROOT / "flows" / "content").items), faq_titles=titles)
+    catalogue = Catalogue.build(
+        list(load_catalogue_dir(cat_dir).items), list(load_life_events(cat_dir).items),
+        list(load_sectors(cat_dir).items), faq_titles=titles,
+    )
+    return ContentSnapshot.build(version=1, faq=faq, flows=flows, catalogue=catalogue)
+
+
+def test_all_guides_and_services_reachable_from_the_main_menu() -> None:
+    snap = real_snapshot()
+    flows_seen: set[str] = set()
+    services_seen: set[str] = set()
+    seen: set[str] = set()
+    queue = deque(["menu"])
+    while queue:
+        payload = queue.popleft()
+        if payload in seen or payload.startswith(("c-", "fy-", "fn-")):
+            continue
+        seen.add(payload)
+        turn = respond(Inbound(payload=payload), Session(), snap, NOW)
+        assert turn.match.kind is not MatchKind.FALLBACK, payload
+        if turn.match.kind is MatchKind.FLOW and turn.match.id:
+            flows_seen.add(turn.match.id.split("/")[0])
+        if turn.match.kind is MatchKind.SERVICE and turn.match.id:
+            services_seen.add(turn.match.id)
+        queue.extend(b.payload for r in turn.replies for b in r.buttons)
+    assert flows_seen == set(snap.flows.ids())
+    assert services_seen == {s.id for s in snap.catalogue.services}
+    assert len(services_seen) == 25 and len(flows_seen) == 9
+
+
+def test_free_text_starts_guides() -> None:
+    snap = real_snapshot()
+    for text, flow in [("huong dan kich hoat muc 2", "l2"), ("huong dan cai vneid", "install")]:
+        turn = respond(Inbound(text=text), Session(), snap, NOW)
+        assert turn.match.kind is MatchKind.FLOW and (turn.match.id or "").startswith(flow + "/"), (text, turn.match)
