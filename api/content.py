@@ -32,6 +32,7 @@ from faq.loader import ContentError, LoadResult
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
+    "EXPORT_LAYOUT",
     "REVIEW_MONTHS",
     "ContentSource",
     "SyncReport",
@@ -233,27 +234,38 @@ def export_content(store: Store, *, kind: str) -> list[dict[str, Any]]:
         return [row.data for row in u.content_rows(kind=kind)]
 
 
-def write_export(store: Store, out_dir: Path) -> list[Path]:
-    """Write the live content as YAML: ``<out_dir>/<kind>/<source file name>`` with ``entries:``.
+#: Where each kind is written by :func:`write_export`, and under which top-level key, so that
+#: the export has the repository's layout and loads back with each kind's loader.
+EXPORT_LAYOUT: dict[str, tuple[str, str]] = {
+    "faq": ("faq", "entries"),
+    "flow": ("flows", "flows"),
+    "service": ("catalogue", "services"),
+    "life_event": ("catalogue", "life_events"),
+    "sector": ("catalogue", "sectors"),
+}
 
-    Items created in the admin go to ``added.yaml``. Each kind's directory loads back with that
-    kind's loader. Returns the files written.
+
+def write_export(store: Store, out_dir: Path) -> list[Path]:
+    """Write the live content as YAML in the repository's layout: ``faq/``, ``flows/``, ``catalogue/``.
+
+    Each item goes back to its source file name under its kind's top-level key (taxonomy files
+    hold both life events and sectors); items created in the admin go to ``added.yaml``. Every
+    directory loads back with its kind's loader. Returns the files written.
     """
     with store.unit(readonly=True) as u:
         grouped = {kind: u.content_rows(kind=kind) for kind in u.content_kinds()}
-    written: list[Path] = []
+    files: dict[Path, dict[str, list[dict[str, Any]]]] = {}
     for kind, rows in grouped.items():
-        by_file: dict[str, list[dict[str, Any]]] = {}
+        folder, key = EXPORT_LAYOUT.get(kind, (kind, "entries"))
         for row in rows:
             name = Path(row.source_file).name if row.source_file else _ADDED_FILE
-            by_file.setdefault(name, []).append(row.data)
-        target = out_dir / kind
-        target.mkdir(parents=True, exist_ok=True)
-        for name, entries in by_file.items():
-            path = target / name
-            text = yaml.safe_dump({"entries": entries}, allow_unicode=True, sort_keys=False, width=100)
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
+            files.setdefault(out_dir / folder / name, {}).setdefault(key, []).append(row.data)
+    written: list[Path] = []
+    for path, body in sorted(files.items()):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=100)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
     return written
 
 

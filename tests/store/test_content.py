@@ -253,3 +253,32 @@ def test_several_kinds_and_report_dict(store: Store, tmp_path: Path) -> None:
     assert summary["errors"] == [str(e) for e in report.errors] and len(summary["errors"]) == 1
     with store.unit() as u:
         assert u.content_kinds() == ["faq"]
+
+
+def test_export_of_the_real_content_loads_back_with_every_loader(sqlite_store: Store, tmp_path: Path) -> None:
+    from api.live_content import sync_from_files
+    from api.settings import Settings
+    from flows.loader import load_catalogue_dir, load_flows_dir, load_life_events, load_sectors
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    report = sync_from_files(sqlite_store, settings, now=NOW)
+    assert not report.errors
+    out = tmp_path / "export"
+    write_export(sqlite_store, out)
+    loaded = {
+        "faq": load_faq_dir(out / "faq"),
+        "flow": load_flows_dir(out / "flows"),
+        "service": load_catalogue_dir(out / "catalogue"),
+        "life_event": load_life_events(out / "catalogue"),
+        "sector": load_sectors(out / "catalogue"),
+    }
+    originals = {
+        "faq": load_faq_dir(settings.faq_dir),
+        "flow": load_flows_dir(settings.flows_dir),
+        "service": load_catalogue_dir(settings.catalogue_dir),
+        "life_event": load_life_events(settings.catalogue_dir),
+        "sector": load_sectors(settings.catalogue_dir),
+    }
+    for kind, result in loaded.items():
+        assert not result.errors, (kind, result.errors[:3])
+        assert list(result.items) == list(originals[kind].items), kind
