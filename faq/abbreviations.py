@@ -25,6 +25,7 @@ __all__ = [
     "DOMAIN_ANCHORS",
     "EXPANSIONS",
     "FILLER_PHRASES",
+    "GENERIC_WORDS",
     "KEEP_DOUBLE_LETTERS",
     "STOPWORDS",
 ]
@@ -41,7 +42,6 @@ EXPANSIONS: Final[dict[str, str]] = {
     "kg": "khong",
     "kh": "khong",
     "hok": "khong",
-    "hong": "khong",
     "khum": "khong",
     "hem": "khong",
     "hum": "khong",
@@ -156,6 +156,8 @@ EXPANSIONS: Final[dict[str, str]] = {
     "otp": "otp",
     "sinhtrachoc": "sinh trac hoc",
     "sth": "sinh trac hoc",
+    "chup hinh": "chup anh",
+    "hinh chan dung": "anh chan dung",
     "faceid": "khuon mat",
     "face id": "khuon mat",
     # --- VNeID and identity ----------------------------------------------------------------
@@ -275,6 +277,7 @@ CONTEXTUAL: Final[dict[str, tuple[str, str]]] = {
     "dk": ("dang ky", "duoc"),
     "mk": ("mat khau", "minh"),
     "hk": ("ho khau", "khong"),
+    "hong": ("hong", "khong"),  # hỏng (broken) after "bị", "đã", "hư"…; else the southern "hông"
 }
 
 #: Question fillers dropped wherever they occur (after expansion), longest first.
@@ -393,4 +396,26 @@ DOMAIN_ANCHORS: Final[tuple[str, ...]] = (
     "ho chieu", "khai sinh", "khai tu", "ket hon", "tam tru", "thuong tru", "cu tru", "luu tru",
     "tam vang", "ho khau", "giay phep", "bien so", "ly lich", "tu phap", "that nghiep", "tro cap",
     "nfc", "chip", "sinh trac", "lien thong", "phat nguoi", "vi pham", "de an",
+)
+
+#: Words too vague to carry an answer on their own ("máy", "bị", "lỗi", "mấy", "về"): a confident
+#: answer or a "did you mean" must share at least one other word (or a bigram with another word)
+#: with the entry, so "máy giặt bị lỗi E21" or "1 cộng 1 bằng mấy" is not answered from "máy",
+#: "lỗi", "bằng", "mấy" alone. Several are homographs once folded (máy/mấy, về/vé, bằng/bảng,
+#: mới/mọi, thẻ/thế, tự/từ/tủ). Keep domain words ("vneid", "otp", "tải", "điện") out of here.
+GENERIC_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        # homographs once folded: máy/mấy, bị/bí, về/vé, bằng/bảng, có/cô, tự/từ/tủ, dùng/đúng
+        "may", "bi", "ve", "bang", "co", "tu", "dung", "gia", "can",
+        # vague nouns and verbs: lỗi, làm, được, việc, người, cái, xem, biết, giúp, hướng dẫn
+        "loi", "lam", "duoc", "viec", "nguoi", "cai", "xem", "biet", "giup", "huong", "dan", "cach",
+        "muon", "hien", "con", "hu", "hong", "tot", "nen", "khac", "lan", "theo",
+        # quantity, time and place words: bao nhiêu, ngày, giờ, hôm, mai, gần, sau, trước, trên…
+        "bao", "nhieu", "ngay", "gio", "hom", "mai", "hoai", "gan", "sau", "truoc", "trong", "tren",
+        "duoi", "ngoai", "o", "toi", "bay",
+        # particles and function words not already stopwords
+        "khong", "sao", "gi", "nao", "nay", "do", "hay", "phai", "nhu", "thi", "khi", "cho", "dang",
+        "da", "nua", "luon", "van", "chua", "roi", "rat", "qua", "di", "ra", "len", "xuong", "den",
+        "cung", "voi", "va", "hoac",
+    }
 )

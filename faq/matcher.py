@@ -31,7 +31,7 @@ from typing import Final, Literal
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from faq.abbreviations import COMPOUNDS, DOMAIN_ANCHORS
+from faq.abbreviations import COMPOUNDS, DOMAIN_ANCHORS, GENERIC_WORDS
 from faq.normalize import is_stopword, is_syllable, words
 from faq.schema import FaqEntry
 
@@ -67,6 +67,9 @@ _CACHE_MAX: Final = 20_000
 _RARE_SHARE: Final = 0.04
 #: Pruning checks cost a pass over the accumulator; skip them while it is this large.
 _PRUNE_MAX: Final = 600
+#: A word with a lower idf (in about two thirds of the items or more) is too common to ground an
+#: answer on its own, unless it is a domain anchor ("vneid").
+_INFORMATIVE_IDF: Final = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,11 +269,11 @@ class Matcher:
             Counter(t for i in inscope for t in asked_words[i] & self._offtopic_words)
         )
         self._rare_df = max(2, round(len(inscope) * _RARE_SHARE))
+        anchor_terms = frozenset(" ".join(words(phrase)) for phrase in DOMAIN_ANCHORS)
         self._anchors: frozenset[str] = frozenset(
-            t
-            for t in (" ".join(words(phrase)) for phrase in DOMAIN_ANCHORS)
-            if t in postings and t not in self._offtopic_terms
+            t for t in anchor_terms if t in postings and t not in self._offtopic_terms
         )
+        self._anchor_terms: frozenset[str] = anchor_terms
         # Vocabulary for typo correction: content words, most frequent first so ties go to them.
         self._vocab: tuple[str, ...] = tuple(w for w, _ in word_df.most_common())
         self._vocab_set: frozenset[str] = frozenset(self._vocab)
@@ -438,10 +441,37 @@ class Matcher:
             del scores[i]
         return scores
 
+    def _is_vague_word(self, word: str) -> bool:
+        """True for a word that cannot ground an answer: generic, a stopword or a bare number."""
+        return word in GENERIC_WORDS or is_stopword(word) or word.isdigit()
+
+    def _informative(self, term: str) -> bool:
+        """True for a term specific enough to ground an answer (see :meth:`_grounded`).
+
+        A unigram must be neither vague nor very common (idf below :data:`_INFORMATIVE_IDF`)
+        unless it is a domain anchor; a bigram needs one side that is not vague, or must be one
+        of the two-syllable words of :data:`~faq.abbreviations.COMPOUNDS`.
+        """
+        if _is_bigram(term):
+            if term in COMPOUNDS or term in self._anchor_terms:
+                return True
+            a, _, b = term.partition(" ")
+            return not (self._is_vague_word(a) and self._is_vague_word(b))
+        if term in self._anchor_terms:
+            return True
+        return not self._is_vague_word(term) and self._idf.get(term, self._idf_unknown) >= _INFORMATIVE_IDF
+
+    def _grounded(self, key: str, informative: Sequence[str]) -> bool:
+        """True when the item ``key`` contains at least one of the query's informative terms."""
+        i = self._index[key]
+        return any(i in self._postings[t] for t in informative)
+
     def decide(self, text: str, *, today: date) -> Decision:
         """Answer, clarify ("Bạn muốn hỏi về…?") or nothing, from the thresholds.
 
-        Two lexical rules come first. A question with a domain anchor word
+        An item must first share an informative word with the question (:meth:`_informative`):
+        one matching only vague words ("máy giặt bị lỗi") is dropped. Two lexical rules follow.
+        A question with a domain anchor word
         (:data:`faq.abbreviations.DOMAIN_ANCHORS`: "vneid", "định danh", "otp"…) is never
         declined as off-topic. A question without one that names something an off-topic entry
         is asked with and the best answer lacks ("quên mật khẩu zalo") is declined through that
@@ -454,6 +484,13 @@ class Matcher:
             return Decision("none", ())
         if not ranked:
             return Decision("none", ())
+        # Grounding: an item that shares only vague words with the question ("máy", "bị", "lỗi",
+        # "bằng mấy") is never answered or offered, however high its score.
+        informative = [t for t in dict.fromkeys(terms) if t in self._postings and self._informative(t)]
+        grounded = [c for c in ranked if self._grounded(c.key, informative)]
+        if not grounded:
+            return Decision("none", tuple(ranked[:3]))
+        ranked = grounded
         anchored = not self._anchors.isdisjoint(terms)
         if anchored and ranked[0].kind == "offtopic":
             # The question names the domain ("định danh mức 2 tốn bao nhiêu tiền"): a decline
@@ -461,9 +498,10 @@ class Matcher:
             ranked = [c for c in ranked if c.kind != "offtopic"]
             if not ranked:
                 return Decision("none", ())
-        foreign = None if anchored else self._foreign_match(terms, ranked)
+        foreign = None if anchored else self._foreign_match(terms, ranked, today)
         if foreign is not None:
-            ranked.remove(foreign)
+            if foreign in ranked:
+                ranked.remove(foreign)
             ranked.insert(0, foreign)
             outcome: Outcome = "answer" if foreign.score >= self.clarify_threshold else "none"
             return Decision(outcome, tuple(ranked[:3]))
@@ -476,11 +514,16 @@ class Matcher:
             return Decision("clarify", options)
         return Decision("none", tuple(ranked[:3]))
 
-    def _foreign_match(self, terms: Sequence[str], ranked: Sequence[Candidate]) -> Candidate | None:
+    def _foreign_match(
+        self, terms: Sequence[str], ranked: Sequence[Candidate], today: date
+    ) -> Candidate | None:
         """An off-topic candidate explaining a rare query word that the best answer lacks.
 
         The word must be in that off-topic entry's phrasings, absent from the top candidate and
-        rare among in-scope items ("zalo" in "zalo không nhận được tin nhắn").
+        rare among in-scope items ("zalo" in "zalo không nhận được tin nhắn"). When no such entry
+        is among the ranked candidates (in-scope items sharing the question's other words filled
+        the list: "quên mật khẩu wifi"), the off-topic entries asked with a marker are scored
+        directly and the best is taken.
         """
         if ranked[0].kind == "offtopic":
             return None
@@ -489,14 +532,44 @@ class Matcher:
             t
             for t in terms
             if t in self._offtopic_words and self._inscope_df.get(t, 0) <= self._rare_df
-            and top not in self._postings[t]
+            and top not in self._postings[t] and self._informative(t)
         }
         if not markers:
             return None
         for c in ranked:
             if c.kind == "offtopic" and not markers.isdisjoint(self._offtopic_phrasing[self._index[c.key]]):
                 return c
-        return None
+        return self._best_offtopic_with(markers, terms, today)
+
+    def _best_offtopic_with(
+        self, markers: set[str], terms: Sequence[str], today: date
+    ) -> Candidate | None:
+        """The best-scoring valid off-topic item whose phrasings contain one of ``markers``."""
+        ids = {
+            i
+            for t in markers
+            for i in self._postings.get(t, ())
+            if i in self._offtopic_phrasing and t in self._offtopic_phrasing[i]
+            and self._docs[i].is_valid_on(today)
+        }
+        if not ids:
+            return None
+        self_score = self._self_score(terms)
+        if self_score <= 0.0:
+            return None
+        freq = Counter(terms)
+        best = max(
+            ids,
+            key=lambda i: (
+                sum(self._postings[t].get(i, 0.0) * f for t, f in freq.items() if t in self._postings),
+                -i,
+            ),
+        )
+        score = sum(self._postings[t].get(best, 0.0) * f for t, f in freq.items() if t in self._postings)
+        doc = self._docs[best]
+        found = Candidate(doc.key, doc.kind, round(min(1.0, score / self_score), 4))
+        # Outside the ranked list, only a decline that explains the question well enough wins.
+        return found if found.score >= self.answer_threshold else None
 
 
 def entry_doc(entry: FaqEntry) -> IndexDoc:

@@ -2,9 +2,10 @@
 
 Pure functions, no I/O. The pipeline of :func:`words` is::
 
-    fold → split letters from digits → squeeze repeated letters → undo raw Telex → expand abbreviations
-    (one curated table, :mod:`faq.abbreviations`) → resolve ambiguous short forms by context
-    → drop question fillers
+    mark arithmetic ("1+1", "2 nhân 3") → fold → split letters from digits → squeeze repeated
+    letters → undo raw Telex → expand abbreviations (one curated table, :mod:`faq.abbreviations`)
+    → resolve ambiguous short forms by context → read "OTP không về (máy)" as "không nhận được"
+    → drop question fillers ("nha" only as a particle, not as *nhà*)
 
 :func:`tokens` then drops stopwords; :func:`bigrams` pairs neighbouring words *before* that,
 keeping pairs with at least one content word, so compounds such as *căn cước* survive even
@@ -71,6 +72,27 @@ _BEFORE_PASSWORD: Final = frozenset(
     {"quen", "doi", "sai", "nhap", "lai", "dat", "lay", "khoi", "phuc", "tao", "thay", "go", "mat",
      "nho", "reset", "bi", "cai"}
 )
+#: "hỏng" (broken) rather than the southern "hông" (không) after these words.
+_BEFORE_BROKEN: Final = frozenset(
+    {"bi", "da", "hu", "lam", "may", "the", "chip", "hinh", "sim", "xe", "cung", "roi", "vo", "nat"}
+)
+#: "nhà" (house) rather than the particle "nha" after these words or before a content word.
+_BEFORE_HOUSE: Final = frozenset(
+    {"o", "tai", "ve", "chu", "cua", "den", "sang", "trong", "mua", "ban", "thue", "xay", "can",
+     "tan", "ngoi", "cho", "nguoi", "lam"}
+)
+_AFTER_PARTICLE: Final = frozenset(
+    {"ad", "admin", "a", "ban", "oi", "nhe", "em", "anh", "chi", "minh", "ha", "nha", "ak", "ah",
+     "shop", "bot", "ca"}
+)
+#: Words that make "về" mean "arrives" (an OTP or text that "không về máy" was not received).
+_ARRIVAL_MARKERS: Final = frozenset({"otp", "sms", "code", "passcode"})
+_NEGATIONS: Final = frozenset({"khong", "chua", "chang"})
+_DEVICE_AFTER: Final = frozenset({"may", "dt", "dien", "sdt", "so", "dien thoai"})
+#: An arithmetic operator between two numbers, typed as a symbol or a word.
+_ARITH_SYMBOL: Final = re.compile(r"(?<=\d)\s*[+×÷*=]\s*(?=\d)")
+_ARITH_CHARS: Final = frozenset("+×÷*=")
+_ARITH_WORDS: Final = frozenset({"cong", "tru", "nhan", "chia", "x"})
 _AFTER_PRONOUN: Final = frozenset(
     {"muon", "bi", "co", "dang", "hoi", "can", "da", "la", "vua", "moi", "chua", "khong", "ko", "k",
      "dinh", "di", "lam", "dung", "o", "cung", "van", "se", "tai", "cai", "phai", "duoc", "dc",
@@ -191,6 +213,8 @@ def _contextual(key: str, prev: str | None, nxt: str | None, at_start: bool) -> 
             use_particle = False
         else:
             use_particle = at_start or nxt in _AFTER_PRONOUN
+    elif key == "hong":  # "bị hỏng", "thẻ hỏng"; otherwise the southern "hông" = không
+        use_particle = prev not in _BEFORE_BROKEN
     else:  # "hk": hộ khẩu only after "sổ" or before "thường trú"-like nouns
         use_particle = not (prev == "so" or nxt in {"thuong", "giay", "gia"})
     return tuple((particle if use_particle else noun).split())
@@ -224,13 +248,65 @@ def _expand(raw: Sequence[str]) -> list[str]:
     return out
 
 
+def _is_house(seq: Sequence[str], i: int) -> bool:
+    """True when "nha" at ``i`` is the noun *nhà* ("ở nhà", "nhà mạng"), not the particle *nha*."""
+    prev = seq[i - 1] if i > 0 else None
+    if prev in _BEFORE_HOUSE:
+        return True
+    nxt = seq[i + 1] if i + 1 < len(seq) else None
+    return nxt is not None and nxt not in _AFTER_PARTICLE
+
+
+def _arrival(seq: Sequence[str]) -> list[str]:
+    """Read "OTP không về (máy)", "mã chưa thấy về" as "không nhận được" (the code did not arrive).
+
+    Only when a code or text ("otp", "tin nhắn") is in the six words before, or "mã" right before
+    the negation with nothing but a device word or a particle after; "tải VNeID về máy" and "mà
+    không về quê" are left alone. A device word right after "về" is dropped.
+    """
+    out: list[str] = []
+    n = len(seq)
+    i = 0
+    while i < n:
+        w = seq[i]
+        if w == "ve" and out:
+            neg = out[-1] in _NEGATIONS or (len(out) > 1 and out[-1] == "thay" and out[-2] in _NEGATIONS)
+            window = out[-6:]
+            nxt = seq[i + 1] if i + 1 < n else None
+            cue = (
+                not _ARRIVAL_MARKERS.isdisjoint(window)
+                or any(a == "tin" and b == "nhan" for a, b in pairwise(window))
+                # "mã không về (máy)", not "mà không về quê": only at the end or before a device
+                or (len(out) > 1 and out[-2] == "ma" and out[-1] in _NEGATIONS
+                    and (nxt is None or nxt in _DEVICE_AFTER or nxt in _PARTICLES))
+            )
+            if neg and cue:
+                out.extend(("nhan", "duoc"))
+                i += 1
+                if i < n and seq[i] in _DEVICE_AFTER:
+                    i += 2 if seq[i] == "dien" and i + 1 < n and seq[i + 1] == "thoai" else 1
+                continue
+        out.append(w)
+        i += 1
+    return out
+
+
+def _arithmetic(seq: Sequence[str]) -> list[str]:
+    """Mark "1 cộng 1", "2 nhân 3" (an operator word between numbers) as a "phép tính"."""
+    out = list(seq)
+    for i in range(1, len(out) - 1):
+        if out[i] in _ARITH_WORDS and out[i - 1].isdigit() and out[i + 1].isdigit():
+            out[i] = "phep tinh"
+    return " ".join(out).split()
+
+
 def _drop_fillers(seq: Sequence[str]) -> list[str]:
     """Remove question fillers ("cho mình hỏi", "làm sao", "ad ơi"), longest first."""
     out: list[str] = []
     i = 0
     n = len(seq)
     while i < n:
-        if seq[i] not in _FILLER_STARTS:
+        if seq[i] not in _FILLER_STARTS or (seq[i] == "nha" and _is_house(seq, i)):
             out.append(seq[i])
             i += 1
             continue
@@ -246,7 +322,8 @@ def _drop_fillers(seq: Sequence[str]) -> list[str]:
 
 def words(text: str) -> tuple[str, ...]:
     """Folded, expanded words of ``text`` with fillers removed (stopwords still present)."""
-    return tuple(_drop_fillers(_expand(_pieces(fold(text)))))
+    marked = _ARITH_SYMBOL.sub(" phép tính ", text) if _ARITH_CHARS.intersection(text) else text
+    return tuple(_drop_fillers(_arrival(_arithmetic(_expand(_pieces(fold(marked)))))))
 
 
 def is_stopword(word: str) -> bool:

@@ -319,3 +319,90 @@ def test_dev_set_rates_on_the_real_content() -> None:
     detail = "\n".join(report.table_lines())
     assert summary["in_scope"]["rate"] >= DEV_MIN_IN_SCOPE, detail
     assert summary["oos"]["rate"] >= DEV_MIN_OOS, detail
+
+
+# --------------------------------------------------------------------- grounding
+VAGUE_DOCS = (
+    *DOCS,
+    IndexDoc(
+        "faq:lost_phone",
+        "faq",
+        ("Mất máy, khóa tài khoản", "Máy bị mất thì khóa VNeID", "Máy bị lỗi, bị mất thì làm gì"),
+        "Đến Công an cấp xã đề nghị khóa tài khoản.",
+    ),
+    IndexDoc(
+        "faq:app_error",
+        "faq",
+        ("VNeID bị lỗi", "Ứng dụng VNeID bị lỗi không vào được", "Máy báo lỗi khi mở VNeID"),
+        "Cập nhật ứng dụng, thử lại sau.",
+    ),
+)
+
+
+@pytest.mark.parametrize("text", ["máy giặt bị lỗi E21", "máy bị lỗi", "1 cộng 1 bằng mấy", "bằng mấy"])
+def test_only_vague_words_in_common_is_not_answered(text: str) -> None:
+    decision = Matcher(VAGUE_DOCS).decide(text, today=TODAY)
+    assert decision.outcome == "none", decision
+
+
+def test_a_domain_word_grounds_the_answer() -> None:
+    decision = Matcher(VAGUE_DOCS).decide("vneid bị lỗi", today=TODAY)
+    assert decision.outcome == "answer" and decision.top is not None
+    assert decision.top.key == "faq:app_error"
+
+
+def test_grounding_filters_the_clarify_options_too() -> None:
+    m = Matcher(VAGUE_DOCS, answer_threshold=0.99, clarify_threshold=0.01)
+    decision = m.decide("máy bị lỗi mất khóa", today=TODAY)  # "khóa" grounds only lost_phone
+    assert decision.outcome == "clarify"
+    assert [c.key for c in decision.candidates] == ["faq:lost_phone"]
+
+
+def test_informative_terms() -> None:
+    m = Matcher(VAGUE_DOCS)
+    assert not m._informative("may") and not m._informative("bi loi") and not m._informative("2")
+    assert m._informative("vneid") and m._informative("ho chieu") and m._informative("vneid bi")
+
+
+# --------------------------------------------------------------------- the real content, families
+@pytest.fixture(scope="module")
+def real() -> Matcher:
+    docs, _ = content_docs()
+    if not any(d.kind == "faq" for d in docs):
+        pytest.skip("no FAQ content yet")
+    return Matcher(docs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tủ lạnh nhà tôi bị lỗi", "may lanh bi loi E1", "3 nhan 4 bang may", "10+10 bằng bao nhiêu",
+        "bao hiem nhan tho manulife co tot khong", "giá samsung galaxy s24", "hoa don tien dien thang 10",
+        "app grab bi loi", "máy in bị kẹt giấy", "quen mat khau wifi", "zoom bi loi",
+    ],
+)
+def test_real_content_declines_other_families(real: Matcher, text: str) -> None:
+    decision = real.decide(text, today=TODAY)
+    assert decision.outcome == "none" or (decision.top is not None and decision.top.kind == "offtopic"), decision
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("ma xac thuc chua ve dt", "faq:otp_not_received"),
+        ("otp hok ve may luon", "faq:otp_not_received"),
+        ("vneid bi trang man hinh", "faq:app_not_loading"),
+        ("app dinh danh cu bi vang ra", "faq:app_not_loading"),
+        ("passport het han lam lai sao", "faq:svc_passport"),
+        ("xin giay xac nhan cu tru o dau", "faq:residence_info"),
+        ("co tin nhan bao tai khoan dinh danh se bi khoa neu khong cap nhat", "faq:scam_merger_update"),
+        ("thay doi chu the hop dong mua ban dien", None),  # in scope (a service or its FAQ)
+        ("dang ky cap dien moi cho nha o", None),
+    ],
+)
+def test_real_content_answers_known_weak_phrasings(real: Matcher, text: str, key: str | None) -> None:
+    decision = real.decide(text, today=TODAY)
+    assert decision.outcome == "answer" and decision.top is not None, decision
+    assert decision.top.kind != "offtopic", decision
+    if key is not None:
+        assert decision.top.key == key, decision

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from itertools import pairwise
 
 import pytest
 
@@ -173,3 +174,50 @@ def test_table_is_folded_and_consistent() -> None:
         assert phrase == fold(phrase), phrase
     assert all(w == fold(w) for w in STOPWORDS)
     assert set(CONTEXTUAL).isdisjoint(EXPANSIONS)
+
+
+def test_hong_is_broken_after_bi_else_khong() -> None:
+    assert "hong" in tokens("thẻ căn cước bị hỏng")
+    assert "khong" not in tokens("điện thoại đã hỏng")
+    assert tokens("hong biet cai vneid") == tokens("không biết cài vneid")
+
+
+def test_nha_is_a_house_unless_it_ends_the_sentence() -> None:
+    assert words("nhà mạng")[:1] == ("nha",)
+    assert "nha" in words("đăng ký tại nhà được không")
+    assert "nha" in words("chủ nhà trọ khai báo")
+    assert "nha" not in words("giúp mình nha ad")
+    assert words("làm ở nhà được không nha").count("nha") == 1
+
+
+@pytest.mark.parametrize(
+    "typed", ["otp ko ve may", "mã OTP không về điện thoại", "tin nhắn otp chưa thấy về", "sms chua ve dt"]
+)
+def test_code_that_does_not_arrive_reads_as_not_received(typed: str) -> None:
+    got = words(typed)
+    assert "ve" not in got and ("nhan", "duoc") in set(pairwise(got))
+
+
+def test_arrival_rule_leaves_other_ve_alone() -> None:
+    assert "ve" in words("tải vneid về máy")
+    assert "ve" in words("không về quê được")
+
+
+@pytest.mark.parametrize("typed", ["1 cộng 1 bằng mấy", "12 nhân 8", "5+7=?", "2 x 3"])
+def test_arithmetic_is_marked(typed: str) -> None:
+    assert ("phep", "tinh") in set(pairwise(words(typed)))
+
+
+def test_arithmetic_marker_spares_numbers_and_dates() -> None:
+    assert tokens("1900-0368") == ("1900", "368")
+    assert "phep" not in words("ngày 01/10/2025, mức 2")
+
+
+def test_photo_synonyms() -> None:
+    assert tokens("chụp hình khuôn mặt") == tokens("chụp ảnh khuôn mặt")
+    assert "anh" not in tokens("chụp màn hình")
+
+
+def test_arrival_rule_reads_ma_as_a_code_only_at_the_end() -> None:
+    assert "ve" in words("đi làm xa mà không về quê")
+    assert "ve" not in words("mã không về máy")
