@@ -36,6 +36,10 @@ __all__ = ["respond"]
 
 #: A flow left untouched this long is offered for resuming rather than continued silently.
 RESUME_AFTER = dt.timedelta(hours=6)
+#: Words (folded) by which a citizen asks to be walked through something, not just told.
+GUIDE_WORDS = ("huong dan", "cac buoc", "tung buoc", "chi cach", "chi toi cach", "chi giup")
+#: How close a guide's score must be to the top answer for a guide request to start it instead.
+GUIDE_MARGIN = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +243,7 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     session = replace(s, last_question=text, flow=None, paused_flow=s.flow or s.paused_flow)
     ctx = replace(ctx, session=session)
     if decision.outcome == "answer" and decision.candidates:
-        top = decision.candidates[0]
+        top = _prefer_guide(ctx, text, decision.candidates)
         out = _open_candidate(ctx, top)
         if out is not None:
             return _offer_resume(orig, out)
@@ -258,6 +262,20 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))
     return _offer_resume(orig, out)
+
+
+def _prefer_guide(ctx: _Ctx, text: str, candidates: tuple[Candidate, ...]) -> Candidate:
+    """For "hướng dẫn … từng bước", start the guide the top FAQ answer points to, when it scores close."""
+    top = candidates[0]
+    kind, _, ident = top.key.partition(":")
+    entry = ctx.content.faq.get(ident) if kind == "faq" else None
+    if entry is None or entry.flow is None:
+        return top
+    folded = f" {fold(text)} "
+    if not any(f" {w} " in folded for w in GUIDE_WORDS):
+        return top
+    guide = next((c for c in candidates if c.key == f"flow:{entry.flow}"), None)
+    return guide if guide is not None and guide.score >= top.score - GUIDE_MARGIN else top
 
 
 def _open_candidate(ctx: _Ctx, c: Candidate) -> _Out | None:

@@ -217,3 +217,10 @@ def test_every_emitted_payload_is_valid(content: ContentSnapshot) -> None:
             if b.payload != "c-delete":
                 frontier.append(b.payload)
     assert len(seen) > 10
+
+
+def test_guide_request_starts_the_guide_the_answer_points_to(content: ContentSnapshot) -> None:
+    plain, _ = run(content, text("làm mức 2 ở đâu"))
+    assert plain.match.kind is MatchKind.FAQ and plain.match.id == "level2_where"
+    guided, _ = run(content, text("hướng dẫn từng bước làm mức 2 ở đâu"))
+    assert guided.match.kind is MatchKind.FLOW and (guided.match.id or "").startswith("l2/")
