@@ -106,3 +106,17 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
         yield Store(engine)
     finally:
         engine.dispose()
+
+
+# === Network guard: every test may reach loopback only ===
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only() -> Iterator[None]:
+    """Any connection or name lookup beyond loopback during a test fails it."""
+    from tests.fakes.network import loopback_guard
+
+    with loopback_guard() as refused:
+        yield
+    if refused:
+        pytest.fail(f"the test tried to reach beyond loopback: {refused}", pytrace=False)

@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from api.app import create_app
 from api.routes import telegram as telegram_routes
 from api.settings import Settings
 from api.store import Store
+from tests.fakes.network import loopback_guard
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 __all__ = [
@@ -39,48 +39,6 @@ __all__ = [
 ]
 
 SECRET = "test-webhook_Secret-42"
-_LOOPBACK = ("127.", "::1", "localhost")
-
-
-def _is_loopback(address: Any) -> bool:
-    if not isinstance(address, tuple):
-        return True  # AF_UNIX paths and the like
-    host = str(address[0])
-    return host.startswith(_LOOPBACK) or host in ("::ffff:127.0.0.1", "0:0:0:0:0:0:0:1")
-
-
-@contextmanager
-def loopback_guard() -> Iterator[list[Any]]:
-    """Refuse every connection to a non-loopback address; yields the refused addresses."""
-    attempts: list[Any] = []
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-    real_create = socket.create_connection
-
-    def refuse(address: Any) -> None:
-        if not _is_loopback(address):
-            attempts.append(address)
-            raise ConnectionRefusedError(f"test guard: no network beyond loopback ({address!r})")
-
-    def connect(self: socket.socket, address: Any) -> None:
-        refuse(address)
-        real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        refuse(address)
-        return real_connect_ex(self, address)
-
-    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
-        refuse(address)
-        return real_create(address, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(socket.socket, "connect", connect)
-        mp.setattr(socket.socket, "connect_ex", connect_ex)
-        mp.setattr(socket, "create_connection", create_connection)
-        yield attempts
-
-
 @pytest.fixture
 def loopback_only() -> Iterator[list[Any]]:
     """Any connection to a non-loopback address during the test fails it."""

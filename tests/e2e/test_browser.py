@@ -9,18 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, expect, sync_playwright
 
 from api.app import create_app
 from api.settings import Settings
+from tests.fakes.network import serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -49,22 +47,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         chat_rate_per_minute=1000,
         chat_ip_rate_per_minute=1000,
     )
-    # ws="none": the page uses no websockets, and their deprecated legacy module would warn.
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serve_app(create_app(settings), name="e2e", lifespan="on") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -362,10 +362,10 @@ async def test_the_loopback_guard_stops_python_telegram_bot_reaching_out() -> No
     from telegram.error import NetworkError
 
     with loopback_guard() as attempts:
-        with pytest.raises(ConnectionRefusedError):
+        with pytest.raises(OSError):
             socket.create_connection(("192.0.2.10", 443), timeout=0.2)
         bot = Bot(TOKEN, base_url="http://192.0.2.10/bot")
         with pytest.raises(NetworkError):
             await bot.get_me()
         await bot.shutdown()
-    assert [a[0] for a in attempts] == ["192.0.2.10", "192.0.2.10"]
+    assert attempts and set(attempts) == {"192.0.2.10"}

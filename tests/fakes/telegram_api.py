@@ -16,15 +16,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.network import serve_app
 
 __all__ = [
     "BOT_ID",
@@ -116,8 +118,7 @@ class FakeTelegramAPI:
         self._lock = threading.Lock()
         self._state = _State()
         self._message_ids = itertools.count(1000)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._stack = ExitStack()
         self.port = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -125,25 +126,14 @@ class FakeTelegramAPI:
     def start(self) -> FakeTelegramAPI:
         """Serve on 127.0.0.1 and a free port, in a daemon thread."""
         app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="off",
-                                access_log=False, timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="fake-telegram", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake Telegram API did not start")
-            time.sleep(0.02)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._stack = ExitStack()
+        url = self._stack.enter_context(serve_app(app, name="fake-telegram"))
+        self.port = int(url.rsplit(":", 1)[1])
         return self
 
     def stop(self) -> None:
         """Stop the server thread."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._stack.close()
 
     @property
     def base_url(self) -> str:

@@ -4,7 +4,7 @@
   it checks the ``access_token`` header and the app secret, spends refresh tokens once, records
   every call, and can be scripted to expire tokens, return error codes and answer slowly.
 - :class:`FakeZaloBot` speaks the Bot Platform API (``/bot<token>/<method>``).
-- :func:`serve` runs either under uvicorn in a thread; :func:`block_non_loopback` makes any
+- :func:`serve` runs either under uvicorn in a thread; :func:`loopback_only` makes any
   connection that leaves the machine fail the test.
 - :func:`oa_event` / :func:`sign` / :func:`bot_update` build real-shaped webhook bodies.
 """
@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import itertools
 import json
-import socket
 import threading
 import time
 import urllib.parse
@@ -26,11 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.network import loopback_guard, serve_app
 
 __all__ = [
     "APP_ID",
@@ -40,7 +40,6 @@ __all__ = [
     "FakeZaloBot",
     "FakeZaloOa",
     "OaCall",
-    "block_non_loopback",
     "bot_update",
     "loopback_only",
     "oa_event",
@@ -57,82 +56,17 @@ OA_ID = "388613280878808645"
 # --- Running a fake ---------------------------------------------------------------------------
 
 
-@contextmanager
-def serve(app: Starlette, name: str = "fake") -> Iterator[str]:
-    """Serve ``app`` under uvicorn on 127.0.0.1 and a free port; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{name}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the fake {name} server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-def block_non_loopback(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Refuse every connection (and name lookup) to a host other than loopback.
-
-    Returns the list the refused hosts are appended to: the caller fails the test when it is not
-    empty (a refusal inside a background task would otherwise only show as a retry).
-    """
-    violations: list[str] = []
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-    real_getaddrinfo = socket.getaddrinfo
-
-    def refused(host: object) -> bool:
-        if (
-            isinstance(host, str | bytes)
-            and (host.decode() if isinstance(host, bytes) else host) in _LOOPBACK
-        ):
-            return False
-        violations.append(repr(host))
-        return True
-
-    def check(sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host = address[0] if isinstance(address, tuple) else address
-            if refused(host):
-                raise ConnectionRefusedError(f"test tried to connect to {host!r}: only loopback is allowed")
-
-    def connect(sock: socket.socket, address: Any) -> None:
-        check(sock, address)
-        real_connect(sock, address)
-
-    def connect_ex(sock: socket.socket, address: Any) -> int:
-        check(sock, address)
-        return real_connect_ex(sock, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host is not None and refused(host):
-            raise socket.gaierror(f"test tried to resolve {host!r}: only loopback is allowed")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return violations
+#: Kept under the old name for the Zalo tests.
+serve = serve_app
 
 
 @contextmanager
 def loopback_only() -> Iterator[None]:
-    """:func:`block_non_loopback` for a block of code; fails the test if anything was refused."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        violations = block_non_loopback(monkeypatch)
+    """Fail the test if anything in the block tried to reach beyond loopback."""
+    with loopback_guard() as refused:
         yield
-    if violations:
-        pytest.fail(f"non-loopback connections attempted: {violations}")
+    if refused:
+        pytest.fail(f"non-loopback connections attempted: {refused}")
 
 
 # --- Webhook bodies ---------------------------------------------------------------------------
