@@ -14,6 +14,7 @@ from api.channels import start_channels
 from api.errors import install_handlers
 from api.limits import BodySizeLimit
 from api.logging_setup import configure_logging
+from api.maintenance import Maintenance
 from api.routes import chat, health, telegram, web, zalo
 from api.routes import services as services_routes
 from api.settings import Settings
@@ -51,6 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.conversation = services.conversation
         app.state.channel_states = {"web": "ok", "telegram": "disabled", "zalo_oa": "disabled", "zalo_bot": "disabled"}
         closers = await start_channels(app, services)
+        maintenance = Maintenance(services.store)
+        maintenance.start()
+        app.state.maintenance = maintenance
         try:
             yield
         finally:
@@ -59,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await close()
                 except Exception:  # one channel failing to stop must not keep the others running
                     log.exception("error while stopping a channel")
+            try:
+                await maintenance.stop()
+            except Exception:
+                log.exception("error while stopping the maintenance tasks")
             services.close()
 
     app = FastAPI(

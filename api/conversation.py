@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.live_content import ContentRuntime
-from api.store import Store, Unit
+from api.store import LogLine, Store, Unit
 from bot.core.pii import mask_pii
 from bot.core.respond import respond
 from bot.core.types import Event, Inbound, Match, MatchKind, Reply, Session, Source, Turn
@@ -45,10 +45,11 @@ def prepare_inbound(
     masked = False
     if text is not None:
         text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
-        if len(text) > max_chars:
-            text, truncated = text[:max_chars], True
+        # Mask before cutting, so a number split by the cut is never stored half-visible.
         m = mask_pii(text)
         text, masked = m.text, m.changed
+        if len(text) > max_chars:
+            text, truncated = text[:max_chars], True
     if payload is not None:
         payload = payload.strip()[:128]
     return Inbound(
@@ -149,26 +150,24 @@ class Conversation:
             unit.add_events(user_id=None, events=[(e.name, e.as_dict()) for e in turn.events], source=source, now=now)
             return
         unit.save_session(user_id=user_id, data=turn.session.to_dict(), now=now)
-        unit.log_message(
-            user_id=user_id,
-            direction="in",
-            text=inbound.text if inbound.text is not None else (f"<{inbound.media}>" if inbound.media else None),
-            payload=inbound.payload,
-            match_kind=None,
-            match_id=None,
-            score=None,
-            source=source,
-            now=now,
-        )
         m = turn.match
-        unit.log_message(
+        # Both lines in one statement (ids in order: the question, then the answer).
+        unit.log_messages(
             user_id=user_id,
-            direction="out",
-            text="\n\n".join(r.text for r in turn.replies),
-            payload=None,
-            match_kind=m.kind.value,
-            match_id=m.id,
-            score=m.score,
+            lines=(
+                LogLine(
+                    direction="in",
+                    text=inbound.text if inbound.text is not None else (f"<{inbound.media}>" if inbound.media else None),
+                    payload=inbound.payload,
+                ),
+                LogLine(
+                    direction="out",
+                    text="\n\n".join(r.text for r in turn.replies),
+                    match_kind=m.kind.value,
+                    match_id=m.id,
+                    score=m.score,
+                ),
+            ),
             source=source,
             now=now,
         )

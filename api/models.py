@@ -210,7 +210,11 @@ class Outbox(OutboxBase, table=True):
     """The delivery queue drained by the sender."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index(None, "status", "next_attempt_at"),
+        # The sender's "older unsent rows of these chats" check (per-chat ordering).
+        Index(None, "channel", "chat_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     status: str = Field(default="pending", sa_type=String(16))

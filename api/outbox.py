@@ -16,16 +16,25 @@ that sent part of an item (one of several messages) reports ``progress`` and res
 Claims go through :meth:`api.store.Unit.claim_outbox` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
 one writer at a time on SQLite), so several app instances can run a worker each. Rows of one chat
 are delivered oldest first: a claimed row with an older undelivered row of the same chat (being
-retried, or claimed by another instance) is put back without counting an attempt.
+retried, or claimed by another instance) is put back without counting an attempt
+(:meth:`~api.store.Unit.older_unsent`, :meth:`~api.store.Unit.put_back_outbox`).
 
-:class:`DbBudget` spends shared rate budgets (``Unit.hit_rate_limit``) so N instances together
-stay under a platform's limits.
+The worker is cheap on the database: a batch of up to ``batch`` rows is claimed at a time, and one
+short transaction per round both records the outcomes of the previous batch and claims the next;
+wakes that come within ``coalesce_s`` of a round are merged into the next one. On SQLite, where
+webhooks queue for the same single writer (and, in the Telegram runtime, the same database
+thread), the sender thus takes a few transactions per second, each a few milliseconds at most.
+
+:class:`DbBudget` spends shared rate budgets (:meth:`~api.store.Unit.take_rate_budget`) so N
+instances together stay under a platform's limits. A take is all or nothing (a refused one charges
+none of its budgets) and concurrent takes share one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import random
 import time
@@ -34,12 +43,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import update
-from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
-from api.models import Outbox
-from api.store import OutboxItem, Store, Unit
+from api.store import OutboxItem, RateHit, Store, Unit
 
 __all__ = [
     "ChannelSender",
@@ -156,29 +162,49 @@ class Limit:
 
 
 class DbBudget:
-    """Rate budgets shared by all instances, kept in the database (fixed windows)."""
+    """Rate budgets shared by all instances, kept in the database (fixed windows).
+
+    A take is all or nothing: when one of its limits is spent, none of them is charged. Takes made
+    at the same time (the concurrent deliveries of one batch) share one short transaction.
+    """
 
     def __init__(self, store: Store, *, run_db: RunDb[Any] = _default_run_db,
                  clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._run_db = run_db
         self._clock = clock
+        self._queue: list[tuple[tuple[RateHit, ...], asyncio.Future[float]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def take(self, limits: Sequence[Limit]) -> float:
         """Spend one hit on every limit; 0 when allowed, else the seconds until it may be."""
-        now = int(self._clock())
+        hits = tuple(RateHit(lim.key, lim.limit, lim.window_s) for lim in limits)
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._queue.append((hits, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="db-budget")
+        return await future
 
-        def _hit() -> float:
-            wait = 0
-            with self._store.unit() as unit:
-                for lim in limits:
-                    ok, reset = unit.hit_rate_limit(key=lim.key, limit=lim.limit, window_s=lim.window_s, now_epoch=now)
-                    if not ok:
-                        wait = max(wait, reset)
-            return float(wait)
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let the other deliveries of this round queue their takes
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                waits: list[int] = await self._run_db(
+                    functools.partial(self._take_all, [hits for hits, _ in batch], int(self._clock()))
+                )
+            except Exception as exc:  # noqa: BLE001 - handed to every waiting take()
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), wait in zip(batch, waits, strict=True):
+                if not future.done():
+                    future.set_result(float(wait))
 
-        result: float = await self._run_db(_hit)
-        return result
+    def _take_all(self, takes: list[tuple[RateHit, ...]], now: int) -> list[int]:
+        with self._store.unit() as unit:
+            return [unit.take_rate_budget(hits=hits, now_epoch=now) for hits in takes]
 
 
 @dataclass(slots=True)
@@ -188,7 +214,14 @@ class _Outcome:
 
 
 class OutboxWorker:
-    """Claims due rows of one channel and hands them to its sender, as a background task."""
+    """Claims due rows of one channel and hands them to its sender, as a background task.
+
+    Each round is one short transaction that records the outcomes of the previous round and
+    claims the next batch, so the sender costs a couple of transactions per batch rather than per
+    message. A round that found less than a full batch is followed by a pause of ``coalesce_s``
+    (wakes within it are merged): under load the rows of many webhooks go out together and the
+    sender takes few turns at SQLite's single writer.
+    """
 
     def __init__(
         self,
@@ -201,6 +234,7 @@ class OutboxWorker:
         concurrency: int = 16,
         idle_s: float = 1.0,
         lease_s: int = 120,
+        coalesce_s: float = 0.05,
         clock: Callable[[], dt.datetime] = _utcnow,
     ) -> None:
         self.store = store
@@ -211,8 +245,10 @@ class OutboxWorker:
         self._concurrency = asyncio.Semaphore(concurrency)
         self._idle_s = idle_s
         self._lease_s = lease_s
+        self._coalesce_s = coalesce_s
         self._clock = clock
         self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         #: When the earliest row this worker put back is due (to sleep no longer than that).
@@ -230,12 +266,15 @@ class OutboxWorker:
     def start(self) -> asyncio.Task[None]:
         """Run :meth:`run` as a background task."""
         if self._task is None:
+            self._stopping = False
+            self._stop.clear()
             self._task = asyncio.create_task(self.run(), name=f"outbox-{self.channel}")
         return self._task
 
     async def stop(self) -> None:
-        """Stop after the current batch (rows in flight keep their lease and are retried)."""
+        """Stop after the current batch, recording its outcomes (rows in flight keep their lease)."""
         self._stopping = True
+        self._stop.set()
         self._wake.set()
         task, self._task = self._task, None
         if task is not None:
@@ -249,23 +288,42 @@ class OutboxWorker:
                     pass
 
     async def run(self) -> None:
-        """Loop until stopped: drain what is due, then sleep until woken or the next row is due."""
+        """Loop until stopped: record and claim in one transaction, deliver, pause or sleep."""
         failures = 0
-        while not self._stopping:
-            try:
-                handled = await self.drain_once()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the database may be down: keep the worker alive
-                failures += 1
-                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
-                log.warning("outbox %s: claiming failed (%s), retrying in %.1f s", self.channel,
-                            type(exc).__name__, delay)
-                await self._sleep(delay)
-                continue
-            if handled == 0 and not self._stopping:
-                await self._sleep(self._idle_delay())
+        pending: list[_Outcome] = []
+        try:
+            while not self._stopping:
+                started = time.monotonic()
+                self._wake.clear()
+                try:
+                    items = await self._run_db(functools.partial(self._settle_and_claim, pending, None))
+                    pending, failures = [], 0
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the database may be down: keep the worker alive
+                    failures += 1
+                    delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                    log.warning("outbox %s: claiming failed (%s), retrying in %.1f s", self.channel,
+                                type(exc).__name__, delay)
+                    await self._sleep(delay)
+                    continue
+                if not items:
+                    if not self._stopping:
+                        await self._sleep(self._idle_delay())
+                    continue
+                pending = await self._deliver(items)
+                if len(items) < self._batch:
+                    await self._pause(self._coalesce_s - (time.monotonic() - started))
+        finally:
+            if pending:
+                await self._record_finally(pending)
+
+    async def _record_finally(self, outcomes: list[_Outcome]) -> None:
+        try:
+            await self._run_db(functools.partial(self._settle_and_claim, outcomes, None, claim=False))
+        except Exception as exc:  # noqa: BLE001 - the rows are sent again once their lease ends
+            log.warning("outbox %s: recording %d outcomes failed (%s)", self.channel, len(outcomes),
+                        type(exc).__name__)
 
     def _idle_delay(self) -> float:
         if self._next_due is None:
@@ -274,56 +332,77 @@ class OutboxWorker:
         return max(0.01, min(self._idle_s, wait))
 
     async def _sleep(self, seconds: float) -> None:
+        """Sleep until woken, stopped, or ``seconds`` passed."""
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         except TimeoutError:
             pass
         self._wake.clear()
 
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds`` unless stopped (wakes meanwhile are kept for the next round)."""
+        if seconds <= 0 or self._stopping:
+            return
+        try:
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
     async def drain_once(self) -> int:
-        """Claim one batch and deliver it; returns how many rows were claimed."""
+        """Claim one batch, deliver it and record the outcomes; returns how many rows were claimed."""
         self._wake.clear()
         now = self._clock()
-        items = await self._run_db(lambda: self._claim(now))
+        items = await self._run_db(lambda: self._settle_and_claim([], now))
         if not items:
             return 0
-        by_chat: dict[str, list[OutboxItem]] = {}
-        for item in items:
-            by_chat.setdefault(item.chat_id, []).append(item)
-        groups = [sorted(group, key=lambda i: i.id) for group in by_chat.values()]
-        results = await asyncio.gather(*(self._deliver_chat(group) for group in groups))
-        outcomes = [o for group_outcomes in results for o in group_outcomes]
-        await self._run_db(lambda: self._record(outcomes))
+        outcomes = await self._deliver(items)
+        await self._run_db(functools.partial(self._settle_and_claim, outcomes, None, claim=False))
         return len(items)
 
-    # -- claiming --------------------------------------------------------------------------------
+    # -- one transaction per round ---------------------------------------------------------------
 
-    def _claim(self, now: dt.datetime) -> list[OutboxItem]:
+    def _settle_and_claim(
+        self, outcomes: list[_Outcome], now: dt.datetime | None, *, claim: bool = True
+    ) -> list[OutboxItem]:
+        now = now or self._clock()
         with self.store.unit() as unit:
-            items = unit.claim_outbox(limit=self._batch, now=now, channel=self.channel, lease_s=self._lease_s)
-            if not items:
-                return []
-            blocked = _older_unsent(unit, self.channel, items, now)
-            if not blocked:
-                return items
-            ready: list[OutboxItem] = []
-            for item in items:
-                older = blocked.get(item.chat_id)
-                if older is not None and older[0] < item.id:
-                    # An older row of this chat is still unsent: wait for it, without counting
-                    # this as an attempt; it is due with (and sorts after) the older row.
-                    due = max(older[1], now + dt.timedelta(milliseconds=200))
-                    _put_back(unit, item.id, due)
-                    self._note_due(due)
-                else:
-                    ready.append(item)
-            return ready
+            if outcomes:
+                self._record(unit, outcomes, now)
+            return self._claim(unit, now) if claim else []
+
+    def _claim(self, unit: Unit, now: dt.datetime) -> list[OutboxItem]:
+        items = unit.claim_outbox(limit=self._batch, now=now, channel=self.channel, lease_s=self._lease_s)
+        if not items:
+            return []
+        blocked = _older_unsent(unit, self.channel, items, now)
+        if not blocked:
+            return items
+        ready: list[OutboxItem] = []
+        for item in items:
+            older = blocked.get(item.chat_id)
+            if older is not None and older[0] < item.id:
+                # An older row of this chat is still unsent: wait for it, without counting
+                # this as an attempt; it is due with (and sorts after) the older row.
+                due = max(older[1], now + dt.timedelta(milliseconds=200))
+                unit.put_back_outbox(id=item.id, due=due)
+                self._note_due(due)
+            else:
+                ready.append(item)
+        return ready
 
     def _note_due(self, due: dt.datetime) -> None:
         if self._next_due is None or due < self._next_due or self._next_due <= self._clock():
             self._next_due = due
 
     # -- delivering ------------------------------------------------------------------------------
+
+    async def _deliver(self, items: list[OutboxItem]) -> list[_Outcome]:
+        by_chat: dict[str, list[OutboxItem]] = {}
+        for item in items:
+            by_chat.setdefault(item.chat_id, []).append(item)
+        groups = [sorted(group, key=lambda i: i.id) for group in by_chat.values()]
+        results = await asyncio.gather(*(self._deliver_chat(group) for group in groups))
+        return [o for group_outcomes in results for o in group_outcomes]
 
     async def _deliver_chat(self, items: list[OutboxItem]) -> list[_Outcome]:
         """Deliver one chat's rows in order; after a failure the rest wait for the next round."""
@@ -347,40 +426,40 @@ class OutboxWorker:
             log.exception("outbox %s: sender raised on row %s", self.channel, item.id)
             return Delivery.transient(f"{type(exc).__name__}")
 
-    def _record(self, outcomes: list[_Outcome]) -> None:
-        now = self._clock()
+    def _record(self, unit: Unit, outcomes: list[_Outcome], now: dt.datetime) -> None:
         chat_due: dict[str, dt.datetime] = {}
-        with self.store.unit() as unit:
-            for outcome in outcomes:
-                item, d = outcome.item, outcome.delivery
-                if d is _DEFERRED:
-                    # Due together with the failed row before it, which sorts first (lower id).
-                    _put_back(unit, item.id, chat_due.get(item.chat_id, now))
-                    continue
-                if d.status is DeliveryStatus.OK:
-                    unit.mark_sent(id=item.id, now=now)
-                    continue
-                if d.progress is not None:
-                    _save_progress(unit, item, d.progress)
-                age = (now - _aware(item.created_at)).total_seconds()
-                if d.status is DeliveryStatus.PERMANENT:
-                    dead = True
-                else:
-                    dead = self.policy.is_dead(attempts=item.attempts, age_s=age)
-                if d.status is DeliveryStatus.RETRY and d.after_s is not None:
-                    delay = d.after_s
-                else:
-                    delay = self.policy.backoff(item.attempts)
-                retry_at = now + dt.timedelta(seconds=delay)
-                chat_due[item.chat_id] = retry_at
-                unit.mark_failed(id=item.id, error=d.error or d.status.value, retry_at=retry_at, dead=dead)
-                if dead:
-                    log.warning("outbox %s: row %s dead after %d attempts: %s", self.channel, item.id,
-                                item.attempts, d.error or d.status.value)
-                else:
-                    self._note_due(retry_at)
-                    log.info("outbox %s: row %s %s, retry in %.1f s: %s", self.channel, item.id,
-                             d.status.value, delay, d.error)
+        unit.mark_sent_many(ids=[o.item.id for o in outcomes if o.delivery.status is DeliveryStatus.OK], now=now)
+        for outcome in outcomes:
+            item, d = outcome.item, outcome.delivery
+            if d is _DEFERRED:
+                # Due together with the failed row before it, which sorts first (lower id).
+                unit.put_back_outbox(id=item.id, due=chat_due.get(item.chat_id, now))
+                continue
+            if d.status is DeliveryStatus.OK:
+                continue
+            if d.progress is not None:
+                context = dict(item.context or {})
+                context[PROGRESS_KEY] = d.progress
+                unit.set_outbox_context(id=item.id, context=context)
+            age = (now - _aware(item.created_at)).total_seconds()
+            if d.status is DeliveryStatus.PERMANENT:
+                dead = True
+            else:
+                dead = self.policy.is_dead(attempts=item.attempts, age_s=age)
+            if d.status is DeliveryStatus.RETRY and d.after_s is not None:
+                delay = d.after_s
+            else:
+                delay = self.policy.backoff(item.attempts)
+            retry_at = now + dt.timedelta(seconds=delay)
+            chat_due[item.chat_id] = retry_at
+            unit.mark_failed(id=item.id, error=d.error or d.status.value, retry_at=retry_at, dead=dead)
+            if dead:
+                log.warning("outbox %s: row %s dead after %d attempts: %s", self.channel, item.id,
+                            item.attempts, d.error or d.status.value)
+            else:
+                self._note_due(retry_at)
+                log.info("outbox %s: row %s %s, retry in %.1f s: %s", self.channel, item.id,
+                         d.status.value, delay, d.error)
 
 
 #: Marker for rows skipped because an earlier row of the same chat failed in this batch.
@@ -392,51 +471,18 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-# The three helpers below use the session directly: api.store has no method for them (yet).
-
-
 def _older_unsent(
     unit: Unit, channel: str, items: Sequence[OutboxItem], now: dt.datetime
 ) -> dict[str, tuple[int, dt.datetime]]:
     """For each chat of ``items``: the oldest unsent row not in ``items`` and when it is due."""
     ids = [i.id for i in items]
-    chats = sorted({i.chat_id for i in items})
-    query = (
-        select(Outbox.chat_id, Outbox.id, Outbox.status, Outbox.next_attempt_at)
-        .where(
-            col(Outbox.channel) == channel,
-            col(Outbox.chat_id).in_(chats),
-            col(Outbox.status).in_(_UNSENT),
-            col(Outbox.id).not_in(ids),
-            col(Outbox.id) < max(ids),
-        )
-        .order_by(col(Outbox.id))
-    )
+    rows = unit.older_unsent(channel=channel, chat_ids=sorted({i.chat_id for i in items}), exclude_ids=ids,
+                             below_id=max(ids))
     oldest: dict[str, tuple[int, dt.datetime]] = {}
-    for chat, row_id, status, due in unit.session.exec(query).all():
-        if chat in oldest or row_id is None:
+    for row in rows:
+        if row.chat_id in oldest:
             continue
         # A row another instance is sending is due when its lease ends: look again sooner.
-        oldest[chat] = (row_id, now + dt.timedelta(seconds=1) if status == "sending" else _aware(due))
+        due = now + dt.timedelta(seconds=1) if row.status == "sending" else _aware(row.next_attempt_at)
+        oldest[row.chat_id] = (row.id, due)
     return oldest
-
-
-def _put_back(unit: Unit, id: int, due: dt.datetime) -> None:
-    """Return a claimed row to the queue without counting the attempt."""
-    unit.session.exec(
-        update(Outbox)
-        .where(col(Outbox.id) == id)
-        .values(status="pending", attempts=col(Outbox.attempts) - 1, next_attempt_at=due)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _save_progress(unit: Unit, item: OutboxItem, progress: int) -> None:
-    context = dict(item.context or {})
-    context[PROGRESS_KEY] = progress
-    unit.session.exec(
-        update(Outbox)
-        .where(col(Outbox.id) == item.id)
-        .values(context=context)
-        .execution_options(synchronize_session=False)
-    )

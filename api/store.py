@@ -6,6 +6,12 @@ app instances on one PostgreSQL database: uniqueness races are settled by ``INSE
 sessions are read ``FOR UPDATE`` and the outbox is claimed with ``FOR UPDATE SKIP LOCKED``. On SQLite a
 unit starts with ``BEGIN IMMEDIATE`` (one writer at a time, others wait on the busy timeout), so the
 same code is correct there without row locks. Timestamps passed in must be timezone-aware.
+
+The methods run on the unit's connection, with SQLAlchemy Core statements built once per dialect
+at import (:class:`_Sql`) and executed with parameter dicts: building a statement costs ten times
+more than executing a cached one, and a turn runs about ten of them. No ORM objects are loaded;
+:attr:`Unit.session` (made on first use, on the same connection and transaction) is there for ad-hoc
+queries only.
 """
 
 from __future__ import annotations
@@ -17,37 +23,47 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, case, cast, delete, func, insert, update
-from sqlalchemy import Integer as SAInteger
-from sqlalchemy import String as SAString
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Executable,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy.engine import Row
+from sqlmodel import Session, SQLModel
 
 from api.db import SQLITE_BEGIN_OPTION
 from api.models import (
     CONTENT_VERSION_KEY,
-    ContentEntry,
-    ContentMeta,
     Direction,
-    EventRow,
-    HandoffRequest,
-    KeyValue,
-    MessageLog,
     MessageSource,
-    Outbox,
-    ProcessedUpdate,
-    RateBudget,
-    SessionState,
-    Unanswered,
     UnansweredReason,
-    User,
+    metadata,
 )
 
-__all__ = ["ContentRowView", "OutboxItem", "Store", "Unit"]
+__all__ = ["ContentRowView", "LogLine", "OutboxItem", "RateHit", "Store", "Unit", "UnsentRow"]
 
 #: Statuses the sender may pick up (a 'sending' row is picked up again once its lease ran out).
 _CLAIMABLE = ("pending", "failed", "sending")
+#: Statuses of a row not delivered (yet).
+_UNSENT = ("pending", "failed", "sending")
+#: Statuses of a row that is done with (kept a while, then pruned).
+_FINISHED = ("sent", "dead")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +77,37 @@ class OutboxItem:
     context: dict[str, Any] | None
     attempts: int
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One (masked) message for :meth:`Unit.log_messages`."""
+
+    direction: Direction
+    text: str | None
+    payload: str | None = None
+    match_kind: str | None = None
+    match_id: str | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnsentRow:
+    """An outbox row not delivered yet (see :meth:`Unit.older_unsent`)."""
+
+    id: int
+    chat_id: str
+    status: str
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RateHit:
+    """One shared fixed-window budget to spend a hit on: at most ``limit`` per ``window_s`` s."""
+
+    key: str
+    limit: int
+    window_s: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +130,261 @@ class ContentRowView:
         return self.seed_hash != self.current_hash
 
 
+# -- statements ---------------------------------------------------------------------------------
+
+_users = metadata.tables["users"]
+_sessions = metadata.tables["session_state"]
+_messages = metadata.tables["message_log"]
+_events = metadata.tables["events"]
+_unanswered = metadata.tables["unanswered"]
+_handoffs = metadata.tables["handoff_requests"]
+_updates = metadata.tables["processed_updates"]
+_outbox = metadata.tables["outbox"]
+_budgets = metadata.tables["rate_budget"]
+_content = metadata.tables["content_entries"]
+_content_meta = metadata.tables["content_meta"]
+_kv = metadata.tables["kv"]
+
+
+
+def _p(name: str, *, like: Any = None, expanding: bool = False) -> Any:
+    """A named bound parameter, typed like the column ``like`` when given."""
+    return bindparam(name, type_=like.type if like is not None else None, expanding=expanding)
+
+
+class _Sql:
+    """Every statement a unit runs, built once per dialect.
+
+    Bound parameters that are not column values are named ``p_…`` (an INSERT or UPDATE reserves
+    the column names for the values it writes).
+    """
+
+    def __init__(self, *, postgresql: bool) -> None:
+        def ins(table: Table) -> pg.Insert | sqlite_dialect.Insert:
+            return pg.insert(table) if postgresql else sqlite_dialect.insert(table)
+
+        def upsert(table: Table, keys: Sequence[str], columns: Sequence[str]) -> Executable:
+            stmt = ins(table)
+            return stmt.on_conflict_do_update(
+                index_elements=[table.c[k] for k in keys],
+                set_={name: stmt.excluded[name] for name in columns},
+            )
+
+        u, o, rb, ce, kv = _users, _outbox, _budgets, _content, _kv
+
+        # users and sessions
+        user = ins(u)
+        # DO UPDATE (not DO NOTHING) so the row comes back even when another transaction made it.
+        self.get_or_create_user: Executable = user.on_conflict_do_update(
+            index_elements=[u.c.channel, u.c.external_id],
+            set_={"last_seen_at": user.excluded.last_seen_at},
+        ).returning(u.c.id)
+        self.find_user: Executable = select(u.c.id).where(
+            u.c.channel == _p("p_channel"), u.c.external_id == _p("p_external_id")
+        )
+        load = select(_sessions.c.data).where(_sessions.c.user_id == _p("p_user_id"))
+        self.load_session: Executable = load
+        self.load_session_locked: Executable = load.with_for_update() if postgresql else load
+        self.save_session = upsert(_sessions, ["user_id"], ["data", "updated_at"])
+
+        # logs and inboxes
+        self.log_message: Executable = insert(_messages).returning(_messages.c.id)
+        self.log_messages: Executable = insert(_messages)
+        self.add_events: Executable = insert(_events)
+        self.record_unanswered: Executable = insert(_unanswered).returning(_unanswered.c.id)
+        self.record_handoff: Executable = insert(_handoffs).returning(_handoffs.c.id)
+
+        # de-duplication
+        pu = _updates
+        self.claim_update: Executable = (
+            ins(pu)
+            .on_conflict_do_nothing(index_elements=[pu.c.channel, pu.c.update_id])
+            .returning(pu.c.update_id)
+        )
+        old_update = pu.c.created_at < _p("p_before", like=pu.c.created_at)
+        self.prune_updates: Executable = delete(pu).where(old_update)
+        self.prune_updates_some: Executable = delete(pu).where(
+            tuple_(pu.c.channel, pu.c.update_id).in_(
+                select(pu.c.channel, pu.c.update_id).where(old_update).limit(_p("p_limit"))
+            )
+        )
+
+        # outbox
+        self.enqueue_outbox: Executable = insert(o).returning(o.c.id)
+        now, limit, channel = _p("p_now", like=o.c.next_attempt_at), _p("p_limit"), _p("p_channel")
+
+        def claimable(*where: Any) -> Any:
+            if postgresql:
+                # One index range per status and a top-N sort; SKIP LOCKED passes over rows another
+                # instance is claiming (MVCC: a slow claim holds up no webhook).
+                return (
+                    select(o.c.id)
+                    .where(o.c.status.in_(_CLAIMABLE), o.c.next_attempt_at <= now, *where)
+                    .order_by(o.c.next_attempt_at, o.c.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            # SQLite: each status read in (next_attempt_at, id) order straight off the index
+            # (status, next_attempt_at), then the three short lists merged. One `status IN (…)`
+            # sorts every due row first, which takes milliseconds of the single writer's time
+            # when a backlog builds up (Telegram sends only ~30 messages/s).
+            arms = [
+                select(o.c.id, o.c.next_attempt_at)
+                .where(o.c.status == status, o.c.next_attempt_at <= now, *where)
+                .order_by(o.c.next_attempt_at, o.c.id)
+                .limit(limit)
+                .subquery()
+                for status in _CLAIMABLE
+            ]
+            merged = union_all(*(select(arm.c.id, arm.c.next_attempt_at) for arm in arms)).subquery()
+            return select(merged.c.id).order_by(merged.c.next_attempt_at, merged.c.id).limit(limit)
+
+        self.claimable: Executable = claimable()
+        self.claimable_channel: Executable = claimable(o.c.channel == channel)
+        self.lease_outbox: Executable = (
+            update(o)
+            .where(o.c.id.in_(_p("p_ids", expanding=True)))
+            .values(
+                status="sending",
+                attempts=o.c.attempts + 1,
+                next_attempt_at=_p("p_until", like=o.c.next_attempt_at),
+            )
+            .returning(o.c.id, o.c.channel, o.c.chat_id, o.c.body, o.c.context, o.c.attempts, o.c.created_at)
+        )
+        self.mark_sent: Executable = (
+            update(o)
+            .where(o.c.id.in_(_p("p_ids", expanding=True)))
+            .values(status="sent", sent_at=_p("p_now", like=o.c.sent_at), last_error=None)
+        )
+        self.mark_failed: Executable = (
+            update(o)
+            .where(o.c.id == _p("p_id"))
+            .values(
+                status=_p("p_status", like=o.c.status),
+                next_attempt_at=_p("p_retry_at", like=o.c.next_attempt_at),
+                last_error=_p("p_error", like=o.c.last_error),
+            )
+        )
+        self.put_back_outbox: Executable = (
+            update(o)
+            .where(o.c.id == _p("p_id"))
+            .values(status="pending", attempts=o.c.attempts - 1, next_attempt_at=_p("p_due", like=o.c.next_attempt_at))
+        )
+        self.set_outbox_context: Executable = (
+            update(o).where(o.c.id == _p("p_id")).values(context=_p("p_context", like=o.c.context))
+        )
+        self.older_unsent: Executable = (
+            select(o.c.id, o.c.chat_id, o.c.status, o.c.next_attempt_at)
+            .where(
+                o.c.channel == _p("p_channel"),
+                o.c.chat_id.in_(_p("p_chats", expanding=True)),
+                o.c.status.in_(_UNSENT),
+                o.c.id.not_in(_p("p_ids", expanding=True)),
+                o.c.id < _p("p_below"),
+            )
+            .order_by(o.c.id)
+        )
+        finished = (o.c.status.in_(_FINISHED), o.c.created_at < _p("p_before", like=o.c.created_at))
+        self.prune_outbox: Executable = delete(o).where(*finished)
+        self.prune_outbox_some: Executable = delete(o).where(
+            o.c.id.in_(select(o.c.id).where(*finished).limit(_p("p_limit")))
+        )
+
+        # rate limits
+        hit = ins(rb)
+        # A row from this window (or a later one, seen by an instance whose clock runs ahead) counts
+        # on; an older one restarts at 1. One statement, so concurrent hits never lose a count.
+        current = rb.c.window_start >= hit.excluded.window_start
+        self.hit_rate_limit: Executable = hit.on_conflict_do_update(
+            index_elements=[rb.c.key],
+            set_={
+                "count": case((current, rb.c.count + 1), else_=1),
+                "window_start": case((current, rb.c.window_start), else_=hit.excluded.window_start),
+            },
+        ).returning(rb.c.count, rb.c.window_start)
+        self.undo_rate_hit: Executable = (
+            update(rb)
+            .where(rb.c.key == _p("p_key"), rb.c.window_start == _p("p_window_start"), rb.c.count > 0)
+            .values(count=rb.c.count - 1)
+        )
+        old_budget = rb.c.window_start < _p("p_before", like=rb.c.window_start)
+        self.prune_rate_budget: Executable = delete(rb).where(old_budget)
+        self.prune_rate_budget_some: Executable = delete(rb).where(
+            rb.c.key.in_(select(rb.c.key).where(old_budget).limit(_p("p_limit")))
+        )
+
+        # personal data
+        uid = _p("p_user_id")
+        self.delete_user_data: tuple[Executable, ...] = (
+            delete(_sessions).where(_sessions.c.user_id == uid),
+            delete(_messages).where(_messages.c.user_id == uid),
+            update(_unanswered).where(_unanswered.c.user_id == uid).values(user_id=None, question=None),
+            update(_handoffs).where(_handoffs.c.user_id == uid).values(user_id=None, question=None),
+            update(_events).where(_events.c.user_id == uid).values(user_id=None),
+            delete(u).where(u.c.id == uid),
+        )
+
+        # content
+        cm = _content_meta
+        self.content_version: Executable = select(cm.c.value).where(cm.c.key == CONTENT_VERSION_KEY)
+        bump = ins(cm)
+        self.bump_content_version: Executable = bump.on_conflict_do_update(
+            index_elements=[cm.c.key],
+            set_={"value": cast(cast(cm.c.value, Integer) + 1, String)},
+        ).returning(cm.c.value)
+        rows = select(
+            ce.c.kind, ce.c.id, ce.c.data, ce.c.updated_at, ce.c.updated_by, ce.c.source_file,
+            ce.c.position, ce.c.seed_hash, ce.c.current_hash,
+        )
+        self.content_rows: Executable = rows.where(ce.c.kind == _p("p_kind")).order_by(
+            ce.c.source_file.is_(None), ce.c.source_file, ce.c.position, ce.c.id
+        )
+        self.content_row: Executable = rows.where(ce.c.kind == _p("p_kind"), ce.c.id == _p("p_id"))
+        self.content_kinds: Executable = select(ce.c.kind).distinct().order_by(ce.c.kind)
+        self.put_content = upsert(
+            ce,
+            ["kind", "id"],
+            ["data", "seed_hash", "current_hash", "source_file", "position", "updated_at", "updated_by"],
+        )
+        self.set_seed_hash: Executable = (
+            update(ce)
+            .where(ce.c.kind == _p("p_kind"), ce.c.id == _p("p_id"))
+            .values(seed_hash=_p("p_seed_hash", like=ce.c.seed_hash))
+        )
+        self.delete_content: Executable = delete(ce).where(ce.c.kind == _p("p_kind"), ce.c.id == _p("p_id"))
+
+        # small shared state
+        self.get_kv: Executable = select(kv.c.value).where(kv.c.key == _p("p_key"))
+        self.set_kv = upsert(kv, ["key"], ["value", "updated_at"])
+        old_kv = (
+            # Not LIKE (case-insensitive on SQLite, needs escaping) nor a key range (collations).
+            func.substr(kv.c.key, 1, bindparam("p_len", type_=Integer)) == bindparam("p_prefix", type_=String),
+            kv.c.updated_at < _p("p_before", like=kv.c.updated_at),
+        )
+        self.prune_kv: Executable = delete(kv).where(*old_kv)
+        self.prune_kv_some: Executable = delete(kv).where(kv.c.key.in_(select(kv.c.key).where(*old_kv).limit(_p("p_limit"))))
+
+        # locks
+        lock = bindparam("p_lock", type_=BigInteger)
+        self.advisory_lock: Executable = select(func.pg_advisory_xact_lock(lock))
+        self.try_advisory_lock: Executable = select(func.pg_try_advisory_xact_lock(lock))
+
+
+_SQL = {"postgresql": _Sql(postgresql=True), "sqlite": _Sql(postgresql=False)}
+
+
 class Store:
     """Owns the engine; hands out units of work."""
 
     def __init__(self, engine: Engine) -> None:
         """Wrap an engine built by :func:`api.db.make_engine` (already migrated)."""
         self._engine = engine
+        self._dialect = engine.dialect.name
+        if self._dialect not in _SQL:
+            raise ValueError(f"unsupported database dialect: {self._dialect!r}")
+        # The SQLite BEGIN mode travels as an execution option of the connection (see api.db).
+        self._writer: Engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._reader: Engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
 
     @property
     def engine(self) -> Engine:
@@ -98,7 +394,7 @@ class Store:
     @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
-        return self._engine.dialect.name
+        return self._dialect
 
     @contextmanager
     def unit(self, *, readonly: bool = False) -> Iterator[Unit]:
@@ -107,16 +403,21 @@ class Store:
         ``readonly`` only matters on SQLite, where it starts a deferred transaction that does not
         queue behind writers.
         """
-        options = {SQLITE_BEGIN_OPTION: "DEFERRED" if readonly else "IMMEDIATE"}
-        session = Session(self._engine, expire_on_commit=False, execution_options=options)
+        conn = (self._reader if readonly else self._writer).connect()
         try:
-            yield Unit(session, self.dialect)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            tx = conn.begin()
+            unit = Unit(conn, self._dialect)
+            try:
+                yield unit
+                unit._flush()
+                tx.commit()
+            except BaseException:
+                tx.rollback()
+                raise
+            finally:
+                unit._close()
         finally:
-            session.close()
+            conn.close()
 
     def dispose(self) -> None:
         """Close pooled connections."""
@@ -126,67 +427,86 @@ class Store:
 class Unit:
     """Repository methods running inside one transaction."""
 
-    def __init__(self, session: Session, dialect: str) -> None:
-        """Bind to an open session; use :meth:`Store.unit` instead of calling this."""
-        self._s = session
+    def __init__(self, connection: Connection, dialect: str) -> None:
+        """Bind to a connection inside its transaction; use :meth:`Store.unit` instead of calling this."""
+        self._c = connection
         self._pg = dialect == "postgresql"
+        self._q = _SQL[dialect]
+        self._session: Session | None = None
+
+    @property
+    def connection(self) -> Connection:
+        """The connection this unit's transaction runs on."""
+        return self._c
 
     @property
     def session(self) -> Session:
-        """The SQLModel session, for queries no method covers yet (admin views)."""
-        return self._s
+        """A SQLModel session on this unit's transaction, for queries no method covers (admin views)."""
+        if self._session is None:
+            # The unit owns the transaction: the session flushes into it, never commits it.
+            self._session = Session(bind=self._c, expire_on_commit=False, join_transaction_mode="rollback_only")
+        return self._session
 
-    def _insert(self, model: type[SQLModel]) -> pg.Insert | sqlite_dialect.Insert:
-        return pg.insert(model) if self._pg else sqlite_dialect.insert(model)
+    def _flush(self) -> None:
+        if self._session is not None:
+            self._session.flush()
+
+    def _close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _expire(self) -> None:
+        # The identity map of an ad-hoc session may hold a stale copy read earlier in this unit.
+        if self._session is not None:
+            self._session.expire_all()
+
+    def _run(self, stmt: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> Any:
+        return self._c.execute(stmt, params)
 
     # -- locks --------------------------------------------------------------------------------
 
     def advisory_lock(self, *, name: str) -> None:
         """Serialise this transaction with others taking the same lock (no-op on SQLite)."""
         if self._pg:
-            self._s.exec(select(func.pg_advisory_xact_lock(zlib.crc32(name.encode()))))
+            self._run(self._q.advisory_lock, {"p_lock": zlib.crc32(name.encode())})
+
+    def try_advisory_lock(self, *, name: str) -> bool:
+        """Take the lock ``name`` for this transaction if free; False when another one holds it.
+
+        Always True on SQLite, where a writing unit holds the whole database anyway.
+        """
+        if not self._pg:
+            return True
+        return bool(self._run(self._q.try_advisory_lock, {"p_lock": zlib.crc32(name.encode())}).scalar_one())
 
     # -- users and sessions -------------------------------------------------------------------
 
     def get_or_create_user(self, *, channel: str, external_id: str, now: datetime) -> int:
         """Id of the user (channel, external_id), created if new; touches ``last_seen_at``."""
-        ins = self._insert(User).values(
-            channel=channel, external_id=external_id, created_at=now, last_seen_at=now
-        )
-        # DO UPDATE (not DO NOTHING) so the row comes back even when another transaction made it.
-        stmt = ins.on_conflict_do_update(
-            index_elements=[col(User.channel), col(User.external_id)],
-            set_={"last_seen_at": ins.excluded.last_seen_at},
-        ).returning(col(User.id))
-        user_id: int = self._s.exec(stmt).scalar_one()
+        params = {"channel": channel, "external_id": external_id, "created_at": now, "last_seen_at": now}
+        user_id: int = self._run(self._q.get_or_create_user, params).scalar_one()
         return user_id
 
     def find_user(self, *, channel: str, external_id: str) -> int | None:
         """Id of the user (channel, external_id), or None."""
-        return self._s.exec(
-            select(User.id).where(col(User.channel) == channel, col(User.external_id) == external_id)
-        ).first()
+        user_id: int | None = self._run(
+            self._q.find_user, {"p_channel": channel, "p_external_id": external_id}
+        ).scalar()
+        return user_id
 
     def load_session(self, *, user_id: int, lock: bool = True) -> dict[str, Any] | None:
         """The stored session dict (``Session.to_dict()``), locked for this transaction on PostgreSQL.
 
         A first turn has no row to lock; :meth:`get_or_create_user` already locked the user row.
         """
-        query = select(SessionState.data).where(col(SessionState.user_id) == user_id)
-        if lock and self._pg:
-            query = query.with_for_update()
-        data = self._s.exec(query).first()
+        stmt = self._q.load_session_locked if lock else self._q.load_session
+        data = self._run(stmt, {"p_user_id": user_id}).scalar()
         return dict(data) if data is not None else None
 
     def save_session(self, *, user_id: int, data: Mapping[str, Any], now: datetime) -> None:
         """Store the session dict of a user (insert or replace)."""
-        ins = self._insert(SessionState).values(user_id=user_id, data=dict(data), updated_at=now)
-        self._s.exec(
-            ins.on_conflict_do_update(
-                index_elements=[col(SessionState.user_id)],
-                set_={"data": ins.excluded.data, "updated_at": ins.excluded.updated_at},
-            )
-        )
+        self._run(self._q.save_session, {"user_id": user_id, "data": dict(data), "updated_at": now})
 
     # -- logs and inboxes ---------------------------------------------------------------------
 
@@ -204,23 +524,40 @@ class Unit:
         now: datetime,
     ) -> int:
         """Append a (masked) message to the log; returns its id."""
-        stmt = (
-            insert(MessageLog)
-            .values(
-                user_id=user_id,
-                direction=direction,
-                text=text,
-                payload=payload,
-                match_kind=match_kind,
-                match_id=match_id,
-                score=score,
-                source=source,
-                created_at=now,
-            )
-            .returning(col(MessageLog.id))
-        )
-        row_id: int = self._s.exec(stmt).scalar_one()
+        params = {
+            "user_id": user_id,
+            "direction": direction,
+            "text": text,
+            "payload": payload,
+            "match_kind": match_kind,
+            "match_id": match_id,
+            "score": score,
+            "source": source,
+            "created_at": now,
+        }
+        row_id: int = self._run(self._q.log_message, params).scalar_one()
         return row_id
+
+    def log_messages(
+        self, *, user_id: int | None, lines: Sequence[LogLine], source: MessageSource, now: datetime
+    ) -> None:
+        """Append several (masked) messages of one turn to the log, in order, in one statement."""
+        rows = [
+            {
+                "user_id": user_id,
+                "direction": line.direction,
+                "text": line.text,
+                "payload": line.payload,
+                "match_kind": line.match_kind,
+                "match_id": line.match_id,
+                "score": line.score,
+                "source": source,
+                "created_at": now,
+            }
+            for line in lines
+        ]
+        if rows:
+            self._run(self._q.log_messages, rows if len(rows) > 1 else rows[0])
 
     def add_events(
         self,
@@ -237,7 +574,7 @@ class Unit:
             {"user_id": user_id, "name": name, "data": dict(data), "source": source, "created_at": now}
             for name, data in events
         ]
-        self._s.exec(insert(EventRow).values(rows))
+        self._run(self._q.add_events, rows if len(rows) > 1 else rows[0])
 
     def record_unanswered(
         self,
@@ -251,53 +588,45 @@ class Unit:
         now: datetime,
     ) -> int:
         """Put a (masked) question in the unanswered inbox; returns its id."""
-        stmt = (
-            insert(Unanswered)
-            .values(
-                user_id=user_id,
-                question=question,
-                reason=reason,
-                entry_id=entry_id,
-                score=score,
-                status="open",
-                source=source,
-                created_at=now,
-            )
-            .returning(col(Unanswered.id))
-        )
-        row_id: int = self._s.exec(stmt).scalar_one()
+        params = {
+            "user_id": user_id,
+            "question": question,
+            "reason": reason,
+            "entry_id": entry_id,
+            "score": score,
+            "status": "open",
+            "source": source,
+            "created_at": now,
+        }
+        row_id: int = self._run(self._q.record_unanswered, params).scalar_one()
         return row_id
 
     def record_handoff(
         self, *, user_id: int | None, channel: str, question: str | None, now: datetime
     ) -> int:
         """Open a hand-off request for the officers; returns its id."""
-        stmt = (
-            insert(HandoffRequest)
-            .values(user_id=user_id, channel=channel, question=question, status="open", created_at=now)
-            .returning(col(HandoffRequest.id))
-        )
-        row_id: int = self._s.exec(stmt).scalar_one()
+        params = {
+            "user_id": user_id,
+            "channel": channel,
+            "question": question,
+            "status": "open",
+            "created_at": now,
+        }
+        row_id: int = self._run(self._q.record_handoff, params).scalar_one()
         return row_id
 
     # -- de-duplication -----------------------------------------------------------------------
 
     def claim_update(self, *, channel: str, update_id: str, now: datetime) -> bool:
         """True the first time (channel, update_id) is seen, across transactions and instances."""
-        stmt = (
-            self._insert(ProcessedUpdate)
-            .values(channel=channel, update_id=update_id, created_at=now)
-            .on_conflict_do_nothing(
-                index_elements=[col(ProcessedUpdate.channel), col(ProcessedUpdate.update_id)]
-            )
-            .returning(col(ProcessedUpdate.update_id))
-        )
-        return self._s.exec(stmt).first() is not None
+        params = {"channel": channel, "update_id": update_id, "created_at": now}
+        return self._run(self._q.claim_update, params).first() is not None
 
-    def prune_updates(self, *, before: datetime) -> int:
-        """Forget de-duplication rows older than ``before``; returns how many."""
-        result = self._s.exec(delete(ProcessedUpdate).where(col(ProcessedUpdate.created_at) < before))
-        return int(result.rowcount)
+    def prune_updates(self, *, before: datetime, limit: int | None = None) -> int:
+        """Forget de-duplication rows older than ``before`` (at most ``limit``); returns how many."""
+        if limit is None:
+            return int(self._run(self._q.prune_updates, {"p_before": before}).rowcount)
+        return int(self._run(self._q.prune_updates_some, {"p_before": before, "p_limit": limit}).rowcount)
 
     # -- outbox -------------------------------------------------------------------------------
 
@@ -305,21 +634,17 @@ class Unit:
         self, *, channel: str, chat_id: str, body: Any, context: Mapping[str, Any] | None, now: datetime
     ) -> int:
         """Queue something to send (due now); returns its id."""
-        stmt = (
-            insert(Outbox)
-            .values(
-                channel=channel,
-                chat_id=chat_id,
-                body=body,
-                context=dict(context) if context is not None else None,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            .returning(col(Outbox.id))
-        )
-        row_id: int = self._s.exec(stmt).scalar_one()
+        params = {
+            "channel": channel,
+            "chat_id": chat_id,
+            "body": body,
+            "context": dict(context) if context is not None else None,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        row_id: int = self._run(self._q.enqueue_outbox, params).scalar_one()
         return row_id
 
     def claim_outbox(
@@ -330,40 +655,16 @@ class Unit:
         On PostgreSQL rows locked by another claimer are skipped. A claimed row that is neither
         marked sent nor failed before the lease runs out (the sender died) is claimed again.
         """
-        query = (
-            select(Outbox.id)
-            .where(col(Outbox.status).in_(_CLAIMABLE), col(Outbox.next_attempt_at) <= now)
-            .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
-            .limit(limit)
-        )
-        if channel is not None:
-            query = query.where(col(Outbox.channel) == channel)
-        if self._pg:
-            query = query.with_for_update(skip_locked=True)
-        ids = [i for i in self._s.exec(query).all() if i is not None]
+        if channel is None:
+            found = self._run(self._q.claimable, {"p_now": now, "p_limit": limit})
+        else:
+            found = self._run(self._q.claimable_channel, {"p_now": now, "p_limit": limit, "p_channel": channel})
+        ids: list[int] = list(found.scalars())
         if not ids:
             return []
-        stmt = (
-            update(Outbox)
-            .where(col(Outbox.id).in_(ids))
-            .values(
-                status="sending",
-                attempts=col(Outbox.attempts) + 1,
-                next_attempt_at=now + timedelta(seconds=lease_s),
-            )
-            .returning(
-                col(Outbox.id),
-                col(Outbox.channel),
-                col(Outbox.chat_id),
-                col(Outbox.body),
-                col(Outbox.context),
-                col(Outbox.attempts),
-                col(Outbox.created_at),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        items = [
-            OutboxItem(
+        leased = self._run(self._q.lease_outbox, {"p_ids": ids, "p_until": now + timedelta(seconds=lease_s)})
+        by_id = {
+            r.id: OutboxItem(
                 id=r.id,
                 channel=r.channel,
                 chat_id=r.chat_id,
@@ -372,124 +673,140 @@ class Unit:
                 attempts=r.attempts,
                 created_at=r.created_at,
             )
-            for r in self._s.exec(stmt).all()
+            for r in leased
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def older_unsent(
+        self, *, channel: str, chat_ids: Sequence[str], exclude_ids: Sequence[int], below_id: int
+    ) -> list[UnsentRow]:
+        """Unsent rows of ``channel`` in ``chat_ids`` with an id under ``below_id``, oldest first.
+
+        Rows in ``exclude_ids`` (those just claimed) are left out; the sender uses this to keep the
+        rows of a chat in order.
+        """
+        if not chat_ids:
+            return []
+        params = {
+            "p_channel": channel,
+            "p_chats": list(chat_ids),
+            "p_ids": list(exclude_ids) or [-1],
+            "p_below": below_id,
+        }
+        return [
+            UnsentRow(id=r.id, chat_id=r.chat_id, status=r.status, next_attempt_at=r.next_attempt_at)
+            for r in self._run(self._q.older_unsent, params)
         ]
-        items.sort(key=lambda item: ids.index(item.id))
-        return items
 
     def mark_sent(self, *, id: int, now: datetime) -> None:
         """Record a successful delivery."""
-        self._s.exec(
-            update(Outbox)
-            .where(col(Outbox.id) == id)
-            .values(status="sent", sent_at=now, last_error=None)
-            .execution_options(synchronize_session=False)
-        )
+        self._run(self._q.mark_sent, {"p_ids": [id], "p_now": now})
+
+    def mark_sent_many(self, *, ids: Sequence[int], now: datetime) -> None:
+        """Record successful deliveries (one statement)."""
+        if ids:
+            self._run(self._q.mark_sent, {"p_ids": list(ids), "p_now": now})
 
     def mark_failed(self, *, id: int, error: str, retry_at: datetime, dead: bool) -> None:
         """Record a failed delivery: retry at ``retry_at``, or give up when ``dead``."""
-        self._s.exec(
-            update(Outbox)
-            .where(col(Outbox.id) == id)
-            .values(status="dead" if dead else "failed", next_attempt_at=retry_at, last_error=error[:2000])
-            .execution_options(synchronize_session=False)
-        )
+        params = {
+            "p_id": id,
+            "p_status": "dead" if dead else "failed",
+            "p_retry_at": retry_at,
+            "p_error": error[:2000],
+        }
+        self._run(self._q.mark_failed, params)
 
-    def prune_outbox(self, *, before: datetime) -> int:
-        """Delete sent and dead rows created before ``before``; returns how many."""
-        result = self._s.exec(
-            delete(Outbox)
-            .where(col(Outbox.status).in_(("sent", "dead")), col(Outbox.created_at) < before)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount)
+    def put_back_outbox(self, *, id: int, due: datetime) -> None:
+        """Return a claimed row to the queue, due at ``due``, without counting the attempt."""
+        self._run(self._q.put_back_outbox, {"p_id": id, "p_due": due})
+
+    def set_outbox_context(self, *, id: int, context: Mapping[str, Any] | None) -> None:
+        """Replace the ``context`` of an outbox row (a sender's partial progress)."""
+        self._run(self._q.set_outbox_context, {"p_id": id, "p_context": dict(context) if context is not None else None})
+
+    def prune_outbox(self, *, before: datetime, limit: int | None = None) -> int:
+        """Delete sent and dead rows created before ``before`` (at most ``limit``); returns how many."""
+        if limit is None:
+            return int(self._run(self._q.prune_outbox, {"p_before": before}).rowcount)
+        return int(self._run(self._q.prune_outbox_some, {"p_before": before, "p_limit": limit}).rowcount)
 
     # -- rate limits --------------------------------------------------------------------------
 
     def hit_rate_limit(self, *, key: str, limit: int, window_s: int, now_epoch: int) -> tuple[bool, int]:
         """Count one hit on ``key`` in a fixed window; returns (allowed, seconds until it resets if not)."""
+        allowed, reset, _ = self._hit(key=key, limit=limit, window_s=window_s, now_epoch=now_epoch)
+        return allowed, reset
+
+    def _hit(self, *, key: str, limit: int, window_s: int, now_epoch: int) -> tuple[bool, int, int]:
         if window_s <= 0:
             raise ValueError("window_s must be positive")
         window_start = now_epoch - now_epoch % window_s
-        ins = self._insert(RateBudget).values(key=key, window_start=window_start, count=1)
-        # A row from this window (or a later one, seen by an instance whose clock runs ahead) counts
-        # on; an older one restarts at 1. One statement, so concurrent hits never lose a count.
-        current = col(RateBudget.window_start) >= ins.excluded.window_start
-        stmt = ins.on_conflict_do_update(
-            index_elements=[col(RateBudget.key)],
-            set_={
-                "count": case((current, col(RateBudget.count) + 1), else_=1),
-                "window_start": case(
-                    (current, col(RateBudget.window_start)), else_=ins.excluded.window_start
-                ),
-            },
-        ).returning(col(RateBudget.count), col(RateBudget.window_start))
-        count, start = self._s.exec(stmt).one()
+        params = {"key": key, "window_start": window_start, "count": 1}
+        count, start = self._run(self._q.hit_rate_limit, params).one()
         if count <= limit:
-            return True, 0
-        return False, max(1, int(start) + window_s - now_epoch)
+            return True, 0, int(start)
+        return False, max(1, int(start) + window_s - now_epoch), int(start)
+
+    def take_rate_budget(self, *, hits: Sequence[RateHit], now_epoch: int) -> int:
+        """Spend one hit on every budget of ``hits``, all or none; returns 0, or the seconds to wait.
+
+        Unlike :meth:`hit_rate_limit`, a refused attempt consumes nothing: its hits are taken back
+        (each budget's counter goes back down in the same transaction).
+        """
+        taken: list[dict[str, Any]] = []
+        wait = 0
+        for hit in hits:
+            allowed, reset, start = self._hit(key=hit.key, limit=hit.limit, window_s=hit.window_s, now_epoch=now_epoch)
+            taken.append({"p_key": hit.key, "p_window_start": start})
+            if not allowed:
+                wait = max(wait, reset)
+        if wait > 0:
+            self._run(self._q.undo_rate_hit, taken if len(taken) > 1 else taken[0])
+        return wait
+
+    def prune_rate_budget(self, *, before_epoch: int, limit: int | None = None) -> int:
+        """Delete budget rows whose window started before ``before_epoch``; returns how many.
+
+        A row whose window is over restarts at 1 on its next hit anyway, so this only drops rows
+        nobody hit for a while (pass a time older than the longest window in use).
+        """
+        if limit is None:
+            return int(self._run(self._q.prune_rate_budget, {"p_before": before_epoch}).rowcount)
+        params = {"p_before": before_epoch, "p_limit": limit}
+        return int(self._run(self._q.prune_rate_budget_some, params).rowcount)
 
     # -- personal data ------------------------------------------------------------------------
 
     def delete_user_data(self, *, user_id: int) -> None:
         """Delete a user's session, messages and question texts; keep anonymous counts only."""
-        s = self._s
-        s.exec(delete(SessionState).where(col(SessionState.user_id) == user_id))
-        s.exec(delete(MessageLog).where(col(MessageLog.user_id) == user_id))
-        for model in (Unanswered, HandoffRequest):
-            s.exec(
-                update(model)
-                .where(col(model.user_id) == user_id)
-                .values(user_id=None, question=None)
-                .execution_options(synchronize_session=False)
-            )
-        s.exec(
-            update(EventRow)
-            .where(col(EventRow.user_id) == user_id)
-            .values(user_id=None)
-            .execution_options(synchronize_session=False)
-        )
-        s.exec(delete(User).where(col(User.id) == user_id))
+        for stmt in self._q.delete_user_data:
+            self._run(stmt, {"p_user_id": user_id})
+        self._expire()
 
     # -- content ------------------------------------------------------------------------------
 
     def content_version(self) -> int:
         """The current content version (0 before any content write)."""
-        value = self._s.exec(
-            select(ContentMeta.value).where(col(ContentMeta.key) == CONTENT_VERSION_KEY)
-        ).first()
+        value = self._run(self._q.content_version).scalar()
         return int(value) if value is not None else 0
 
     def bump_content_version(self) -> int:
         """Increase the content version by one (atomically); returns the new version."""
-        ins = self._insert(ContentMeta).values(key=CONTENT_VERSION_KEY, value="1")
-        stmt = ins.on_conflict_do_update(
-            index_elements=[col(ContentMeta.key)],
-            set_={"value": cast(cast(col(ContentMeta.value), SAInteger) + 1, SAString)},
-        ).returning(col(ContentMeta.value))
-        return int(self._s.exec(stmt).scalar_one())
+        value = self._run(self._q.bump_content_version, {"key": CONTENT_VERSION_KEY, "value": "1"}).scalar_one()
+        return int(value)
 
     def content_rows(self, *, kind: str) -> list[ContentRowView]:
         """Every live item of ``kind`` in file order (source file, position, id)."""
-        query = (
-            select(ContentEntry)
-            .where(col(ContentEntry.kind) == kind)
-            .order_by(
-                col(ContentEntry.source_file).is_(None),
-                col(ContentEntry.source_file),
-                col(ContentEntry.position),
-                col(ContentEntry.id),
-            )
-        )
-        return [_view(row) for row in self._s.exec(query).all()]
+        return [_view(row) for row in self._run(self._q.content_rows, {"p_kind": kind})]
 
     def content_kinds(self) -> list[str]:
         """Kinds that have at least one live item, sorted."""
-        return list(self._s.exec(select(ContentEntry.kind).distinct().order_by(col(ContentEntry.kind))).all())
+        return list(self._run(self._q.content_kinds).scalars())
 
     def content_row(self, *, kind: str, id: str) -> ContentRowView | None:
         """One live item, or None."""
-        row = self._s.get(ContentEntry, (kind, id))
+        row = self._run(self._q.content_row, {"p_kind": kind, "p_id": id}).first()
         return _view(row) if row is not None else None
 
     def put_content(
@@ -506,82 +823,64 @@ class Unit:
         now: datetime,
     ) -> None:
         """Insert or replace one content item (the caller bumps the version)."""
-        ins = self._insert(ContentEntry).values(
-            kind=kind,
-            id=id,
-            data=dict(data),
-            seed_hash=seed_hash,
-            current_hash=current_hash,
-            source_file=source_file,
-            position=position,
-            updated_at=now,
-            updated_by=by,
-        )
-        x = ins.excluded
-        self._s.exec(
-            ins.on_conflict_do_update(
-                index_elements=[col(ContentEntry.kind), col(ContentEntry.id)],
-                set_={
-                    "data": x.data,
-                    "seed_hash": x.seed_hash,
-                    "current_hash": x.current_hash,
-                    "source_file": x.source_file,
-                    "position": x.position,
-                    "updated_at": x.updated_at,
-                    "updated_by": x.updated_by,
-                },
-            )
-        )
-        # The identity map may hold a stale copy read earlier in this unit.
-        self._s.expire_all()
+        params = {
+            "kind": kind,
+            "id": id,
+            "data": dict(data),
+            "seed_hash": seed_hash,
+            "current_hash": current_hash,
+            "source_file": source_file,
+            "position": position,
+            "updated_at": now,
+            "updated_by": by,
+        }
+        self._run(self._q.put_content, params)
+        self._expire()
 
     def set_seed_hash(self, *, kind: str, id: str, seed_hash: str) -> None:
         """Record that the YAML version ``seed_hash`` is what the row now holds."""
-        self._s.exec(
-            update(ContentEntry)
-            .where(col(ContentEntry.kind) == kind, col(ContentEntry.id) == id)
-            .values(seed_hash=seed_hash)
-            .execution_options(synchronize_session=False)
-        )
-        self._s.expire_all()
+        self._run(self._q.set_seed_hash, {"p_kind": kind, "p_id": id, "p_seed_hash": seed_hash})
+        self._expire()
 
     def delete_content(self, *, kind: str, id: str) -> None:
         """Remove one content item (the caller bumps the version)."""
-        self._s.exec(
-            delete(ContentEntry)
-            .where(col(ContentEntry.kind) == kind, col(ContentEntry.id) == id)
-            .execution_options(synchronize_session=False)
-        )
-        self._s.expire_all()
+        self._run(self._q.delete_content, {"p_kind": kind, "p_id": id})
+        self._expire()
 
     # -- small shared state -------------------------------------------------------------------
 
     def get_kv(self, *, key: str) -> str | None:
         """The value stored under ``key``, or None."""
-        return self._s.exec(select(KeyValue.value).where(col(KeyValue.key) == key)).first()
+        value: str | None = self._run(self._q.get_kv, {"p_key": key}).scalar()
+        return value
 
     def set_kv(self, *, key: str, value: str, now: datetime) -> None:
         """Store ``value`` under ``key`` (insert or replace)."""
-        ins = self._insert(KeyValue).values(key=key, value=value, updated_at=now)
-        self._s.exec(
-            ins.on_conflict_do_update(
-                index_elements=[col(KeyValue.key)],
-                set_={"value": ins.excluded.value, "updated_at": ins.excluded.updated_at},
-            )
-        )
+        self._run(self._q.set_kv, {"key": key, "value": value, "updated_at": now})
+
+    def prune_kv(self, *, prefix: str, before: datetime, limit: int | None = None) -> int:
+        """Delete keys starting with ``prefix`` last written before ``before``; returns how many."""
+        if not prefix:
+            raise ValueError("prefix must not be empty")
+        params: dict[str, Any] = {"p_prefix": prefix, "p_len": len(prefix), "p_before": before}
+        if limit is None:
+            return int(self._run(self._q.prune_kv, params).rowcount)
+        params["p_limit"] = limit
+        return int(self._run(self._q.prune_kv_some, params).rowcount)
 
     # -- helpers for tests and admin counters ---------------------------------------------------
 
     def count(self, model: type[SQLModel], **filters: Any) -> int:
         """Rows of ``model`` whose columns equal ``filters`` (None means IS NULL)."""
-        query = select(func.count()).select_from(model)
+        table = metadata.tables[str(model.__tablename__)]
+        query = select(func.count()).select_from(table)
         for name, value in filters.items():
-            column = getattr(model, name)
+            column = table.c[name]
             query = query.where(column.is_(None) if value is None else column == value)
-        return int(self._s.exec(query).one())
+        return int(self._run(query).scalar_one())
 
 
-def _view(row: ContentEntry) -> ContentRowView:
+def _view(row: Row[Any]) -> ContentRowView:
     return ContentRowView(
         kind=row.kind,
         id=row.id,

@@ -7,8 +7,13 @@ separate process (``--workers`` uvicorn workers, settings through the environmen
 SQLite file or a fresh PostgreSQL schema (``TEST_DATABASE_URL``), then a client process on
 loopback posts realistic updates (distinct chats, Vietnamese questions) with a bounded number of
 requests in flight. Each 200 comes after the update's transaction (dedup row, turn, masked log,
-outbox row) committed. Prints JSON lines: one per run with updates/s and p50/p90/p99 latency.
-Nothing here is a test; it measures.
+outbox row) committed. Prints JSON lines: one per run with updates/s, p50/p90/p99 latency and the
+CPU the server processes used per update.
+
+The client is deliberately light (``--client-kind raw``: keep-alive HTTP/1.1 written on asyncio
+streams, about a tenth of httpx's CPU per request) so that on a small machine the load generator
+does not take the server's CPU; ``--client-kind httpx`` is the previous client. Nothing here is a
+test; it measures.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -164,7 +169,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(database_url: str, api_url: str, workers: int) -> Iterator[str]:
+def _server(database_url: str, api_url: str, workers: int) -> Iterator[tuple[str, int]]:
     port = _free_port()
     env = dict(os.environ)
     env.update({
@@ -182,7 +187,7 @@ def _server(database_url: str, api_url: str, workers: int) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, workers, proc)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -226,11 +231,37 @@ def _update(update_id: int, chat_id: int, text: str) -> bytes:
     }, ensure_ascii=False).encode()
 
 
+def _bodies(updates: int, first_id: int, seed: int) -> list[bytes]:
+    rng = random.Random(seed)
+    return [_update(first_id + i, 100_000_000 + first_id + i, rng.choice(QUESTIONS)) for i in range(updates)]
+
+
+def _summary(latencies: list[float], statuses: dict[str, int], updates: int, concurrency: int,
+             elapsed: float) -> dict[str, Any]:
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2)
+
+    return {
+        "updates": updates,
+        "concurrency": concurrency,
+        "elapsed_s": round(elapsed, 3),
+        "updates_per_s": round(updates / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p90_ms": pct(0.90),
+        "p99_ms": pct(0.99),
+        "max_ms": round(latencies[-1] * 1000, 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+        "statuses": statuses,
+    }
+
+
 async def _client(base: str, updates: int, concurrency: int, first_id: int, seed: int) -> dict[str, Any]:
+    """The httpx client (heavier: on two cores it takes most of one)."""
     import httpx
 
-    rng = random.Random(seed)
-    bodies = [_update(first_id + i, 100_000_000 + first_id + i, rng.choice(QUESTIONS)) for i in range(updates)]
+    bodies = _bodies(updates, first_id, seed)
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
     latencies: list[float] = []
     statuses: dict[str, int] = {}
@@ -258,28 +289,88 @@ async def _client(base: str, updates: int, concurrency: int, first_id: int, seed
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2)
-
-    return {
-        "updates": updates,
-        "concurrency": concurrency,
-        "elapsed_s": round(elapsed, 3),
-        "updates_per_s": round(updates / elapsed, 1),
-        "p50_ms": pct(0.50),
-        "p90_ms": pct(0.90),
-        "p99_ms": pct(0.99),
-        "max_ms": round(latencies[-1] * 1000, 2),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
-        "statuses": statuses,
-    }
+    return _summary(latencies, statuses, updates, concurrency, elapsed)
 
 
-def _run_client(base: str, updates: int, concurrency: int, first_id: int) -> dict[str, Any]:
+async def _raw_client(base: str, updates: int, concurrency: int, first_id: int, seed: int) -> dict[str, Any]:
+    """Keep-alive HTTP/1.1 on asyncio streams: ``concurrency`` connections, one request in flight each."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(base)
+    host, port = url.hostname or "127.0.0.1", url.port or 80
+    head = (
+        "POST /webhooks/telegram HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Content-Type: application/json\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: {SECRET}\r\n"
+        "Content-Length: {}\r\n\r\n"
+    )
+    requests = [head.format(len(body)).encode() + body for body in _bodies(updates, first_id, seed)]
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    next_index = 0
+
+    async def worker() -> None:
+        nonlocal next_index
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while next_index < len(requests):
+                request = requests[next_index]
+                next_index += 1
+                t0 = time.perf_counter()
+                try:
+                    writer.write(request)
+                    header = await reader.readuntil(b"\r\n\r\n")
+                    code = int(header[9:12])
+                    length = 0
+                    for line in header.split(b"\r\n"):
+                        if line[:15].lower() == b"content-length:":
+                            length = int(line[15:])
+                    body = await reader.readexactly(length)
+                    key = str(code) if code != 200 else str(json.loads(body).get("status", "200"))
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    key = type(exc).__name__
+                    latencies.append(time.perf_counter() - t0)
+                    statuses[key] = statuses.get(key, 0) + 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, port)
+                    continue
+                latencies.append(time.perf_counter() - t0)
+                statuses[key] = statuses.get(key, 0) + 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return _summary(latencies, statuses, updates, concurrency, elapsed)
+
+
+def _cpu_s(root_pid: int) -> float:
+    """User + system CPU seconds of ``root_pid`` and its children (Linux ``/proc``; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0.0
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        pid, ppid = int(entry), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _run_client(base: str, updates: int, concurrency: int, first_id: int, kind: str) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bot.bench_webhook", "--client", base, "--updates", str(updates),
-           "--concurrency", str(concurrency), "--first-id", str(first_id)]
+           "--concurrency", str(concurrency), "--first-id", str(first_id), "--client-kind", kind]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -299,21 +390,44 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     p.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
     p.add_argument("--warmup", type=int, default=300, help="updates sent first, not measured")
+    p.add_argument("--client-kind", choices=["raw", "httpx"], default="raw",
+                   help="load generator: raw asyncio HTTP/1.1 (light, default) or httpx")
     p.add_argument("--client", help=argparse.SUPPRESS)
     p.add_argument("--first-id", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.client:
-        _emit(asyncio.run(_client(args.client, args.updates, args.concurrency, args.first_id, args.first_id)))
+        client = _raw_client if args.client_kind == "raw" else _client
+        _emit(_run_loop(client(args.client, args.updates, args.concurrency, args.first_id, args.first_id)))
         return 0
-    with _fake_api() as (api_url, api), _database(args.db) as db_url, _server(db_url, api_url, args.workers) as base:
+    with (
+        _fake_api() as (api_url, api),
+        _database(args.db) as db_url,
+        _server(db_url, api_url, args.workers) as (base, server_pid),
+    ):
         if args.warmup:
-            _run_client(base, args.warmup, args.concurrency, 1)
+            _run_client(base, args.warmup, args.concurrency, 1, args.client_kind)
         sent_before = api.sent
-        result = _run_client(base, args.updates, args.concurrency, 1_000_000)
-        result.update({"bench": "telegram_webhook", "db": args.db, "workers": args.workers,
-                       "messages_sent_during_run": api.sent - sent_before})
+        cpu_before = _cpu_s(server_pid)
+        result = _run_client(base, args.updates, args.concurrency, 1_000_000, args.client_kind)
+        server_cpu = _cpu_s(server_pid) - cpu_before
+        result.update({
+            "bench": "telegram_webhook",
+            "db": args.db,
+            "workers": args.workers,
+            "client": args.client_kind,
+            "server_cpu_ms_per_update": round(server_cpu / args.updates * 1000, 3),
+            "messages_sent_during_run": api.sent - sent_before,
+        })
         _emit(result)
     return 0
+
+
+def _run_loop(coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 if __name__ == "__main__":

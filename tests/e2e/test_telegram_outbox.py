@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from api.models import Outbox
+from api.models import Outbox, RateBudget
 from api.outbox import DbBudget, Delivery, Limit, OutboxWorker, RetryPolicy
 from api.store import OutboxItem, Store
 
@@ -170,3 +170,90 @@ async def test_db_budget_is_shared_and_tells_how_long_to_wait(store: Store) -> N
 def test_retry_policy(attempts: int, age: float, dead: bool) -> None:
     assert FAST.is_dead(attempts=attempts, age_s=age) is dead
     assert RetryPolicy(jitter=0).backoff(1) == 0.5 and RetryPolicy(jitter=0).backoff(30) == 600
+
+
+class CountingStore(Store):
+    """A store that counts the transactions it opens."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store.engine)
+        self.units = 0
+
+    def unit(self, *, readonly: bool = False) -> Any:
+        self.units += 1
+        return super().unit(readonly=readonly)
+
+
+async def test_concurrent_budget_takes_share_a_transaction_and_refusals_cost_nothing(store: Store) -> None:
+    counting = CountingStore(store)
+    now = [2_000_000.0]
+    budget = DbBudget(counting, clock=lambda: now[0])
+    limits = [[Limit("t:global", 3, 1), Limit(f"t:chat:{i}", 5, 5)] for i in range(5)]
+    waits = await asyncio.gather(*(budget.take(lim) for lim in limits))
+    assert sorted(waits) == [0, 0, 0, 1, 1]  # 3 per second; the other two wait for the next second
+    assert counting.units == 1
+    with store.unit(readonly=True) as unit:
+        rows = {r.key: r.count for r in unit.session.exec(select(RateBudget)).all()}
+    # The refused takes charged neither the global budget nor their chat's.
+    assert rows["t:global"] == 3
+    assert sorted(rows[f"t:chat:{i}"] for i in range(5)) == [0, 0, 1, 1, 1]
+
+
+async def test_budget_errors_reach_every_waiting_take(store: Store) -> None:
+    broken = Store(store.engine)
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database down")
+
+    broken.unit = fail  # type: ignore[method-assign]
+    budget = DbBudget(broken)
+    results = await asyncio.gather(*(budget.take([Limit("x", 1, 1)]) for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(r, RuntimeError) for r in results)
+
+
+async def test_many_wakes_are_coalesced_into_few_transactions(store: Store) -> None:
+    counting = CountingStore(store)
+    sender = RecordingSender()
+    worker = OutboxWorker(counting, sender, policy=FAST, idle_s=5, coalesce_s=0.1)
+    worker.start()
+    try:
+        for i in range(40):  # a webhook every 5 ms, each waking the sender
+            enqueue(store, str(i), f"m{i}")
+            worker.wake()
+            await asyncio.sleep(0.005)
+        deadline = time.monotonic() + 5
+        while len(sender.delivered) < 40:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+    finally:
+        await worker.stop()
+    assert sorted(sender.delivered) == sorted(f"m{i}" for i in range(40))
+    # One transaction per round (record the last round, claim the next), rounds at most every 0.1 s.
+    assert counting.units <= 10, counting.units
+    assert all(v == ("sent", 1) for v in statuses(store).values())
+
+
+async def test_outcomes_are_recorded_when_the_database_comes_back(store: Store) -> None:
+    flaky = CountingStore(store)
+    real_unit = flaky.unit
+    failing = {"on": False}
+
+    def unit(*, readonly: bool = False) -> Any:
+        if failing["on"]:
+            failing["on"] = False
+            raise RuntimeError("database blip")
+        return real_unit(readonly=readonly)
+
+    flaky.unit = unit  # type: ignore[method-assign]
+
+    class FailOnceAfterSending(RecordingSender):
+        async def deliver(self, item: OutboxItem) -> Delivery:
+            result = await super().deliver(item)
+            failing["on"] = True  # the transaction recording this outcome fails once
+            return result
+
+    enqueue(store, "1", "a1")
+    sender = FailOnceAfterSending()
+    worker = OutboxWorker(flaky, sender, policy=FAST, idle_s=0.05)
+    await run_until(worker, lambda: statuses(store)["a1"] == ("sent", 1), timeout=10)
+    assert sender.delivered == ["a1"]  # recorded on the retry, not sent twice
