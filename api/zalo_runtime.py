@@ -313,17 +313,7 @@ async def _start_oa(
     )
     app.state.zalo_oa = runtime
 
-    async def close() -> None:
-        app.state.zalo_oa = None
-        for task in runtime.tasks:
-            task.cancel()
-        for task in runtime.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await worker.stop()
-        await http.aclose()
-
-    return [close]
+    return [_closer(app, "zalo_oa", runtime.tasks, worker, http)]
 
 
 # --- Zalo Bot Platform ------------------------------------------------------------------------
@@ -436,17 +426,25 @@ async def _start_bot(
     runtime.tasks.append(asyncio.create_task(_check_bot(client, errors), name="zalo_bot-check"))
     app.state.zalo_bot = runtime
 
+    return [_closer(app, "zalo_bot", runtime.tasks, worker, http)]
+
+
+def _closer(
+    app: FastAPI, name: str, tasks: list[asyncio.Task[None]], worker: OutboxWorker, http: httpx.AsyncClient
+) -> Closer:
+    """Stop one platform: forget its runtime, cancel its tasks, drain its sender, close its client."""
+
     async def close() -> None:
-        app.state.zalo_bot = None
-        for task in runtime.tasks:
+        setattr(app.state, name, None)
+        for task in tasks:
             task.cancel()
-        for task in runtime.tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await worker.stop()
         await http.aclose()
 
-    return [close]
+    return close
 
 
 # --- Entry point ------------------------------------------------------------------------------
