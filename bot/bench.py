@@ -48,17 +48,9 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _bench_matcher(synthetic: int, n_queries: int) -> Iterator[dict[str, Any]]:
-    from bot.bench_matcher import bench_matcher, synthetic_docs
-    from bot.core.content import faq_index_docs
-    from faq.loader import load_faq_dir
-    from flows.engine import FlowSet, flow_index_docs
-    from flows.loader import load_catalogue_dir, load_flows_dir
-    from flows.catalogue import Catalogue, service_index_docs
+    from bot.bench_matcher import bench_matcher, content_docs, synthetic_docs
 
-    faq = list(load_faq_dir(PROJECT_ROOT / "faq" / "content").items)
-    flows = FlowSet.build(list(load_flows_dir(PROJECT_ROOT / "flows" / "content").items))
-    cat = Catalogue.build(list(load_catalogue_dir(PROJECT_ROOT / "flows" / "catalogue").items), [], [])
-    docs = [*faq_index_docs(faq), *flow_index_docs(flows), *service_index_docs(cat)]
+    docs, _ = content_docs(PROJECT_ROOT)
     base = _queries()
     queries = (base * (n_queries // max(1, len(base)) + 1))[:n_queries]
     repeats = 3

@@ -14,26 +14,25 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from bot.evaluation import Asker, load_cases, run_eval
-from faq.matcher import Decision, IndexDoc, Matcher, entry_doc
-from faq.schema import FaqEntry, FaqFile
-from flows.schema import Flow, FlowFile, Service, ServiceFile
+from bot.core.content import faq_index_docs
+from faq.loader import load_faq_dir
+from faq.matcher import Decision, IndexDoc, Matcher
+from flows.catalogue import Catalogue, service_index_docs
+from flows.engine import FlowSet, flow_index_docs
+from flows.loader import load_catalogue_dir, load_flows_dir
 
 __all__ = [
     "bench_matcher",
     "content_docs",
-    "flow_doc",
-    "load_faq_entries",
     "matcher_asker",
     "rss_mb",
-    "service_doc",
     "synthetic_docs",
 ]
 
@@ -146,76 +145,24 @@ def synthetic_docs(n: int = 2000, seed: int = 6) -> list[IndexDoc]:
     return docs
 
 
-def load_faq_entries(content_dir: Path) -> list[FaqEntry]:
-    """All entries of the FAQ files under ``content_dir`` (invalid files are skipped)."""
-    entries: list[FaqEntry] = []
-    for path in sorted(content_dir.glob("*.yaml")):
-        try:
-            entries.extend(FaqFile.model_validate(yaml.safe_load(path.read_text("utf-8"))).entries)
-        except (ValueError, OSError) as exc:
-            print(f"skipped {path.name}: {str(exc).splitlines()[0]}", file=sys.stderr)
-    return entries
-
-
-def flow_doc(flow: Flow) -> IndexDoc:
-    """The index item of a guided flow: title and triggers, its summary as the body."""
-    return IndexDoc(key=f"flow:{flow.id}", kind="flow", phrasings=(flow.title, *flow.triggers),
-                    body=flow.summary)
-
-
-def service_doc(service: Service) -> IndexDoc:
-    """The index item of a catalogue service: title, official name, keywords; summary as body."""
-    return IndexDoc(
-        key=f"service:{service.id}",
-        kind="service",
-        phrasings=(service.title, service.name, *service.keywords),
-        body=service.summary,
-    )
-
-
-def _load_many(paths: Iterable[Path], key: str) -> list[Any]:
-    """Items under ``key`` of the YAML files at ``paths`` (unreadable files skipped)."""
-    items: list[Any] = []
-    for path in paths:
-        try:
-            data = yaml.safe_load(path.read_text("utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue
-        if isinstance(data, dict) and isinstance(data.get(key), list):
-            items.append((path, data))
-    return items
-
-
 def content_docs(root: Path = _ROOT, *, with_flows: bool = True) -> tuple[list[IndexDoc], dict[str, str]]:
-    """Index items of the shipped content and each item's reply text (answer/summary + title)."""
-    docs: list[IndexDoc] = []
-    replies: dict[str, str] = {}
-    for entry in load_faq_entries(root / "faq" / "content"):
-        doc = entry_doc(entry)
-        docs.append(doc)
-        replies[doc.key] = f"{entry.title}\n{entry.answer}"
+    """The shipped content's index items, built as the live snapshot builds them, and reply texts.
+
+    Uses the project's own loaders and index builders, so the figures are those of the index the
+    bot serves from (invalid files are skipped, as at start-up).
+    """
+    faq = list(load_faq_dir(root / "faq" / "content").items)
+    docs = faq_index_docs(faq)
+    replies = {f"{e.kind}:{e.id}": f"{e.title}\n{e.answer}" for e in faq}
     if not with_flows:
         return docs, replies
-    for path, data in _load_many(sorted((root / "flows" / "content").glob("*.yaml")), "flows"):
-        try:
-            flows = FlowFile.model_validate(data).flows
-        except ValueError as exc:
-            print(f"skipped {path.name}: {str(exc).splitlines()[0]}", file=sys.stderr)
-            continue
-        for flow in flows:
-            doc = flow_doc(flow)
-            docs.append(doc)
-            replies[doc.key] = f"{flow.title}\n{flow.summary}\n{flow.steps[0].text}"
-    for path, data in _load_many(sorted((root / "flows" / "catalogue").glob("*.yaml")), "services"):
-        try:
-            services = ServiceFile.model_validate(data).services
-        except ValueError as exc:
-            print(f"skipped {path.name}: {str(exc).splitlines()[0]}", file=sys.stderr)
-            continue
-        for service in services:
-            doc = service_doc(service)
-            docs.append(doc)
-            replies[doc.key] = f"{service.title}\n{service.name}\n{service.summary}"
+    flows = FlowSet.build(list(load_flows_dir(root / "flows" / "content").items))
+    catalogue = Catalogue.build(list(load_catalogue_dir(root / "flows" / "catalogue").items), [], [])
+    docs += flow_index_docs(flows) + service_index_docs(catalogue)
+    for flow in flows.all():
+        replies[f"flow:{flow.id}"] = f"{flow.title}\n{flow.summary}\n{flow.steps[0].text}"
+    for service in catalogue.services:
+        replies[f"service:{service.id}"] = f"{service.title}\n{service.name}\n{service.summary}"
     return docs, replies
 
 
