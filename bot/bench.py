@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import PROJECT_ROOT
+from bot.bench_matcher import percentile
 
 __all__ = ["run_bench"]
 
@@ -40,11 +41,6 @@ def _queries() -> list[str]:
         if path.exists():
             out += [c.q for c in load_cases(path)]
     return out or ["quen mat khau vneid", "dang ky muc 2 o dau", "lam ho chieu online"]
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
 def _bench_matcher(synthetic: int, n_queries: int) -> Iterator[dict[str, Any]]:
@@ -84,7 +80,7 @@ def _bench_answer_path(turns: int) -> dict[str, Any]:
         "db": "sqlite",
         "turns": turns,
         "median_ms": round(statistics.median(times), 3),
-        "p95_ms": round(_pct(times, 0.95), 3),
+        "p95_ms": round(percentile(times, 0.95), 3),
         "max_ms": round(max(times), 3),
     }
 

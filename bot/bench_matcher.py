@@ -32,6 +32,7 @@ __all__ = [
     "bench_matcher",
     "content_docs",
     "matcher_asker",
+    "percentile",
     "rss_mb",
     "synthetic_docs",
 ]
@@ -51,7 +52,7 @@ def rss_mb() -> float | None:
     return None
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     """The ``q`` quantile (0-1) of ``values`` by nearest rank."""
     ordered = sorted(values)
     if not ordered:
@@ -89,9 +90,9 @@ def bench_matcher(
         "repeats": max(1, repeats),
         "build_s": round(build_s, 3),
         "median_ms": round(statistics.median(every), 3) if every else 0.0,
-        "p95_ms": round(_percentile(every, 0.95), 3),
+        "p95_ms": round(percentile(every, 0.95), 3),
         "max_ms": round(max(every), 3) if every else 0.0,
-        "cold_p95_ms": round(_percentile(cold, 0.95), 3),
+        "cold_p95_ms": round(percentile(cold, 0.95), 3),
         "rss_mb": rss_after,
         "index_rss_mb": round(rss_after - rss_before, 1) if rss_after and rss_before else None,
     }

@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.bench_matcher import percentile
+
 __all__ = ["bench_app", "main"]
 
 TOKEN = "7000000001:BenchTokenBenchTokenBenchToken_xyz"
@@ -241,7 +243,7 @@ def _summary(latencies: list[float], statuses: dict[str, int], updates: int, con
     latencies.sort()
 
     def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2)
+        return round(percentile(latencies, p) * 1000, 2)
 
     return {
         "updates": updates,
