@@ -55,6 +55,7 @@ from api.models import (
     UnansweredReason,
     metadata,
 )
+from api.rawsql import NotPreparable, Prepared, RawResult
 
 __all__ = ["ContentRowView", "LogLine", "OutboxItem", "RateHit", "Store", "Unit", "UnsentRow"]
 
@@ -385,6 +386,8 @@ class Store:
         # The SQLite BEGIN mode travels as an execution option of the connection (see api.db).
         self._writer: Engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         self._reader: Engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        #: Hot statements compiled for this engine's dialect (None: not preparable, use execute).
+        self._prepared: dict[tuple[Executable, tuple[str, ...]], Prepared | None] = {}
 
     @property
     def engine(self) -> Engine:
@@ -406,7 +409,7 @@ class Store:
         conn = (self._reader if readonly else self._writer).connect()
         try:
             tx = conn.begin()
-            unit = Unit(conn, self._dialect)
+            unit = Unit(conn, self._dialect, self._prepared)
             try:
                 yield unit
                 unit._flush()
@@ -427,12 +430,18 @@ class Store:
 class Unit:
     """Repository methods running inside one transaction."""
 
-    def __init__(self, connection: Connection, dialect: str) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        dialect: str,
+        prepared: dict[tuple[Executable, tuple[str, ...]], Prepared | None] | None = None,
+    ) -> None:
         """Bind to a connection inside its transaction; use :meth:`Store.unit` instead of calling this."""
         self._c = connection
         self._pg = dialect == "postgresql"
         self._q = _SQL[dialect]
         self._session: Session | None = None
+        self._prepared = prepared if prepared is not None else {}
 
     @property
     def connection(self) -> Connection:
@@ -464,6 +473,30 @@ class Unit:
     def _run(self, stmt: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> Any:
         return self._c.execute(stmt, params)
 
+    def _hot(self, stmt: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> RawResult | Any:
+        """Run a statement of the turn's hot path on the driver's cursor (see :mod:`api.rawsql`).
+
+        Results support ``first``, ``one``, ``scalar``, ``scalar_one``, ``scalars`` and ``rowcount``;
+        rows are plain tuples. A statement that cannot be prepared runs through :meth:`_run`.
+        """
+        keys = tuple(params) if isinstance(params, Mapping) else tuple(params[0])
+        cache_key = (stmt, keys)
+        try:
+            prepared = self._prepared[cache_key]
+        except KeyError:
+            try:
+                prepared = Prepared(stmt, self._c.dialect, keys)
+            except NotPreparable:
+                prepared = None
+            self._prepared[cache_key] = prepared
+        if prepared is None:
+            return self._run(stmt, params)
+        return prepared.run(self._c.connection.driver_connection, params)
+
+    def prepared_statements(self) -> dict[tuple[Executable, tuple[str, ...]], bool]:
+        """Which hot statements this store runs raw (True) or through SQLAlchemy (False); for tests."""
+        return {key: value is not None for key, value in self._prepared.items()}
+
     # -- locks --------------------------------------------------------------------------------
 
     def advisory_lock(self, *, name: str) -> None:
@@ -485,7 +518,7 @@ class Unit:
     def get_or_create_user(self, *, channel: str, external_id: str, now: datetime) -> int:
         """Id of the user (channel, external_id), created if new; touches ``last_seen_at``."""
         params = {"channel": channel, "external_id": external_id, "created_at": now, "last_seen_at": now}
-        user_id: int = self._run(self._q.get_or_create_user, params).scalar_one()
+        user_id: int = self._hot(self._q.get_or_create_user, params).scalar_one()
         return user_id
 
     def find_user(self, *, channel: str, external_id: str) -> int | None:
@@ -501,12 +534,12 @@ class Unit:
         A first turn has no row to lock; :meth:`get_or_create_user` already locked the user row.
         """
         stmt = self._q.load_session_locked if lock else self._q.load_session
-        data = self._run(stmt, {"p_user_id": user_id}).scalar()
+        data = self._hot(stmt, {"p_user_id": user_id}).scalar()
         return dict(data) if data is not None else None
 
     def save_session(self, *, user_id: int, data: Mapping[str, Any], now: datetime) -> None:
         """Store the session dict of a user (insert or replace)."""
-        self._run(self._q.save_session, {"user_id": user_id, "data": dict(data), "updated_at": now})
+        self._hot(self._q.save_session, {"user_id": user_id, "data": dict(data), "updated_at": now})
 
     # -- logs and inboxes ---------------------------------------------------------------------
 
@@ -557,7 +590,7 @@ class Unit:
             for line in lines
         ]
         if rows:
-            self._run(self._q.log_messages, rows if len(rows) > 1 else rows[0])
+            self._hot(self._q.log_messages, rows if len(rows) > 1 else rows[0])
 
     def add_events(
         self,
@@ -574,7 +607,7 @@ class Unit:
             {"user_id": user_id, "name": name, "data": dict(data), "source": source, "created_at": now}
             for name, data in events
         ]
-        self._run(self._q.add_events, rows if len(rows) > 1 else rows[0])
+        self._hot(self._q.add_events, rows if len(rows) > 1 else rows[0])
 
     def record_unanswered(
         self,
@@ -620,7 +653,7 @@ class Unit:
     def claim_update(self, *, channel: str, update_id: str, now: datetime) -> bool:
         """True the first time (channel, update_id) is seen, across transactions and instances."""
         params = {"channel": channel, "update_id": update_id, "created_at": now}
-        return self._run(self._q.claim_update, params).first() is not None
+        return self._hot(self._q.claim_update, params).first() is not None
 
     def prune_updates(self, *, before: datetime, limit: int | None = None) -> int:
         """Forget de-duplication rows older than ``before`` (at most ``limit``); returns how many."""
@@ -644,7 +677,7 @@ class Unit:
             "next_attempt_at": now,
             "created_at": now,
         }
-        row_id: int = self._run(self._q.enqueue_outbox, params).scalar_one()
+        row_id: int = self._hot(self._q.enqueue_outbox, params).scalar_one()
         return row_id
 
     def claim_outbox(
@@ -743,7 +776,7 @@ class Unit:
             raise ValueError("window_s must be positive")
         window_start = now_epoch - now_epoch % window_s
         params = {"key": key, "window_start": window_start, "count": 1}
-        count, start = self._run(self._q.hit_rate_limit, params).one()
+        count, start = self._hot(self._q.hit_rate_limit, params).one()
         if count <= limit:
             return True, 0, int(start)
         return False, max(1, int(start) + window_s - now_epoch), int(start)
@@ -762,7 +795,7 @@ class Unit:
             if not allowed:
                 wait = max(wait, reset)
         if wait > 0:
-            self._run(self._q.undo_rate_hit, taken if len(taken) > 1 else taken[0])
+            self._hot(self._q.undo_rate_hit, taken if len(taken) > 1 else taken[0])
         return wait
 
     def prune_rate_budget(self, *, before_epoch: int, limit: int | None = None) -> int:
@@ -788,7 +821,7 @@ class Unit:
 
     def content_version(self) -> int:
         """The current content version (0 before any content write)."""
-        value = self._run(self._q.content_version).scalar()
+        value = self._hot(self._q.content_version, {}).scalar()
         return int(value) if value is not None else 0
 
     def bump_content_version(self) -> int:
@@ -851,12 +884,12 @@ class Unit:
 
     def get_kv(self, *, key: str) -> str | None:
         """The value stored under ``key``, or None."""
-        value: str | None = self._run(self._q.get_kv, {"p_key": key}).scalar()
+        value: str | None = self._hot(self._q.get_kv, {"p_key": key}).scalar()
         return value
 
     def set_kv(self, *, key: str, value: str, now: datetime) -> None:
         """Store ``value`` under ``key`` (insert or replace)."""
-        self._run(self._q.set_kv, {"key": key, "value": value, "updated_at": now})
+        self._hot(self._q.set_kv, {"key": key, "value": value, "updated_at": now})
 
     def prune_kv(self, *, prefix: str, before: datetime, limit: int | None = None) -> int:
         """Delete keys starting with ``prefix`` last written before ``before``; returns how many."""
