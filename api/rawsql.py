@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import Executable
 
 __all__ = ["NotPreparable", "Prepared", "RawResult"]
 
@@ -83,9 +83,10 @@ class Prepared:
 
     __slots__ = ("_binds", "_named", "_results", "sql")
 
-    def __init__(self, stmt: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> None:
+    def __init__(self, stmt: Executable, dialect: Dialect, keys: Sequence[str]) -> None:
         """Compile ``stmt``; raises :class:`NotPreparable` when it needs SQLAlchemy at run time."""
-        compiled: Any = stmt.compile(dialect=dialect, column_keys=list(keys))
+        statement: Any = stmt  # every Executable the store builds is a ClauseElement
+        compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
             raise NotPreparable("Python-side column defaults")
         if compiled.escaped_bind_names or compiled.literal_execute_params or compiled.post_compile_params:
