@@ -60,6 +60,7 @@ from bot.channels.telegram import (
     AnswerCallback,
     EditText,
     Ignored,
+    Incoming,
     Op,
     SendPhoto,
     SendText,
@@ -355,7 +356,10 @@ class TelegramRuntime:
 
     async def handle_update(self, update: Update) -> HandleStatus:
         """Dedup, turn, masked log and outbox row in one transaction; then wake the sender."""
-        incoming = translate(update, bot_id=self.bot_id, bot_username=self.bot_username)
+        return await self.handle(translate(update, bot_id=self.bot_id, bot_username=self.bot_username))
+
+    async def handle(self, incoming: Incoming | Ignored) -> HandleStatus:
+        """:meth:`handle_update` for an update already translated (the webhook's fast path)."""
         if isinstance(incoming, Ignored):
             if incoming.callback_query_id is not None:
                 self._spawn(self._answer_quietly(incoming.callback_query_id))

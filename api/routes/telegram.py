@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from telegram import Update
 
 from api.errors import ApiError, ChannelNotConfigured, ServiceUnavailable, Unauthorized
+from bot.channels.telegram import translate, translate_json
 
 if TYPE_CHECKING:
     from api.telegram_runtime import TelegramRuntime
@@ -67,9 +68,12 @@ async def telegram_webhook(
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise InvalidUpdate("not a Telegram Update: an object with an integer update_id is expected")
-    try:
-        update = Update.de_json(data, runtime.bot)
-    except (TypeError, KeyError, ValueError, AttributeError):
-        raise InvalidUpdate("not a Telegram Update") from None
-    status = await runtime.handle_update(update)
+    incoming = translate_json(data, bot_username=runtime.bot_username)
+    if incoming is None:  # not one of the two common shapes: python-telegram-bot parses it
+        try:
+            update = Update.de_json(data, runtime.bot)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            raise InvalidUpdate("not a Telegram Update") from None
+        incoming = translate(update, bot_id=runtime.bot_id, bot_username=runtime.bot_username)
+    status = await runtime.handle(incoming)
     return JSONResponse({"ok": True, "status": status})

@@ -21,6 +21,7 @@ from bot.channels.telegram import (
     render,
     split_text,
     translate,
+    translate_json,
     utf16_len,
 )
 from bot.core import texts
@@ -40,7 +41,11 @@ BASE = "https://troly06.example.gov.vn"
 
 
 def tr(data: dict[str, Any]) -> Incoming | Ignored:
-    return translate(Update.de_json(data, None), bot_id=BOT_ID, bot_username=BOT_USERNAME)
+    """What the bot makes of an update; the webhook's JSON fast path must agree whenever it answers."""
+    expected = translate(Update.de_json(data, None), bot_id=BOT_ID, bot_username=BOT_USERNAME)
+    fast = translate_json(data, bot_username=BOT_USERNAME)
+    assert fast is None or fast == expected
+    return expected
 
 
 def body(*replies: Reply, kind: str = "faq") -> dict[str, Any]:
@@ -131,6 +136,61 @@ def test_group_command_for_this_bot_only() -> None:
 def test_service_messages_are_ignored() -> None:
     data = message_update(-100, None, chat_type="group", new_chat_title="Tổ 5")
     assert tr(data) == Ignored("service_message")
+
+
+def test_json_fast_path_takes_private_text_and_button_presses() -> None:
+    for data in (
+        message_update(42, "quên mật khẩu VNeID"),
+        message_update(42, "/start f-l2"),
+        message_update(42, texts.MAIN_MENU[1].label),
+        message_update(42, "/menu@other_bot"),
+        callback_update(42, "f-l2-card"),
+        callback_update(42, "menu", message_text=None),
+    ):
+        fast = translate_json(data, bot_username=BOT_USERNAME)
+        assert fast is not None and fast == tr(data)
+
+
+def _without(data: dict[str, Any], *path: str) -> dict[str, Any]:
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return data
+
+
+def _with(data: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(message_update(-100, "@troly06_bot mức 2", chat_type="supergroup", user_id=5), id="group"),
+        pytest.param(media_update(42, "photo", caption="lỗi"), id="caption"),
+        pytest.param(media_update(42, "voice"), id="media"),
+        pytest.param(edited_update(42, "sửa"), id="edited"),
+        pytest.param(my_chat_member_update(42), id="member"),
+        pytest.param({"update_id": 5}, id="empty"),
+        pytest.param({"update_id": True, "message": {}}, id="bool-id"),
+        pytest.param(_with(message_update(42, "hi"), "x", "message", "chat", "id"), id="chat-id-text"),
+        pytest.param(_with(message_update(42, "hi"), 5, "message", "text"), id="text-number"),
+        pytest.param(_without(message_update(42, "hi"), "message", "date"), id="no-date"),
+        pytest.param(_without(message_update(42, "hi"), "message", "from", "first_name"), id="user-no-name"),
+        pytest.param(_with(message_update(42, "hi"), 1, "message", "from", "is_bot"), id="is-bot-number"),
+        pytest.param(_with(message_update(42, "hi"), {}, "edited_message"), id="two-kinds"),
+        pytest.param(_without(callback_update(42, "menu"), "callback_query", "chat_instance"), id="cq-no-instance"),
+        pytest.param(_without(callback_update(42, "menu"), "callback_query", "data"), id="cq-no-data"),
+        pytest.param(_with(callback_update(42, "menu"), 0, "callback_query", "message", "date"), id="cq-old"),
+        pytest.param(_with(callback_update(42, "menu"), [], "callback_query", "message", "from"), id="cq-bad-from"),
+    ],
+)
+def test_json_fast_path_leaves_everything_else_to_python_telegram_bot(data: dict[str, Any]) -> None:
+    assert translate_json(data, bot_username=BOT_USERNAME) is None
 
 
 # --- outbound ---------------------------------------------------------------------------------
