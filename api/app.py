@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,6 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         maintenance = Maintenance(services.store)
         maintenance.start()
         app.state.maintenance = maintenance
+        # Everything built so far (content index, libraries) lives as long as the process: keep it
+        # out of the cyclic collector, whose full passes over it paused every request ~40 ms.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -28,7 +28,7 @@ import hashlib
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 from urllib.parse import urljoin
 
 from telegram import (
@@ -187,7 +187,7 @@ def translate_json(data: Mapping[str, Any], *, bot_username: str) -> Incoming | 
                     callback_query_id=query_id, message_id=message_id if editable else None)
 
 
-def _json_user(user: Any) -> bool:
+def _json_user(user: Any) -> TypeGuard[Mapping[str, Any]]:
     """The fields python-telegram-bot requires of a ``User``."""
     return (isinstance(user, Mapping) and type(user.get("id")) is int and type(user.get("is_bot")) is bool
             and type(user.get("first_name")) is str)
