@@ -390,16 +390,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--updates", type=int, default=5000)
     p.add_argument("--workers", type=int, default=1, choices=[1, 2, 3, 4])
     p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    p.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
+    p.add_argument("--concurrency", default="8,16",
+                   help="requests in flight; a comma-separated list runs one measurement per level "
+                        "on the same server (default 8,16)")
     p.add_argument("--warmup", type=int, default=300, help="updates sent first, not measured")
     p.add_argument("--client-kind", choices=["raw", "httpx"], default="raw",
                    help="load generator: raw asyncio HTTP/1.1 (light, default) or httpx")
     p.add_argument("--client", help=argparse.SUPPRESS)
     p.add_argument("--first-id", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    try:
+        levels = [int(level) for level in str(args.concurrency).split(",")]
+    except ValueError:
+        p.error("--concurrency takes whole numbers separated by commas")
+    if not levels or min(levels) < 1:
+        p.error("--concurrency must be at least 1")
     if args.client:
         client = _raw_client if args.client_kind == "raw" else _client
-        _emit(_run_loop(client(args.client, args.updates, args.concurrency, args.first_id, args.first_id)))
+        _emit(_run_loop(client(args.client, args.updates, levels[0], args.first_id, args.first_id)))
         return 0
     with (
         _fake_api() as (api_url, api),
@@ -407,20 +415,22 @@ def main(argv: list[str] | None = None) -> int:
         _server(db_url, api_url, args.workers) as (base, server_pid),
     ):
         if args.warmup:
-            _run_client(base, args.warmup, args.concurrency, 1, args.client_kind)
-        sent_before = api.sent
-        cpu_before = _cpu_s(server_pid)
-        result = _run_client(base, args.updates, args.concurrency, 1_000_000, args.client_kind)
-        server_cpu = _cpu_s(server_pid) - cpu_before
-        result.update({
-            "bench": "telegram_webhook",
-            "db": args.db,
-            "workers": args.workers,
-            "client": args.client_kind,
-            "server_cpu_ms_per_update": round(server_cpu / args.updates * 1000, 3),
-            "messages_sent_during_run": api.sent - sent_before,
-        })
-        _emit(result)
+            _run_client(base, args.warmup, levels[0], 1, args.client_kind)
+        for index, level in enumerate(levels):
+            sent_before = api.sent
+            cpu_before = _cpu_s(server_pid)
+            # Fresh update ids and chats for every level (a repeated id would be a duplicate).
+            result = _run_client(base, args.updates, level, 1_000_000 * (index + 1), args.client_kind)
+            server_cpu = _cpu_s(server_pid) - cpu_before
+            result.update({
+                "bench": "telegram_webhook",
+                "db": args.db,
+                "workers": args.workers,
+                "client": args.client_kind,
+                "server_cpu_ms_per_update": round(server_cpu / args.updates * 1000, 3),
+                "messages_sent_during_run": api.sent - sent_before,
+            })
+            _emit(result)
     return 0
 
 
