@@ -113,3 +113,6 @@ async def test_openapi_lists_the_api_but_not_the_page(web_client: httpx.AsyncCli
     assert not any(p.startswith("/static") for p in paths)
     # FastAPI's CDN-backed pages stay off.
     assert (await web_client.get("/redoc")).status_code == 404
+    # The Telegram webhook documents its secret header (read from the request, not a parameter).
+    webhook = paths["/webhooks/telegram"]["post"]
+    assert {"name": "X-Telegram-Bot-Api-Secret-Token", "in": "header"}.items() <= webhook["parameters"][0].items()
