@@ -9,10 +9,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint lock bench eval clean
+.PHONY: help run test lint lock bench bench-webhook eval clean
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 # The stamp is newer than the lock and pyproject.toml once they are installed.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -38,6 +38,9 @@ lock: $(VENV)/.installed ## Recompile requirements.lock from pyproject.toml
 
 bench: $(VENV)/.installed ## Matcher and answer speed
 	$(BIN)/python -m bot bench
+
+bench-webhook: $(VENV)/.installed ## Telegram webhook updates/s and latency (SQLite, one worker)
+	$(BIN)/python -m bot.bench_webhook --db sqlite --workers 1
 
 eval: $(VENV)/.installed ## Score the bot on the development, extra and guide-start question sets
 	$(BIN)/python -m bot eval tests/data/dev_queries.yaml
