@@ -5,12 +5,15 @@ sends the row afterwards. It is channel-neutral: a :class:`ChannelSender` (Teleg
 delivers one :class:`~api.store.OutboxItem` and says how it went with a :class:`Delivery`:
 
     ok         sent; the row is marked sent
-    retry      the platform said "retry after N s" (HTTP 429) or our own budget is spent
+    retry      the platform said "retry after N s" (HTTP 429) or our own budget is spent: the row
+               waits exactly that long, and the wait does not count as an attempt
     transient  network error, 5xx, timeout: retried with exponential back-off
     permanent  the platform refused for good (blocked by the user, bad request): dead at once
 
-A row is dead only after :attr:`RetryPolicy.max_attempts` attempts or once it is older than
-:attr:`RetryPolicy.max_age_s`, so nothing is lost while a platform is down for a while. A sender
+A row is dead only after :attr:`RetryPolicy.max_attempts` failed attempts or once it is older than
+:attr:`RetryPolicy.max_age_s`, so nothing is lost while a platform is down for a while, and a
+backlog that waits on rate limits (a flood of questions, Telegram's 30 messages/s) loses nothing
+either. A sender
 that sent part of an item (one of several messages) reports ``progress`` and resumes from there.
 
 Claims go through :meth:`api.store.Unit.claim_outbox` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
@@ -442,17 +445,21 @@ class OutboxWorker:
                 context[PROGRESS_KEY] = d.progress
                 unit.set_outbox_context(id=item.id, context=context)
             age = (now - _aware(item.created_at)).total_seconds()
+            told_to_wait = d.status is DeliveryStatus.RETRY
             if d.status is DeliveryStatus.PERMANENT:
                 dead = True
             else:
-                dead = self.policy.is_dead(attempts=item.attempts, age_s=age)
+                # A wait we were told to make is not a failed attempt; only age ends it.
+                attempts = item.attempts - 1 if told_to_wait else item.attempts
+                dead = self.policy.is_dead(attempts=attempts, age_s=age)
             if d.status is DeliveryStatus.RETRY and d.after_s is not None:
                 delay = d.after_s
             else:
                 delay = self.policy.backoff(item.attempts)
             retry_at = now + dt.timedelta(seconds=delay)
             chat_due[item.chat_id] = retry_at
-            unit.mark_failed(id=item.id, error=d.error or d.status.value, retry_at=retry_at, dead=dead)
+            unit.mark_failed(id=item.id, error=d.error or d.status.value, retry_at=retry_at, dead=dead,
+                             count_attempt=not told_to_wait)
             if dead:
                 log.warning("outbox %s: row %s dead after %d attempts: %s", self.channel, item.id,
                             item.attempts, d.error or d.status.value)

@@ -262,6 +262,7 @@ class _Sql:
             .where(o.c.id == _p("p_id"))
             .values(
                 status=_p("p_status", like=o.c.status),
+                attempts=o.c.attempts - cast(_p("p_refund"), Integer),
                 next_attempt_at=_p("p_retry_at", like=o.c.next_attempt_at),
                 last_error=_p("p_error", like=o.c.last_error),
             )
@@ -740,11 +741,18 @@ class Unit:
         if ids:
             self._run(self._q.mark_sent, {"p_ids": list(ids), "p_now": now})
 
-    def mark_failed(self, *, id: int, error: str, retry_at: datetime, dead: bool) -> None:
-        """Record a failed delivery: retry at ``retry_at``, or give up when ``dead``."""
+    def mark_failed(
+        self, *, id: int, error: str, retry_at: datetime, dead: bool, count_attempt: bool = True
+    ) -> None:
+        """Record a failed delivery: retry at ``retry_at``, or give up when ``dead``.
+
+        ``count_attempt=False`` gives back the attempt the claim counted (the row was told to wait:
+        a spent rate budget, a 429), so waiting never brings a row closer to its attempt limit.
+        """
         params = {
             "p_id": id,
             "p_status": "dead" if dead else "failed",
+            "p_refund": 0 if count_attempt else 1,
             "p_retry_at": retry_at,
             "p_error": error[:2000],
         }

@@ -96,7 +96,23 @@ async def test_retry_after_is_honoured_and_progress_is_handed_back(store: Store)
     assert time.monotonic() - started >= 0.5
     # The later row of the chat waited for the earlier one; the retry saw its progress.
     assert sender.attempts == [("a1", "1", None), ("a1", "1", 2), ("a2", "1", None)]
-    assert statuses(store) == {"a1": ("sent", 2), "a2": ("sent", 1)}
+    # Being told to wait is not a failed attempt.
+    assert statuses(store) == {"a1": ("sent", 1), "a2": ("sent", 1)}
+
+
+async def test_waiting_on_rate_limits_never_kills_a_row(store: Store) -> None:
+    """A backlog behind a spent budget or 429s waits as long as it must (only age ends it)."""
+    enqueue(store, "1", "a1")
+    enqueue(store, "2", "b1")
+    waits = [Delivery.retry(0.01, "rate budget spent")] * (FAST.max_attempts + 3)
+    sender = RecordingSender({"a1": list(waits), "b1": [*waits[:2], *[Delivery.transient("502")] * 10]})
+    worker = OutboxWorker(store, sender, policy=FAST, idle_s=0.02)
+    await run_until(worker, lambda: "a1" in sender.delivered and statuses(store)["b1"][0] == "dead")
+    assert len([a for a in sender.attempts if a[0] == "a1"]) == FAST.max_attempts + 4
+    st = statuses(store)
+    assert st["a1"] == ("sent", 1)
+    # Real failures still count: b1 died after max_attempts transient ones, its waits aside.
+    assert st["b1"] == ("dead", FAST.max_attempts)
 
 
 async def test_transient_failures_back_off_then_the_row_is_dead(store: Store) -> None:
