@@ -211,7 +211,8 @@ class Outbox(OutboxBase, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index(None, "status", "next_attempt_at"),
+        # Claims: each channel's due rows of one status, oldest first (migration 0003).
+        Index(None, "channel", "status", "next_attempt_at"),
         # The sender's "older unsent rows of these chats" check (per-chat ordering).
         Index(None, "channel", "chat_id", "status"),
     )

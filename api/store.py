@@ -240,8 +240,7 @@ class _Sql:
             merged = union_all(*(select(arm.c.id, arm.c.next_attempt_at) for arm in arms)).subquery()
             return select(merged.c.id).order_by(merged.c.next_attempt_at, merged.c.id).limit(limit)
 
-        self.claimable: Executable = claimable()
-        self.claimable_channel: Executable = claimable(o.c.channel == channel)
+        self.claimable: Executable = claimable(o.c.channel == channel)
         self.lease_outbox: Executable = (
             update(o)
             .where(o.c.id.in_(_p("p_ids", expanding=True)))
@@ -682,17 +681,14 @@ class Unit:
         return row_id
 
     def claim_outbox(
-        self, *, limit: int, now: datetime, channel: str | None = None, lease_s: int = 60
+        self, *, channel: str, limit: int, now: datetime, lease_s: int = 60
     ) -> list[OutboxItem]:
-        """Claim up to ``limit`` due rows, oldest first, marking them 'sending' for ``lease_s``.
+        """Claim up to ``limit`` due rows of ``channel``, oldest first, marking them 'sending' for ``lease_s``.
 
         On PostgreSQL rows locked by another claimer are skipped. A claimed row that is neither
         marked sent nor failed before the lease runs out (the sender died) is claimed again.
         """
-        if channel is None:
-            found = self._run(self._q.claimable, {"p_now": now, "p_limit": limit})
-        else:
-            found = self._run(self._q.claimable_channel, {"p_now": now, "p_limit": limit, "p_channel": channel})
+        found = self._run(self._q.claimable, {"p_now": now, "p_limit": limit, "p_channel": channel})
         ids: list[int] = list(found.scalars())
         if not ids:
             return []

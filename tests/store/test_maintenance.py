@@ -31,7 +31,7 @@ def _seed(store: Store) -> None:
             for i in range(4)
         ]
         recent = u.enqueue_outbox(channel="telegram", chat_id="9", body={}, context=None, now=NOW - DAY)
-        u.claim_outbox(limit=10, now=NOW - 9 * DAY)
+        u.claim_outbox(channel="telegram", limit=10, now=NOW - 9 * DAY)
         u.mark_sent(id=ids[0], now=NOW - 9 * DAY)
         u.mark_failed(id=ids[1], error="403", retry_at=NOW - 9 * DAY, dead=True)
         u.mark_failed(id=ids[2], error="timeout", retry_at=NOW, dead=False)  # still to retry: kept

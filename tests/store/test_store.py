@@ -186,22 +186,22 @@ def test_outbox_lifecycle(store: Store) -> None:
     ids = _enqueue(store, 3)
     later = NOW + dt.timedelta(minutes=1)
     with store.unit() as u:
-        claimed = u.claim_outbox(limit=2, now=later)
+        claimed = u.claim_outbox(channel="telegram", limit=2, now=later)
     assert [c.id for c in claimed] == ids[:2]
     assert claimed[0].body[0]["text"] == "Xin chào 0"
     assert claimed[0].context == {"reply_to": 0}
     assert claimed[0].attempts == 1
     with store.unit() as u:
-        assert [c.id for c in u.claim_outbox(limit=10, now=later)] == [ids[2]]  # the others are leased
-        assert u.claim_outbox(limit=10, now=later) == []
+        assert [c.id for c in u.claim_outbox(channel="telegram", limit=10, now=later)] == [ids[2]]  # the others are leased
+        assert u.claim_outbox(channel="telegram", limit=10, now=later) == []
         u.mark_sent(id=ids[0], now=later)
         u.mark_failed(
             id=ids[1], error="429 Too Many Requests", retry_at=later + dt.timedelta(seconds=30), dead=False
         )
         u.mark_failed(id=ids[2], error="403 Forbidden: bot was blocked", retry_at=later, dead=True)
     with store.unit() as u:
-        assert u.claim_outbox(limit=10, now=later + dt.timedelta(seconds=29)) == []
-        retry = u.claim_outbox(limit=10, now=later + dt.timedelta(seconds=30))
+        assert u.claim_outbox(channel="telegram", limit=10, now=later + dt.timedelta(seconds=29)) == []
+        retry = u.claim_outbox(channel="telegram", limit=10, now=later + dt.timedelta(seconds=30))
         assert [(c.id, c.attempts) for c in retry] == [(ids[1], 2)]
         assert u.count(Outbox, status="sent") == 1
         assert u.count(Outbox, status="dead") == 1
@@ -212,7 +212,7 @@ def test_outbox_lifecycle(store: Store) -> None:
 def test_prune_outbox_keeps_unsent(store: Store) -> None:
     ids = _enqueue(store, 3)
     with store.unit() as u:
-        u.claim_outbox(limit=3, now=NOW + dt.timedelta(minutes=1))
+        u.claim_outbox(channel="telegram", limit=3, now=NOW + dt.timedelta(minutes=1))
         u.mark_sent(id=ids[0], now=NOW)
         u.mark_failed(id=ids[1], error="blocked", retry_at=NOW, dead=True)
         u.mark_failed(id=ids[2], error="timeout", retry_at=NOW, dead=False)
@@ -222,20 +222,21 @@ def test_prune_outbox_keeps_unsent(store: Store) -> None:
 
 
 def test_outbox_not_due_and_channel_filter(store: Store) -> None:
-    _enqueue(store, 2, channel="telegram")
+    telegram = _enqueue(store, 2, channel="telegram")
     zalo = _enqueue(store, 1, channel="zalo")
     with store.unit() as u:
-        assert u.claim_outbox(limit=10, now=NOW - dt.timedelta(seconds=1)) == []
-        assert [c.id for c in u.claim_outbox(limit=10, now=NOW, channel="zalo")] == zalo
+        assert u.claim_outbox(channel="telegram", limit=10, now=NOW - dt.timedelta(seconds=1)) == []
+        assert [c.id for c in u.claim_outbox(channel="zalo", limit=10, now=NOW)] == zalo
+        assert [c.id for c in u.claim_outbox(channel="telegram", limit=10, now=NOW + dt.timedelta(days=1))] == telegram
 
 
 def test_outbox_lease_expiry_reclaims(store: Store) -> None:
     (oid,) = _enqueue(store, 1)
     with store.unit() as u:
-        assert [c.id for c in u.claim_outbox(limit=1, now=NOW, lease_s=60)] == [oid]
+        assert [c.id for c in u.claim_outbox(channel="telegram", limit=1, now=NOW, lease_s=60)] == [oid]
     with store.unit() as u:  # The sender died without marking it.
-        assert u.claim_outbox(limit=1, now=NOW + dt.timedelta(seconds=59)) == []
-        again = u.claim_outbox(limit=1, now=NOW + dt.timedelta(seconds=60))
+        assert u.claim_outbox(channel="telegram", limit=1, now=NOW + dt.timedelta(seconds=59)) == []
+        again = u.claim_outbox(channel="telegram", limit=1, now=NOW + dt.timedelta(seconds=60))
     assert [(c.id, c.attempts) for c in again] == [(oid, 2)]
 
 
@@ -244,9 +245,9 @@ def test_outbox_concurrent_claims_are_disjoint(store: Store) -> None:
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite units never overlap (BEGIN IMMEDIATE)")
     ids = _enqueue(store, 6)
     with store.unit() as first:
-        mine = first.claim_outbox(limit=3, now=NOW + dt.timedelta(minutes=1))
+        mine = first.claim_outbox(channel="telegram", limit=3, now=NOW + dt.timedelta(minutes=1))
         with store.unit() as second:  # Runs while the first still holds its row locks.
-            theirs = second.claim_outbox(limit=10, now=NOW + dt.timedelta(minutes=1))
+            theirs = second.claim_outbox(channel="telegram", limit=10, now=NOW + dt.timedelta(minutes=1))
     assert [c.id for c in mine] == ids[:3]
     assert [c.id for c in theirs] == ids[3:]
 
@@ -258,7 +259,7 @@ def test_outbox_claims_in_threads_never_overlap(store: Store) -> None:
         got: list[int] = []
         while True:
             with store.unit() as u:
-                batch = u.claim_outbox(limit=3, now=NOW + dt.timedelta(minutes=1))
+                batch = u.claim_outbox(channel="telegram", limit=3, now=NOW + dt.timedelta(minutes=1))
             if not batch:
                 return got
             got.extend(c.id for c in batch)

@@ -56,7 +56,7 @@ def test_timestamps_come_back_aware_in_utc(store: Store) -> None:
     (oid,) = _enqueue(store, ["9"])
     with store.unit() as u:
         u.get_or_create_user(channel="web", external_id="tz", now=local)
-        (item,) = u.claim_outbox(limit=1, now=NOW + dt.timedelta(minutes=1))
+        (item,) = u.claim_outbox(channel="telegram", limit=1, now=NOW + dt.timedelta(minutes=1))
         u.put_content(kind="faq", id="x", data={"a": 1}, current_hash="h", seed_hash=None, source_file=None,
                       position=0, by="admin", now=local)
     assert item.id == oid and item.created_at == NOW and item.created_at.utcoffset() == dt.timedelta(0)
@@ -113,7 +113,7 @@ def test_older_unsent_put_back_and_context(store: Store) -> None:
     ids = _enqueue(store, ["1", "2", "1", "1", "3"])
     later = NOW + dt.timedelta(minutes=1)
     with store.unit() as u:
-        claimed = u.claim_outbox(limit=2, now=later)  # rows 0 and 1
+        claimed = u.claim_outbox(channel="telegram", limit=2, now=later)  # rows 0 and 1
         assert [c.id for c in claimed] == ids[:2]
         u.mark_sent_many(ids=[ids[0]], now=later)
         older = u.older_unsent(channel="telegram", chat_ids=["1", "3"], exclude_ids=[ids[3]], below_id=ids[3])
@@ -135,7 +135,7 @@ def test_older_unsent_put_back_and_context(store: Store) -> None:
 def test_mark_sent_many(store: Store) -> None:
     ids = _enqueue(store, ["1", "2", "3"])
     with store.unit() as u:
-        u.claim_outbox(limit=3, now=NOW + dt.timedelta(minutes=1))
+        u.claim_outbox(channel="telegram", limit=3, now=NOW + dt.timedelta(minutes=1))
         u.mark_sent_many(ids=ids[:2], now=NOW)
         u.mark_sent_many(ids=[], now=NOW)
         assert u.count(Outbox, status="sent") == 2 and u.count(Outbox, status="sending") == 1
@@ -145,21 +145,24 @@ def test_claim_takes_due_rows_of_every_claimable_status_in_order(store: Store) -
     ids = _enqueue(store, [str(i) for i in range(6)])
     t = NOW + dt.timedelta(minutes=1)
     with store.unit() as u:
-        assert [c.id for c in u.claim_outbox(limit=3, now=t, lease_s=30)] == ids[:3]
+        assert [c.id for c in u.claim_outbox(channel="telegram", limit=3, now=t, lease_s=30)] == ids[:3]
         u.mark_failed(id=ids[0], error="429", retry_at=NOW + dt.timedelta(seconds=2, milliseconds=500), dead=False)
         u.mark_sent(id=ids[2], now=t)
     # Due now: 0 (failed, 2.5 s), 3, 4, 5 (pending, 3-5 s); 1 is leased until t + 30 s.
     with store.unit() as u:
-        assert [c.id for c in u.claim_outbox(limit=10, now=t)] == [ids[0], ids[3], ids[4], ids[5]]
+        assert [c.id for c in u.claim_outbox(channel="telegram", limit=10, now=t)] == [ids[0], ids[3], ids[4], ids[5]]
     # The lease of 1 ran out: a 'sending' row is claimed again (its attempts count on).
     with store.unit() as u:
-        again = u.claim_outbox(limit=10, now=t + dt.timedelta(seconds=30))
+        again = u.claim_outbox(channel="telegram", limit=10, now=t + dt.timedelta(seconds=30))
     assert [(c.id, c.attempts) for c in again] == [(ids[1], 2)]
 
 
-def test_outbox_chat_index_exists(store: Store) -> None:
+def test_outbox_claim_and_chat_indexes_exist(store: Store) -> None:
     indexes = {i["name"]: i["column_names"] for i in inspect(store.engine).get_indexes("outbox")}
     assert indexes["ix_outbox_channel_chat_id_status"] == ["channel", "chat_id", "status"]
+    # Claims read one channel's rows only (migration 0003 replaced the status-first index).
+    assert indexes["ix_outbox_channel_status_next_attempt_at"] == ["channel", "status", "next_attempt_at"]
+    assert "ix_outbox_status_next_attempt_at" not in indexes
 
 
 # -- rate budgets ---------------------------------------------------------------------------------
@@ -257,3 +260,18 @@ def test_advisory_lock_runs(store: Store) -> None:
     with store.unit() as u:
         u.advisory_lock(name="troly06:test")
         assert u.connection.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_sqlite_claims_search_the_channel_index(sqlite_store: Store) -> None:
+    """Each status arm of a claim is an index range of its own channel, not a scan."""
+    from api.store import _SQL
+
+    compiled = _SQL["sqlite"].claimable.compile(dialect=sqlite_store.engine.dialect)
+    given = {"p_now": "2026-01-01 00:00:00", "p_channel": "telegram", "p_limit": 32}
+    values = tuple(given.get(name, compiled.binds[name].value) for name in compiled.positiontup or ())
+    with sqlite_store.engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, values)]
+    searches = [step for step in plan if step.startswith("SEARCH outbox")]
+    assert len(searches) == 3, plan
+    assert all("ix_outbox_channel_status_next_attempt_at (channel=? AND status=?" in s for s in searches), plan
+    assert not any(step.startswith("SCAN outbox") for step in plan), plan
