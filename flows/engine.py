@@ -23,6 +23,7 @@ from bot.core.payloads import make
 from bot.core.types import Button, Event, FlowPosition, Image, Reply
 from faq.loader import ContentError
 from faq.matcher import IndexDoc
+from faq.normalize import is_stopword, words
 from flows.schema import Choice, Flow, Step
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "IMAGE_URL_PREFIX",
     "RETRY_LABEL",
     "STILL_FAILING_LABEL",
+    "VAGUE_WORDS_MAX",
     "FlowOutcome",
     "FlowSet",
     "back",
@@ -92,6 +94,7 @@ class FlowSet:
     _flows: Mapping[str, Flow] = field(default_factory=lambda: MappingProxyType({}))
     _numbering: Mapping[str, _Numbering] = field(default_factory=lambda: MappingProxyType({}))
     _faq_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    _vague: tuple[_VagueRule, ...] = ()
 
     @classmethod
     def build(cls, flows: Sequence[Flow], *, faq_titles: Mapping[str, str] | None = None) -> FlowSet:
@@ -103,7 +106,24 @@ class FlowSet:
             _flows=MappingProxyType(by_id),
             _numbering=MappingProxyType({fid: _number(f) for fid, f in by_id.items()}),
             _faq_titles=MappingProxyType(dict(faq_titles or {})),
+            _vague=tuple(_VagueRule.of(f) for f in by_id.values() if f.vague_problems),
         )
+
+    def vague_guide(self, text: str) -> str | None:
+        """The guide a vague problem message ("báo lỗi", "app ko vào dc") should start, or None.
+
+        Every content word of ``text`` must be one of a flow's ``vague_problems`` or
+        ``vague_context`` words, and a whole ``vague_problems`` phrase must occur in it: "máy giặt
+        bị lỗi" says more than that and is left alone.
+        """
+        seq = words(text)
+        content = [w for w in seq if not is_stopword(w)]
+        if not content or len(content) > VAGUE_WORDS_MAX:
+            return None
+        for rule in self._vague:
+            if rule.matches(seq, content):
+                return rule.flow_id
+        return None
 
     def __len__(self) -> int:
         return len(self._flows)
@@ -150,6 +170,34 @@ class FlowSet:
             n = done + 1
             ahead = num.ahead[step_id]
         return (n, n if step_id in num.end else n + ahead)
+
+
+#: A message longer than this (in content words) is never vague.
+VAGUE_WORDS_MAX = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _VagueRule:
+    flow_id: str
+    problems: tuple[tuple[str, ...], ...]
+    allowed: frozenset[str]
+
+    @classmethod
+    def of(cls, flow: Flow) -> _VagueRule:
+        problems = tuple(p for p in (words(w) for w in flow.vague_problems) if p)
+        allowed = {w for p in problems for w in p} | {w for c in flow.vague_context for w in words(c)}
+        return cls(flow.id, problems, frozenset(allowed))
+
+    def matches(self, seq: tuple[str, ...], content: Sequence[str]) -> bool:
+        """``seq``: the message's words; ``content``: those that are not filler words."""
+        if not all(w in self.allowed for w in content):
+            return False
+        return any(_contains(seq, p) for p in self.problems)
+
+
+def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
 
 
 # --- Graph helpers ------------------------------------------------------------------------------

@@ -173,11 +173,31 @@ class Flow(_Model):
     source: str = Field(min_length=3)
     reviewed: dt.date
     steps: tuple[Step, ...] = Field(min_length=1)
+    #: Vague problem words ("báo lỗi", "không vào được"): a message that matches nothing and says
+    #: nothing more than one of these (besides ``vague_context`` words and filler words) starts
+    #: this guide, whose first step asks what is wrong, instead of "I did not understand".
+    vague_problems: tuple[str, ...] = Field(default=(), max_length=30)
+    #: Words such a vague message may also carry ("VNeID", "ứng dụng", "điện thoại").
+    vague_context: tuple[str, ...] = Field(default=(), max_length=30)
 
     @field_validator("id")
     @classmethod
     def _id_format(cls, v: str) -> str:
         return _check_id(v, FLOW_ID_RE, "flow id")
+
+    @field_validator("vague_problems", "vague_context")
+    @classmethod
+    def _vague_nonempty(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(w.strip() for w in v)
+        if any(not w for w in cleaned):
+            raise ValueError("empty vague word")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _vague_needs_problems(self) -> Flow:
+        if self.vague_context and not self.vague_problems:
+            raise ValueError("vague_context without vague_problems")
+        return self
 
     @field_validator("triggers")
     @classmethod

@@ -256,6 +256,12 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
             out = _out(ctx, reply, Match(MatchKind.CLARIFY, None, _round(top.score)),
                        events=(Event("clarify_offered", (("question", text), ("candidates", keys))),))
             return _offer_resume(orig, out)
+    guide = ctx.content.flows.vague_guide(text)
+    if guide is not None:  # "báo lỗi", "ko vào dc": the guide's first step asks what is wrong
+        outcome = engine.enter(ctx.content.flows, guide, None, now_iso=ctx.now_iso)
+        if outcome is not None:
+            out = _flow_out(ctx, outcome)
+            return _offer_resume(orig, replace(out, match=Match(MatchKind.FLOW, outcome.ref, None)))
     best = decision.candidates[0] if decision.candidates else None
     reply = Reply(texts.FALLBACK, (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
     data = (("question", text), ("best", best.key if best else ""), ("score", f"{best.score:.3f}" if best else ""))

@@ -255,3 +255,44 @@ def test_no_step_shows_more_than_the_button_limit(flow: Flow) -> None:
         out = enter(FLOWS, flow.id, step.id, now_iso=NOW)
         assert out is not None
         assert len(out.reply.buttons) <= BUTTONS_MAX
+
+
+# --- vague problem messages ---------------------------------------------------------------------
+
+
+def _vague_set() -> FlowSet:
+    fix = make_flow([{"id": "a", "text": "Bạn gặp lỗi gì?", "end": True}], flow_id="fix").model_copy(
+        update={"vague_problems": ("lỗi", "bị lỗi", "không vào được"), "vague_context": ("VNeID", "ứng dụng")}
+    )
+    return FlowSet.build([LINEAR, fix])
+
+
+@pytest.mark.parametrize("message", ["lỗi", "bi loi roi", "VNeID bị lỗi rồi", "app ko vao dc", "ung dung k vào đc a"])
+def test_a_vague_problem_message_names_the_guide(message: str) -> None:
+    assert _vague_set().vague_guide(message) == "fix"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "máy giặt bị lỗi",  # says more than a vague problem
+        "không",  # a bare "no" is not "không vào được"
+        "vneid",  # no problem word
+        "lỗi lỗi lỗi lỗi lỗi lỗi lỗi lỗi lỗi",  # too long to be a vague message
+        "",
+    ],
+)
+def test_anything_more_or_less_is_not_vague(message: str) -> None:
+    assert _vague_set().vague_guide(message) is None
+
+
+def test_flows_without_vague_words_never_match() -> None:
+    assert FlowSet.build([LINEAR]).vague_guide("lỗi") is None
+
+
+def test_vague_words_are_validated() -> None:
+    base = LINEAR.model_dump()
+    with pytest.raises(ValueError, match="vague_context without vague_problems"):
+        Flow.model_validate({**base, "vague_context": ["VNeID"]})
+    with pytest.raises(ValueError, match="empty vague word"):
+        Flow.model_validate({**base, "vague_problems": ["lỗi", " "]})

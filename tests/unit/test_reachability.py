@@ -57,3 +57,15 @@ def test_free_text_starts_guides() -> None:
     for text, flow in [("huong dan kich hoat muc 2", "l2"), ("huong dan cai vneid", "install")]:
         turn = respond(Inbound(text=text), Session(), snap, NOW)
         assert turn.match.kind is MatchKind.FLOW and (turn.match.id or "").startswith(flow + "/"), (text, turn.match)
+
+
+def test_vague_problem_messages_start_the_troubleshooting_guide() -> None:
+    """'báo lỗi', 'ko vào dc': the guide asks what is wrong instead of 'I did not understand'."""
+    content = real_snapshot()
+    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    for message in ("báo lỗi", "ko vao dc", "loi", "bị hư rồi", "em bi loi"):
+        turn = respond(Inbound(text=message), Session(), content, now)
+        assert turn.match.kind is MatchKind.FLOW and turn.match.id == "fix/start", (message, turn.match)
+    for message in ("không", "ko", "máy giặt bị lỗi"):
+        turn = respond(Inbound(text=message), Session(), content, now)
+        assert turn.match.kind is not MatchKind.FLOW, (message, turn.match)
