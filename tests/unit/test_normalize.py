@@ -91,6 +91,10 @@ def test_level_spellings(typed: str, meant: str) -> None:
         ("cmnd cu", "chứng minh nhân dân cũ"),
         ("lam passport", "làm hộ chiếu"),
         ("nop phat online", "nộp phạt trực tuyến"),
+        # a duration, however it is asked
+        ("bao nhieu ngay thi duoc duyet", "bao lâu thì được duyệt"),
+        ("mấy hôm có kết quả", "bao lâu có kết quả"),
+        ("bn ngay", "bao lâu"),
     ],
 )
 def test_teencode_and_abbreviations(typed: str, meant: str) -> None:
