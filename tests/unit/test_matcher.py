@@ -321,6 +321,21 @@ def test_dev_set_rates_on_the_real_content() -> None:
     assert summary["oos"]["rate"] >= DEV_MIN_OOS, detail
 
 
+OWN_SETS = ("extra_queries.yaml", "fresh_queries.yaml")
+
+
+@pytest.mark.parametrize("name", OWN_SETS)
+def test_own_question_sets_stay_answered(name: str) -> None:
+    """Regression guard on our own sets (written apart from the content; see each file's header)."""
+    docs, replies = content_docs()
+    m = Matcher(docs)
+    report = run_eval(load_cases(DATA / name), matcher_asker(m, replies, today=TODAY))
+    summary = report.summary()
+    detail = "\n".join(report.table_lines())
+    assert summary["in_scope"]["rate"] >= DEV_MIN_IN_SCOPE, detail
+    assert summary["oos"]["rate"] >= DEV_MIN_OOS, detail
+
+
 # --------------------------------------------------------------------- grounding
 VAGUE_DOCS = (
     *DOCS,
