@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 def _secrets(settings: Settings) -> list[str]:
     values = [
+        settings.secret_key,
         settings.telegram_bot_token,
         settings.telegram_webhook_secret,
         settings.zalo_oa_app_secret,

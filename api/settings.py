@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    #: Seals secrets the bot stores in the database (the Zalo OA tokens); see api/sealed.py.
+    secret_key: SecretStr | None = None
 
     # Content locations (the YAML baseline that seeds the database).
     faq_dir: Path = PROJECT_ROOT / "faq" / "content"

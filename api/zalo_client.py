@@ -35,6 +35,8 @@ from typing import Any
 
 import httpx
 
+from api.sealed import PREFIX as SEALED
+from api.sealed import Sealer
 from api.store import Store, Unit
 from bot.channels.zalo import OaFacts
 
@@ -366,9 +368,14 @@ class OaTokenManager:
         lease_s: float = 60.0,
         poll_s: float = 0.1,
         margin_s: float = OaFacts.REFRESH_MARGIN_S,
+        sealer: Sealer | None = None,
     ) -> None:
-        """``lease_s`` must exceed the OAuth call's timeout: a lease older than that is taken over."""
+        """``lease_s`` must exceed the OAuth call's timeout: a lease older than that is taken over.
+
+        ``sealer`` seals the stored pair (see :mod:`api.sealed`); without one it is stored as is.
+        """
         self._store = store
+        self._sealer = sealer or Sealer(None, purpose=TOKEN_KEY)
         self._oauth = oauth
         self._app_id = app_id
         self._app_secret = app_secret
@@ -385,7 +392,10 @@ class OaTokenManager:
     # -- database steps (blocking; run in a thread) --------------------------------------------
 
     def _load(self, unit: Unit) -> StoredToken | None:
-        return StoredToken.from_json(unit.get_kv(key=TOKEN_KEY))
+        return StoredToken.from_json(self._sealer.open(unit.get_kv(key=TOKEN_KEY)))
+
+    def _save(self, unit: Unit, token: StoredToken, now: float) -> None:
+        unit.set_kv(key=TOKEN_KEY, value=self._sealer.seal(token.to_json()), now=_utc(now))
 
     def bootstrap(self, *, access_token: str | None, refresh_token: str | None) -> StoredToken | None:
         """Seed the database from the settings unless it holds a pair seeded from the same ones."""
@@ -393,15 +403,19 @@ class OaTokenManager:
         now = self._clock()
         with self._store.unit() as unit:
             unit.advisory_lock(name=_LOCK_NAME)
-            stored = self._load(unit)
+            raw = unit.get_kv(key=TOKEN_KEY)
+            stored = StoredToken.from_json(self._sealer.open(raw))
             configured = bool(access_token or refresh_token)
             if configured and (stored is None or stored.seed != seed):
                 # The age of a token from the settings is unknown: renew it within a lifetime at
                 # the latest (sooner if Zalo answers -216 first), so the chain never lapses.
                 refresh_at = now + OaFacts.ACCESS_TOKEN_LIFETIME_S - self._margin_s if access_token else None
                 stored = StoredToken(access_token, refresh_token, None, refresh_at, seed)
-                unit.set_kv(key=TOKEN_KEY, value=stored.to_json(), now=_utc(now))
+                self._save(unit, stored, now)
                 log.info("zalo_oa: token pair seeded from the settings")
+            elif stored is not None and self._sealer.enabled and raw is not None and not raw.startswith(SEALED):
+                self._save(unit, stored, now)  # stored before SECRET_KEY was set: seal it now
+                log.info("zalo_oa: stored token pair sealed with SECRET_KEY")
         self._cached = stored
         return stored
 
@@ -429,7 +443,7 @@ class OaTokenManager:
         token = StoredToken(pair.access_token, pair.refresh_token, expires_at, refresh_at, seed)
         with self._store.unit() as unit:
             unit.advisory_lock(name=_LOCK_NAME)
-            unit.set_kv(key=TOKEN_KEY, value=token.to_json(), now=_utc(now))
+            self._save(unit, token, now)
             unit.set_kv(key=LEASE_KEY, value="[]", now=_utc(now))
         return token
 

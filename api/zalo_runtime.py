@@ -29,9 +29,11 @@ from fastapi import FastAPI
 from api.bootstrap import Services
 from api.channels import Closer
 from api.outbox import Delivery, OutboxWorker, RetryPolicy
+from api.sealed import Sealer
 from api.store import OutboxItem, Store
 from api.zalo_client import (
     LAST_ERROR_KEY,
+    TOKEN_KEY,
     OaTokenManager,
     ZaloBotApiError,
     ZaloBotClient,
@@ -291,8 +293,12 @@ async def _start_oa(
     http = httpx.AsyncClient(timeout=_TIMEOUT)
     oauth = ZaloOAuthClient(http, oauth_base_url=settings.zalo_oauth_base_url)
     secret = settings.zalo_oa_app_secret.get_secret_value() if settings.zalo_oa_app_secret else None
+    key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    if key is None:
+        log.warning("zalo_oa: SECRET_KEY is not set, so the OA tokens are stored in the database unsealed")
     tokens = OaTokenManager(
-        store=services.store, oauth=oauth, app_id=settings.zalo_oa_app_id, app_secret=secret, lease_s=_LEASE_S
+        store=services.store, oauth=oauth, app_id=settings.zalo_oa_app_id, app_secret=secret, lease_s=_LEASE_S,
+        sealer=Sealer(key, purpose=TOKEN_KEY),
     )
     access = settings.zalo_oa_access_token.get_secret_value() if settings.zalo_oa_access_token else None
     refresh = settings.zalo_oa_refresh_token.get_secret_value() if settings.zalo_oa_refresh_token else None

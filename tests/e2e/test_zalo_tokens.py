@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import httpx
 import pytest
 
+from api.sealed import PREFIX, Sealer
 from api.store import Store
 from api.zalo_client import (
     LAST_ERROR_KEY,
@@ -43,12 +44,19 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def manager(
-    store: Store, http: httpx.AsyncClient, url: str, clock: Callable[[], float] = time.time
+    store: Store, http: httpx.AsyncClient, url: str, clock: Callable[[], float] = time.time,
+    secret_key: str | None = None,
 ) -> OaTokenManager:
     oauth = ZaloOAuthClient(http, oauth_base_url=url)
     return OaTokenManager(
-        store=store, oauth=oauth, app_id=APP_ID, app_secret=APP_SECRET, poll_s=0.02, clock=clock
+        store=store, oauth=oauth, app_id=APP_ID, app_secret=APP_SECRET, poll_s=0.02, clock=clock,
+        sealer=Sealer(secret_key, purpose=TOKEN_KEY),
     )
+
+
+def raw_stored(store: Store) -> str | None:
+    with store.unit() as unit:
+        return unit.get_kv(key=TOKEN_KEY)
 
 
 def stored(store: Store) -> StoredToken | None:
@@ -175,3 +183,54 @@ async def test_a_token_from_the_settings_is_renewed_within_one_lifetime(
     assert await m.access_token() == "oa-access-1" and not oa.refresh_calls
     clock[0] = seeded.refresh_at
     assert (await m.access_token()).startswith("oa-access-2")
+
+
+# -- sealed at rest (SECRET_KEY) -------------------------------------------------------------------
+
+
+async def test_with_a_secret_key_the_stored_pair_is_sealed(
+    store: Store, http: httpx.AsyncClient, fake: tuple[FakeZaloOa, str]
+) -> None:
+    oa, url = fake
+    m = manager(store, http, url, secret_key="k" * 32)
+    m.bootstrap(access_token="oa-access-1", refresh_token="oa-refresh-1")
+    new = await m.refresh(stale="oa-access-1")
+    raw = raw_stored(store)
+    assert raw is not None and raw.startswith(PREFIX)
+    assert "oa-access" not in raw and "oa-refresh" not in raw
+    # Another instance with the same key reads it; the refresh is not spent again.
+    other = manager(store, http, url, secret_key="k" * 32)
+    other.bootstrap(access_token="oa-access-1", refresh_token="oa-refresh-1")
+    assert await other.access_token() == new
+    assert len(oa.refresh_calls) == 1
+
+
+async def test_a_pair_stored_unsealed_is_sealed_at_the_next_start(
+    store: Store, http: httpx.AsyncClient, fake: tuple[FakeZaloOa, str]
+) -> None:
+    _, url = fake
+    manager(store, http, url).bootstrap(access_token="oa-access-1", refresh_token="oa-refresh-1")
+    assert raw_stored(store) == stored_json(store)  # plain JSON before SECRET_KEY
+    sealed = manager(store, http, url, secret_key="k" * 32)
+    sealed.bootstrap(access_token="oa-access-1", refresh_token="oa-refresh-1")
+    raw = raw_stored(store)
+    assert raw is not None and raw.startswith(PREFIX) and "oa-access-1" not in raw
+    assert await sealed.access_token() == "oa-access-1"
+
+
+async def test_a_changed_secret_key_falls_back_to_the_settings(
+    store: Store, http: httpx.AsyncClient, fake: tuple[FakeZaloOa, str]
+) -> None:
+    oa, url = fake
+    m = manager(store, http, url, secret_key="k" * 32)
+    m.bootstrap(access_token="oa-access-1", refresh_token="oa-refresh-1")
+    await m.refresh(stale="oa-access-1")
+    oa.issue("oa-access-granted", "oa-refresh-granted")
+    rekeyed = manager(store, http, url, secret_key="other-key-" * 4)
+    rekeyed.bootstrap(access_token="oa-access-granted", refresh_token="oa-refresh-granted")
+    assert await rekeyed.access_token() == "oa-access-granted"
+
+
+def stored_json(store: Store) -> str | None:
+    token = stored(store)
+    return token.to_json() if token is not None else None
