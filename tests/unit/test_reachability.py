@@ -69,3 +69,13 @@ def test_vague_problem_messages_start_the_troubleshooting_guide() -> None:
     for message in ("không", "ko", "máy giặt bị lỗi"):
         turn = respond(Inbound(text=message), Session(), content, now)
         assert turn.match.kind is not MatchKind.FLOW, (message, turn.match)
+
+
+def test_the_scam_guide_warns_before_its_first_question() -> None:
+    """Someone on the phone right now must read the warning first, whatever they answer next."""
+    content = real_snapshot()
+    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    turn = respond(Inbound(payload="f-scam"), Session(), content, now)
+    first = turn.replies[0].text
+    assert "OTP" in first and "Công an không bao giờ hỏi" in first
+    assert first.index("OTP") < first.index("Câu 1")
