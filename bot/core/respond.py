@@ -248,6 +248,15 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         if out is not None:
             return _offer_resume(orig, out)
     if decision.outcome in ("answer", "clarify"):
+        guide = _common_guide(ctx, decision.candidates)
+        if guide is not None:
+            # Unsure between answers that all belong to one guide ("có người xưng công an bắt cài
+            # ứng dụng, gửi ảnh căn cước…"): the guide's questions sort it out.
+            outcome = engine.enter(ctx.content.flows, guide, None, now_iso=ctx.now_iso)
+            if outcome is not None:
+                out = _flow_out(ctx, outcome)
+                score = _round(decision.candidates[0].score)
+                return _offer_resume(orig, replace(out, match=Match(MatchKind.FLOW, outcome.ref, score)))
         buttons = [b for c in decision.candidates if c.kind != "offtopic" if (b := _candidate_button(ctx, c))]
         if buttons:
             top = decision.candidates[0]
@@ -268,6 +277,27 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))
     return _offer_resume(orig, out)
+
+
+def _common_guide(ctx: _Ctx, candidates: tuple[Candidate, ...]) -> str | None:
+    """The guide every candidate belongs to (FAQ entries pointing to it, or the guide itself).
+
+    None unless there are at least two candidates and all of them lead to the same guide.
+    """
+    guides: set[str | None] = set()
+    for c in candidates:
+        kind, _, ident = c.key.partition(":")
+        if kind == "flow":
+            guides.add(ident)
+        elif kind == "faq":
+            entry = ctx.content.faq.get(ident)
+            guides.add(entry.flow if entry is not None else None)
+        else:
+            return None
+    if len(candidates) < 2 or len(guides) != 1:
+        return None
+    (guide,) = guides
+    return guide if guide is not None and ctx.content.flows.get(guide) is not None else None
 
 
 def _prefer_guide(ctx: _Ctx, text: str, candidates: tuple[Candidate, ...]) -> Candidate:

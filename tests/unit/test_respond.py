@@ -224,3 +224,21 @@ def test_guide_request_starts_the_guide_the_answer_points_to(content: ContentSna
     assert plain.match.kind is MatchKind.FAQ and plain.match.id == "level2_where"
     guided, _ = run(content, text("hướng dẫn từng bước làm mức 2 ở đâu"))
     assert guided.match.kind is MatchKind.FLOW and (guided.match.id or "").startswith("l2/")
+
+
+def test_unsure_between_answers_of_one_guide_means_that_guide() -> None:
+    """Clarify options that all lead to one guide are replaced by the guide (its questions sort it out)."""
+    from bot.core.respond import _Ctx, _common_guide
+    from faq.matcher import Candidate
+    from tests.factories import faq_entry, small_faq
+
+    entries = [*small_faq(), faq_entry("level2_docs", ["mức 2 cần giấy tờ gì"], "Mang thẻ căn cước.", flow="l2")]
+    content = snapshot(entries)
+    ctx = _Ctx(inbound=text("?"), session=Session(), content=content, now=NOW)
+    l2_where, l2_docs = Candidate("faq:level2_where", "faq", 0.16), Candidate("faq:level2_docs", "faq", 0.15)
+    assert _common_guide(ctx, (l2_where, l2_docs)) == "l2"
+    assert _common_guide(ctx, (l2_where, Candidate("flow:l2", "flow", 0.15))) == "l2"
+    # One candidate alone, or candidates of different guides, or outside any guide: no.
+    assert _common_guide(ctx, (l2_where,)) is None
+    assert _common_guide(ctx, (l2_where, Candidate("faq:forgot_password", "faq", 0.15))) is None
+    assert _common_guide(ctx, (l2_where, Candidate("service:passport", "service", 0.15))) is None
