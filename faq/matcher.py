@@ -84,6 +84,11 @@ class Tuning:
     bigram_weight: float = 1.0
     #: Weight of a bare number ("2", "53") against a word; "mức 2" as a bigram keeps full weight.
     digit_weight: float = 0.5
+    #: In the self-score, a word pair the index has never seen counts at this share of the
+    #: largest idf. Unlike an unknown word ("zalo"), a new pair of known words is weak evidence
+    #: of an unknown topic, and a long rambling message makes dozens of them ("chào cháu", "bà
+    #: năm nay…"), which buried the one phrase it was about.
+    unseen_pair_weight: float = 0.5
     #: Index the syllables of :data:`faq.abbreviations.COMPOUNDS` only as pairs.
     compounds: bool = True
 
@@ -382,8 +387,14 @@ class Matcher:
         tune = self.tuning
         norm = tune.k1 * (1.0 - tune.b + tune.b * len(terms) / self._avgdl)
         return sum(
-            self._weight(term) * f * (tune.k1 + 1.0) / (f + norm) for term, f in Counter(terms).items()
+            self._self_weight(term) * f * (tune.k1 + 1.0) / (f + norm) for term, f in Counter(terms).items()
         )
+
+    def _self_weight(self, term: str) -> float:
+        """:meth:`_weight` for the self-score: an unseen word pair counts less than an unseen word."""
+        if term not in self._idf and _is_bigram(term):
+            return self._idf_unknown * self.tuning.bigram_weight * self.tuning.unseen_pair_weight
+        return self._weight(term)
 
     def search(self, text: str, *, today: date, k: int = 3) -> tuple[Candidate, ...]:
         """The ``k`` best items valid on ``today`` for ``text``, best first, confidence in [0, 1]."""

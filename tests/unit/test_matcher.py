@@ -12,7 +12,7 @@ import pytest
 
 from bot.bench_matcher import content_docs, matcher_asker, synthetic_docs
 from bot.evaluation import load_cases, run_eval
-from faq.matcher import Candidate, Decision, IndexDoc, Matcher
+from faq.matcher import Candidate, Decision, IndexDoc, Matcher, Tuning
 
 TODAY = date(2026, 11, 23)
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -421,3 +421,20 @@ def test_real_content_answers_known_weak_phrasings(real: Matcher, text: str, key
     assert decision.top.kind != "offtopic", decision
     if key is not None:
         assert decision.top.key == key, decision
+
+
+# --------------------------------------------------------------------- long rambling messages
+def test_a_long_rambling_message_still_finds_its_one_question() -> None:
+    """New pairs of known words (greetings, life story) weigh less than unknown words."""
+    m = Matcher(DOCS)
+    story = ("chào cháu, bà năm nay bảy mươi hai tuổi rồi, con cái đi làm xa hết cả, "
+             "bà muốn hỏi quên mật khẩu vneid thì lấy lại thế nào cháu")
+    decision = m.decide(story, today=TODAY)
+    assert decision.outcome == "answer" and decision.candidates[0].key == "faq:forgot_password"
+
+
+def test_unseen_pairs_count_less_than_unseen_words_in_the_self_score() -> None:
+    m = Matcher(DOCS)
+    pair, word = m._self_score(["quen", "chau ba"]), m._self_score(["quen", "xyzq"])  # noqa: SLF001
+    assert pair < word
+    assert Matcher(DOCS, tuning=Tuning(unseen_pair_weight=1.0))._self_score(["quen", "chau ba"]) == pytest.approx(word)  # noqa: SLF001
