@@ -68,12 +68,8 @@ QUESTIONS = (
 def bench_app() -> Any:
     """The app factory uvicorn runs (``--factory``): the real app, settings from the environment."""
     from api.app import create_app
-    from api.routes import telegram as telegram_routes
 
-    app = create_app()
-    if not any(getattr(r, "path", None) == "/webhooks/telegram" for r in app.routes):
-        app.include_router(telegram_routes.router)  # until create_app includes it itself
-    return app
+    return create_app()
 
 
 # --- the fake Bot API -----------------------------------------------------------------------------
