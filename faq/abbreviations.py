@@ -165,6 +165,9 @@ EXPANSIONS: Final[dict[str, str]] = {
     "ma xac thuc": "ma otp",
     "ma xac minh": "ma otp",
     "otp": "otp",
+    # A bank's "Smart OTP" is not VNeID's OTP: one word, so it does not anchor the domain.
+    "smart otp": "smartotp",
+    "smartotp": "smartotp",
     "sinhtrachoc": "sinh trac hoc",
     "sth": "sinh trac hoc",
     "chup hinh": "chup anh",
