@@ -249,14 +249,11 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
             return _offer_resume(orig, out)
     if decision.outcome in ("answer", "clarify"):
         guide = _common_guide(ctx, decision.candidates)
-        if guide is not None:
-            # Unsure between answers that all belong to one guide ("có người xưng công an bắt cài
-            # ứng dụng, gửi ảnh căn cước…"): the guide's questions sort it out.
-            outcome = engine.enter(ctx.content.flows, guide, None, now_iso=ctx.now_iso)
-            if outcome is not None:
-                out = _flow_out(ctx, outcome)
-                score = _round(decision.candidates[0].score)
-                return _offer_resume(orig, replace(out, match=Match(MatchKind.FLOW, outcome.ref, score)))
+        # Unsure between answers that all belong to one guide ("có người xưng công an bắt cài
+        # ứng dụng, gửi ảnh căn cước…"): the guide's questions sort it out.
+        started = _start_guide(ctx, guide, _round(decision.candidates[0].score)) if guide else None
+        if started is not None:
+            return _offer_resume(orig, started)
         buttons = [b for c in decision.candidates if c.kind != "offtopic" if (b := _candidate_button(ctx, c))]
         if buttons:
             top = decision.candidates[0]
@@ -265,18 +262,25 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
             out = _out(ctx, reply, Match(MatchKind.CLARIFY, None, _round(top.score)),
                        events=(Event("clarify_offered", (("question", text), ("candidates", keys))),))
             return _offer_resume(orig, out)
+    # "báo lỗi", "ko vào dc": the guide's first step asks what is wrong.
     guide = ctx.content.flows.vague_guide(text)
-    if guide is not None:  # "báo lỗi", "ko vào dc": the guide's first step asks what is wrong
-        outcome = engine.enter(ctx.content.flows, guide, None, now_iso=ctx.now_iso)
-        if outcome is not None:
-            out = _flow_out(ctx, outcome)
-            return _offer_resume(orig, replace(out, match=Match(MatchKind.FLOW, outcome.ref, None)))
+    started = _start_guide(ctx, guide, None) if guide else None
+    if started is not None:
+        return _offer_resume(orig, started)
     best = decision.candidates[0] if decision.candidates else None
     reply = Reply(texts.FALLBACK, (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
     data = (("question", text), ("best", best.key if best else ""), ("score", f"{best.score:.3f}" if best else ""))
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))
     return _offer_resume(orig, out)
+
+
+def _start_guide(ctx: _Ctx, flow_id: str, score: float | None) -> _Out | None:
+    """The first step of a guide, as the answer to a question; None when the guide is gone."""
+    outcome = engine.enter(ctx.content.flows, flow_id, None, now_iso=ctx.now_iso)
+    if outcome is None:
+        return None
+    return replace(_flow_out(ctx, outcome), match=Match(MatchKind.FLOW, outcome.ref, score))
 
 
 def _common_guide(ctx: _Ctx, candidates: tuple[Candidate, ...]) -> str | None:
@@ -326,11 +330,7 @@ def _open_candidate(ctx: _Ctx, c: Candidate) -> _Out | None:
         return _out(ctx, Reply(text, (texts.MAIN_MENU_BUTTON,)), Match(MatchKind.OFFTOPIC, ident, score),
                     events=(Event("offtopic", (("entry", ident), ("question", ctx.session.last_question or ""))),))
     if kind == "flow":
-        outcome = engine.enter(ctx.content.flows, ident, None, now_iso=ctx.now_iso)
-        if outcome is None:
-            return None
-        out = _flow_out(ctx, outcome)
-        return replace(out, match=Match(MatchKind.FLOW, outcome.ref, score))
+        return _start_guide(ctx, ident, score)
     if kind == "service":
         card = cat.service_card(ctx.content.catalogue, ident, today=ctx.today)
         if card is None:
