@@ -510,7 +510,10 @@ class Matcher:
             if not ranked:
                 return Decision("none", ())
         foreign = None if anchored else self._foreign_match(terms, ranked, today)
-        if foreign is not None:
+        # A decline too weak to be offered does not override an answer ("bố tôi mới mất tuần
+        # trước": "tuần" is also asked of the weather decline).
+        weak = foreign is not None and foreign.score < self.clarify_threshold
+        if foreign is not None and not (weak and ranked[0].score >= self.answer_threshold):
             if foreign in ranked:
                 ranked.remove(foreign)
             ranked.insert(0, foreign)

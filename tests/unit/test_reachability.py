@@ -79,3 +79,14 @@ def test_the_scam_guide_warns_before_its_first_question() -> None:
     first = turn.replies[0].text
     assert "OTP" in first and "Công an không bao giờ hỏi" in first
     assert first.index("OTP") < first.index("Câu 1")
+
+
+def test_a_weak_decline_does_not_override_an_answer() -> None:
+    """'tuần trước' is also asked of the weather decline; the death answer still wins."""
+    content = real_snapshot()
+    today = dt.date(2026, 11, 23)
+    decision = content.matcher.decide("bố tôi mới mất tuần trước", today=today)
+    assert decision.outcome == "answer" and decision.candidates[0].key == "faq:death_bundle", decision
+    # A real off-topic question still gets its decline.
+    declined = content.matcher.decide("quên mật khẩu zalo", today=today)
+    assert declined.candidates and declined.candidates[0].kind == "offtopic", declined
