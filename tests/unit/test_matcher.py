@@ -321,7 +321,10 @@ def test_dev_set_rates_on_the_real_content() -> None:
     assert summary["oos"]["rate"] >= DEV_MIN_OOS, detail
 
 
-OWN_SETS = ("extra_queries.yaml", "fresh_queries_3.yaml", "fresh_queries_4.yaml", "fresh_queries_5.yaml")
+OWN_SETS = (
+    "extra_queries.yaml", "fresh_queries_3.yaml", "fresh_queries_4.yaml", "fresh_queries_5.yaml",
+    "fresh_queries_6.yaml",
+)
 
 
 @pytest.mark.parametrize("name", OWN_SETS)
