@@ -22,11 +22,18 @@ are delivered oldest first: a claimed row with an older undelivered row of the s
 retried, or claimed by another instance) is put back without counting an attempt
 (:meth:`~api.store.Unit.older_unsent`, :meth:`~api.store.Unit.put_back_outbox`).
 
-The worker is cheap on the database: a batch of up to ``batch`` rows is claimed at a time, and one
-short transaction per round both records the outcomes of the previous batch and claims the next;
-wakes that come within ``coalesce_s`` of a round are merged into the next one. On SQLite, where
-webhooks queue for the same single writer (and, in the Telegram runtime, the same database
-thread), the sender thus takes a few transactions per second, each a few milliseconds at most.
+Exactly once, as far as a crash allows: each row is marked the moment its delivery completes
+(outcomes completing together share one short transaction), and the next row of the same chat is
+sent only after that. Claimed rows hold a short lease (``lease_s``, 10 s) that the live worker
+renews while their delivery runs; the rows of a process killed mid-batch are claimed again by any
+instance once that lease ends, so a crash repeats only the sends that were literally in flight
+(at most ``concurrency``) and delays the rest by seconds, not minutes.
+
+The worker is cheap on the database: a batch of up to ``batch`` rows is claimed in one
+transaction, and wakes that come within ``coalesce_s`` of a round are merged into the next one. On
+SQLite, where webhooks queue for the same single writer, the sender thus takes a few short
+transactions per second (platforms allow about 30 messages/s, so marking each send costs at most
+that many more).
 
 :class:`DbBudget` spends shared rate budgets (:meth:`~api.store.Unit.take_rate_budget`) so N
 instances together stay under a platform's limits. A take is all or nothing (a refused one charges
@@ -36,6 +43,7 @@ none of its budgets) and concurrent takes share one transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -216,14 +224,78 @@ class _Outcome:
     delivery: Delivery
 
 
+class _Recorder:
+    """Writes delivery outcomes as they complete; outcomes arriving together share one transaction.
+
+    :meth:`record` returns once the outcome is committed, so a row is marked sent before the
+    next row of its chat is sent, and a crash can only repeat sends that were in flight. When the
+    database is down the outcomes are kept and written again with back-off (a sent row is never
+    forgotten as long as the process lives).
+    """
+
+    def __init__(self, write: Callable[[list[_Outcome]], Awaitable[None]], channel: str) -> None:
+        self._write = write
+        self._channel = channel
+        self._queue: list[tuple[list[_Outcome], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def record(self, outcomes: list[_Outcome]) -> None:
+        """Commit ``outcomes`` (with whatever else is waiting); returns when they are written."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((outcomes, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name=f"outbox-record-{self._channel}")
+        await future
+
+    async def close(self) -> None:
+        """Stop retrying (the worker stopped; unwritten outcomes' rows keep their lease)."""
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None and not flusher.done():
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+        for _, future in self._queue:
+            future.cancel()
+        self._queue.clear()
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let the outcomes completing in this loop iteration join the batch
+        failures = 0
+        while self._queue:
+            batch = list(self._queue)
+            try:
+                await self._write([o for outcomes, _ in batch for o in outcomes])
+            except asyncio.CancelledError:
+                for _, future in batch:
+                    if not future.done():
+                        future.cancel()
+                del self._queue[: len(batch)]
+                raise
+            except Exception as exc:  # noqa: BLE001 - the database may be down: keep the outcomes
+                failures += 1
+                delay = min(10.0, 0.2 * 2 ** min(failures, 6))
+                log.warning("outbox %s: recording %d outcomes failed (%s), retrying in %.1f s", self._channel,
+                            len(batch), type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            del self._queue[: len(batch)]
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+
 class OutboxWorker:
     """Claims due rows of one channel and hands them to its sender, as a background task.
 
-    Each round is one short transaction that records the outcomes of the previous round and
-    claims the next batch, so the sender costs a couple of transactions per batch rather than per
-    message. A round that found less than a full batch is followed by a pause of ``coalesce_s``
-    (wakes within it are merged): under load the rows of many webhooks go out together and the
-    sender takes few turns at SQLite's single writer.
+    Each round claims a batch in one short transaction, delivers it (the rows of a chat in order,
+    the chats concurrently) and marks every row the moment its delivery completes (outcomes
+    completing together share a transaction, see :class:`_Recorder`). Rows stay claimed under a
+    short lease (``lease_s``) that the worker renews while their delivery runs, so the rows of a
+    process that died (kill -9, a lost machine) are taken back by any instance within ``lease_s``
+    seconds, while a slow but live delivery keeps its rows. A round that found less than a full
+    batch is followed by a pause of ``coalesce_s`` (wakes within it are merged): under load the
+    rows of many webhooks go out together and the sender takes few turns at SQLite's single writer.
     """
 
     def __init__(
@@ -236,10 +308,12 @@ class OutboxWorker:
         batch: int = 32,
         concurrency: int = 16,
         idle_s: float = 1.0,
-        lease_s: int = 120,
+        lease_s: int = 10,
         coalesce_s: float = 0.05,
         clock: Callable[[], dt.datetime] = _utcnow,
     ) -> None:
+        if lease_s < 2:
+            raise ValueError("lease_s must be at least 2 seconds")
         self.store = store
         self.sender = sender
         self.policy = policy or RetryPolicy()
@@ -254,6 +328,9 @@ class OutboxWorker:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._recorder = _Recorder(self._write_outcomes, self.channel)
+        #: Rows claimed by this worker whose outcome is not written yet (their lease is renewed).
+        self._in_flight: set[int] = set()
         #: When the earliest row this worker put back is due (to sleep no longer than that).
         self._next_due: dt.datetime | None = None
 
@@ -275,7 +352,7 @@ class OutboxWorker:
         return self._task
 
     async def stop(self) -> None:
-        """Stop after the current batch, recording its outcomes (rows in flight keep their lease)."""
+        """Stop after the current batch (its outcomes are recorded; rows cut off keep their lease)."""
         self._stopping = True
         self._stop.set()
         self._wake.set()
@@ -289,44 +366,33 @@ class OutboxWorker:
                     await task
                 except asyncio.CancelledError:
                     pass
+        await self._recorder.close()
 
     async def run(self) -> None:
-        """Loop until stopped: record and claim in one transaction, deliver, pause or sleep."""
+        """Loop until stopped: claim, deliver (recording each outcome), pause or sleep."""
         failures = 0
-        pending: list[_Outcome] = []
-        try:
-            while not self._stopping:
-                started = time.monotonic()
-                self._wake.clear()
-                try:
-                    items = await self._run_db(functools.partial(self._settle_and_claim, pending, None))
-                    pending, failures = [], 0
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - the database may be down: keep the worker alive
-                    failures += 1
-                    delay = min(30.0, 0.5 * 2 ** min(failures, 6))
-                    log.warning("outbox %s: claiming failed (%s), retrying in %.1f s", self.channel,
-                                type(exc).__name__, delay)
-                    await self._sleep(delay)
-                    continue
-                if not items:
-                    if not self._stopping:
-                        await self._sleep(self._idle_delay())
-                    continue
-                pending = await self._deliver(items)
-                if len(items) < self._batch:
-                    await self._pause(self._coalesce_s - (time.monotonic() - started))
-        finally:
-            if pending:
-                await self._record_finally(pending)
-
-    async def _record_finally(self, outcomes: list[_Outcome]) -> None:
-        try:
-            await self._run_db(functools.partial(self._settle_and_claim, outcomes, None, claim=False))
-        except Exception as exc:  # noqa: BLE001 - the rows are sent again once their lease ends
-            log.warning("outbox %s: recording %d outcomes failed (%s)", self.channel, len(outcomes),
-                        type(exc).__name__)
+        while not self._stopping:
+            started = time.monotonic()
+            self._wake.clear()
+            try:
+                items = await self._run_db(functools.partial(self._claim_round, None))
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the database may be down: keep the worker alive
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning("outbox %s: claiming failed (%s), retrying in %.1f s", self.channel,
+                            type(exc).__name__, delay)
+                await self._sleep(delay)
+                continue
+            if not items:
+                if not self._stopping:
+                    await self._sleep(self._idle_delay())
+                continue
+            await self._deliver(items)
+            if len(items) < self._batch:
+                await self._pause(self._coalesce_s - (time.monotonic() - started))
 
     def _idle_delay(self) -> float:
         if self._next_due is None:
@@ -355,23 +421,42 @@ class OutboxWorker:
         """Claim one batch, deliver it and record the outcomes; returns how many rows were claimed."""
         self._wake.clear()
         now = self._clock()
-        items = await self._run_db(lambda: self._settle_and_claim([], now))
-        if not items:
-            return 0
-        outcomes = await self._deliver(items)
-        await self._run_db(functools.partial(self._settle_and_claim, outcomes, None, claim=False))
+        items = await self._run_db(functools.partial(self._claim_round, now))
+        if items:
+            await self._deliver(items)
         return len(items)
 
-    # -- one transaction per round ---------------------------------------------------------------
+    # -- transactions ----------------------------------------------------------------------------
 
-    def _settle_and_claim(
-        self, outcomes: list[_Outcome], now: dt.datetime | None, *, claim: bool = True
-    ) -> list[OutboxItem]:
+    def _claim_round(self, now: dt.datetime | None) -> list[OutboxItem]:
         now = now or self._clock()
         with self.store.unit() as unit:
-            if outcomes:
-                self._record(unit, outcomes, now)
-            return self._claim(unit, now) if claim else []
+            return self._claim(unit, now)
+
+    async def _write_outcomes(self, outcomes: list[_Outcome]) -> None:
+        await self._run_db(functools.partial(self._record_outcomes, outcomes))
+        self._in_flight.difference_update(o.item.id for o in outcomes)
+
+    def _record_outcomes(self, outcomes: list[_Outcome]) -> None:
+        now = self._clock()
+        with self.store.unit() as unit:
+            self._record(unit, outcomes, now)
+
+    def _renew_leases(self, ids: list[int]) -> None:
+        with self.store.unit() as unit:
+            unit.renew_outbox_lease(ids=ids, until=self._clock() + dt.timedelta(seconds=self._lease_s))
+
+    async def _keep_leases(self) -> None:
+        """While a round delivers, renew its rows' lease every third of it (a slow send keeps them)."""
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            ids = sorted(self._in_flight)
+            if not ids:
+                continue
+            try:
+                await self._run_db(functools.partial(self._renew_leases, ids))
+            except Exception as exc:  # noqa: BLE001 - the database may be down: try again next time
+                log.warning("outbox %s: renewing leases failed (%s)", self.channel, type(exc).__name__)
 
     def _claim(self, unit: Unit, now: dt.datetime) -> list[OutboxItem]:
         items = unit.claim_outbox(limit=self._batch, now=now, channel=self.channel, lease_s=self._lease_s)
@@ -399,26 +484,36 @@ class OutboxWorker:
 
     # -- delivering ------------------------------------------------------------------------------
 
-    async def _deliver(self, items: list[OutboxItem]) -> list[_Outcome]:
+    async def _deliver(self, items: list[OutboxItem]) -> None:
         by_chat: dict[str, list[OutboxItem]] = {}
         for item in items:
             by_chat.setdefault(item.chat_id, []).append(item)
         groups = [sorted(group, key=lambda i: i.id) for group in by_chat.values()]
-        results = await asyncio.gather(*(self._deliver_chat(group) for group in groups))
-        return [o for group_outcomes in results for o in group_outcomes]
+        self._in_flight.update(item.id for item in items)
+        keeper = asyncio.create_task(self._keep_leases(), name=f"outbox-lease-{self.channel}")
+        try:
+            await asyncio.gather(*(self._deliver_chat(group) for group in groups))
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            self._in_flight.difference_update(item.id for item in items)
 
-    async def _deliver_chat(self, items: list[OutboxItem]) -> list[_Outcome]:
-        """Deliver one chat's rows in order; after a failure the rest wait for the next round."""
-        outcomes: list[_Outcome] = []
+    async def _deliver_chat(self, items: list[OutboxItem]) -> None:
+        """Deliver one chat's rows in order, each marked before the next is sent.
+
+        After a failure the rest of the chat's rows go back untouched (the ordering check holds
+        them until the failed row is through).
+        """
         async with self._concurrency:
             for index, item in enumerate(items):
                 delivery = await self._deliver_one(item)
-                outcomes.append(_Outcome(item, delivery))
+                outcomes = [_Outcome(item, delivery)]
                 if delivery.status is not DeliveryStatus.OK:
-                    # Later rows of this chat go back untouched; the ordering check holds them.
                     outcomes += [_Outcome(rest, _DEFERRED) for rest in items[index + 1:]]
-                    break
-        return outcomes
+                await self._recorder.record(outcomes)
+                if delivery.status is not DeliveryStatus.OK:
+                    return
 
     async def _deliver_one(self, item: OutboxItem) -> Delivery:
         try:
@@ -426,7 +521,11 @@ class OutboxWorker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug in a sender must not lose the row: retry with back-off
-            log.exception("outbox %s: sender raised on row %s", self.channel, item.id)
+            if item.attempts <= 1:
+                log.exception("outbox %s: sender raised on row %s", self.channel, item.id)
+            else:  # the traceback was logged at the first attempt
+                log.warning("outbox %s: sender raised on row %s again (%s, attempt %d)", self.channel, item.id,
+                            type(exc).__name__, item.attempts)
             return Delivery.transient(f"{type(exc).__name__}")
 
     def _record(self, unit: Unit, outcomes: list[_Outcome], now: dt.datetime) -> None:

@@ -266,6 +266,11 @@ class _Sql:
                 last_error=_p("p_error", like=o.c.last_error),
             )
         )
+        self.renew_outbox_lease: Executable = (
+            update(o)
+            .where(o.c.id.in_(_p("p_ids", expanding=True)), o.c.status == "sending")
+            .values(next_attempt_at=_p("p_until", like=o.c.next_attempt_at))
+        )
         self.put_back_outbox: Executable = (
             update(o)
             .where(o.c.id == _p("p_id"))
@@ -753,6 +758,11 @@ class Unit:
             "p_error": error[:2000],
         }
         self._run(self._q.mark_failed, params)
+
+    def renew_outbox_lease(self, *, ids: Sequence[int], until: datetime) -> None:
+        """Extend the lease of rows still being sent (not those already marked) to ``until``."""
+        if ids:
+            self._run(self._q.renew_outbox_lease, {"p_ids": list(ids), "p_until": until})
 
     def put_back_outbox(self, *, id: int, due: datetime) -> None:
         """Return a claimed row to the queue, due at ``due``, without counting the attempt."""
