@@ -129,6 +129,19 @@ async def _threadpool_run_db(fn: Callable[[], T]) -> T:
     return await run_in_threadpool(fn)
 
 
+#: Telegram chat ids are signed 64-bit integers (groups and channels are negative).
+_CHAT_ID_MAX = 2**63 - 1
+
+
+def _chat_id(value: str) -> int | None:
+    """The chat id of an outbox row as Telegram takes it, or None when it cannot be one."""
+    try:
+        chat_id = int(value)
+    except ValueError:
+        return None
+    return chat_id if -_CHAT_ID_MAX <= chat_id <= _CHAT_ID_MAX and chat_id != 0 else None
+
+
 def _retry_after_s(exc: RetryAfter) -> float:
     # ``exc.retry_after`` warns (int vs timedelta migration); the private field is a timedelta.
     value = getattr(exc, "_retry_after", None)
@@ -153,11 +166,14 @@ class TelegramSender:
     async def deliver(self, item: OutboxItem) -> Delivery:
         """Send the calls of one row from where the last attempt stopped."""
         context = item.context or {}
+        chat_id = _chat_id(item.chat_id)
+        if chat_id is None:
+            # Never sendable (the webhook refuses such updates; this guards rows from elsewhere).
+            return Delivery.permanent(f"not a Telegram chat id: {item.chat_id[:40]!r}")
         plan = render(item.body, context, public_base_url=self.settings.public_base_url)
         start = int(context.get("progress", 0) or 0)
         if plan.callback_payloads and start == 0:
             await self._run_db(lambda: self._store_payloads(plan.callback_payloads))
-        chat_id = int(item.chat_id)
         limits = self._limits(item.chat_id, str(context.get("chat_type", "private")))
         for index in range(start, len(plan.ops)):
             op = plan.ops[index]

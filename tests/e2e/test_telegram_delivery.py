@@ -4,9 +4,13 @@ permanent refusals and fallbacks — against the fake Bot API over real HTTP."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
+import logging
 import os
 import time
+
+import pytest
 
 from sqlmodel import col, select
 
@@ -138,3 +142,26 @@ async def test_a_part_already_sent_is_not_sent_twice(telegram: TelegramApp) -> N
     calls = fake.calls("sendMessage", chat_id=chat, ok_only=False)
     assert [c.status for c in calls] == [200, 502, 200] and row.attempts == 2
     assert calls[1].params["text"] == calls[2].params["text"] != calls[0].params["text"]
+
+
+async def test_a_row_with_an_impossible_chat_id_is_dead_at_once_with_one_log_line(
+    telegram: TelegramApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A poison row (issue 10, defect 7) ends at once instead of raising on each of 60 attempts."""
+    now = dt.datetime.now(dt.UTC)
+    with telegram.store.unit() as unit:
+        unit.enqueue_outbox(channel="telegram", chat_id="not-a-chat", now=now, context={},
+                            body={"replies": [{"text": "x", "buttons": [], "images": []}], "match": {}})
+    with caplog.at_level(logging.INFO, logger="api"):
+        telegram.app.state.telegram.worker.wake()
+        deadline = time.monotonic() + 10
+        while True:
+            with telegram.store.unit(readonly=True) as unit:
+                row = unit.session.exec(select(Outbox).where(col(Outbox.chat_id) == "not-a-chat")).one()
+            if row.status == "dead":
+                break
+            assert time.monotonic() < deadline, (row.status, row.attempts, row.last_error)
+            await asyncio.sleep(0.05)
+    assert row.attempts == 1 and "not a Telegram chat id" in (row.last_error or "")
+    lines = [r for r in caplog.records if "not-a-chat" in r.getMessage() or r.exc_info]
+    assert len(lines) == 1 and lines[0].exc_info is None, [r.getMessage() for r in lines]
