@@ -46,6 +46,7 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ExtBot
 
+from api import budget_keys
 from api.bootstrap import Services
 from api.channels import Closer
 from api.conversation import OutboxTarget, prepare_inbound
@@ -217,9 +218,9 @@ class TelegramSender:
 
     @staticmethod
     def _limits(chat_id: str, chat_type: str) -> list[Limit]:
-        limits = [GLOBAL_LIMIT, Limit(f"tg:chat:{chat_id}", CHAT_BURST, CHAT_WINDOW_S)]
+        limits = [GLOBAL_LIMIT, Limit(budget_keys.telegram_chat(chat_id), CHAT_BURST, CHAT_WINDOW_S)]
         if chat_type in ("group", "supergroup"):
-            limits.append(Limit(f"tg:group:{chat_id}", GROUP_LIMIT_PER_MIN, 60))
+            limits.append(Limit(budget_keys.telegram_group(chat_id), GROUP_LIMIT_PER_MIN, 60))
         return limits
 
     async def _take_budget(self, limits: list[Limit]) -> float:

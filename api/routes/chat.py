@@ -9,9 +9,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
+from api import budget_keys
 from api.conversation import prepare_inbound
 from api.deps import ConversationDep, SettingsDep, StoreDep
 from api.errors import RateLimited
+from api.store import RateHit
 
 __all__ = ["ChatIn", "ChatOut", "router"]
 
@@ -81,19 +83,19 @@ def _client_ip(request: Request) -> str:
 async def chat(body: ChatIn, request: Request, conv: ConversationDep, store: StoreDep, settings: SettingsDep) -> Any:
     """Answer one message from the web chat (channel ``web``)."""
     now = int(time.time())
+    hits = (
+        RateHit(budget_keys.user("web", body.user_id), settings.chat_rate_per_minute, 60),
+        RateHit(budget_keys.address(_client_ip(request)), settings.chat_ip_rate_per_minute, 60),
+    )
 
-    def _limits() -> tuple[bool, int]:
+    def _limits() -> int:
+        # All or nothing: a message refused by one budget spends none of the others, so one
+        # flooding user never locks out the others behind the same address (a commune's Wi-Fi).
         with store.unit() as unit:
-            ok_user, wait_user = unit.hit_rate_limit(
-                key=f"chat:u:{body.user_id}", limit=settings.chat_rate_per_minute, window_s=60, now_epoch=now
-            )
-            ok_ip, wait_ip = unit.hit_rate_limit(
-                key=f"chat:ip:{_client_ip(request)}", limit=settings.chat_ip_rate_per_minute, window_s=60, now_epoch=now
-            )
-        return ok_user and ok_ip, max(0 if ok_user else wait_user, 0 if ok_ip else wait_ip)
+            return unit.take_rate_budget(hits=hits, now_epoch=now)
 
-    allowed, retry_after = await run_in_threadpool(_limits)
-    if not allowed:
+    retry_after = await run_in_threadpool(_limits)
+    if retry_after > 0:
         raise RateLimited(retry_after)
     inbound = prepare_inbound(text=body.text, payload=body.payload, max_chars=settings.max_text_chars)
     result = await run_in_threadpool(conv.run_turn, channel="web", external_id=body.user_id, inbound=inbound)

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from api import budget_keys
 from api.conversation import Conversation, OutboxTarget, prepare_inbound
 from api.deps import ConversationDep, SettingsDep, StoreDep
 from api.errors import ApiError, ChannelNotConfigured, Unauthorized
@@ -55,7 +56,7 @@ async def _run(
 ) -> bool:
     """Run one turn with its outbox row; False when it was a duplicate or over the budget."""
     if not await run_in_threadpool(
-        _within_budget, store, key=f"{channel}:u:{user_id}", limit=settings.chat_rate_per_minute
+        _within_budget, store, key=budget_keys.user(channel, user_id), limit=settings.chat_rate_per_minute
     ):
         # Answering 429 would only make the platform resend; the flood is dropped and counted.
         log.warning("%s: a user is over the message budget; message dropped", channel)

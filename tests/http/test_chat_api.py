@@ -195,6 +195,28 @@ async def test_rate_limit_answers_429_with_retry_after(tmp_path_factory: pytest.
             assert unit.count(User) >= 2
 
 
+async def test_a_flooding_user_does_not_lock_out_others_behind_the_same_address(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Refused messages spend no budget (issue 10, defect 2): B on A's address is still served."""
+    app = create_app(make_settings(tmp_path_factory.mktemp("nat"), chat_rate_per_minute=5, chat_ip_rate_per_minute=20))
+    async for client in open_client(app):
+        flooder = uid()
+        codes = [
+            (await client.post("/api/v1/chat", json={"user_id": flooder, "text": "xin chao"})).status_code
+            for _ in range(60)
+        ]
+        assert codes.count(200) == 5 and codes.count(429) == 55
+        # The address budget holds only A's five accepted messages; B gets the remaining fifteen.
+        others = [
+            (await client.post("/api/v1/chat", json={"user_id": uid(), "text": "xin chao"})).status_code
+            for _ in range(15)
+        ]
+        assert others == [200] * 15
+        # Then the address budget itself is spent, for everyone behind it.
+        assert (await client.post("/api/v1/chat", json={"user_id": uid(), "text": "hi"})).status_code == 429
+
+
 async def test_broken_content_file_keeps_serving_last_good_content(tmp_path_factory: pytest.TempPathFactory) -> None:
     import shutil
 
