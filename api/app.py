@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = services.store
         app.state.content = services.content
         app.state.conversation = services.conversation
+        # Threads of the health probe's own, so it answers while requests queue on a database lock.
+        app.state.health_limiter = anyio.CapacityLimiter(2)
         app.state.channel_states = {"web": "ok", "telegram": "disabled", "zalo_oa": "disabled", "zalo_bot": "disabled"}
         closers = await start_channels(app, services)
         maintenance = Maintenance(services.store)

@@ -2,7 +2,9 @@
 
 SQLite runs in WAL mode with a busy timeout, and SQLAlchemy (not the ``sqlite3`` driver) emits
 ``BEGIN``: write units start with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout
-instead of failing on a lock upgrade. The server checkpoints the WAL in the background
+instead of failing on a lock upgrade. Code on the event loop must never wait on that timeout: under
+:data:`SQLITE_NOWAIT` the ``BEGIN`` fails at once with :class:`DatabaseBusy` when another
+connection (or process) holds the write lock, and the caller hands the job to a thread. The server checkpoints the WAL in the background
 (:mod:`api.maintenance`); the automatic checkpoint, which runs inside a committing transaction,
 only starts at :data:`SQLITE_AUTOCHECKPOINT_PAGES` as a safety net (the CLI, tests). PostgreSQL
 uses psycopg 3 with a pre-pinged pool; an optional schema is put first on the ``search_path`` of
@@ -14,7 +16,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sqlite3
 import zlib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +29,12 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 __all__ = [
+    "DatabaseBusy",
     "MIGRATIONS_DIR",
     "SQLITE_AUTOCHECKPOINT_PAGES",
     "SQLITE_BEGIN_OPTION",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "SQLITE_NOWAIT",
     "alembic_config",
     "make_engine",
     "migrate",
@@ -43,6 +50,18 @@ SQLITE_AUTOCHECKPOINT_PAGES = 10_000
 
 #: Connection execution option choosing the SQLite ``BEGIN`` mode ("IMMEDIATE" or "DEFERRED").
 SQLITE_BEGIN_OPTION = "troly06_sqlite_begin"
+
+#: How long a SQLite write waits for another writer (the driver's busy handler), in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+#: Set (in a context) to make SQLite units fail at once with :class:`DatabaseBusy` instead of
+#: waiting for another writer: the event loop sets it while it runs a short database job itself.
+SQLITE_NOWAIT: ContextVar[bool] = ContextVar("troly06_sqlite_nowait", default=False)
+
+
+class DatabaseBusy(Exception):
+    """A SQLite unit under :data:`SQLITE_NOWAIT` found another connection holding the write lock."""
+
 
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
@@ -120,7 +139,7 @@ def _sqlite_engine(url: URL, *, echo: bool, serializer: Any) -> Engine:
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
@@ -134,7 +153,18 @@ def _sqlite_engine(url: URL, *, echo: bool, serializer: Any) -> Engine:
         # Straight on the driver: this runs once per unit, and SQLAlchemy's execution path costs
         # more than the statement itself.
         driver: Any = conn.connection.driver_connection
-        driver.execute(f"BEGIN {mode}")
+        if not SQLITE_NOWAIT.get():
+            driver.execute(f"BEGIN {mode}")
+            return
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            driver.execute(f"BEGIN {mode}")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise DatabaseBusy(str(exc)) from None
+            raise
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     return engine
 

@@ -47,7 +47,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Row
 from sqlmodel import Session, SQLModel
 
-from api.db import SQLITE_BEGIN_OPTION
+from api.db import SQLITE_BEGIN_OPTION, SQLITE_NOWAIT, DatabaseBusy
 from api.models import (
     CONTENT_VERSION_KEY,
     Direction,
@@ -426,6 +426,23 @@ class Store:
                 unit._close()
         finally:
             conn.close()
+
+    def writable_now(self) -> bool:
+        """True when a write could start at once (SQLite: no other connection holds the write lock).
+
+        Never waits: this is for health checks. Always True on PostgreSQL, where writers do not
+        lock each other out.
+        """
+        if self._dialect != "sqlite":
+            return True
+        token = SQLITE_NOWAIT.set(True)
+        try:
+            with self.unit():
+                return True
+        except DatabaseBusy:
+            return False
+        finally:
+            SQLITE_NOWAIT.reset(token)
 
     def dispose(self) -> None:
         """Close pooled connections."""

@@ -29,6 +29,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -49,6 +51,7 @@ from telegram.ext import AIORateLimiter, Application, ExtBot
 from api import budget_keys
 from api.bootstrap import Services
 from api.channels import Closer
+from api.db import SQLITE_NOWAIT, DatabaseBusy
 from api.conversation import OutboxTarget, prepare_inbound
 from api.outbox import DbBudget, Delivery, DeliveryStatus, Limit, OutboxWorker, RetryPolicy, RunDb
 from api.settings import Settings
@@ -117,13 +120,31 @@ def build_application(settings: Settings) -> TgApplication:
     return application
 
 
-async def _inline_run_db(fn: Callable[[], T]) -> T:
-    """Run a short database job on the event loop itself (SQLite: one writer, ~1.5 ms a turn).
+def sqlite_run_db(threads: int = 4) -> RunDb[Any]:
+    """A runner for short database jobs on SQLite: on the event loop itself, in a thread when busy.
 
-    Handing each job to a thread costs more than the job: the two threads then fight over the
-    GIL. SQLite serialises writers anyway, so nothing is lost by not overlapping them.
+    Handing each job to a thread costs more than the job (~1.5 ms a turn): the two threads then
+    fight over the GIL, and SQLite serialises writers anyway. But the loop must never wait on
+    another writer's lock (every route would stall with it), so the job runs under
+    :data:`~api.db.SQLITE_NOWAIT`: if a ``BEGIN`` finds the write lock taken, the job is run again
+    from the start in a thread, where it waits on the busy timeout like any other. Jobs passed
+    here therefore make no change before their first write unit begins (each is one write unit,
+    at most preceded by reads). The threads are a pool of their own (``threads``), so jobs waiting
+    on the lock never take the threads the other routes use.
     """
-    return fn()
+    limiter = anyio.CapacityLimiter(threads)
+
+    async def run_db(fn: Callable[[], T]) -> T:
+        token = SQLITE_NOWAIT.set(True)
+        try:
+            return fn()
+        except DatabaseBusy:
+            pass
+        finally:
+            SQLITE_NOWAIT.reset(token)
+        return await anyio.to_thread.run_sync(fn, limiter=limiter)
+
+    return run_db
 
 
 async def _threadpool_run_db(fn: Callable[[], T]) -> T:
@@ -288,7 +309,7 @@ class TelegramRuntime:
         self.ready = asyncio.Event()
         self.bot_id = 0
         self.bot_username = ""
-        self.run_db: RunDb[Any] = _inline_run_db if services.store.dialect == "sqlite" else _threadpool_run_db
+        self.run_db: RunDb[Any] = sqlite_run_db() if services.store.dialect == "sqlite" else _threadpool_run_db
         self.budget = DbBudget(services.store, run_db=self.run_db)
         self.sender = TelegramSender(self.bot, self.settings, services, budget=self.budget, run_db=self.run_db)
         self.worker = OutboxWorker(services.store, self.sender, policy=policy, run_db=self.run_db)
