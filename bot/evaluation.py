@@ -2,7 +2,9 @@
 
 A set is YAML ``cases:``; each case has ``q`` and either ``expect`` (a list of groups, each a
 list of alternatives) or ``oos: true``; optional ``expect_kind`` / ``expect_flow`` (a flow id,
-or ``flow/step``) check the match as well. The rule, exactly as the set states it:
+or ``flow/step``) check the match as well, and so does ``expect_id``: the acceptable ids of the
+answer, one or a list (a FAQ entry id, a flow id or ``flow/step``, a service id; ``kind:id``, e.g.
+``service:death_bundle``, when an id exists in two kinds). The rule, exactly as the set states it:
 
 - fold = Unicode NFC, lowercase, strip combining marks, đ→d, collapse whitespace; the reply is
   all replies' text joined with newlines plus all button labels, folded; alternatives are
@@ -11,6 +13,13 @@ or ``flow/step``) check the match as well. The rule, exactly as the set states i
   every group has at least one alternative in the reply;
 - an ``oos`` case passes when the match kind is none of ``faq``, ``flow``, ``service``,
   ``clarify``.
+
+Beyond pass or fail, each case gets an :data:`Outcome`: ``correct`` (it passes); ``wrong`` (it
+fails on a confident answer, kind ``faq``, ``flow`` or ``service``: an id not in ``expect_id``, or
+a reply missing an ``expect`` group; for an ``oos`` case, any confident answer); ``declined`` (it
+fails without one: fallback, off-topic decline, clarify menu, hand-off…). With ``expect_id`` a case
+passes only on a confident answer with an acceptable id. The wrong rate is what a citizen is
+misled by; the declined rate only costs them a rephrasing.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -26,11 +35,15 @@ from faq.normalize import eval_fold
 
 __all__ = [
     "ANSWERED_KINDS",
+    "CONFIDENT_KINDS",
     "Asker",
     "Case",
     "CaseResult",
     "EvalError",
     "EvalReport",
+    "Outcome",
+    "classify",
+    "id_matches",
     "load_cases",
     "parse_cases",
     "reply_text",
@@ -42,6 +55,11 @@ __all__ = [
 ANSWERED_KINDS = frozenset({"faq", "flow", "service", "clarify"})
 #: Kinds that never count as answering an in-scope question.
 UNANSWERED_KINDS = frozenset({"fallback", "offtopic"})
+#: Kinds of a confident answer: one item served as *the* answer (a clarify menu only offers some).
+CONFIDENT_KINDS = frozenset({"faq", "flow", "service"})
+
+#: How a case went: passed, failed on a confident answer, or failed without one.
+Outcome = Literal["correct", "wrong", "declined"]
 
 #: ``ask(question) -> (reply texts, button labels, match kind, match id)``.
 Asker = Callable[[str], tuple[list[str], list[str], str, "str | None"]]
@@ -61,6 +79,8 @@ class Case:
     expect_kind: str | None = None
     expect_flow: str | None = None
     expect_service: str | None = None
+    #: Acceptable ids of the answer (FAQ entry, flow or ``flow/step``, service; optionally ``kind:id``).
+    expect_id: tuple[str, ...] = ()
 
     @property
     def in_scope(self) -> bool:
@@ -83,6 +103,16 @@ class CaseResult:
     id: str | None
     reply: str
 
+    @property
+    def outcome(self) -> Outcome:
+        """``correct``, ``wrong`` or ``declined`` (see :func:`classify`)."""
+        return classify(self.passed, self.kind)
+
+
+def _counts(name: str, count: int, total: int) -> dict[str, Any]:
+    """``{name: count, "total": total, "rate": count / total}`` (rate 0.0 for an empty set)."""
+    return {name: count, "total": total, "rate": round(count / total, 4) if total else 0.0}
+
 
 @dataclass(frozen=True, slots=True)
 class EvalReport:
@@ -93,39 +123,57 @@ class EvalReport:
     def _rate(self, in_scope: bool) -> dict[str, Any]:
         """Pass counts of one half of the set."""
         chosen = [r for r in self.results if r.case.in_scope == in_scope]
-        passed = sum(r.passed for r in chosen)
-        total = len(chosen)
-        return {"passed": passed, "total": total, "rate": round(passed / total, 4) if total else 0.0}
+        return _counts("passed", sum(r.passed for r in chosen), len(chosen))
 
     def _starts(self) -> dict[str, Any]:
         """Pass counts of the cases that must start a guide or open a service."""
         chosen = [r for r in self.results if r.case.is_start]
-        passed = sum(r.passed for r in chosen)
-        total = len(chosen)
-        return {"passed": passed, "total": total, "rate": round(passed / total, 4) if total else 0.0}
+        return _counts("passed", sum(r.passed for r in chosen), len(chosen))
+
+    def _wrong(self) -> dict[str, Any]:
+        """Confident answers that fail, over all cases, split by half of the set."""
+        wrong = [r for r in self.results if r.outcome == "wrong"]
+        in_scope = sum(r.case.in_scope for r in wrong)
+        counts = _counts("count", len(wrong), len(self.results))
+        return {**counts, "in_scope": in_scope, "oos": len(wrong) - in_scope}
+
+    def _declined(self) -> dict[str, Any]:
+        """In-scope cases failed without a confident answer."""
+        chosen = [r for r in self.results if r.case.in_scope]
+        return _counts("count", sum(r.outcome == "declined" for r in chosen), len(chosen))
 
     def summary(self) -> dict[str, Any]:
-        """``{"in_scope": {passed, total, rate}, "oos": {...}, "starts": {...}, "failures": [...]}``."""
+        """``{"in_scope": {passed, total, rate}, "oos": {...}, "starts": {...}, "wrong": {count, total,
+        rate, in_scope, oos}, "declined": {count, total, rate}, "failures": [...]}``."""
         return {
             "in_scope": self._rate(True),
             "oos": self._rate(False),
             "starts": self._starts(),
+            "wrong": self._wrong(),
+            "declined": self._declined(),
             "failures": [
-                {"q": r.case.q, "kind": r.kind, "id": r.id, "reply": r.reply[:200]}
+                {"q": r.case.q, "kind": r.kind, "id": r.id, "outcome": r.outcome, "reply": r.reply[:200]}
                 for r in self.results
                 if not r.passed
             ],
         }
 
     def table_lines(self) -> list[str]:
-        """One line per case (failures marked ``FAIL``), then the totals."""
-        lines = [f"{'':4} {'scope':5} {'kind':9} {'id':28} question"]
+        """One line per case (failures marked ``FAIL`` and ``wrong`` or ``declined``), then the totals."""
+        lines = [f"{'':4} {'':8} {'scope':5} {'kind':9} {'id':28} question"]
         for r in self.results:
             mark = "ok" if r.passed else "FAIL"
+            how = "" if r.passed else r.outcome
             scope = "in" if r.case.in_scope else "oos"
-            lines.append(f"{mark:4} {scope:5} {r.kind:9} {str(r.id or '-')[:28]:28} {r.case.q}")
+            lines.append(f"{mark:4} {how:8} {scope:5} {r.kind:9} {str(r.id or '-')[:28]:28} {r.case.q}")
             if not r.passed:
-                want = " & ".join("|".join(g) for g in r.case.expect) if r.case.expect else "not answered"
+                c = r.case
+                wants = [f"{name} {value}" for name, value in (
+                    ("kind", c.expect_kind), ("flow", c.expect_flow), ("service", c.expect_service),
+                    ("id", "|".join(c.expect_id) or None),
+                ) if value]
+                wants += ["|".join(g) for g in c.expect]
+                want = " & ".join(wants) if wants else "not answered"
                 lines.append(f"{'':10} want: {want}")
                 lines.append(f"{'':10} got:  {' '.join(r.reply.split())[:160]}")
         s = self.summary()
@@ -134,6 +182,12 @@ class EvalReport:
             if name == "starts" and not part["total"]:
                 continue
             lines.append(f"{name}: {part['passed']}/{part['total']} = {part['rate']:.1%}")
+        w, d = s["wrong"], s["declined"]
+        lines.append(
+            f"wrong: {w['count']}/{w['total']} = {w['rate']:.1%}"
+            f" (in scope {w['in_scope']}, off-topic {w['oos']})"
+        )
+        lines.append(f"declined: {d['count']}/{d['total']} = {d['rate']:.1%} (in scope)")
         return lines
 
 
@@ -144,6 +198,17 @@ def _alternatives(raw: Any, where: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw or not all(isinstance(a, str | int | float) for a in raw):
         raise EvalError(f"{where}: each expect group must be a non-empty list of strings")
     return tuple(str(a) for a in raw)
+
+
+def _ids(raw: Any, where: str) -> tuple[str, ...]:
+    """``expect_id``: one id or a non-empty list of ids."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw or not all(isinstance(i, str) and i.strip() for i in raw):
+        raise EvalError(f"{where}: 'expect_id' must be an id or a non-empty list of ids")
+    return tuple(i.strip() for i in raw)
 
 
 def parse_cases(data: Any, *, source: str = "<data>") -> list[Case]:
@@ -164,10 +229,14 @@ def parse_cases(data: Any, *, source: str = "<data>") -> list[Case]:
         kind = raw.get("expect_kind")
         flow = raw.get("expect_flow")
         service = raw.get("expect_service")
-        if oos and (expect or kind or flow or service):
+        ids = _ids(raw.get("expect_id"), where)
+        if oos and (expect or kind or flow or service or ids):
             raise EvalError(f"{where}: an 'oos' case cannot also expect an answer")
-        if not oos and not (expect or kind or flow or service):
-            raise EvalError(f"{where}: give 'expect', 'expect_kind', 'expect_flow', 'expect_service' or 'oos: true'")
+        if not oos and not (expect or kind or flow or service or ids):
+            raise EvalError(
+                f"{where}: give 'expect', 'expect_id', 'expect_kind', 'expect_flow', 'expect_service'"
+                " or 'oos: true'"
+            )
         cases.append(
             Case(
                 q=raw["q"],
@@ -176,6 +245,7 @@ def parse_cases(data: Any, *, source: str = "<data>") -> list[Case]:
                 expect_kind=str(kind) if kind is not None else None,
                 expect_flow=str(flow) if flow is not None else None,
                 expect_service=str(service) if service is not None else None,
+                expect_id=ids,
             )
         )
     return cases
@@ -192,6 +262,27 @@ def load_cases(path: str | Path) -> list[Case]:
 def reply_text(texts: Sequence[str], button_labels: Sequence[str]) -> str:
     """The reply as the rule sees it, before folding: texts joined by newlines, then labels."""
     return "\n".join([*texts, *button_labels])
+
+
+def id_matches(wanted: str, kind: str, match_id: str | None) -> bool:
+    """True when the answer ``kind``/``match_id`` is the acceptable id ``wanted``.
+
+    ``wanted`` is an id, or ``kind:id``; a flow id accepts any step of the flow (``l2`` accepts
+    ``l2/start``), ``flow/step`` only that step. A ``kind:`` prefix on ``match_id`` (the bare
+    matcher's keys) is ignored.
+    """
+    if match_id is None:
+        return False
+    got_kind, sep, got = match_id.partition(":")
+    if not sep or got_kind not in CONFIDENT_KINDS:
+        got = match_id
+    want_kind, sep, want = wanted.partition(":")
+    if sep and want_kind in CONFIDENT_KINDS:
+        if want_kind != kind:
+            return False
+    else:
+        want = wanted
+    return got == want or (kind == "flow" and "/" not in want and got.split("/", 1)[0] == want)
 
 
 def score_case(
@@ -215,8 +306,19 @@ def score_case(
             return False
     if case.expect_service is not None and (kind != "service" or match_id != case.expect_service):
         return False
+    if case.expect_id and (
+        kind not in CONFIDENT_KINDS or not any(id_matches(w, kind, match_id) for w in case.expect_id)
+    ):
+        return False
     folded = eval_fold(reply_text(texts, button_labels))
     return all(any(eval_fold(alt) in folded for alt in group) for group in case.expect)
+
+
+def classify(passed: bool, kind: str) -> Outcome:
+    """``correct`` when passed, else ``wrong`` on a confident answer and ``declined`` without one."""
+    if passed:
+        return "correct"
+    return "wrong" if kind in CONFIDENT_KINDS else "declined"
 
 
 def run_eval(cases: Sequence[Case], ask: Asker) -> EvalReport:

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import Case, EvalError, load_cases, parse_cases, run_eval, score_case
+from bot.evaluation import (
+    Case,
+    EvalError,
+    classify,
+    id_matches,
+    load_cases,
+    parse_cases,
+    run_eval,
+    score_case,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -103,7 +112,9 @@ def test_run_eval_summary_and_table() -> None:
     lines = report.table_lines()
     assert sum(line.startswith("FAIL") for line in lines) == 1
     assert any("quên mật khẩu" in line and line.startswith("FAIL") for line in lines)
-    assert lines[-2].startswith("in_scope: 1/2")
+    assert [line.split(":")[0] for line in lines[-4:]] == ["in_scope", "oos", "wrong", "declined"]
+    assert lines[-4].startswith("in_scope: 1/2")
+    assert lines[-2].startswith("wrong: 0/3") and lines[-1].startswith("declined: 1/2")
 
 
 def test_expect_service_and_starts_summary() -> None:
@@ -121,3 +132,108 @@ def test_expect_service_and_starts_summary() -> None:
     summary = run_eval(cases, ask).summary()
     assert summary["starts"] == {"passed": 1, "total": 2, "rate": 0.5}
     assert [f["q"] for f in summary["failures"]] == ["huong dan muc 2"]
+
+
+# --- expect_id and the three-way outcome (correct, wrong, declined) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wanted", "kind", "got", "ok"),
+    [
+        ("fee_id_card", "faq", "fee_id_card", True),
+        ("fee_id_card", "faq", "fee_id_card_2026", False),
+        ("l2", "flow", "l2/start", True),  # a flow id accepts any of its steps
+        ("l2/start", "flow", "l2/start", True),
+        ("l2/where", "flow", "l2/start", False),
+        ("l2", "faq", "l2_x", False),
+        ("passport", "service", "passport", True),
+        ("service:death_bundle", "service", "death_bundle", True),  # kind:id when an id is in two kinds
+        ("service:death_bundle", "faq", "death_bundle", False),
+        ("death_bundle", "faq", "faq:death_bundle", True),  # the bare matcher's keys carry the kind
+        ("x", "faq", None, False),
+    ],
+)
+def test_id_matches(wanted: str, kind: str, got: str | None, ok: bool) -> None:
+    assert id_matches(wanted, kind, got) is ok
+
+
+def test_expect_id_parses_one_or_a_list_and_rejects_oos() -> None:
+    one, many = parse_cases(
+        {"cases": [
+            {"q": "a", "expect_id": "svc_id_card"},
+            {"q": "b", "expect_id": ["fee_id_card", "fee_id_card_2026"]},
+        ]}
+    )
+    assert one.expect_id == ("svc_id_card",) and many.expect_id == ("fee_id_card", "fee_id_card_2026")
+    assert not one.expect and one.in_scope
+    with pytest.raises(EvalError, match="case 1"):
+        parse_cases({"cases": [{"q": "a", "oos": True, "expect_id": "x"}]})
+    with pytest.raises(EvalError, match="expect_id"):
+        parse_cases({"cases": [{"q": "a", "expect_id": []}]})
+
+
+def test_expect_id_needs_a_confident_answer_with_an_acceptable_id() -> None:
+    case = Case("q", expect_id=("fee_id_card", "fee_id_card_2026"))
+    assert score_case(case, ["Lệ phí"], [], "faq", "fee_id_card_2026")
+    assert not score_case(case, ["Lệ phí"], [], "faq", "svc_id_card")
+    # a clarify menu that offers the right entry is not the answer
+    assert not score_case(case, ["Bạn muốn hỏi về:"], ["Lệ phí thẻ căn cước"], "clarify", None)
+    # both the id and the words are required when both are given
+    both = Case("q", expect=(("mien phi",),), expect_id=("fee_id_card",))
+    assert score_case(both, ["Miễn phí"], [], "faq", "fee_id_card")
+    assert not score_case(both, ["30.000 đồng"], [], "faq", "fee_id_card")
+
+
+@pytest.mark.parametrize(
+    ("passed", "kind", "outcome"),
+    [(True, "faq", "correct"), (True, "clarify", "correct"), (True, "fallback", "correct"),
+     (False, "faq", "wrong"), (False, "flow", "wrong"), (False, "service", "wrong"),
+     (False, "clarify", "declined"), (False, "fallback", "declined"), (False, "offtopic", "declined"),
+     (False, "handoff", "declined")],
+)
+def test_classify(passed: bool, kind: str, outcome: str) -> None:
+    assert classify(passed, kind) == outcome
+
+
+def test_three_way_summary_and_table() -> None:
+    cases = parse_cases(
+        {"cases": [
+            {"q": "right", "expect_id": "fee_id_card"},
+            {"q": "other entry", "expect_id": ["fee_id_card", "fee_id_card_2026"]},
+            {"q": "words missing", "expect": [["mien phi"]]},
+            {"q": "menu", "expect_id": "fee_id_card"},
+            {"q": "not understood", "expect": [["x"]]},
+            {"q": "weather", "oos": True},
+            {"q": "divorce", "oos": True},
+            {"q": "land dispute", "oos": True},
+        ]}
+    )
+    answers = {
+        "right": (["a"], [], "faq", "fee_id_card"),
+        "other entry": (["a"], [], "faq", "svc_id_card"),
+        "words missing": (["30.000 đồng"], [], "faq", "fee_id_card"),
+        "menu": (["Bạn muốn hỏi về:"], ["Lệ phí thẻ căn cước"], "clarify", None),
+        "not understood": (["Xin lỗi"], [], "fallback", None),
+        "weather": (["Ngoài phạm vi."], [], "offtopic", "ot_weather"),
+        "divorce": (["Bạn muốn hỏi về:"], ["Đất đai"], "clarify", None),
+        "land dispute": (["Đăng ký biến động đất đai"], [], "service", "land_change"),
+    }
+    report = run_eval(cases, lambda q: answers[q])
+    outcomes = {r.case.q: r.outcome for r in report.results}
+    assert outcomes == {
+        "right": "correct", "other entry": "wrong", "words missing": "wrong", "menu": "declined",
+        "not understood": "declined", "weather": "correct", "divorce": "declined", "land dispute": "wrong",
+    }
+    summary = report.summary()
+    # the existing keys keep their shape
+    assert summary["in_scope"] == {"passed": 1, "total": 5, "rate": 0.2}
+    assert summary["oos"] == {"passed": 1, "total": 3, "rate": 0.3333}
+    assert summary["wrong"] == {"count": 3, "total": 8, "rate": 0.375, "in_scope": 2, "oos": 1}
+    assert summary["declined"] == {"count": 2, "total": 5, "rate": 0.4}
+    assert {f["q"]: f["outcome"] for f in summary["failures"]}["other entry"] == "wrong"
+    lines = report.table_lines()
+    assert "wrong: 3/8 = 37.5% (in scope 2, off-topic 1)" in lines
+    assert "declined: 2/5 = 40.0% (in scope)" in lines
+    row = next(line for line in lines if line.endswith(" other entry"))
+    assert row.startswith("FAIL wrong") and "svc_id_card" in row
+    assert any(line.strip() == "want: id fee_id_card|fee_id_card_2026" for line in lines)
