@@ -15,8 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from api import budget_keys
+from api.db import SQLITE_NOWAIT
 from api.live_content import ContentRuntime
-from api.store import LogLine, Store, Unit
+from api.store import OUTBOX_ERASE_KEY, LogLine, Store, Unit
 from bot.core.pii import mask_pii
 from bot.core.respond import respond
 from bot.core.types import Event, Inbound, Match, MatchKind, Reply, Session, Source, Turn
@@ -131,24 +133,45 @@ class Conversation:
             session = Session.from_dict(unit.load_session(user_id=user_id, lock=True))
             snapshot = self.content.snapshot(unit)
             turn = respond(inbound, session, snapshot, now)
-            self._record(unit, user_id=user_id, channel=channel, inbound=inbound, turn=turn, now=now)
+            if turn.delete_user_data:
+                unit.delete_user_data(
+                    user_id=user_id,
+                    now=now,
+                    budget_keys=budget_keys.keyed_to_user(channel, external_id),
+                    outbox_chat=(outbox.channel, outbox.chat_id) if outbox is not None else None,
+                )
+                unit.add_events(user_id=None, events=[(e.name, e.as_dict()) for e in turn.events],
+                                source=inbound.source, now=now)
+            else:
+                self._record(unit, user_id=user_id, channel=channel, inbound=inbound, turn=turn, now=now)
             outbox_id = None
             if outbox is not None:
+                context = outbox.context
+                if turn.delete_user_data:  # the confirmation, too, goes once it is sent
+                    context = {**context, OUTBOX_ERASE_KEY: True}
                 outbox_id = unit.enqueue_outbox(
                     channel=outbox.channel,
                     chat_id=outbox.chat_id,
                     body={"replies": [r.to_dict() for r in turn.replies], "match": turn.match.to_dict()},
-                    context=outbox.context,
+                    context=context,
                     now=now,
                 )
-            return TurnResult(turn.replies, turn.match, user_id, outbox_id)
+        if turn.delete_user_data:
+            self._erase_traces()
+        return TurnResult(turn.replies, turn.match, user_id, outbox_id)
+
+    def _erase_traces(self) -> None:
+        """Scrub the files now where that is cheap; otherwise the maintenance task does it shortly."""
+        if self.store.dialect != "sqlite" or SQLITE_NOWAIT.get():
+            return  # VACUUM, or the event loop: left to api.maintenance (seconds later)
+        try:
+            self.store.erase_traces(busy_ms=200)
+        except Exception as exc:  # noqa: BLE001 - the deletion itself is committed; retried later
+            log.warning("privacy: scrubbing after a deletion failed (%s); the maintenance task retries",
+                        type(exc).__name__)
 
     def _record(self, unit: Unit, *, user_id: int, channel: str, inbound: Inbound, turn: Turn, now: dt.datetime) -> None:
         source = inbound.source
-        if turn.delete_user_data:
-            unit.delete_user_data(user_id=user_id)
-            unit.add_events(user_id=None, events=[(e.name, e.as_dict()) for e in turn.events], source=source, now=now)
-            return
         unit.save_session(user_id=user_id, data=turn.session.to_dict(), now=now)
         m = turn.match
         # Both lines in one statement (ids in order: the question, then the answer).

@@ -142,6 +142,8 @@ def _sqlite_engine(url: URL, *, echo: bool, serializer: Any) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows are zeroed in the file, not only unlinked (a privacy deletion means gone).
+            cursor.execute("PRAGMA secure_delete=ON")
         finally:
             cursor.close()
 

@@ -12,6 +12,12 @@ for SQLite's single writer):
   than 30 days ago: the value is the bare payload, so ``updated_at`` is its age (the sender writes
   it again each time it sends the button, which keeps live ones fresh).
 
+After a citizen's «xóa dữ liệu của tôi», :meth:`api.store.Store.erase_traces` scrubs the files:
+a ``TRUNCATE`` checkpoint on SQLite (deleted rows are zeroed by ``secure_delete``, and the emptied
+write-ahead log holds no earlier copy), ``VACUUM`` of the personal-data tables on PostgreSQL. The
+turn does it at once where it can (SQLite, off the event loop); otherwise :class:`Maintenance`
+does it within ``erase_s`` (5 s) of the deletion while any instance runs.
+
 Several instances may prune at once: the deletes are idempotent, and on PostgreSQL each chunk
 first tries an advisory lock per job, so an instance skips a job another one is running.
 
@@ -146,6 +152,7 @@ class Maintenance:
         retention: Retention | None = None,
         chunk: int = 500,
         checkpoint_s: float | None = 0.25,
+        erase_s: float | None = 5.0,
         clock: Callable[[], dt.datetime] = _utcnow,
     ) -> None:
         self.store = store
@@ -155,6 +162,7 @@ class Maintenance:
         self.retention = retention or Retention()
         self.chunk = chunk
         self.checkpoint_s = checkpoint_s
+        self.erase_s = erase_s
         self.clock = clock
         self.last_report: PruneReport | None = None
         self._stop = asyncio.Event()
@@ -168,6 +176,8 @@ class Maintenance:
         self._tasks.append(asyncio.create_task(self._prune_loop(), name="maintenance-prune"))
         if self.checkpoint_s is not None and _is_sqlite_file(self.store):
             self._tasks.append(asyncio.create_task(self._checkpoint_loop(), name="maintenance-wal"))
+        if self.erase_s is not None:
+            self._tasks.append(asyncio.create_task(self._erase_loop(), name="maintenance-erase"))
 
     async def stop(self) -> None:
         """Stop the tasks (a prune in progress finishes its current chunk)."""
@@ -220,6 +230,16 @@ class Maintenance:
                     log.warning("maintenance: WAL checkpoint failed (%s)", type(exc).__name__)
         finally:
             await asyncio.to_thread(raw.close)
+
+
+    async def _erase_loop(self) -> None:
+        """Scrub privacy deletions from the files soon after they happen (one cheap read when none)."""
+        assert self.erase_s is not None
+        while not await self._wait(self.erase_s):
+            try:
+                await asyncio.to_thread(self.store.erase_traces)
+            except Exception as exc:  # noqa: BLE001 - tried again at the next pass
+                log.warning("maintenance: scrubbing deleted rows failed (%s)", type(exc).__name__)
 
 
 def _is_sqlite_file(store: Store) -> bool:

@@ -56,7 +56,8 @@ from typing import Any, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from api.store import OutboxItem, RateHit, Store, Unit
+from api import budget_keys
+from api.store import OUTBOX_ERASE_KEY, OutboxItem, RateHit, Store, Unit
 
 __all__ = [
     "ChannelSender",
@@ -530,7 +531,9 @@ class OutboxWorker:
 
     def _record(self, unit: Unit, outcomes: list[_Outcome], now: dt.datetime) -> None:
         chat_due: dict[str, dt.datetime] = {}
-        unit.mark_sent_many(ids=[o.item.id for o in outcomes if o.delivery.status is DeliveryStatus.OK], now=now)
+        sent = [o.item for o in outcomes if o.delivery.status is DeliveryStatus.OK]
+        unit.mark_sent_many(ids=[i.id for i in sent if not _erase(i)], now=now)
+        erased = [i for i in sent if _erase(i)]
         for outcome in outcomes:
             item, d = outcome.item, outcome.delivery
             if d is _DEFERRED:
@@ -562,14 +565,26 @@ class OutboxWorker:
             if dead:
                 log.warning("outbox %s: row %s dead after %d attempts: %s", self.channel, item.id,
                             item.attempts, d.error or d.status.value)
+                if _erase(item):
+                    erased.append(item)
             else:
                 self._note_due(retry_at)
                 log.info("outbox %s: row %s %s, retry in %.1f s: %s", self.channel, item.id,
                          d.status.value, delay, d.error)
+        if erased:
+            # Rows of a user who asked for their data to be deleted: gone once done with, and so
+            # are the budgets sending them spent (named after the chat).
+            unit.delete_outbox(ids=[i.id for i in erased])
+            unit.delete_budgets(keys=[k for i in erased for k in budget_keys.keyed_to_user(i.channel, i.chat_id)])
+            unit.flag_erase(now=now)
 
 
 #: Marker for rows skipped because an earlier row of the same chat failed in this batch.
 _DEFERRED = Delivery(DeliveryStatus.RETRY, 0.0, "deferred")
+
+
+def _erase(item: OutboxItem) -> bool:
+    return bool((item.context or {}).get(OUTBOX_ERASE_KEY))
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -47,7 +47,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Row
 from sqlmodel import Session, SQLModel
 
-from api.db import SQLITE_BEGIN_OPTION, SQLITE_NOWAIT, DatabaseBusy
+from api.db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS, SQLITE_NOWAIT, DatabaseBusy
 from api.models import (
     CONTENT_VERSION_KEY,
     Direction,
@@ -57,7 +57,17 @@ from api.models import (
 )
 from api.rawsql import NotPreparable, Prepared, RawResult
 
-__all__ = ["ContentRowView", "LogLine", "OutboxItem", "RateHit", "Store", "Unit", "UnsentRow"]
+__all__ = [
+    "ERASE_DUE_KEY",
+    "OUTBOX_ERASE_KEY",
+    "ContentRowView",
+    "LogLine",
+    "OutboxItem",
+    "RateHit",
+    "Store",
+    "Unit",
+    "UnsentRow",
+]
 
 #: Statuses the sender may pick up (a 'sending' row is picked up again once its lease ran out).
 _CLAIMABLE = ("pending", "failed", "sending")
@@ -320,6 +330,12 @@ class _Sql:
         )
 
         # personal data
+        self.delete_budgets: Executable = delete(rb).where(rb.c.key.in_(_p("p_keys", expanding=True)))
+        chat = (o.c.channel == _p("p_channel"), o.c.chat_id == _p("p_chat"))
+        self.delete_chat_outbox_finished: Executable = delete(o).where(*chat, o.c.status.in_(_FINISHED))
+        self.chat_outbox_unsent: Executable = select(o.c.id, o.c.context).where(*chat, o.c.status.in_(_UNSENT))
+        self.delete_outbox: Executable = delete(o).where(o.c.id.in_(_p("p_ids", expanding=True)))
+        self.delete_kv_if: Executable = delete(kv).where(kv.c.key == _p("p_key"), kv.c.value == _p("p_value"))
         uid = _p("p_user_id")
         self.delete_user_data: tuple[Executable, ...] = (
             delete(_sessions).where(_sessions.c.user_id == uid),
@@ -378,6 +394,14 @@ class _Sql:
 
 _SQL = {"postgresql": _Sql(postgresql=True), "sqlite": _Sql(postgresql=False)}
 
+#: Tables whose rows a privacy deletion removes or scrubs (vacuumed by :meth:`Store.erase_traces`).
+_PERSONAL_TABLES = (_users, _sessions, _messages, _events, _unanswered, _handoffs, _outbox, _budgets, _updates)
+
+#: KeyValue key set when rows keyed to a user were deleted and the files still hold them.
+ERASE_DUE_KEY = "privacy:erase_due"
+#: Outbox ``context`` flag: delete the row once sent (or dead) instead of keeping it a week.
+OUTBOX_ERASE_KEY = "erase"
+
 
 class Store:
     """Owns the engine; hands out units of work."""
@@ -426,6 +450,42 @@ class Store:
                 unit._close()
         finally:
             conn.close()
+
+    def erase_traces(self, *, busy_ms: int = 1000) -> bool:
+        """Make rows deleted for privacy unreadable in the database files; True when done.
+
+        SQLite deletes with ``secure_delete`` (the freed bytes are zeroed), but the write-ahead log
+        keeps earlier copies of those pages until it is reset: a ``TRUNCATE`` checkpoint copies it
+        into the database and empties it. It waits at most ``busy_ms`` for readers, else reports
+        False and is tried again later. PostgreSQL keeps deleted rows as dead tuples until
+        ``VACUUM`` removes them; the tables that hold personal data are vacuumed here. The due
+        flag set by :meth:`Unit.delete_user_data` is cleared only when the run that saw it worked.
+        """
+        with self.unit(readonly=True) as unit:
+            due = unit.get_kv(key=ERASE_DUE_KEY)
+        if due is None:
+            return True
+        if self._dialect == "sqlite":
+            raw = self._engine.raw_connection()
+            try:
+                driver: Any = raw.driver_connection
+                driver.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+                try:
+                    busy = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                finally:
+                    driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            finally:
+                raw.close()
+            if busy:
+                return False
+        else:
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for table in _PERSONAL_TABLES:
+                    conn.exec_driver_sql(f'VACUUM "{table.name}"')
+        with self.unit() as unit:
+            # Cleared only if no deletion came in meanwhile (it would have changed the value).
+            unit.delete_kv_if(key=ERASE_DUE_KEY, value=due)
+        return True
 
     def writable_now(self) -> bool:
         """True when a write could start at once (SQLite: no other connection holds the write lock).
@@ -842,11 +902,46 @@ class Unit:
 
     # -- personal data ------------------------------------------------------------------------
 
-    def delete_user_data(self, *, user_id: int) -> None:
-        """Delete a user's session, messages and question texts; keep anonymous counts only."""
+    def delete_user_data(
+        self,
+        *,
+        user_id: int,
+        now: datetime,
+        budget_keys: Sequence[str] = (),
+        outbox_chat: tuple[str, str] | None = None,
+    ) -> None:
+        """Delete everything keyed to a user; keep anonymous counts only.
+
+        Gone: the user row, session and messages; question texts in the inboxes (their rows stay,
+        anonymous); the rate budgets named in ``budget_keys``; the outbox rows of ``outbox_chat``
+        (channel, chat id) already sent or dead. Rows of that chat still to send are marked to be
+        deleted once sent (:data:`OUTBOX_ERASE_KEY`), and so must the caller's own reply be. The
+        files are then scrubbed by :meth:`Store.erase_traces` (flagged under :data:`ERASE_DUE_KEY`).
+        """
         for stmt in self._q.delete_user_data:
             self._run(stmt, {"p_user_id": user_id})
+        self.delete_budgets(keys=budget_keys)
+        if outbox_chat is not None:
+            chat = {"p_channel": outbox_chat[0], "p_chat": outbox_chat[1]}
+            self._run(self._q.delete_chat_outbox_finished, chat)
+            for row in self._run(self._q.chat_outbox_unsent, chat).all():
+                self.set_outbox_context(id=row.id, context={**(row.context or {}), OUTBOX_ERASE_KEY: True})
+        self.flag_erase(now=now)
         self._expire()
+
+    def flag_erase(self, *, now: datetime) -> None:
+        """Note that rows keyed to a user were deleted: :meth:`Store.erase_traces` is due."""
+        self.set_kv(key=ERASE_DUE_KEY, value=now.isoformat(), now=now)
+
+    def delete_budgets(self, *, keys: Sequence[str]) -> None:
+        """Delete the rate budgets ``keys`` (those named after a user who asked to be forgotten)."""
+        if keys:
+            self._run(self._q.delete_budgets, {"p_keys": list(keys)})
+
+    def delete_outbox(self, *, ids: Sequence[int]) -> None:
+        """Delete outbox rows (sent rows of a user who asked for their data to be deleted)."""
+        if ids:
+            self._run(self._q.delete_outbox, {"p_ids": list(ids)})
 
     # -- content ------------------------------------------------------------------------------
 
@@ -921,6 +1016,10 @@ class Unit:
     def set_kv(self, *, key: str, value: str, now: datetime) -> None:
         """Store ``value`` under ``key`` (insert or replace)."""
         self._hot(self._q.set_kv, {"key": key, "value": value, "updated_at": now})
+
+    def delete_kv_if(self, *, key: str, value: str) -> bool:
+        """Delete ``key`` if it still holds ``value`` (compare and delete); True when deleted."""
+        return bool(self._run(self._q.delete_kv_if, {"p_key": key, "p_value": value}).rowcount)
 
     def prune_kv(self, *, prefix: str, before: datetime, limit: int | None = None) -> int:
         """Delete keys starting with ``prefix`` last written before ``before``; returns how many."""

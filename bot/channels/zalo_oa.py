@@ -148,6 +148,12 @@ class OaEvent:
     message_id: str | None = None
 
 
+def _event_dedup(name: str, user: str, timestamp: Any) -> str:
+    """De-duplication id of an event without a message id: a digest, so it does not name the user."""
+    digest = hashlib.sha256(f"{name}\x00{user}\x00{timestamp}".encode()).hexdigest()[:32]
+    return f"e:{digest}"
+
+
 def parse_event(data: dict[str, Any]) -> OaEvent:
     """Translate a verified event; shapes we do not know are ignored, never an error."""
     name = str(data.get("event_name") or "")
@@ -162,11 +168,11 @@ def parse_event(data: dict[str, Any]) -> OaEvent:
             return OaEvent(name=name, action="ignore")
         user = event.follower.id
         # A follow is answered with the welcome, like /start on Telegram.
-        return OaEvent(name, "turn", user, f"e:{name}:{user}:{event.timestamp}", text="/start")
+        return OaEvent(name, "turn", user, _event_dedup(name, user, event.timestamp), text="/start")
     if not name.startswith(OaFacts.SEND_EVENT_PREFIX) or event.sender is None:
         return OaEvent(name=name, action="ignore")
     user = event.sender.id
-    dedup = f"m:{msg_id}" if msg_id else f"e:{name}:{user}:{event.timestamp}"
+    dedup = f"m:{msg_id}" if msg_id else _event_dedup(name, user, event.timestamp)
     if name == OaFacts.TEXT_EVENT:
         text = msg.text if msg is not None and msg.text is not None else ""
         return OaEvent(name, "turn", user, dedup, text=text, message_id=msg_id)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from tests.e2e.telegram_harness import (
     fake_telegram,
     loopback_only,
+    pg_schema_url,
     telegram,
     telegram_fake_server,
     telegram_module_app,
 )
 
-__all__ = ["fake_telegram", "loopback_only", "telegram", "telegram_fake_server", "telegram_module_app"]
+__all__ = ["fake_telegram", "loopback_only", "pg_schema_url", "telegram", "telegram_fake_server", "telegram_module_app"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from api.app import create_app
+from api.db import make_engine
 from api.routes import telegram as telegram_routes
 from api.settings import Settings
 from api.store import Store
@@ -34,6 +37,7 @@ __all__ = [
     "loopback_guard",
     "loopback_only",
     "open_telegram_app",
+    "pg_schema_url",
     "telegram",
     "telegram_settings",
 ]
@@ -142,3 +146,19 @@ async def telegram(telegram_module_app: TelegramApp, fake_telegram: FakeTelegram
 def elapsed_since(start: float) -> float:
     """Seconds since ``start`` (``time.monotonic()``)."""
     return time.monotonic() - start
+
+
+@pytest.fixture
+def pg_schema_url(postgres_url: str) -> Iterator[str]:
+    """``TEST_DATABASE_URL`` with a fresh schema first on the search_path (dropped afterwards)."""
+    schema = f"tg_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(postgres_url, pool_size=1)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()

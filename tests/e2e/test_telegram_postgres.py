@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from api.db import make_engine
 from tests.e2e.telegram_harness import open_telegram_app, telegram_settings
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update, message_update
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_schema_url(postgres_url: str) -> Iterator[str]:
-    """``TEST_DATABASE_URL`` with a fresh schema first on the search_path (dropped afterwards)."""
-    schema = f"tg_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(postgres_url, pool_size=1)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 async def test_two_instances_answer_a_redelivered_update_once(

@@ -358,7 +358,7 @@ def test_delete_user_data_keeps_only_anonymous_counts(store: Store) -> None:
             )
             u.record_handoff(user_id=who, channel="telegram", question=secret, now=NOW)
     with store.unit() as u:
-        u.delete_user_data(user_id=uid)
+        u.delete_user_data(user_id=uid, now=NOW)
     with store.unit() as u:
         assert u.find_user(channel="telegram", external_id="555") is None
         assert u.load_session(user_id=uid) is None

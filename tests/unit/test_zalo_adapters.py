@@ -123,7 +123,9 @@ def test_text_event() -> None:
 def test_follow_is_a_start_and_dedups_on_user_and_time() -> None:
     ev = parse_event(oa_event("follow", "u2", timestamp_ms=1767225600456))
     assert (ev.action, ev.user_id, ev.text) == ("turn", "u2", "/start")
-    assert ev.dedup_id == "e:follow:u2:1767225600456"
+    assert ev.dedup_id == parse_event(oa_event("follow", "u2", timestamp_ms=1767225600456)).dedup_id
+    assert ev.dedup_id != parse_event(oa_event("follow", "u2", timestamp_ms=1767225600457)).dedup_id
+    assert ev.dedup_id is not None and "u2" not in ev.dedup_id  # the dedup row does not name the user
 
 
 @pytest.mark.parametrize("kind", ["image", "sticker", "audio", "video", "file", "location", "link", "gif"])
@@ -140,7 +142,11 @@ def test_media_events(kind: str) -> None:
 def test_event_without_msg_id_dedups_on_name_user_time() -> None:
     event = oa_event("user_send_sticker", "u4", timestamp_ms=1767225600999)
     del event["message"]["msg_id"]
-    assert parse_event(event).dedup_id == "e:user_send_sticker:u4:1767225600999"
+    dedup = parse_event(event).dedup_id
+    assert dedup is not None and dedup.startswith("e:") and "u4" not in dedup
+    other = oa_event("user_send_sticker", "u5", timestamp_ms=1767225600999)
+    del other["message"]["msg_id"]
+    assert parse_event(other).dedup_id != dedup
 
 
 @pytest.mark.parametrize(
