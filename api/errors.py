@@ -1,32 +1,50 @@
 """The API's exception tree and the handlers that map it to HTTP answers.
 
-    ApiError                 base: carries an HTTP status and a Vietnamese/English message
+    ApiError                 base: carries an HTTP status and a Vietnamese/English message (400)
+    ├── BadJson              400, the body is not bounded JSON (api.inbound) or not an object
+    ├── InvalidBody          422, the body is JSON but not what the route reads (a Telegram Update)
     ├── PayloadTooLarge      413, body over the limit
     ├── RateLimited          429, with Retry-After
     ├── ChannelNotConfigured 404, a webhook of a channel with no settings
     ├── Unauthorized         401, wrong or missing webhook secret/signature
     └── ServiceUnavailable   503, the database cannot be reached
 
-Database errors raised by SQLAlchemy are mapped to 503; anything else
+Request validation errors (FastAPI's ``RequestValidationError``) are answered 422 with the field
+locations and messages but never the input (it may hold what JSON cannot encode, and it is the
+citizen's data). Database errors raised by SQLAlchemy are mapped to 503; anything else
 unexpected is logged (without the request body) and answered 500.
+
+Every answer other than a success has the body ``{"error": str}`` (:class:`ErrorOut`), plus
+``detail`` on a 422 (:class:`ValidationErrorOut`); :func:`error_responses` documents them in
+the OpenAPI schema.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 __all__ = [
     "ApiError",
+    "BadJson",
     "ChannelNotConfigured",
+    "ErrorOut",
+    "FieldError",
+    "InvalidBody",
     "PayloadTooLarge",
     "RateLimited",
     "ServiceUnavailable",
     "Unauthorized",
+    "ValidationErrorOut",
+    "error_responses",
     "install_handlers",
+    "validation_body",
 ]
 
 log = logging.getLogger(__name__)
@@ -41,6 +59,18 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
         self.headers = headers or {}
+
+
+class BadJson(ApiError):
+    """The body is not JSON within the bounds of :mod:`api.inbound`, or not the JSON value expected."""
+
+    status = 400
+
+
+class InvalidBody(ApiError):
+    """The body is JSON but not what the route reads (e.g. not a Telegram Update)."""
+
+    status = 422
 
 
 class PayloadTooLarge(ApiError):
@@ -77,8 +107,74 @@ class ServiceUnavailable(ApiError):
     status = 503
 
 
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    error: str
+
+
+class FieldError(BaseModel):
+    """One problem of a request: where (``["body", "user_id"]``) and what."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """The body of a 422: the problems, without the input that caused them."""
+
+    error: str
+    detail: list[FieldError]
+
+
+#: Descriptions of the statuses the routes answer (OpenAPI).
+_DESCRIPTIONS: dict[int, str] = {
+    400: "The body is not JSON, nests too deep, or holds an out-of-range number, a NUL or an "
+         "unpaired surrogate",
+    401: "Wrong or missing webhook secret or signature",
+    404: "Not found (for a webhook: the channel is not configured)",
+    413: "The request body is over the size limit",
+    422: "The request does not have the expected shape",
+    429: "Too many messages; retry after Retry-After seconds",
+    503: "The database or the channel is not available; retry later",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error statuses, each with its body model and description."""
+    return {
+        status: {"model": ValidationErrorOut if status == 422 else ErrorOut, "description": _DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
+#: Longest location part or message echoed in a 422 (they may quote a client-chosen key).
+_ECHO_MAX = 200
+
+
+def _clean(value: str) -> str:
+    """A string that JSON can always encode as UTF-8: lone surrogates replaced, length bounded."""
+    return value[:_ECHO_MAX].encode("utf-8", "replace").decode("utf-8")
+
+
+def validation_body(exc: RequestValidationError) -> dict[str, Any]:
+    """The 422 body: each error's location, message and type, never its input or context."""
+    detail = []
+    for err in exc.errors():
+        loc = [part if isinstance(part, int) and not isinstance(part, bool) else _clean(str(part))
+               for part in err.get("loc", ())]
+        detail.append({"loc": loc, "msg": _clean(str(err.get("msg", ""))), "type": _clean(str(err.get("type", "")))})
+    return {"error": "invalid request", "detail": detail}
+
+
 def install_handlers(app: FastAPI) -> None:
     """Map the exception tree (and database outages) to JSON responses."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Replaces FastAPI's handler, which echoes the input (possibly unencodable: NaN, surrogates).
+        return JSONResponse(validation_body(exc), status_code=422)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

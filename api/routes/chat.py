@@ -12,12 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from api import budget_keys
 from api.conversation import prepare_inbound
 from api.deps import ConversationDep, SettingsDep, StoreDep
-from api.errors import RateLimited
+from api.errors import RateLimited, error_responses
+from api.inbound import BoundedJsonRoute
 from api.store import RateHit
 
 __all__ = ["ChatIn", "ChatOut", "router"]
 
-router = APIRouter(prefix="/api/v1", tags=["chat"])
+# The body is read by api.inbound (bounded depth and numbers, no NUL or lone surrogate): 400 otherwise.
+router = APIRouter(prefix="/api/v1", tags=["chat"], route_class=BoundedJsonRoute)
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 
@@ -25,7 +27,15 @@ UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_wh
 class ChatIn(BaseModel):
     """One message: ``text`` typed by the citizen, or a button ``payload``."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        # What the validator below checks, said in the schema: exactly one of the two is a string.
+        json_schema_extra={"oneOf": [
+            {"required": ["text"], "properties": {"text": {"type": "string"}}},
+            {"required": ["payload"], "properties": {"payload": {"type": "string"}}},
+        ]},
+    )
 
     user_id: UserId
     text: str | None = Field(default=None, max_length=100_000)
@@ -79,7 +89,7 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/chat", response_model=ChatOut, responses={413: {}, 422: {}, 429: {}, 503: {}})
+@router.post("/chat", response_model=ChatOut, responses=error_responses(400, 413, 422, 429, 503))
 async def chat(body: ChatIn, request: Request, conv: ConversationDep, store: StoreDep, settings: SettingsDep) -> Any:
     """Answer one message from the web chat (channel ``web``)."""
     now = int(time.time())

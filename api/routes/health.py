@@ -13,6 +13,7 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.store import Store
 
@@ -27,7 +28,25 @@ def _probe(store: Store) -> tuple[int, bool]:
     return version, store.writable_now()
 
 
-@router.get("/healthz")
+class HealthOut(BaseModel):
+    """The health report (OpenAPI only: the route builds the JSON itself)."""
+
+    status: str
+    channels: dict[str, str]
+    database: str
+    content_version: int | None = None
+
+
+_HEALTH = {"model": HealthOut}
+
+
+@router.get(
+    "/healthz",
+    responses={
+        200: {**_HEALTH, "description": "The database answers (degraded while another writer holds the lock)"},
+        503: {**_HEALTH, "description": "The database does not answer (status degraded)"},
+    },
+)
 async def healthz(request: Request) -> JSONResponse:
     """200 when the database answers (``degraded`` while writes must wait); 503 when it does not."""
     state = request.app.state

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import ConversationDep, SnapshotDep
+from api.errors import ErrorOut, error_responses
 from flows.catalogue import Catalogue
 from flows.schema import Service
 
@@ -54,12 +55,6 @@ class ServiceOut(BaseModel):
     uncertain: bool
 
 
-class NotFoundOut(BaseModel):
-    """The JSON body of a 404."""
-
-    error: str
-
-
 def service_out(cat: Catalogue, svc: Service, *, today: dt.date) -> ServiceOut:
     """The public JSON shape of a service; expired or future fees are left out."""
     sector = cat.sector(svc.sector)
@@ -91,7 +86,7 @@ def service_out(cat: Catalogue, svc: Service, *, today: dt.date) -> ServiceOut:
     )
 
 
-@router.get("/services", response_model=list[ServiceOut])
+@router.get("/services", response_model=list[ServiceOut], responses=error_responses(422))
 def list_services(
     snapshot: SnapshotDep,
     conversation: ConversationDep,
@@ -107,7 +102,7 @@ def list_services(
 @router.get(
     "/services/{service_id}",
     response_model=ServiceOut,
-    responses={404: {"model": NotFoundOut, "description": "No service with this id"}},
+    responses={404: {"model": ErrorOut, "description": "No service with this id"}, **error_responses(422)},
 )
 def get_service(
     snapshot: SnapshotDep,

@@ -4,6 +4,13 @@ Each webhook checks its platform's proof of origin (401 otherwise, nothing answe
 turn inline in one transaction (de-duplication, turn, masked log, outbox row) and acknowledges
 with 200; the channel's outbox sender delivers the answer. A platform with no settings answers
 404. Raw bodies are never stored or logged.
+
+Bodies are read by :func:`api.inbound.read_json` (400 when too deep, not JSON, or holding an
+integer beyond int64, a non-finite number, a NUL or a lone surrogate). The Zalo Bot secret is a
+header, checked before the body is read. The Zalo OA signature covers the body and needs its
+``app_id`` and ``timestamp``: the header must be present before the body is read, the body's
+depth is checked on the bytes (no parsing, no recursion) and it is parsed within bounds, then the
+signature is checked before anything else reads the event.
 """
 
 from __future__ import annotations
@@ -18,11 +25,13 @@ from starlette.concurrency import run_in_threadpool
 from api import budget_keys
 from api.conversation import Conversation, OutboxTarget, prepare_inbound
 from api.deps import ConversationDep, SettingsDep, StoreDep
-from api.errors import ApiError, ChannelNotConfigured, Unauthorized
+from api.errors import BadJson, ChannelNotConfigured, Unauthorized, error_responses
+from api.inbound import read_json
 from api.settings import Settings
 from api.store import Store
+from api.webhook_schemas import ZALO_BOT_BODY, ZALO_OA_BODY, ZaloOk
 from bot.channels.zalo import BotFacts, OaFacts
-from bot.channels.zalo_bot import BadSecret, BadUpdate, check_secret, parse_body, parse_update
+from bot.channels.zalo_bot import BadSecret, BadUpdate, check_secret, parse_update, unwrap
 from bot.channels.zalo_oa import BadEvent, BadSignature, parse_event, verify_event
 from bot.core.types import Inbound
 
@@ -32,7 +41,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["webhooks"])
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {400: {}, 401: {}, 404: {}, 413: {}, 503: {}}
+_RESPONSES = error_responses(400, 401, 404, 413, 503)
 
 
 def _within_budget(store: Store, *, key: str, limit: int) -> bool:
@@ -79,7 +88,18 @@ def _wake(request: Request, channel: str) -> None:
         wake()
 
 
-@router.post("/webhooks/zalo", responses=_RESPONSES)
+@router.post(
+    "/webhooks/zalo",
+    response_model=ZaloOk,
+    responses=_RESPONSES,
+    openapi_extra={
+        "parameters": [{
+            "name": OaFacts.SIGNATURE_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+            "description": "mac=<hex sha256(app_id + raw body + timestamp + ZALO_OA_SECRET_KEY)>",
+        }],
+        "requestBody": ZALO_OA_BODY,
+    },
+)
 async def zalo_oa_webhook(
     request: Request, conv: ConversationDep, store: StoreDep, settings: SettingsDep
 ) -> dict[str, bool]:
@@ -87,11 +107,17 @@ async def zalo_oa_webhook(
     runtime = getattr(request.app.state, "zalo_oa", None)
     if runtime is None:
         raise ChannelNotConfigured("Zalo OA is not configured")
+    signature = request.headers.get(OaFacts.SIGNATURE_HEADER)
+    if not signature:  # before the body is even read
+        log.warning("zalo_oa: webhook refused: missing signature")
+        raise Unauthorized("invalid or missing signature")
     raw = await request.body()
+    parsed = read_json(raw)
     try:
         data = verify_event(
             raw,
-            request.headers.get(OaFacts.SIGNATURE_HEADER),
+            parsed,
+            signature,
             app_id=runtime.app_id,
             secret_key=runtime.secret_key,
             now_s=time.time(),
@@ -101,7 +127,7 @@ async def zalo_oa_webhook(
         log.warning("zalo_oa: webhook refused: %s", exc)
         raise Unauthorized("invalid or missing signature") from None
     except BadEvent as exc:
-        raise ApiError(str(exc)) from None
+        raise BadJson(str(exc)) from None
     event = parse_event(data)
     if event.action == "ignore" or event.user_id is None or event.dedup_id is None:
         return {"ok": True}
@@ -124,7 +150,18 @@ async def zalo_oa_webhook(
     return {"ok": True}
 
 
-@router.post("/webhooks/zalo-bot", responses=_RESPONSES)
+@router.post(
+    "/webhooks/zalo-bot",
+    response_model=ZaloOk,
+    responses=_RESPONSES,
+    openapi_extra={
+        "parameters": [{
+            "name": BotFacts.SECRET_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+            "description": "The secret given to setWebhook (ZALO_BOT_WEBHOOK_SECRET)",
+        }],
+        "requestBody": ZALO_BOT_BODY,
+    },
+)
 async def zalo_bot_webhook(
     request: Request, conv: ConversationDep, store: StoreDep, settings: SettingsDep
 ) -> dict[str, bool]:
@@ -138,9 +175,9 @@ async def zalo_bot_webhook(
         log.warning("zalo_bot: webhook refused: wrong or missing secret token")
         raise Unauthorized("invalid or missing secret token") from None
     try:
-        data = parse_body(await request.body())
+        data = unwrap(read_json(await request.body()))
     except BadUpdate as exc:
-        raise ApiError(str(exc)) from None
+        raise BadJson(str(exc)) from None
     update = parse_update(data)
     if (
         update.action == "ignore"

@@ -53,6 +53,7 @@ __all__ = [
     "KV_CALLBACK_PREFIX",
     "TEXT_MAX",
     "AnswerCallback",
+    "BadUpdate",
     "EditText",
     "Ignored",
     "Incoming",
@@ -62,6 +63,7 @@ __all__ = [
     "SendText",
     "absolute_url",
     "callback_data",
+    "check_update",
     "render",
     "split_text",
     "translate",
@@ -141,8 +143,56 @@ class Ignored:
     callback_query_id: str | None = None
 
 
+class BadUpdate(ValueError):
+    """An Update with a field the bot reads of the wrong type (python-telegram-bot checks none)."""
+
+
+def _is_int(value: object) -> bool:
+    return type(value) is int  # not bool, not float
+
+
+def _is_opt_str(value: object) -> bool:
+    return value is None or isinstance(value, str)  # python-telegram-bot's enums are str
+
+
+def _check_message(message: Any) -> None:
+    """The fields of a message (or a button's carrier) that :func:`translate` reads."""
+    chat = message.chat
+    if not (_is_int(chat.id) and isinstance(chat.type, str) and _is_int(message.message_id)):
+        raise BadUpdate("chat.id and message_id must be integers, chat.type a string")
+    if not (_is_opt_str(getattr(message, "text", None)) and _is_opt_str(getattr(message, "caption", None))):
+        raise BadUpdate("text and caption must be strings")
+    for user in (getattr(message, "from_user", None),
+                 getattr(getattr(message, "reply_to_message", None), "from_user", None)):
+        if user is not None and not (_is_int(user.id) and type(user.is_bot) is bool):
+            raise BadUpdate("from.id must be an integer, from.is_bot a boolean")
+
+
+def check_update(update: Update) -> None:
+    """Raise :class:`BadUpdate` unless the fields :func:`translate` reads have their Bot API types.
+
+    An Update parsed from a webhook body holds whatever the JSON held (a string ``chat.id`` would
+    make a reply that can never be sent); Telegram itself never sends such updates.
+    """
+    if not _is_int(update.update_id):
+        raise BadUpdate("update_id must be an integer")
+    query = update.callback_query
+    if query is not None:
+        if not isinstance(query.id, str) or not _is_opt_str(query.data):
+            raise BadUpdate("callback_query.id and data must be strings")
+        if query.message is not None:
+            _check_message(query.message)
+    for message in (update.message, update.edited_message):
+        if message is not None:
+            _check_message(message)
+
+
 def translate(update: Update, *, bot_id: int, bot_username: str) -> Incoming | Ignored:
-    """Turn an Update into what the core should see, or say why it is ignored."""
+    """Turn an Update into what the core should see, or say why it is ignored.
+
+    Raises :class:`BadUpdate` when a field it reads has the wrong type (see :func:`check_update`).
+    """
+    check_update(update)
     if update.callback_query is not None:
         return _from_callback(update, bot_username=bot_username)
     if update.edited_message is not None:
@@ -180,11 +230,20 @@ def translate_json(data: Mapping[str, Any], *, bot_username: str) -> Incoming | 
         return None
     chat = _json_chat(carrier)
     message_id = carrier.get("message_id")
-    if chat is None or type(message_id) is not int or type(carrier.get("date")) is not int or carrier["date"] == 0:
+    if chat is None or type(message_id) is not int or not _json_date(carrier.get("date")) or carrier["date"] == 0:
         return None  # date 0: an inaccessible message (python-telegram-bot's shape for it)
     editable = type(carrier.get("text")) is str
     return Incoming(update_id=update_id, chat_id=chat[0], chat_type=chat[1], payload=payload,
                     callback_query_id=query_id, message_id=message_id if editable else None)
+
+
+#: Last second of year 9999: python-telegram-bot turns ``date`` into a datetime, which ends there.
+_DATE_MAX: Final = 253_402_300_799
+
+
+def _json_date(date: Any) -> bool:
+    """A Unix time python-telegram-bot can turn into a datetime (else the slow path refuses it)."""
+    return type(date) is int and 0 <= date <= _DATE_MAX
 
 
 def _json_user(user: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -214,7 +273,7 @@ def _json_private_text(update_id: int, message: Any, *, bot_username: str) -> In
         or chat[1] != "private"
         or type(text) is not str
         or type(message.get("message_id")) is not int
-        or type(message.get("date")) is not int
+        or not _json_date(message.get("date"))
         or not _json_user(sender)
         or sender["is_bot"]
         or "caption" in message

@@ -7,13 +7,14 @@ Exceptions::
     └── BadSecret      missing or wrong ``X-Bot-Api-Secret-Token`` (401)
 
 Updates arrive wrapped in ``{"ok": true, "result": {…}}`` (as documented) or bare (as observed
-in deployments); both are accepted. There is no update id: ``message_id`` de-duplicates.
+in deployments); both are accepted. There is no update id: ``message_id`` de-duplicates. The
+adapter never parses JSON: the shell reads the body within bounds (``api.inbound``) and passes
+the parsed value to :func:`unwrap`.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,8 +28,8 @@ __all__ = [
     "BotUpdate",
     "ZaloBotError",
     "check_secret",
-    "parse_body",
     "parse_update",
+    "unwrap",
 ]
 
 
@@ -50,12 +51,8 @@ def check_secret(given: str | None, expected: str) -> None:
         raise BadSecret("wrong or missing secret token")
 
 
-def parse_body(raw_body: bytes) -> dict[str, Any]:
-    """The update object of a webhook body, unwrapped from ``{"ok", "result"}`` if wrapped."""
-    try:
-        data = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadUpdate("body is not JSON") from exc
+def unwrap(data: Any) -> dict[str, Any]:
+    """The update object of a parsed webhook body, unwrapped from ``{"ok", "result"}`` if wrapped."""
     if not isinstance(data, dict):
         raise BadUpdate("body is not a JSON object")
     result = data.get("result")

@@ -8,14 +8,15 @@ Exceptions::
                          future timestamp (401)
 
 The adapter only translates: :func:`parse_event` says what the citizen sent (text, a follow,
-a kind of media) and how to de-duplicate it; the shell masks the text and runs the turn.
+a kind of media) and how to de-duplicate it; the shell masks the text and runs the turn. It never
+parses JSON: the shell reads the body within bounds (depth, int64 numbers, no NUL or lone
+surrogate; ``api.inbound``) and passes both the raw bytes (signed) and the parsed value.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -65,8 +66,13 @@ def _scalar(value: Any) -> str | None:
     return None
 
 
+#: Digits of the longest timestamp accepted (int64 milliseconds).
+_TIMESTAMP_DIGITS = 19
+
+
 def verify_event(
     raw_body: bytes,
+    data: Any,
     signature: str | None,
     *,
     app_id: str,
@@ -74,13 +80,13 @@ def verify_event(
     now_s: float,
     max_age_s: int,
 ) -> dict[str, Any]:
-    """The parsed event when its signature, app id and timestamp are right; raises otherwise."""
+    """``data`` (the parsed ``raw_body``) when the signature, app id and timestamp are right.
+
+    Raises :class:`BadSignature` or :class:`BadEvent` otherwise. The signature is checked before
+    anything else is read of the event (it needs the body's app id and timestamp).
+    """
     if not signature:
         raise BadSignature("missing signature")
-    try:
-        data = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadEvent("body is not JSON") from exc
     if not isinstance(data, dict):
         raise BadEvent("body is not a JSON object")
     body_app_id = _scalar(data.get("app_id"))
@@ -97,10 +103,10 @@ def verify_event(
         raise BadSignature("signature mismatch")
     if not hmac.compare_digest(body_app_id.encode(), app_id.encode()):
         raise BadSignature("event for another app")
-    try:
-        sent_s = int(timestamp) * OaFacts.TIMESTAMP_UNIT_S
-    except ValueError as exc:
-        raise BadSignature("timestamp is not a number") from exc
+    # A bounded decimal: a 400-digit one would overflow the conversion to seconds below.
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _TIMESTAMP_DIGITS):
+        raise BadSignature("timestamp is not a number")
+    sent_s = int(timestamp) * OaFacts.TIMESTAMP_UNIT_S
     if now_s - sent_s > max_age_s:
         raise BadSignature("stale event")
     if sent_s - now_s > OaFacts.MAX_FUTURE_S:

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.channels.zalo_bot import BadSecret, BadUpdate, check_secret, parse_body, parse_update
+from api.errors import BadJson
+from api.inbound import read_json
+from bot.channels.zalo_bot import BadSecret, BadUpdate, check_secret, parse_update, unwrap
 from bot.channels.zalo_oa import BadEvent, BadSignature, expected_signature, parse_event, verify_event
 from tests.fakes.zalo_api import APP_ID, OA_SECRET_KEY, bot_update, oa_event, sign
 
@@ -21,7 +23,7 @@ def _raw(event: dict[str, Any]) -> bytes:
 
 def _verify(raw: bytes, signature: str | None, *, now_s: float = NOW, max_age_s: int = 300) -> dict[str, Any]:
     return verify_event(
-        raw, signature, app_id=APP_ID, secret_key=OA_SECRET_KEY, now_s=now_s, max_age_s=max_age_s
+        raw, read_json(raw), signature, app_id=APP_ID, secret_key=OA_SECRET_KEY, now_s=now_s, max_age_s=max_age_s
     )
 
 
@@ -96,10 +98,24 @@ def test_numeric_app_id_and_timestamp_are_accepted() -> None:
     assert _verify(raw, sign(raw))["app_id"] == int(APP_ID)
 
 
-@pytest.mark.parametrize("raw", [b"not json", b"[1,2]", b"\xff\xfe"])
-def test_body_that_is_not_an_object(raw: bytes) -> None:
-    with pytest.raises(BadEvent):
+@pytest.mark.parametrize("raw", [b"not json", b"\xff\xfe"])
+def test_body_that_is_not_json_is_refused_by_the_reader(raw: bytes) -> None:
+    with pytest.raises(BadJson):
         _verify(raw, "mac=" + "0" * 64)
+
+
+def test_body_that_is_not_an_object() -> None:
+    with pytest.raises(BadEvent):
+        _verify(b"[1,2]", "mac=" + "0" * 64)
+
+
+@pytest.mark.parametrize("digits", [20, 400, 5000])
+def test_signed_event_with_a_huge_timestamp_is_refused(digits: int) -> None:
+    event = oa_event("user_send_text", text="a")
+    event["timestamp"] = "1" * digits
+    raw = _raw(event)
+    with pytest.raises(BadSignature, match="not a number"):
+        _verify(raw, sign(raw))
 
 
 def test_missing_timestamp_is_refused() -> None:
@@ -192,7 +208,7 @@ def test_bot_secret_check() -> None:
 @pytest.mark.parametrize("wrapped", [True, False])
 def test_bot_text_update_wrapped_or_not(wrapped: bool) -> None:
     body = json.dumps(bot_update(text="menu", chat_id="c1", message_id="m1", wrapped=wrapped)).encode()
-    upd = parse_update(parse_body(body))
+    upd = parse_update(unwrap(read_json(body)))
     assert (upd.action, upd.user_id, upd.chat_id, upd.dedup_id, upd.text) == (
         "turn",
         "c1",
@@ -221,10 +237,10 @@ def test_bot_ignores_bots_unknown_and_malformed() -> None:
     assert parse_update({"event_name": "message.text.received"}).action == "ignore"
 
 
-@pytest.mark.parametrize("raw", [b"nope", b"[]", b"\xff"])
-def test_bot_body_that_is_not_an_object(raw: bytes) -> None:
+@pytest.mark.parametrize("data", [[], "nope", 1, None])
+def test_bot_body_that_is_not_an_object(data: Any) -> None:
     with pytest.raises(BadUpdate):
-        parse_body(raw)
+        unwrap(data)
 
 
 def test_the_loopback_guard_refuses_and_reports_other_hosts() -> None:
