@@ -25,16 +25,17 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as exc_module
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 __all__ = [
-    "DatabaseBusy",
     "MIGRATIONS_DIR",
     "SQLITE_AUTOCHECKPOINT_PAGES",
     "SQLITE_BEGIN_OPTION",
     "SQLITE_BUSY_TIMEOUT_MS",
     "SQLITE_NOWAIT",
+    "DatabaseBusy",
     "alembic_config",
     "make_engine",
     "migrate",
@@ -155,18 +156,21 @@ def _sqlite_engine(url: URL, *, echo: bool, serializer: Any) -> Engine:
         # Straight on the driver: this runs once per unit, and SQLAlchemy's execution path costs
         # more than the statement itself.
         driver: Any = conn.connection.driver_connection
-        if not SQLITE_NOWAIT.get():
-            driver.execute(f"BEGIN {mode}")
-            return
-        driver.execute("PRAGMA busy_timeout=0")
+        statement = f"BEGIN {mode}"
+        nowait = SQLITE_NOWAIT.get()
+        if nowait:
+            driver.execute("PRAGMA busy_timeout=0")
         try:
-            driver.execute(f"BEGIN {mode}")
+            driver.execute(statement)
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
+            if nowait and ("locked" in str(exc) or "busy" in str(exc)):
                 raise DatabaseBusy(str(exc)) from None
-            raise
+            # SQLAlchemy wraps driver errors only on its own execution path: wrap this one too, so
+            # a busy timeout here is an OperationalError like any other (503, retried).
+            raise exc_module.OperationalError(statement, None, exc) from exc
         finally:
-            driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if nowait:
+                driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     return engine
 

@@ -55,4 +55,7 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> Redac
     root.setLevel(level.upper())
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # With max_retries=0 (the outbox waits out a 429 itself and logs it in one line), the rate
+    # limiter logs every 429 as an ERROR with a traceback; that is all it logs.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     return flt

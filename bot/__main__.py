@@ -7,6 +7,7 @@ stdout carries only JSON lines (UTF-8); logs go to stderr.
     eval FILE.yaml [...]        score the bot on a question set
     bench                       measure matcher, answer path, start-up and memory
     content sync|check|export   manage the content in the database
+    chaos kill|db-loss|api-down fault scenarios against the real app on loopback (see bot.chaos)
 """
 
 from __future__ import annotations
@@ -186,6 +187,12 @@ def _parser() -> argparse.ArgumentParser:
     content.add_argument("--force", action="store_true", help="sync: overwrite entries edited in the database")
     content.add_argument("--out", default="data/export", help="export: output directory")
     content.set_defaults(func=_cmd_content)
+
+    from bot import chaos
+
+    fault = sub.add_parser("chaos", help="run a fault scenario and count lost/duplicated/delayed answers")
+    chaos.add_arguments(fault)
+    fault.set_defaults(func=chaos.main)
 
     from bot.telegram_cli import add_telegram_commands
 

@@ -26,21 +26,17 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import uuid
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from bot.bench_matcher import percentile
+from bot.loadrig import SECRET, AppProcess, database, fake_bot_api, update_body
+from bot.loadrig import app_factory as bench_app
 
 __all__ = ["bench_app", "main"]
 
-TOKEN = "7000000001:BenchTokenBenchTokenBenchToken_xyz"
-SECRET = "bench-secret_0123456789"
 QUESTIONS = (
     "quên mật khẩu VNeID thì làm sao",
     "làm định danh mức 2 ở đâu",
@@ -65,173 +61,12 @@ QUESTIONS = (
 )
 
 
-def bench_app() -> Any:
-    """The app factory uvicorn runs (``--factory``): the real app, settings from the environment."""
-    from api.app import create_app
-
-    return create_app()
-
-
-# --- the fake Bot API -----------------------------------------------------------------------------
-
-
-class _FakeApi:
-    """Answers the methods the bot calls; counts the messages it is sent."""
-
-    def __init__(self) -> None:
-        self.sent = 0
-        self._ids = 0
-        self._lock = threading.Lock()
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        while True:  # drain the request body
-            message = await receive()
-            if not message.get("more_body"):
-                break
-        method = scope["path"].rsplit("/", 1)[-1]
-        result: Any = True
-        if method == "getMe":
-            result = {"id": 7000000001, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
-        elif method in ("sendMessage", "sendPhoto", "editMessageText"):
-            with self._lock:
-                self.sent += 1
-                self._ids += 1
-                mid = self._ids
-            result = {"message_id": mid, "date": int(time.time()), "chat": {"id": 1, "type": "private"}}
-        body = json.dumps({"ok": True, "result": result}).encode()
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": body})
-
-
-@contextmanager
-def _fake_api() -> Iterator[tuple[str, _FakeApi]]:
-    import uvicorn
-
-    api = _FakeApi()
-    config = uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="none",
-                            access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/bot", api
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-# --- the database --------------------------------------------------------------------------------
-
-
-@contextmanager
-def _database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="troly06-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        return
-    from sqlalchemy.engine import make_url
-
-    from api.db import make_engine
-    from api.settings import Settings
-
-    base = Settings(_env_file=None).test_database_url
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base, pool_size=1)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
-
-
-# --- the app under uvicorn -----------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _server(database_url: str, api_url: str, workers: int) -> Iterator[tuple[str, int]]:
-    port = _free_port()
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "TELEGRAM_API_BASE_URL": api_url,
-        "TELEGRAM_MODE": "webhook",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "LOG_LEVEL": "WARNING",
-    })
-    cmd = [sys.executable, "-m", "uvicorn", "bot.bench_webhook:bench_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parent.parent)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, workers, proc)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def _wait_healthy(base: str, workers: int, proc: subprocess.Popen[bytes]) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 120
-    ok_in_a_row = 0
-    while ok_in_a_row < 4 * workers:
-        if proc.poll() is not None:
-            raise SystemExit(f"the app exited with status {proc.returncode}")
-        if time.monotonic() > deadline:
-            raise SystemExit("the app did not become healthy in 120 s")
-        try:
-            r = httpx.get(base + "/healthz", timeout=2)
-            ok = r.status_code == 200 and r.json()["channels"].get("telegram") == "ok"
-        except httpx.HTTPError:
-            ok = False
-        ok_in_a_row = ok_in_a_row + 1 if ok else 0
-        time.sleep(0.05 if ok else 0.2)
-
-
 # --- the client (a separate process) -------------------------------------------------------------
-
-
-def _update(update_id: int, chat_id: int, text: str) -> bytes:
-    return json.dumps({
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id % 100000 + 1,
-            "from": {"id": chat_id, "is_bot": False, "first_name": "Dân", "language_code": "vi"},
-            "chat": {"id": chat_id, "type": "private", "first_name": "Dân"},
-            "date": int(time.time()),
-            "text": text,
-        },
-    }, ensure_ascii=False).encode()
 
 
 def _bodies(updates: int, first_id: int, seed: int) -> list[bytes]:
     rng = random.Random(seed)
-    return [_update(first_id + i, 100_000_000 + first_id + i, rng.choice(QUESTIONS)) for i in range(updates)]
+    return [update_body(first_id + i, 100_000_000 + first_id + i, rng.choice(QUESTIONS)) for i in range(updates)]
 
 
 def _summary(latencies: list[float], statuses: dict[str, int], updates: int, concurrency: int,
@@ -406,10 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         _emit(_run_loop(client(args.client, args.updates, levels[0], args.first_id, args.first_id)))
         return 0
     with (
-        _fake_api() as (api_url, api),
-        _database(args.db) as db_url,
-        _server(db_url, api_url, args.workers) as (base, server_pid),
+        fake_bot_api() as (api_url, api),
+        database(args.db) as db_url,
+        AppProcess(db_url, api_url, workers=args.workers) as server,
     ):
+        base, server_pid = server.base, server.pid
         if args.warmup:
             _run_client(base, args.warmup, levels[0], 1, args.client_kind)
         for index, level in enumerate(levels):
