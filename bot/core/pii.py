@@ -206,7 +206,7 @@ def _standalone_code(run: str, groups: list[str], digits: str) -> str | None:
 
 
 class _Scan:
-    """One message being scanned: the text, its lower-cased copy and lazily found keyword ends."""
+    """One message being scanned: the text and its lower-cased copy (same length, same offsets)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
