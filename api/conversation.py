@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from api import budget_keys
 from api.db import SQLITE_NOWAIT
 from api.live_content import ContentRuntime
 from api.store import OUTBOX_ERASE_KEY, LogLine, Store, Unit
+from bot.core import payloads
 from bot.core.pii import mask_pii
 from bot.core.respond import respond
 from bot.core.types import Event, Inbound, Match, MatchKind, Reply, Session, Source, Turn
@@ -33,6 +35,31 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# A Telegram deep link as typed text: "/start <payload>".
+_START = re.compile(r"(?P<head>\s*/start(?:@\w+)?\s+)(?P<arg>\S+)\s*", re.IGNORECASE)
+
+
+def _clean_payload(raw: str) -> tuple[str, bool]:
+    """A well-formed payload of ours whose ids carry no personal number is kept as is (its
+    referral suffix too: a campaign code the bot issued); anything else is masked like typed
+    text. The core answers an unknown payload with "content not found", so masking never breaks
+    a payload that could have worked."""
+    parsed = payloads.parse(raw)
+    if parsed is not None and not any(mask_pii(a).changed for a in parsed.args):
+        return raw, False
+    m = mask_pii(raw)
+    return m.text, m.changed
+
+
+def _clean_text(text: str) -> tuple[str, bool]:
+    start = _START.fullmatch(text)
+    if start is not None and payloads.parse(start.group("arg")) is not None:
+        arg, masked = _clean_payload(start.group("arg"))
+        return start.group("head") + arg, masked
+    m = mask_pii(text)
+    return m.text, m.changed
+
+
 def prepare_inbound(
     *,
     text: str | None = None,
@@ -42,18 +69,20 @@ def prepare_inbound(
     max_chars: int = 2000,
     numbered_options: bool = False,
 ) -> Inbound:
-    """Cut over-long text, drop control characters and mask personal numbers."""
+    """Cut over-long text, drop control characters and mask personal numbers (in the text and
+    in a payload: both are stored in the message log and may reach events and the inbox)."""
     truncated = False
     masked = False
     if text is not None:
         text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
         # Mask before cutting, so a number split by the cut is never stored half-visible.
-        m = mask_pii(text)
-        text, masked = m.text, m.changed
+        text, masked = _clean_text(text)
         if len(text) > max_chars:
             text, truncated = text[:max_chars], True
     if payload is not None:
-        payload = payload.strip()[:128]
+        payload = "".join(ch if ch.isprintable() else " " for ch in payload.strip())
+        payload, payload_masked = _clean_payload(payload)
+        payload, masked = payload[:128], masked or payload_masked
     return Inbound(
         text=text,
         payload=payload,

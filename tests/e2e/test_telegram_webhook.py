@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-import logging
 import os
 import socket
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from api.content import update_entry
 from api.models import Outbox, ProcessedUpdate
@@ -23,7 +22,6 @@ from tests.fakes.telegram_api import (
     BOT_USERNAME,
     TOKEN,
     Call,
-    Failure,
     FakeTelegramAPI,
     callback_update,
     edited_update,
@@ -263,33 +261,7 @@ async def test_step_images_are_sent_as_photos_with_absolute_urls(telegram: Teleg
     assert "Mở ứng dụng VNeID." in photo.params["caption"] and photo.params["parse_mode"] == "HTML"
 
 
-# --- privacy ------------------------------------------------------------------------------------
-
-
-async def test_token_and_typed_id_numbers_never_reach_logs_or_tables(
-    telegram: TelegramApp, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    chat = new_chat()
-    id_number = "001203004567"
-    # A 429 and a 502 make the sender (and python-telegram-bot) log.
-    telegram.fake.fail_next("sendMessage", Failure(429, retry_after=1), Failure(502))
-    await telegram.post(message_update(chat, f"số căn cước của tôi là {id_number} quên mật khẩu"))
-    await telegram.post(callback_update(chat, "menu"))
-    await fake_wait(telegram.fake, chat, 2, timeout=15)
-    formatter = logging.Formatter("%(name)s %(message)s")
-    assert caplog.records
-    for record in caplog.records:
-        rendered = formatter.format(record)
-        assert TOKEN not in rendered and id_number not in rendered
-        assert TOKEN.split(":")[1] not in rendered
-    engine = telegram.store.engine
-    with engine.connect() as conn:
-        for table in inspect(engine).get_table_names():
-            for row in conn.execute(text(f'SELECT * FROM "{table}"')):
-                dump = repr(tuple(row))
-                assert id_number not in dump, table
-                assert TOKEN.split(":")[1] not in dump, table
+# --- privacy: see test_privacy_all_channels.py (every channel, both databases) -----------------
 
 
 # --- configuration and start-up -----------------------------------------------------------------
