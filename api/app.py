@@ -16,7 +16,7 @@ from api.channels import start_channels
 from api.errors import install_handlers
 from api.limits import BodySizeLimit
 from api.logging_setup import configure_logging
-from api.maintenance import Maintenance
+from api.store.maintenance import Maintenance
 from api.routes import chat, health, telegram, web, zalo
 from api.routes import services as services_routes
 from api.settings import Settings

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from api.conversation import Conversation, utcnow
-from api.db import make_engine, migrate
+from api.store.db import make_engine, migrate
 from api.live_content import ContentRuntime, sync_from_files
 from api.settings import Settings
 from api.store import Store

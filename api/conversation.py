@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api import budget_keys
-from api.db import SQLITE_NOWAIT
+from api.store.db import SQLITE_NOWAIT
 from api.live_content import ContentRuntime
 from api.store import OUTBOX_ERASE_KEY, LogLine, Store, Unit
 from bot.core import payloads
@@ -192,7 +192,7 @@ class Conversation:
     def _erase_traces(self) -> None:
         """Scrub the files now where that is cheap; otherwise the maintenance task does it shortly."""
         if self.store.dialect != "sqlite" or SQLITE_NOWAIT.get():
-            return  # VACUUM, or the event loop: left to api.maintenance (seconds later)
+            return  # VACUUM, or the event loop: left to api.store.maintenance (seconds later)
         try:
             self.store.erase_traces(busy_ms=200)
         except Exception as exc:  # noqa: BLE001 - the deletion itself is committed; retried later

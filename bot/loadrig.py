@@ -164,7 +164,7 @@ def database(kind: str) -> Iterator[str]:
         return
     from sqlalchemy.engine import make_url
 
-    from api.db import make_engine
+    from api.store.db import make_engine
     from api.settings import Settings
 
     base = Settings(_env_file=None).test_database_url

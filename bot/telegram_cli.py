@@ -152,7 +152,7 @@ async def _poll(settings: Any, max_seconds: float | None) -> int:
     from fastapi import FastAPI
     from starlette.concurrency import run_in_threadpool
 
-    from api import telegram_runtime
+    from api.channels import telegram as telegram_runtime
     from api.bootstrap import build_services
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")

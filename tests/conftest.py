@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from api.db import make_engine, migrate
+from api.store.db import make_engine, migrate
 from api.settings import Settings
 from api.store import Store
 

@@ -24,7 +24,7 @@ def _isort_key(name: str) -> tuple[int, list[int | str]]:
 
 def _skipped(name: str) -> bool:
     # Entry points and migration scripts run code when imported; they export nothing.
-    return name.endswith(".__main__") or name == "api.migrations" or name.startswith("api.migrations.")
+    return name.endswith(".__main__") or name == "api.store.migrations" or name.startswith("api.store.migrations.")
 
 
 def _modules() -> list[str]:

@@ -28,11 +28,11 @@ from api.errors import (
     error_responses,
 )
 from api.inbound import read_json
-from api.webhook_schemas import TELEGRAM_BODY, TelegramOk
+from api.routes.webhook_schemas import TELEGRAM_BODY, TelegramOk
 from bot.channels.telegram import BadUpdate, translate, translate_json
 
 if TYPE_CHECKING:
-    from api.telegram_runtime import TelegramRuntime
+    from api.channels.telegram import TelegramRuntime
 
 __all__ = ["SECRET_HEADER", "router"]
 

@@ -29,7 +29,7 @@ from api.errors import BadJson, ChannelNotConfigured, Unauthorized, error_respon
 from api.inbound import read_json
 from api.settings import Settings
 from api.store import Store
-from api.webhook_schemas import ZALO_BOT_BODY, ZALO_OA_BODY, ZaloOk
+from api.routes.webhook_schemas import ZALO_BOT_BODY, ZALO_OA_BODY, ZaloOk
 from bot.channels.zalo import BotFacts, OaFacts
 from bot.channels.zalo_bot import BadSecret, BadUpdate, check_secret, parse_update, unwrap
 from bot.channels.zalo_oa import BadEvent, BadSignature, parse_event, verify_event

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from api.db import make_engine
+from api.store.db import make_engine
 from api.settings import Settings
 from api.store import Store
 from bot.channels.zalo import BotFacts, OaFacts

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from api.models import Outbox, User
+from api.store.models import Outbox, User
 from tests.e2e.all_channels import AllChannels, fresh_oa_fields, open_all_channels, postgres_schema_url
 from tests.fakes.network import loopback_guard
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update, message_update

@@ -28,8 +28,8 @@ from sqlalchemy import JSON, String, Text, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
-from api.db import make_engine
-from api.models import Outbox
+from api.store.db import make_engine
+from api.store.models import Outbox
 from api.routes import zalo as zalo_routes
 from api.settings import PROJECT_ROOT
 from bot.channels.zalo import BotFacts, OaFacts

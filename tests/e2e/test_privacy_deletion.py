@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import String, cast, func, or_, select, text
 
-from api.models import metadata
+from api.store.models import metadata
 from api.store import ERASE_DUE_KEY, Store
 from tests.e2e.telegram_harness import TelegramApp, open_telegram_app, telegram_settings
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update, message_update

@@ -14,7 +14,7 @@ import pytest
 
 from sqlmodel import col, select
 
-from api.models import Outbox
+from api.store.models import Outbox
 from tests.e2e.telegram_harness import TelegramApp
 from tests.fakes.telegram_api import Call, Failure, FakeTelegramAPI, callback_update, message_update
 

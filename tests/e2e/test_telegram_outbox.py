@@ -1,7 +1,7 @@
 """The generic outbox worker (used by Telegram, reusable by Zalo) on SQLite and PostgreSQL.
 
 A recording sender stands in for a platform: it is scripted per row with the
-:class:`~api.outbox.Delivery` to return, so ordering, retries, progress, dead rows and two
+:class:`~api.channels.outbox.Delivery` to return, so ordering, retries, progress, dead rows and two
 concurrent workers can be checked against the real store.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from api.models import Outbox, RateBudget
-from api.outbox import DbBudget, Delivery, Limit, OutboxWorker, RetryPolicy
+from api.store.models import Outbox, RateBudget
+from api.channels.outbox import DbBudget, Delivery, Limit, OutboxWorker, RetryPolicy
 from api.store import OutboxItem, Store
 
 FAST = RetryPolicy(base_s=0.05, factor=2.0, cap_s=0.2, jitter=0.0, max_attempts=4)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from api.content import update_entry
-from api.models import Outbox, ProcessedUpdate
+from api.store.models import Outbox, ProcessedUpdate
 from bot.core import texts
 from bot.core.types import Reply
 from flows.schema import Flow

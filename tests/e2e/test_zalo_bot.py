@@ -22,10 +22,10 @@ from fastapi import FastAPI
 from sqlmodel import col, select
 
 from api.app import create_app
-from api.models import EventRow, Outbox, User
+from api.store.models import EventRow, Outbox, User
 from api.settings import Settings
 from api.store import Store
-from api.zalo_runtime import BOT_LAST_ERROR_KEY
+from api.channels.zalo import BOT_LAST_ERROR_KEY
 from bot.channels.zalo import NUMBER_HINT, BotFacts, OaFacts
 from bot.core import texts
 from tests.fakes.zalo_api import (

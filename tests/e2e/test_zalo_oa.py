@@ -22,10 +22,10 @@ from fastapi import FastAPI
 from sqlmodel import col, select
 
 from api.app import create_app
-from api.models import EventRow, MessageLog, Outbox, ProcessedUpdate, User
+from api.store.models import EventRow, MessageLog, Outbox, ProcessedUpdate, User
 from api.settings import Settings
 from api.store import Store
-from api.zalo_client import LAST_ERROR_KEY, TOKEN_KEY
+from api.channels.zalo_client import LAST_ERROR_KEY, TOKEN_KEY
 from bot.channels.zalo import NUMBER_HINT, OaFacts
 from bot.core import texts
 from tests.fakes.zalo_api import (

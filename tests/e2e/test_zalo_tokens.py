@@ -12,7 +12,7 @@ import pytest
 
 from api.sealed import PREFIX, Sealer
 from api.store import Store
-from api.zalo_client import (
+from api.channels.zalo_client import (
     LAST_ERROR_KEY,
     TOKEN_KEY,
     OaTokenManager,

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlmodel import select
 
 from api.app import create_app
-from api.models import EventRow, MessageLog, SessionState, Unanswered, User
+from api.store.models import EventRow, MessageLog, SessionState, Unanswered, User
 from api.store import Store
 from tests.http.conftest import make_settings, open_client
 

@@ -7,7 +7,7 @@ import threading
 
 from api.conversation import Conversation, OutboxTarget, prepare_inbound
 from api.live_content import ContentRuntime, sync_from_files
-from api.models import MessageLog, Unanswered
+from api.store.models import MessageLog, Unanswered
 from api.settings import Settings
 from api.store import Store
 from bot.core.types import MatchKind

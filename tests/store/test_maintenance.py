@@ -1,4 +1,4 @@
-"""Background housekeeping (api.maintenance): pruning on both backends, the SQLite WAL checkpointer."""
+"""Background housekeeping (api.store.maintenance): pruning on both backends, the SQLite WAL checkpointer."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-import api.maintenance as maintenance_module
-from api.db import SQLITE_AUTOCHECKPOINT_PAGES, make_engine, migrate
-from api.maintenance import Maintenance, PruneReport, Retention, checkpoint_wal, prune
-from api.models import KeyValue, Outbox, ProcessedUpdate, RateBudget
+import api.store.maintenance as maintenance_module
+from api.store.db import SQLITE_AUTOCHECKPOINT_PAGES, make_engine, migrate
+from api.store.maintenance import Maintenance, PruneReport, Retention, checkpoint_wal, prune
+from api.store.models import KeyValue, Outbox, ProcessedUpdate, RateBudget
 from api.store import Store
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)

@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from api.db import alembic_config, migrate
-from api.models import metadata
+from api.store.db import alembic_config, migrate
+from api.store.models import metadata
 
 
 def test_migrated_schema_matches_models(db_engine: Engine) -> None:

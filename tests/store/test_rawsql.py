@@ -1,4 +1,4 @@
-"""Hot statements on the driver's cursor (:mod:`api.rawsql`) behave exactly as through SQLAlchemy."""
+"""Hot statements on the driver's cursor (:mod:`api.store.rawsql`) behave exactly as through SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 
-from api.models import EventRow, KeyValue, SessionState
-from api.rawsql import NotPreparable, Prepared, RawResult
+from api.store.models import EventRow, KeyValue, SessionState
+from api.store.rawsql import NotPreparable, Prepared, RawResult
 from api.store import LogLine, RateHit, Store
 
 NOW = dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.UTC)

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import pytest
 
-from api.models import EventRow, HandoffRequest, MessageLog, Outbox, SessionState, Unanswered, User
+from api.store.models import EventRow, HandoffRequest, MessageLog, Outbox, SessionState, Unanswered, User
 from api.store import Store
 from bot.core.types import Button, FlowPosition
 from bot.core.types import Session as ChatSession

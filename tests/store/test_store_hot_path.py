@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import col, select
 
-from api.models import KeyValue, MessageLog, Outbox, ProcessedUpdate, RateBudget, User
+from api.store.models import KeyValue, MessageLog, Outbox, ProcessedUpdate, RateBudget, User
 from api.store import LogLine, RateHit, Store
 
 NOW = dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.UTC)
@@ -264,7 +264,7 @@ def test_advisory_lock_runs(store: Store) -> None:
 
 def test_sqlite_claims_search_the_channel_index(sqlite_store: Store) -> None:
     """Each status arm of a claim is an index range of its own channel, not a scan."""
-    from api.store import _SQL
+    from api.store.repository import _SQL
 
     compiled = _SQL["sqlite"].claimable.compile(dialect=sqlite_store.engine.dialect)
     given = {"p_now": "2026-01-01 00:00:00", "p_channel": "telegram", "p_limit": 32}

@@ -24,11 +24,11 @@ async def start_channels(app: FastAPI, services: Services) -> list[Closer]:
     settings = services.settings
     closers: list[Closer] = []
     if settings.telegram_bot_token is not None:
-        from api import telegram_runtime
+        from api.channels import telegram as telegram_runtime
 
         closers += await telegram_runtime.start(app, services)
     if settings.zalo_oa_app_id is not None or settings.zalo_bot_token is not None:
-        from api import zalo_runtime
+        from api.channels import zalo as zalo_runtime
 
         closers += await zalo_runtime.start(app, services)
     return closers

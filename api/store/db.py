@@ -5,7 +5,7 @@ SQLite runs in WAL mode with a busy timeout, and SQLAlchemy (not the ``sqlite3``
 instead of failing on a lock upgrade. Code on the event loop must never wait on that timeout: under
 :data:`SQLITE_NOWAIT` the ``BEGIN`` fails at once with :class:`DatabaseBusy` when another
 connection (or process) holds the write lock, and the caller hands the job to a thread. The server checkpoints the WAL in the background
-(:mod:`api.maintenance`); the automatic checkpoint, which runs inside a committing transaction,
+(:mod:`api.store.maintenance`); the automatic checkpoint, which runs inside a committing transaction,
 only starts at :data:`SQLITE_AUTOCHECKPOINT_PAGES` as a safety net (the CLI, tests). PostgreSQL
 uses psycopg 3 with a pre-pinged pool; an optional schema is put first on the ``search_path`` of
 every connection (tests run in a fresh schema).

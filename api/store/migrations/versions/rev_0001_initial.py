@@ -30,7 +30,7 @@ def _user_fk(table: str, *, ondelete: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    """Create every table of ``api.models``."""
+    """Create every table of ``api.store.models``."""
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),

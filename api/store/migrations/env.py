@@ -1,11 +1,11 @@
-"""Alembic environment: uses the connection given by :func:`api.db.migrate`, else ``DATABASE_URL``."""
+"""Alembic environment: uses the connection given by :func:`api.store.db.migrate`, else ``DATABASE_URL``."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from api.models import metadata
+from api.store.models import metadata
 
 
 def _configure(connection: Connection) -> None:
@@ -21,7 +21,7 @@ def _configure(connection: Connection) -> None:
 
 
 def _run_offline() -> None:
-    from api.db import normalise_url
+    from api.store.db import normalise_url
     from api.settings import Settings
 
     url = normalise_url(Settings().database_url)
@@ -35,8 +35,8 @@ def _run_online() -> None:
     if isinstance(given, Connection):
         _configure(given)
         return
-    # Command-line use (``alembic -c api/alembic.ini …``): connect with the app settings.
-    from api.db import make_engine
+    # Command-line use (``alembic -c api/store/alembic.ini …``): connect with the app settings.
+    from api.store.db import make_engine
     from api.settings import Settings
 
     engine = make_engine(Settings().database_url)

@@ -47,15 +47,15 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Row
 from sqlmodel import Session, SQLModel
 
-from api.db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS, SQLITE_NOWAIT, DatabaseBusy
-from api.models import (
+from api.store.db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS, SQLITE_NOWAIT, DatabaseBusy
+from api.store.models import (
     CONTENT_VERSION_KEY,
     Direction,
     MessageSource,
     UnansweredReason,
     metadata,
 )
-from api.rawsql import NotPreparable, Prepared, RawResult
+from api.store.rawsql import NotPreparable, Prepared, RawResult
 
 __all__ = [
     "ERASE_DUE_KEY",
@@ -407,12 +407,12 @@ class Store:
     """Owns the engine; hands out units of work."""
 
     def __init__(self, engine: Engine) -> None:
-        """Wrap an engine built by :func:`api.db.make_engine` (already migrated)."""
+        """Wrap an engine built by :func:`api.store.db.make_engine` (already migrated)."""
         self._engine = engine
         self._dialect = engine.dialect.name
         if self._dialect not in _SQL:
             raise ValueError(f"unsupported database dialect: {self._dialect!r}")
-        # The SQLite BEGIN mode travels as an execution option of the connection (see api.db).
+        # The SQLite BEGIN mode travels as an execution option of the connection (see api.store.db).
         self._writer: Engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         self._reader: Engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
         #: Hot statements compiled for this engine's dialect (None: not preparable, use execute).
@@ -556,7 +556,7 @@ class Unit:
         return self._c.execute(stmt, params)
 
     def _hot(self, stmt: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> RawResult | Any:
-        """Run a statement of the turn's hot path on the driver's cursor (see :mod:`api.rawsql`).
+        """Run a statement of the turn's hot path on the driver's cursor (see :mod:`api.store.rawsql`).
 
         Results support ``first``, ``one``, ``scalar``, ``scalar_one``, ``scalars`` and ``rowcount``;
         rows are plain tuples. A statement that cannot be prepared runs through :meth:`_run`.

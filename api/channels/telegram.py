@@ -51,9 +51,9 @@ from telegram.ext import AIORateLimiter, Application, ExtBot
 from api import budget_keys
 from api.bootstrap import Services
 from api.channels import Closer
-from api.db import SQLITE_NOWAIT, DatabaseBusy
+from api.store.db import SQLITE_NOWAIT, DatabaseBusy
 from api.conversation import OutboxTarget, prepare_inbound
-from api.outbox import DbBudget, Delivery, DeliveryStatus, Limit, OutboxWorker, RetryPolicy, RunDb
+from api.channels.outbox import DbBudget, Delivery, DeliveryStatus, Limit, OutboxWorker, RetryPolicy, RunDb
 from api.settings import Settings
 from api.store import OutboxItem
 from bot.channels.telegram import (
@@ -126,7 +126,7 @@ def sqlite_run_db(threads: int = 4) -> RunDb[Any]:
     Handing each job to a thread costs more than the job (~1.5 ms a turn): the two threads then
     fight over the GIL, and SQLite serialises writers anyway. But the loop must never wait on
     another writer's lock (every route would stall with it), so the job runs under
-    :data:`~api.db.SQLITE_NOWAIT`: if a ``BEGIN`` finds the write lock taken, the job is run again
+    :data:`~api.store.db.SQLITE_NOWAIT`: if a ``BEGIN`` finds the write lock taken, the job is run again
     from the start in a thread, where it waits on the busy timeout like any other. Jobs passed
     here therefore make no change before their first write unit begins (each is one write unit,
     at most preceded by reads). The threads are a pool of their own (``threads``), so jobs waiting

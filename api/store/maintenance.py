@@ -25,7 +25,7 @@ first tries an advisory lock per job, so an instance skips a job another one is 
 instances started together drift apart), in a worker thread. On a SQLite file it also runs a
 passive WAL checkpoint every ``checkpoint_s`` on its own connection: SQLite would otherwise
 checkpoint inside a committing transaction every thousand pages (copy plus two fsyncs, tens of
-milliseconds) and that webhook's 200 would wait for it. :func:`api.db.make_engine` raises the
+milliseconds) and that webhook's 200 would wait for it. :func:`api.store.db.make_engine` raises the
 automatic threshold so that it remains only a safety net.
 """
 

@@ -28,10 +28,10 @@ from fastapi import FastAPI
 
 from api.bootstrap import Services
 from api.channels import Closer
-from api.outbox import Delivery, OutboxWorker, RetryPolicy
+from api.channels.outbox import Delivery, OutboxWorker, RetryPolicy
 from api.sealed import Sealer
 from api.store import OutboxItem, Store
-from api.zalo_client import (
+from api.channels.zalo_client import (
     LAST_ERROR_KEY,
     TOKEN_KEY,
     OaTokenManager,
@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 StateSink = Callable[[str], None]
 
 BOT_LAST_ERROR_KEY = "zalo_bot:last_error"
-#: Key of the outbox row's context where the worker keeps a sender's progress (api.outbox).
+#: Key of the outbox row's context where the worker keeps a sender's progress (api.channels.outbox).
 _PROGRESS = "progress"
 #: Timeouts of calls to Zalo: short enough for the sender, and under the token lease.
 _TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -147,7 +147,7 @@ class _ErrorLog:
 
 
 class ZaloOaSender:
-    """Delivers ``zalo_oa`` outbox rows as CS messages (``ChannelSender`` of api.outbox)."""
+    """Delivers ``zalo_oa`` outbox rows as CS messages (``ChannelSender`` of api.channels.outbox)."""
 
     channel = "zalo_oa"
 

@@ -1,1 +1,0 @@
-"""Alembic migrations (``env.py`` and ``versions/``); run them with :func:`api.db.migrate`."""
