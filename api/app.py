@@ -12,6 +12,9 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import build_services
+from api.console import auth_routes
+from api.console.security import signing_key
+from api.console.web import SecurityHeaders, static_files
 from api.channels import start_channels
 from api.errors import install_handlers
 from api.limits import BodySizeLimit
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = services.store
         app.state.content = services.content
         app.state.conversation = services.conversation
+        app.state.console_key = await run_in_threadpool(signing_key, services.store, settings)
         # Threads of the health probe's own, so it answers while requests queue on a database lock.
         app.state.health_limiter = anyio.CapacityLimiter(2)
         app.state.channel_states = {"web": "ok", "telegram": "disabled", "zalo_oa": "disabled", "zalo_bot": "disabled"}
@@ -90,6 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/admin/static", static_files(), name="admin-static")
+    app.include_router(auth_routes.pages)
+    app.include_router(auth_routes.api)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)

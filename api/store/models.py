@@ -17,9 +17,14 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "CONTENT_VERSION_KEY",
+    "AdminAccount",
+    "AdminAccountBase",
+    "AdminSession",
+    "AuditEntry",
     "ContentEntry",
     "ContentEntryBase",
     "ContentMeta",
+    "ContentVersion",
     "Direction",
     "EventRow",
     "EventRowBase",
@@ -27,6 +32,7 @@ __all__ = [
     "HandoffRequestBase",
     "HandoffStatus",
     "KeyValue",
+    "LoginAttempt",
     "MessageLog",
     "MessageLogBase",
     "MessageSource",
@@ -257,6 +263,8 @@ class ContentEntry(ContentEntryBase, table=True):
     position: int = 0
     updated_at: datetime
     updated_by: str = Field(default="seed", sa_type=String(64))
+    #: Bumped by every save; an edit names the version it started from (migration 0004).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class ContentMeta(TableModel, table=True):
@@ -276,3 +284,90 @@ class KeyValue(TableModel, table=True):
     key: str = Field(primary_key=True, sa_type=String(128))
     value: str = Field(sa_type=Text)
     updated_at: datetime
+
+
+# -- the admin console --------------------------------------------------------------------------
+
+
+class AdminAccountBase(TableModel):
+    """A console account: admin, editor, member (a team member) or viewer."""
+
+    username: str = Field(sa_type=String(64))
+    display_name: str = Field(default="", sa_type=String(128))
+    role: str = Field(sa_type=String(16))
+    disabled: bool = False
+
+
+class AdminAccount(AdminAccountBase, table=True):
+    """A console account; the password is kept only as an argon2 hash."""
+
+    __tablename__ = "admin_accounts"
+    __table_args__ = (UniqueConstraint("username"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(sa_type=Text)
+    created_at: datetime
+    updated_at: datetime
+
+
+class AdminSession(TableModel, table=True):
+    """A signed-in browser session or an API bearer token (only a hash of the secret is kept)."""
+
+    __tablename__ = "admin_sessions"
+    __table_args__ = (Index(None, "account_id"),)
+
+    #: SHA-256 of the secret the client holds (cookie value or bearer token), hex.
+    id: str = Field(primary_key=True, sa_type=String(64))
+    kind: str = Field(sa_type=String(16))
+    account_id: int = Field(foreign_key="admin_accounts.id", ondelete="CASCADE")
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    ip: str = Field(default="", sa_type=String(64))
+
+
+class LoginAttempt(TableModel, table=True):
+    """One sign-in attempt, for throttling per account and per address across instances."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index(None, "username", "at"), Index(None, "ip", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_type=String(64))
+    ip: str = Field(sa_type=String(64))
+    ok: bool
+    at: datetime
+
+
+class AuditEntry(TableModel, table=True):
+    """Who did what, when and from where: every change and every sign-in."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    account_id: int | None = Field(default=None, foreign_key="admin_accounts.id", ondelete="SET NULL")
+    username: str = Field(sa_type=String(64))
+    action: str = Field(sa_type=String(48))
+    target: str = Field(default="", sa_type=Text)
+    detail: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
+    ip: str = Field(default="", sa_type=String(64))
+
+
+class ContentVersion(TableModel, table=True):
+    """One saved version of a content item (every seed, edit, restore, import or deletion)."""
+
+    __tablename__ = "content_versions"
+    __table_args__ = (UniqueConstraint("kind", "entry_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=_TAG)
+    entry_id: str = Field(sa_type=String(128))
+    version: int
+    #: The item as saved; NULL when this version deleted it.
+    data: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
+    action: str = Field(sa_type=String(16))
+    by: str = Field(sa_type=String(64))
+    at: datetime
