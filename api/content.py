@@ -25,22 +25,31 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from api.store import ContentRowView, Store
+from api.store import ContentRowView, Store, Unit
 from faq.loader import ContentError, LoadResult
+from faq.schema import FaqEntry
+from flows.engine import validate_flows
+from flows.schema import Flow, LifeEvent, Sector, Service
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
     "EXPORT_LAYOUT",
     "REVIEW_MONTHS",
+    "SCHEMAS",
     "ContentSource",
+    "InvalidContent",
     "SyncReport",
+    "VersionConflict",
     "content_check",
     "content_hash",
     "export_content",
+    "restore_version",
+    "save_entry",
     "sync_content",
     "update_entry",
+    "validate_item",
     "write_export",
 ]
 
@@ -182,6 +191,7 @@ def sync_content(
                     position=item.position,
                     by="seed",
                     now=now,
+                    action="seed",
                 )
             if not loaded_files:
                 continue  # Nothing loaded (missing or broken directory): never read that as "all removed".
@@ -193,7 +203,7 @@ def sync_content(
                         f"{kind}/{entry_id}: removed from {row.source_file} but edited in the database; kept"
                     )
                     continue
-                u.delete_content(kind=kind, id=entry_id)
+                u.delete_content(kind=kind, id=entry_id, by="seed", now=now)
                 counts.removed += 1
         wrote = bool(counts.inserted or counts.updated or counts.removed)
         version = u.bump_content_version() if wrote else u.content_version()
@@ -208,24 +218,135 @@ def sync_content(
     )
 
 
+class InvalidContent(ValueError):
+    """An item that does not validate; ``errors`` are (field path, message) pairs for the form."""
+
+    def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{path}: {message}" for path, message in errors))
+        self.errors = list(errors)
+
+
+class VersionConflict(Exception):
+    """The item changed since the editor loaded it; ``current`` is what is there now."""
+
+    def __init__(self, current: ContentRowView | None) -> None:
+        super().__init__("the item was changed by someone else" if current else "the item was deleted")
+        self.current = current
+
+
+#: The schema of each kind of content item.
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "faq": FaqEntry,
+    "flow": Flow,
+    "service": Service,
+    "life_event": LifeEvent,
+    "sector": Sector,
+}
+
+
+def _field_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    return [(".".join(str(part) for part in err["loc"]) or "entry", err["msg"]) for err in exc.errors()]
+
+
+def validate_item(unit: Unit, *, kind: str, id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The item as its schema normalises it, or :class:`InvalidContent` with every problem found.
+
+    A flow is also checked against the other live flows, FAQ entries and services (targets,
+    reachability, dead ends), so a save that would break a guide is refused with the reason.
+    """
+    schema = SCHEMAS.get(kind)
+    if schema is None:
+        raise InvalidContent([("kind", f"unknown content kind {kind!r}")])
+    if str(data.get("id", id)) != id:
+        raise InvalidContent([("id", f"the id is {id!r} and cannot be changed here")])
+    try:
+        item = schema.model_validate({**data, "id": id})
+    except ValidationError as exc:
+        raise InvalidContent(_field_errors(exc)) from None
+    if isinstance(item, Flow):
+        others = [Flow.model_validate(r.data) for r in unit.content_rows(kind="flow") if r.id != id]
+        problems = validate_flows(
+            [*others, item],
+            file_of={id: "console"},
+            known_faq={r.id for r in unit.content_rows(kind="faq")},
+            known_services={r.id for r in unit.content_rows(kind="service")},
+        )
+        mine = [(p.entry_id or id, p.message) for p in problems]
+        mine = [(where, message) for where, message in mine if where == id or where.startswith(f"{id}/")]
+        if mine:
+            raise InvalidContent([(_flow_field(where, id), message) for where, message in mine])
+    # The same canonical form as the YAML sync stores, so equal content has equal hashes.
+    dumped: dict[str, Any] = item.model_dump(mode="json")
+    return dumped
+
+
+def _flow_field(entry_id: str, flow_id: str) -> str:
+    return "steps." + entry_id.split("/", 1)[1] if "/" in entry_id else flow_id
+
+
+def save_entry(
+    unit: Unit,
+    *,
+    kind: str,
+    id: str,
+    data: Mapping[str, Any],
+    base_version: int | None,
+    by: str,
+    now: dt.datetime,
+    action: str = "edit",
+) -> ContentRowView:
+    """Validate and save one item as a new version; the content version moves, so every instance
+    answers from it at its next turn.
+
+    ``base_version`` is the version the editor started from (None: create a new item); a stale one
+    raises :class:`VersionConflict` carrying the other editor's change, nothing is overwritten.
+    """
+    current = unit.content_row(kind=kind, id=id)
+    if base_version is None and current is not None:
+        raise VersionConflict(current)
+    if base_version is not None and (current is None or current.version != base_version):
+        raise VersionConflict(current)
+    clean = validate_item(unit, kind=kind, id=id, data=data)
+    unit.put_content(
+        kind=kind,
+        id=id,
+        data=clean,
+        current_hash=content_hash(clean),
+        seed_hash=current.seed_hash if current else None,
+        source_file=current.source_file if current else None,
+        position=current.position if current else _next_position(unit, kind),
+        by=by,
+        now=now,
+        action=action,
+    )
+    unit.bump_content_version()
+    saved = unit.content_row(kind=kind, id=id)
+    assert saved is not None
+    return saved
+
+
+def _next_position(unit: Unit, kind: str) -> int:
+    return 1 + max((r.position for r in unit.content_rows(kind=kind) if r.source_file is None), default=-1)
+
+
+def restore_version(unit: Unit, *, kind: str, id: str, version: int, base_version: int | None, by: str,
+                    now: dt.datetime) -> ContentRowView:
+    """Save an earlier version again as the newest one (validated like any save)."""
+    old = unit.content_version_of(kind=kind, id=id, version=version)
+    if old is None or old.data is None:
+        raise InvalidContent([("version", f"version {version} of {kind}/{id} does not exist or holds no data")])
+    return save_entry(unit, kind=kind, id=id, data=old.data, base_version=base_version, by=by, now=now,
+                      action="restore")
+
+
 def update_entry(
     store: Store, *, kind: str, id: str, data: Mapping[str, Any], by: str, now: dt.datetime
 ) -> int:
-    """Admin edit (or creation) of one item; the caller validated ``data``. Returns the new version."""
+    """Save one item whatever its current version (scripts, tests); returns the new content version."""
     with store.unit() as u:
-        row = u.content_row(kind=kind, id=id)
-        u.put_content(
-            kind=kind,
-            id=id,
-            data=data,
-            current_hash=content_hash(data),
-            seed_hash=row.seed_hash if row else None,
-            source_file=row.source_file if row else None,
-            position=row.position if row else 0,
-            by=by,
-            now=now,
-        )
-        return u.bump_content_version()
+        current = u.content_row(kind=kind, id=id)
+        save_entry(u, kind=kind, id=id, data=data, base_version=current.version if current else None, by=by, now=now)
+        return u.content_version()
 
 
 def export_content(store: Store, *, kind: str) -> list[dict[str, Any]]:

@@ -61,6 +61,7 @@ __all__ = [
     "ERASE_DUE_KEY",
     "OUTBOX_ERASE_KEY",
     "ContentRowView",
+    "ContentVersionView",
     "LogLine",
     "OutboxItem",
     "RateHit",
@@ -122,6 +123,17 @@ class RateHit:
 
 
 @dataclass(frozen=True, slots=True)
+class ContentVersionView:
+    """One saved version of a content item (``data`` None: the version that deleted it)."""
+
+    version: int
+    data: dict[str, Any] | None
+    action: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ContentRowView:
     """One live content item as the core and the admin see it."""
 
@@ -134,6 +146,8 @@ class ContentRowView:
     position: int
     seed_hash: str | None
     current_hash: str
+    #: Bumped by every save (see :meth:`Unit.put_content`).
+    version: int = 1
 
     @property
     def edited(self) -> bool:
@@ -154,6 +168,7 @@ _outbox = metadata.tables["outbox"]
 _budgets = metadata.tables["rate_budget"]
 _content = metadata.tables["content_entries"]
 _content_meta = metadata.tables["content_meta"]
+_versions = metadata.tables["content_versions"]
 _kv = metadata.tables["kv"]
 
 
@@ -356,7 +371,7 @@ class _Sql:
         ).returning(cm.c.value)
         rows = select(
             ce.c.kind, ce.c.id, ce.c.data, ce.c.updated_at, ce.c.updated_by, ce.c.source_file,
-            ce.c.position, ce.c.seed_hash, ce.c.current_hash,
+            ce.c.position, ce.c.seed_hash, ce.c.current_hash, ce.c.version,
         )
         self.content_rows: Executable = rows.where(ce.c.kind == _p("p_kind")).order_by(
             ce.c.source_file.is_(None), ce.c.source_file, ce.c.position, ce.c.id
@@ -366,7 +381,20 @@ class _Sql:
         self.put_content = upsert(
             ce,
             ["kind", "id"],
-            ["data", "seed_hash", "current_hash", "source_file", "position", "updated_at", "updated_by"],
+            ["data", "seed_hash", "current_hash", "source_file", "position", "updated_at", "updated_by", "version"],
+        )
+        cv = _versions
+        self.last_version: Executable = select(func.max(cv.c.version)).where(
+            cv.c.kind == _p("p_kind"), cv.c.entry_id == _p("p_id")
+        )
+        self.add_version: Executable = insert(cv)
+        self.content_versions: Executable = (
+            select(cv.c.version, cv.c.data, cv.c.action, cv.c.by, cv.c.at)
+            .where(cv.c.kind == _p("p_kind"), cv.c.entry_id == _p("p_id"))
+            .order_by(cv.c.version.desc())
+        )
+        self.content_version_of: Executable = select(cv.c.version, cv.c.data, cv.c.action, cv.c.by, cv.c.at).where(
+            cv.c.kind == _p("p_kind"), cv.c.entry_id == _p("p_id"), cv.c.version == _p("p_version")
         )
         self.set_seed_hash: Executable = (
             update(ce)
@@ -980,8 +1008,15 @@ class Unit:
         position: int,
         by: str,
         now: datetime,
-    ) -> None:
-        """Insert or replace one content item (the caller bumps the version)."""
+        action: str = "edit",
+    ) -> int:
+        """Insert or replace one content item and keep the result as a new version; returns it.
+
+        Every write of live content goes through here or :meth:`delete_content`, so every seed,
+        console edit, restore, import and inbox action is a version in ``content_versions`` (the
+        caller bumps the content version).
+        """
+        version = self._next_version(kind=kind, id=id)
         params = {
             "kind": kind,
             "id": id,
@@ -992,19 +1027,38 @@ class Unit:
             "position": position,
             "updated_at": now,
             "updated_by": by,
+            "version": version,
         }
         self._run(self._q.put_content, params)
+        self._run(self._q.add_version, {"kind": kind, "entry_id": id, "version": version, "data": dict(data),
+                                        "action": action, "by": by, "at": now})
         self._expire()
+        return version
+
+    def _next_version(self, *, kind: str, id: str) -> int:
+        last = self._run(self._q.last_version, {"p_kind": kind, "p_id": id}).scalar()
+        return int(last or 0) + 1
 
     def set_seed_hash(self, *, kind: str, id: str, seed_hash: str) -> None:
         """Record that the YAML version ``seed_hash`` is what the row now holds."""
         self._run(self._q.set_seed_hash, {"p_kind": kind, "p_id": id, "p_seed_hash": seed_hash})
         self._expire()
 
-    def delete_content(self, *, kind: str, id: str) -> None:
-        """Remove one content item (the caller bumps the version)."""
+    def delete_content(self, *, kind: str, id: str, by: str, now: datetime) -> None:
+        """Remove one content item, kept as a last version with no data (the caller bumps the version)."""
         self._run(self._q.delete_content, {"p_kind": kind, "p_id": id})
+        self._run(self._q.add_version, {"kind": kind, "entry_id": id, "version": self._next_version(kind=kind, id=id),
+                                        "data": None, "action": "delete", "by": by, "at": now})
         self._expire()
+
+    def content_versions(self, *, kind: str, id: str) -> list[ContentVersionView]:
+        """Every saved version of an item, newest first."""
+        return [ContentVersionView(*row) for row in self._run(self._q.content_versions, {"p_kind": kind, "p_id": id})]
+
+    def content_version_of(self, *, kind: str, id: str, version: int) -> ContentVersionView | None:
+        """One saved version of an item, or None."""
+        row = self._run(self._q.content_version_of, {"p_kind": kind, "p_id": id, "p_version": version}).first()
+        return ContentVersionView(*row) if row is not None else None
 
     # -- small shared state -------------------------------------------------------------------
 
@@ -1054,4 +1108,5 @@ def _view(row: Row[Any]) -> ContentRowView:
         position=row.position,
         seed_hash=row.seed_hash,
         current_hash=row.current_hash,
+        version=row.version,
     )

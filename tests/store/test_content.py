@@ -6,12 +6,18 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from api.content import (
     ContentSource,
+    InvalidContent,
     SyncReport,
+    VersionConflict,
     content_check,
     content_hash,
     export_content,
+    restore_version,
+    save_entry,
     sync_content,
     update_entry,
     write_export,
@@ -282,3 +288,50 @@ def test_export_of_the_real_content_loads_back_with_every_loader(sqlite_store: S
     for kind, result in loaded.items():
         assert not result.errors, (kind, result.errors[:3])
         assert list(result.items) == list(originals[kind].items), kind
+
+
+# -- saving from the console: validation, versions, concurrent edits (issue 11) -------------------
+
+
+def test_save_is_validated_versioned_and_refuses_a_stale_version(store: Store, tmp_path: Path) -> None:
+    write_faq(tmp_path, "a.yaml", [faq_entry("a1")])
+    _sync(store, tmp_path)
+    with store.unit() as u:
+        seeded = u.content_row(kind="faq", id="a1")
+        assert seeded is not None and seeded.version == 1
+        with pytest.raises(InvalidContent) as bad:
+            save_entry(u, kind="faq", id="a1", data={**seeded.data, "answer": "ngắn"}, base_version=1, by="lan", now=NOW)
+        assert [path for path, _ in bad.value.errors] == ["answer"]
+        first = save_entry(u, kind="faq", id="a1", data={**seeded.data, "answer": "Bản sửa thứ nhất của chị Lan."},
+                           base_version=1, by="lan", now=NOW)
+        assert first.version == 2 and first.updated_by == "lan" and first.edited
+    with store.unit() as u:
+        # Another editor started from version 1 too: refused, with what is there now.
+        with pytest.raises(VersionConflict) as stale:
+            save_entry(u, kind="faq", id="a1", data={**seeded.data, "answer": "Bản sửa của anh Minh cũng từ bản 1."},
+                       base_version=1, by="minh", now=NOW)
+        assert stale.value.current is not None and stale.value.current.updated_by == "lan"
+        restored = restore_version(u, kind="faq", id="a1", version=1, base_version=2, by="minh", now=NOW)
+        assert restored.version == 3 and restored.data["answer"] == seeded.data["answer"]
+        assert [(v.version, v.action, v.by) for v in u.content_versions(kind="faq", id="a1")] == [
+            (3, "restore", "minh"), (2, "edit", "lan"), (1, "seed", "seed"),
+        ]
+
+
+def test_a_save_that_would_break_a_guide_is_refused_with_the_reason(store: Store) -> None:
+    from api.live_content import content_sources
+    from api.settings import Settings
+
+    sync_content(store, sources=content_sources(Settings(_env_file=None)), now=NOW)  # type: ignore[call-arg]
+    with store.unit() as u:
+        flow = u.content_row(kind="flow", id="l2")
+        assert flow is not None
+        data = dict(flow.data)
+        first = dict(data["steps"][0])
+        first["buttons" if "buttons" in first else "next"] = [{"label": "Đi đâu?", "goto": "khong_co_buoc_nay"}] \
+            if "buttons" in first else "khong_co_buoc_nay"
+        data["steps"] = [first, *data["steps"][1:]]
+        with pytest.raises(InvalidContent) as bad:
+            save_entry(u, kind="flow", id="l2", data=data, base_version=flow.version, by="lan", now=NOW)
+        assert any("khong_co_buoc_nay" in message for _, message in bad.value.errors), bad.value.errors
+        assert u.content_row(kind="flow", id="l2") == flow  # nothing saved

@@ -102,7 +102,8 @@ def test_content_rows_in_file_order(store: Store) -> None:
         z = u.content_row(kind="faq", id="z")
         assert z is not None and z.edited and z.data == {"id": "z"}
     with store.unit() as u:
-        u.delete_content(kind="faq", id="z")
+        u.delete_content(kind="faq", id="z", by="test", now=NOW)
+        assert [v.action for v in u.content_versions(kind="faq", id="z")] == ["delete", "edit"]
         assert u.content_row(kind="faq", id="z") is None
 
 
