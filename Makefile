@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint lock bench bench-webhook eval clean
+.PHONY: help run test lint lock bench bench-webhook chaos eval clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ bench: $(VENV)/.installed ## Matcher and answer speed
 
 bench-webhook: $(VENV)/.installed ## Telegram webhook updates/s and latency (SQLite, one worker)
 	$(BIN)/python -m bot.bench_webhook --db sqlite --workers 1
+
+chaos: $(VENV)/.installed ## Fault scenarios (kill -9, database loss, Bot API down): lost/duplicated/delayed
+	for s in "kill --db sqlite" "kill --db postgres" "db-loss --db sqlite" "db-loss --db postgres" "api-down"; do \
+	  $(BIN)/python -m bot chaos $$s || exit 1; done
 
 eval: $(VENV)/.installed ## Score the bot on the development, extra and guide-start question sets
 	$(BIN)/python -m bot eval tests/data/dev_queries.yaml
