@@ -53,6 +53,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     **error_responses(401, 422),
     403: {"model": ErrorOut, "description": "Signed in, but not as an admin"},
 }
+#: A JSON body that cannot be parsed is refused before the token is looked at.
+_BODY = error_responses(400)
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such account"}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut,
@@ -121,21 +123,23 @@ async def get_accounts(request: Request, who: Admin) -> Any:
     return await _in_unit(request, lambda unit, now: list_accounts(unit))
 
 
-@api.post("/accounts", response_model=AccountOut, status_code=201, responses={**_ERRORS, **_CONFLICT})
+@api.post("/accounts", response_model=AccountOut, status_code=201,
+          responses={**_ERRORS, **_BODY, **_CONFLICT})
 async def post_account(request: Request, who: Admin, data: Annotated[AccountCreate, Body()]) -> Any:
     """Create an account (the username is kept lower-case)."""
     return await _change(request, who, add_account, data)
 
 
 @api.patch("/accounts/{account_id}", response_model=AccountOut,
-           responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT})
+           responses={**_ERRORS, **_BODY, **_NOT_FOUND, **_CONFLICT})
 async def patch_account(request: Request, who: Admin, account_id: _AccountId,
                         data: Annotated[AccountUpdate, Body()]) -> Any:
     """Change the role, display name or disabled flag; disabling ends the account's sessions and tokens."""
     return await _change(request, who, update_account, account_id, data)
 
 
-@api.post("/accounts/{account_id}/password", response_model=AccountOut, responses={**_ERRORS, **_NOT_FOUND})
+@api.post("/accounts/{account_id}/password", response_model=AccountOut,
+          responses={**_ERRORS, **_BODY, **_NOT_FOUND})
 async def post_password(request: Request, who: Admin, account_id: _AccountId,
                         data: Annotated[PasswordIn, Body()]) -> Any:
     """Set a new password; every session and token of the account ends."""
