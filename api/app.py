@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import build_services
 from api.console import auth_routes
+from api.console import account_routes, audit_routes
 from api.console.security import signing_key
 from api.console.web import SecurityHeaders, static_files
 from api.channels import start_channels
@@ -98,6 +99,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/admin/static", static_files(), name="admin-static")
     app.include_router(auth_routes.pages)
     app.include_router(auth_routes.api)
+    app.include_router(account_routes.pages)
+    app.include_router(account_routes.api)
+    app.include_router(audit_routes.pages)
+    app.include_router(audit_routes.api)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)

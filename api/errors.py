@@ -11,8 +11,10 @@
 
 Request validation errors (FastAPI's ``RequestValidationError``) are answered 422 with the field
 locations and messages but never the input (it may hold what JSON cannot encode, and it is the
-citizen's data). Database errors raised by SQLAlchemy are mapped to 503; anything else
-unexpected is logged (without the request body) and answered 500.
+citizen's data). Starlette's and FastAPI's own HTTP errors (404 for an unknown path, 405, 400
+for a body that is not UTF-8 JSON) get the same ``{"error": str}`` body. Database errors raised
+by SQLAlchemy are mapped to 503; anything else unexpected is logged (without the request body)
+and answered 500.
 
 Every answer other than a success has the body ``{"error": str}`` (:class:`ErrorOut`), plus
 ``detail`` on a 422 (:class:`ValidationErrorOut`); :func:`error_responses` documents them in
@@ -29,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException
 
 __all__ = [
     "ApiError",
@@ -179,6 +182,11 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        # FastAPI's own refusals (an unparsable body, an unknown path) in the shape of every other error.
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:

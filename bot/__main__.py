@@ -8,6 +8,13 @@ stdout carries only JSON lines (UTF-8); logs go to stderr.
     bench                       measure matcher, answer path, start-up and memory
     content sync|check|export   manage the content in the database
     chaos kill|db-loss|api-down fault scenarios against the real app on loopback (see bot.chaos)
+    admin create|passwd|disable|enable|list   console accounts (passwords are read from stdin)
+
+``admin``: a password is never an argument (it would show in ``ps`` and shell history): it is
+read with getpass, twice, from a terminal, else as one line of stdin. Exit status 2 for input
+that can never work (a weak password, a bad username, a bad role), 1 for a refusal of the
+database's state (an unknown user, a taken username, the last enabled admin). Every change is
+in the audit log under the username ``cli``.
 """
 
 from __future__ import annotations
@@ -155,6 +162,101 @@ def _cmd_content(args: argparse.Namespace) -> int:
         services.close()
 
 
+class _Refused(Exception):
+    """An admin command that cannot be done; ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _read_password() -> str:
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Mật khẩu mới: ")
+        if getpass.getpass("Nhập lại: ") != first:
+            raise _Refused("the two passwords differ", 2)
+        return first
+    line = sys.stdin.readline()
+    if not line.strip("\r\n"):
+        raise _Refused("no password on standard input (one line is read)", 2)
+    return line.rstrip("\r\n")
+
+
+def _cmd_admin(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from api.console.accounts import (
+        AccountCreate,
+        AccountError,
+        AccountOut,
+        AccountUpdate,
+        LastAdmin,
+        PasswordIn,
+        add_account,
+        change_password,
+        find_account,
+        list_accounts,
+        update_account,
+    )
+    from api.conversation import utcnow
+    from api.store import Store
+    from api.store.db import make_engine, migrate
+
+    def row(account: AccountOut) -> dict[str, Any]:
+        return {"id": account.id, "username": account.username, "name": account.display_name,
+                "role": account.role.value, "disabled": account.disabled,
+                "created_at": account.created_at.isoformat()}
+
+    engine = make_engine(_settings(args).database_url)
+    try:
+        migrate(engine)
+        store = Store(engine)
+        try:
+            if args.action == "list":
+                with store.unit(readonly=True) as unit:
+                    for account in list_accounts(unit):
+                        _emit(row(account))
+                return 0
+            if args.action == "create":
+                # Check the name and role before asking for the password.
+                AccountCreate(username=args.username, password="x" * 10, role=args.role,
+                              display_name=args.name)
+                data = AccountCreate(username=args.username, password=_read_password(), role=args.role,
+                                     display_name=args.name)
+                with store.unit() as unit:
+                    out = add_account(unit, data, now=utcnow(), actor="cli", ip="local")
+                _emit({"action": "created", "account": row(out)})
+                return 0
+            with store.unit(readonly=True) as unit:
+                account_id = find_account(unit, username=args.username).id
+            assert account_id is not None
+            if args.action == "passwd":
+                new = PasswordIn(password=_read_password())
+                with store.unit() as unit:
+                    out = change_password(unit, account_id, new, now=utcnow(), actor="cli", ip="local")
+                _emit({"action": "password_changed", "account": row(out)})
+                return 0
+            with store.unit() as unit:
+                update = AccountUpdate(disabled=args.action == "disable")
+                out = update_account(unit, account_id, update, actor="cli", ip="local", now=utcnow())
+            _emit({"action": f"{args.action}d", "account": row(out)})
+            return 0
+        except ValidationError as exc:
+            fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+            raise _Refused(f"invalid {fields}: " + "; ".join(e["msg"] for e in exc.errors()), 2) from None
+        except LastAdmin as exc:
+            raise _Refused(exc.message, 1) from None
+        except AccountError as exc:
+            raise _Refused(exc.message, 1) from None
+    except _Refused as exc:
+        print(f"admin {args.action}: {exc}", file=sys.stderr)
+        return exc.code
+    finally:
+        engine.dispose()
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Trợ lý 06 command line")
     p.add_argument("--database-url", help="override DATABASE_URL")
@@ -188,6 +290,19 @@ def _parser() -> argparse.ArgumentParser:
     content.add_argument("--out", default="data/export", help="export: output directory")
     content.set_defaults(func=_cmd_content)
 
+    admin = sub.add_parser("admin", help="console accounts; passwords are read from stdin, never arguments")
+    actions = admin.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="add an account")
+    create.add_argument("username")
+    create.add_argument("--role", required=True, choices=["admin", "editor", "member", "viewer"])
+    create.add_argument("--name", default="", help="display name")
+    for name, text in (("passwd", "set a new password (ends its sessions and tokens)"),
+                       ("disable", "disable the account and end its sessions and tokens"),
+                       ("enable", "enable a disabled account")):
+        actions.add_parser(name, help=text).add_argument("username")
+    actions.add_parser("list", help="one JSON line per account")
+    admin.set_defaults(func=_cmd_admin)
+
     from bot import chaos
 
     fault = sub.add_parser("chaos", help="run a fault scenario and count lost/duplicated/delayed answers")
@@ -205,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from api.logging_setup import configure_logging
 
     args = _parser().parse_args(argv)
-    configure_logging("WARNING" if args.command in ("ask", "eval") else "INFO")
+    configure_logging("WARNING" if args.command in ("ask", "eval", "admin") else "INFO")
     code: int = args.func(args)
     return code
 

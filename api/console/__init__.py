@@ -3,4 +3,7 @@
     security     accounts, password hashes, sessions and bearer tokens, roles, CSRF, throttling, audit
     web          templates, security headers for the pages, the static files
     auth_routes  sign-in and sign-out pages, ``POST /api/v1/admin/token``
+    accounts     managing accounts and reading the audit log (shared by the API, the pages and the CLI)
+    account_routes, audit_routes   ``/admin/accounts``, ``/admin/audit`` and their REST API (admins only)
+    forms        reading a page's form post as texts checked by an input model
 """
