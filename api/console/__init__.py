@@ -3,4 +3,7 @@
     security     accounts, password hashes, sessions and bearer tokens, roles, CSRF, throttling, audit
     web          templates, security headers for the pages, the static files
     auth_routes  sign-in and sign-out pages, ``POST /api/v1/admin/token``
+    tryit        «Thử hỏi»: the chat's answer for a fresh user, nothing stored, and the ranked candidates
+    inbox        the unanswered questions grouped, and the actions on a group (``inbox_routes``: HTTP)
+    transfer     content import and export in YAML, CSV and Excel (``transfer_routes``: HTTP)
 """
