@@ -24,12 +24,14 @@ from api.console.security import EDITORS, READERS, Editor, Principal, Reader, cl
 from api.console.web import render
 from api.deps import SnapshotDep, StoreDep
 from api.errors import error_responses
+from api.inbound import BoundedJsonRoute
 from api.store import Store, Unit
 from bot.core.content import ContentSnapshot
 
 __all__ = ["AddPhrasingIn", "CreateEntryIn", "OfftopicIn", "api", "pages"]
 
-api = APIRouter(prefix="/api/v1/admin/unanswered", tags=["admin"])
+# JSON bodies are read by api.inbound (bounded, no NUL or lone surrogate): 400 otherwise.
+api = APIRouter(prefix="/api/v1/admin/unanswered", tags=["admin"], route_class=BoundedJsonRoute)
 pages = APIRouter(prefix="/admin/inbox", include_in_schema=False)
 
 T = TypeVar("T")
@@ -119,7 +121,7 @@ async def entries(snapshot: SnapshotDep, who: Reader,
     return {"entries": [p.as_dict() for p in inbox.search_entries(snapshot, q, kind=kind)]}
 
 
-@api.post("/{group_id}/add-phrasing", responses=error_responses(401, 404, 422))
+@api.post("/{group_id}/add-phrasing", responses=error_responses(400, 401, 404, 422))
 async def add_phrasing_api(group_id: int, body: AddPhrasingIn, request: Request, store: StoreDep,
                            who: Editor) -> Any:
     """Add the group's question as a phrasing of an FAQ entry (a new version); close the group."""
@@ -131,7 +133,7 @@ async def add_phrasing_api(group_id: int, body: AddPhrasingIn, request: Request,
         return _refused(exc)
 
 
-@api.post("/{group_id}/create-entry", status_code=201, responses=error_responses(401, 404, 422))
+@api.post("/{group_id}/create-entry", status_code=201, responses=error_responses(400, 401, 404, 422))
 async def create_entry_api(group_id: int, body: CreateEntryIn, request: Request, store: StoreDep,
                            who: Editor) -> Any:
     """A new FAQ entry with the group's question as its first phrasing; close the group."""
@@ -151,7 +153,7 @@ def _new_offtopic(body: OfftopicIn) -> NewEntry | None:
                     reviewed=body.reviewed or "", id=body.id)
 
 
-@api.post("/{group_id}/offtopic", responses=error_responses(401, 404, 422))
+@api.post("/{group_id}/offtopic", responses=error_responses(400, 401, 404, 422))
 async def offtopic_api(group_id: int, body: OfftopicIn, request: Request, store: StoreDep, who: Editor) -> Any:
     """Add the group's question to an off-topic decline (by id, or a new one); close the group."""
     ip = client_ip(request)
@@ -163,7 +165,7 @@ async def offtopic_api(group_id: int, body: OfftopicIn, request: Request, store:
         return _refused(exc)
 
 
-@api.post("/{group_id}/dismiss", responses=error_responses(401, 404))
+@api.post("/{group_id}/dismiss", responses=error_responses(400, 401, 404))
 async def dismiss_api(group_id: int, request: Request, store: StoreDep, who: Editor) -> Any:
     """Close the group without changing the content."""
     ip = client_ip(request)

@@ -13,11 +13,14 @@ import base64
 import datetime as dt
 import json
 import secrets
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from api.console.security import EDITORS, READERS, Editor, Principal, Reader, audit, client_ip, require_page
 from api.console.transfer import (
@@ -39,7 +42,28 @@ from api.store import Store
 
 __all__ = ["PENDING_TTL", "api", "pages"]
 
-api = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+class _UploadRoute(APIRoute):
+    """A route whose unreadable multipart body is a :class:`BrokenFile` (400 ``{"error"}``), not
+    FastAPI's bare ``{"detail"}``."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, with body-parsing failures mapped."""
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                raise BrokenFile(f"the upload cannot be read ({exc.detail})") from None
+
+        return guarded
+
+
+api = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=_UploadRoute)
 pages = APIRouter(prefix="/admin/transfer", include_in_schema=False)
 
 #: How long a checked upload waits for its confirmation.

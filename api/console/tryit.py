@@ -25,13 +25,15 @@ from api.console.web import render
 from api.conversation import Conversation, TurnResult, prepare_inbound
 from api.deps import ConversationDep, SettingsDep
 from api.errors import error_responses
+from api.inbound import BoundedJsonRoute
 from api.routes.chat import ChatOut
 from bot.core.respond import respond
 from bot.core.types import Session
 
 __all__ = ["CandidateOut", "TryIn", "TryOut", "api", "pages", "try_question"]
 
-api = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+# JSON bodies are read by api.inbound (bounded, no NUL or lone surrogate): 400 otherwise.
+api = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=BoundedJsonRoute)
 pages = APIRouter(prefix="/admin", include_in_schema=False)
 
 #: Longest question accepted (the chat cuts at ``MAX_TEXT_CHARS``; an editor's test is short).
@@ -82,7 +84,7 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@api.post("/try", response_model=TryOut, responses=error_responses(401, 413, 422))
+@api.post("/try", response_model=TryOut, responses=error_responses(400, 401, 413, 422))
 async def try_api(body: TryIn, conv: ConversationDep, settings: SettingsDep, who: Reader) -> Any:
     """Ask the bot as a new citizen would; nothing is stored."""
     return await run_in_threadpool(try_question, conv, body.text, max_chars=settings.max_text_chars, now=_utcnow())

@@ -237,3 +237,9 @@ async def test_page_dry_run_then_confirm(console: Console, browser: httpx.AsyncC
     assert broken.status_code == 400 and "Không đọc được tệp" in broken.text
     empty = await browser.post("/admin/transfer/check", data={"format": "yaml", "csrf_token": token})
     assert empty.status_code == 422 and 'role="alert"' in empty.text
+
+
+async def test_a_broken_multipart_body_is_a_400_with_error(console: Console) -> None:
+    r = await console.client.post(IMPORT, params={"format": "xlsx"}, content=b"--b1\r\nNone--b1--\r\n",
+                                  headers={**console.auth("editor"), "content-type": "multipart/form-data; boundary=b1"})
+    assert r.status_code == 400 and "cannot be read" in r.json()["error"]
