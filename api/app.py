@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import build_services
-from api.console import auth_routes
-from api.console import account_routes, audit_routes
+from api.console import account_routes, audit_routes, auth_routes, inbox_routes, transfer_routes, tryit
+from api.console.transfer import IMPORT_MAX_BYTES
 from api.console.security import signing_key
 from api.console.web import SecurityHeaders, static_files
 from api.channels import start_channels
@@ -94,15 +94,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Content files are uploaded to the console's import (a little room for the multipart framing).
+    uploads = {"/api/v1/admin/import": IMPORT_MAX_BYTES + 64 * 1024, "/admin/transfer/": IMPORT_MAX_BYTES + 64 * 1024}
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=uploads)
     app.add_middleware(SecurityHeaders)
     app.mount("/admin/static", static_files(), name="admin-static")
     app.include_router(auth_routes.pages)
     app.include_router(auth_routes.api)
-    app.include_router(account_routes.pages)
-    app.include_router(account_routes.api)
-    app.include_router(audit_routes.pages)
-    app.include_router(audit_routes.api)
+    for module in (account_routes, audit_routes, tryit, inbox_routes, transfer_routes):
+        app.include_router(module.pages)
+        app.include_router(module.api)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)

@@ -41,6 +41,7 @@ __all__ = [
     "Candidate",
     "Decision",
     "DocKind",
+    "Explanation",
     "IndexDoc",
     "Matcher",
     "Outcome",
@@ -118,6 +119,17 @@ class Candidate:
     key: str
     kind: str
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """A ranked item with its confidence and the query terms it matched (for the console's "Thử hỏi")."""
+
+    key: str
+    kind: str
+    score: float
+    #: The query's terms (folded words and word pairs) found in the item, in query order.
+    terms: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +428,19 @@ class Matcher:
             for i, score in best
             if score > 0.0
         )
+
+    def explain(self, text: str, *, today: date, k: int = 5) -> tuple[Explanation, ...]:
+        """The ``k`` best items for ``text`` as :meth:`search` ranks them, each with the query terms it
+        contains, so an editor sees why it ranks there (the decision rules of :meth:`decide`, such as
+        grounding and off-topic markers, are not applied)."""
+        terms = self.query_terms(text)
+        unique = tuple(dict.fromkeys(terms))
+        out: list[Explanation] = []
+        for c in self._search(terms, today, k):
+            i = self._index[c.key]
+            matched = tuple(t for t in unique if i in self._postings.get(t, {}))
+            out.append(Explanation(c.key, c.kind, c.score, matched))
+        return tuple(out)
 
     def _accumulate(self, terms: Sequence[str], today: date, k: int) -> dict[int, float]:
         """BM25 scores of the documents that can reach the top ``k`` (exact MaxScore pruning).

@@ -6,4 +6,7 @@
     accounts     managing accounts and reading the audit log (shared by the API, the pages and the CLI)
     account_routes, audit_routes   ``/admin/accounts``, ``/admin/audit`` and their REST API (admins only)
     forms        reading a page's form post as texts checked by an input model
+    tryit        «Thử hỏi»: the chat's answer for a fresh user, nothing stored, and the ranked candidates
+    inbox        the unanswered questions grouped, and the actions on a group (``inbox_routes``: HTTP)
+    transfer     content import and export in YAML, CSV and Excel (``transfer_routes``: HTTP)
 """

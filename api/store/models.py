@@ -55,7 +55,7 @@ __all__ = [
 Direction = Literal["in", "out"]
 MessageSource = Literal["user", "cli", "eval"]
 UnansweredReason = Literal["fallback", "feedback_no", "clarify"]
-UnansweredStatus = Literal["open", "resolved"]
+UnansweredStatus = Literal["open", "resolved", "dismissed"]
 HandoffStatus = Literal["open", "done"]
 OutboxStatus = Literal["pending", "sending", "sent", "failed", "dead"]
 
@@ -162,6 +162,10 @@ class UnansweredBase(TableModel):
     score: float | None = None
     status: str = Field(default="open", sa_type=String(16))
     source: str = Field(default="user", sa_type=String(8))
+    #: Who closed the question in the console, when, and how ("phrasing:faq/<id>", "dismissed"…).
+    resolved_at: datetime | None = None
+    resolved_by: str | None = Field(default=None, sa_type=String(64))
+    resolution: str | None = Field(default=None, sa_type=Text)
 
 
 class Unanswered(UnansweredBase, table=True):

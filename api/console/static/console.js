@@ -27,4 +27,33 @@
     form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 300); });
     refresh();
   });
+
+  // Inbox: the entry search box fills its group's picker as one types (forms with class
+  // "entry-search"; without this file the form is a plain GET search that reloads the page).
+  document.querySelectorAll("form.entry-search").forEach(function (form) {
+    const input = form.querySelector("input[data-target]");
+    const select = input ? document.getElementById(input.dataset.target) : null;
+    if (!input || !select) return;
+    let timer = 0;
+    let asked = 0;
+    const search = function () {
+      const query = input.value.trim();
+      if (!query) return;
+      const ticket = ++asked;
+      fetch("/api/v1/admin/unanswered/entries?q=" + encodeURIComponent(query), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (body) {
+          if (ticket !== asked || !body.entries.length) return; // a newer search, or nothing: keep the list
+          select.replaceChildren.apply(select, body.entries.map(function (e) {
+            const option = document.createElement("option");
+            option.value = e.id;
+            option.textContent = e.title + " — " + e.id;
+            return option;
+          }));
+        })
+        .catch(function () { /* the plain search form still works */ });
+    };
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
+    form.addEventListener("submit", function (event) { event.preventDefault(); clearTimeout(timer); search(); });
+  });
 })();
