@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from api.store import ContentRowView, Store, Unit
+from bot.core.ui_texts import UiText
 from faq.loader import ContentError, LoadResult
 from faq.schema import FaqEntry
 from flows.engine import validate_flows
@@ -241,6 +242,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "service": Service,
     "life_event": LifeEvent,
     "sector": Sector,
+    "text": UiText,
 }
 
 
@@ -363,6 +365,7 @@ EXPORT_LAYOUT: dict[str, tuple[str, str]] = {
     "service": ("catalogue", "services"),
     "life_event": ("catalogue", "life_events"),
     "sector": ("catalogue", "sectors"),
+    "text": ("faq", "texts"),
 }
 
 

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 __all__ = ["ENTRY_ID_RE", "FaqEntry", "FaqFile"]
 
@@ -44,6 +52,8 @@ class FaqEntry(BaseModel):
     valid_until: dt.date | None = None
     #: True when the answer contains facts marked uncertain in the sources.
     uncertain: bool = False
+    #: A draft is kept and edited but never served (not indexed, not offered, not linked).
+    status: Literal["published", "draft"] = "published"
 
     @field_validator("id")
     @classmethod
@@ -67,6 +77,15 @@ class FaqEntry(BaseModel):
         if self.kind == "offtopic" and self.source.strip() == "":
             raise ValueError("source required")
         return self
+
+    @model_serializer(mode="wrap")
+    def _published_is_implicit(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # "published" is the default and is left out, so entries written before drafts existed
+        # keep their hash (no spurious sync conflicts) and the YAML says ``status`` only for drafts.
+        data: dict[str, Any] = handler(self)
+        if data.get("status") == "published":
+            del data["status"]
+        return data
 
     def is_valid_on(self, day: dt.date) -> bool:
         """True when the entry may be served on ``day``."""
