@@ -10,17 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    field_validator,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["ENTRY_ID_RE", "FaqEntry", "FaqFile"]
 
@@ -77,15 +69,6 @@ class FaqEntry(BaseModel):
         if self.kind == "offtopic" and self.source.strip() == "":
             raise ValueError("source required")
         return self
-
-    @model_serializer(mode="wrap")
-    def _published_is_implicit(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # "published" is the default and is left out, so entries written before drafts existed
-        # keep their hash (no spurious sync conflicts) and the YAML says ``status`` only for drafts.
-        data: dict[str, Any] = handler(self)
-        if data.get("status") == "published":
-            del data["status"]
-        return data
 
     def is_valid_on(self, day: dt.date) -> bool:
         """True when the entry may be served on ``day``."""

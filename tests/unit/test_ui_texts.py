@@ -8,6 +8,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from api.content import canonical
 from bot.core import texts
 from bot.core.content import ContentSnapshot
 from bot.core.respond import respond
@@ -94,10 +95,10 @@ def test_drafts_are_never_served() -> None:
     assert respond(press("q-draft_only"), Session(), content, NOW).match.kind is MatchKind.FALLBACK
 
 
-def test_status_is_written_only_for_drafts() -> None:
+def test_status_is_stored_only_for_drafts() -> None:
     published = faq_entry("a_entry", ["một câu hỏi"], "Một câu trả lời đủ dài.")
     draft = published.model_copy(update={"status": "draft"})
-    assert "status" not in published.model_dump(mode="json")
-    assert draft.model_dump(mode="json")["status"] == "draft"
-    again = FaqEntry.model_validate(yaml.safe_load(yaml.safe_dump(draft.model_dump(mode="json"))))
+    assert "status" not in canonical(published)
+    assert canonical(draft)["status"] == "draft"
+    again = FaqEntry.model_validate(yaml.safe_load(yaml.safe_dump(canonical(draft))))
     assert again.status == "draft"
