@@ -13,7 +13,7 @@ import string
 from collections.abc import Iterator, Mapping
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from bot.core import texts
 
@@ -130,18 +130,19 @@ class UiText(BaseModel):
             raise ValueError(f"unknown text id {v!r}; the texts are {', '.join(sorted(DEFAULTS))}")
         return v
 
-    @model_validator(mode="after")
-    def _same_placeholders(self) -> UiText:
-        try:
-            used = placeholders(self.text)
-        except ValueError as exc:
-            raise ValueError(f"text: {exc}") from None
-        allowed = placeholders(DEFAULTS[self.id])
+    @field_validator("text")
+    @classmethod
+    def _same_placeholders(cls, v: str, info: ValidationInfo) -> str:
+        used = placeholders(v)
+        ident = info.data.get("id")
+        if not isinstance(ident, str) or ident not in DEFAULTS:
+            return v  # the id's own error says what is wrong
+        allowed = placeholders(DEFAULTS[ident])
         extra = sorted(used - allowed)
         if extra:
             allowed_text = ", ".join(f"{{{a}}}" for a in sorted(allowed)) or "none"
-            raise ValueError(f"text: unknown placeholder {{{extra[0]}}}; this text may use {allowed_text}")
-        return self
+            raise ValueError(f"unknown placeholder {{{extra[0]}}}; this text may use {allowed_text}")
+        return v
 
 
 class UiTextFile(BaseModel):

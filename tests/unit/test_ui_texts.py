@@ -50,7 +50,7 @@ def test_a_missing_texts_file_is_no_error(tmp_path: Path) -> None:
         ({"id": "welcome", "text": ""}, "at least 2"),
         ({"id": "welcome", "text": "Chào {name}"}, "unknown placeholder {name}"),
         ({"id": "resume_offer", "text": "Làm tiếp «{title}» {oops}"}, "unknown placeholder {oops}"),
-        ({"id": "resume_offer", "text": "Làm tiếp «{title"}, "text:"),
+        ({"id": "resume_offer", "text": "Làm tiếp «{title"}, "text"),
         ({"id": "resume_offer", "text": "Làm tiếp {title.__class__}"}, "not a placeholder"),
         ({"id": "welcome", "text": "x" * 1201}, "at most 1200"),
     ],
