@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import build_services
-from api.console import auth_routes, content_api
+from api.console import auth_routes, content_api, content_pages
 from api.console.security import signing_key
 from api.console.web import SecurityHeaders, static_files
 from api.channels import start_channels
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.pages)
     app.include_router(auth_routes.api)
     app.include_router(content_api.router)
+    app.include_router(content_pages.router)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)
