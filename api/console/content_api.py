@@ -21,7 +21,8 @@ from pydantic import BaseModel, create_model
 from api.console.editing import KINDS, KindSpec, ReviewState, diff_text, matches, summary
 from api.console.security import EDITORS, READERS, Principal, audit, client_ip, require
 from api.content import InvalidContent, VersionConflict, restore_version, save_entry
-from api.errors import ApiError, ErrorOut, error_responses
+from api.errors import ApiError, ErrorOut, FieldError, error_responses
+from api.inbound import BoundedJsonRoute
 from api.store import ContentRowView, Store
 from bot.core.ui_texts import DEFAULTS, TEXT_LABELS
 
@@ -41,7 +42,8 @@ __all__ = [
     "versions_of",
 ]
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin content"])
+# Bodies are read by api.inbound (bounded depth and numbers, no NUL or lone surrogate): 400 otherwise.
+router = APIRouter(prefix="/api/v1/admin", tags=["admin content"], route_class=BoundedJsonRoute)
 
 #: Keys of an item as the API shows it that are not part of the content itself.
 META_FIELDS = frozenset({"version", "updated_by", "updated_at", "edited", "label", "default"})
@@ -63,10 +65,12 @@ class FieldProblem(BaseModel):
 
 
 class InvalidOut(BaseModel):
-    """422: the item does not validate; nothing was saved."""
+    """422: the item does not validate (``errors``), or the request is not even an object (``detail``,
+    as every route answers a malformed request); nothing was saved."""
 
     error: str
-    errors: list[FieldProblem]
+    errors: list[FieldProblem] = []
+    detail: list[FieldError] | None = None
 
 
 class ConflictOut(BaseModel):
@@ -181,7 +185,7 @@ def versions_of(store: Store, spec: KindSpec, ident: str) -> list[dict[str, Any]
 def _invalid(errors: list[tuple[str, str]]) -> JSONResponse:
     body = InvalidOut(error="the item is not valid; nothing was saved",
                       errors=[FieldProblem(field=f, message=m) for f, m in errors])
-    return JSONResponse(body.model_dump(), status_code=422)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
 
 
 def _conflict(spec: KindSpec, exc: VersionConflict, ident: str) -> JSONResponse:
