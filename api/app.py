@@ -12,7 +12,16 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import build_services
-from api.console import account_routes, audit_routes, auth_routes, inbox_routes, transfer_routes, tryit
+from api.console import (
+    account_routes,
+    audit_routes,
+    auth_routes,
+    content_api,
+    content_pages,
+    inbox_routes,
+    transfer_routes,
+    tryit,
+)
 from api.console.transfer import IMPORT_MAX_BYTES
 from api.console.security import signing_key
 from api.console.web import SecurityHeaders, static_files
@@ -104,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (account_routes, audit_routes, tryit, inbox_routes, transfer_routes):
         app.include_router(module.pages)
         app.include_router(module.api)
+    app.include_router(content_api.router)
+    app.include_router(content_pages.router)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)

@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from api.store import ContentRowView, Store, Unit
+from bot.core.ui_texts import UiText
 from faq.loader import ContentError, LoadResult
 from faq.schema import FaqEntry
 from flows.engine import validate_flows
@@ -42,6 +43,7 @@ __all__ = [
     "InvalidContent",
     "SyncReport",
     "VersionConflict",
+    "canonical",
     "content_check",
     "content_hash",
     "export_content",
@@ -100,6 +102,16 @@ class SyncReport:
         }
 
 
+def canonical(item: BaseModel) -> dict[str, Any]:
+    """The stored (and exported) form of an item: its JSON dump, with an FAQ entry's default
+    ``status: published`` left out, so entries saved before drafts existed keep their hash (no
+    spurious sync conflicts) and the YAML says ``status`` only for drafts."""
+    data: dict[str, Any] = item.model_dump(mode="json")
+    if isinstance(item, FaqEntry) and data.get("status") == "published":
+        del data["status"]
+    return data
+
+
 def content_hash(data: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of ``data`` (sorted keys, no spaces)."""
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -135,7 +147,7 @@ def _collect(
         for f in result.files:
             loaded.add(f.file)
             for position, model in enumerate(f.items):
-                data = model.model_dump(mode="json")
+                data = canonical(model)
                 entry_id = str(data["id"])
                 if entry_id not in items:
                     items[entry_id] = _Item(data, content_hash(data), f.file, position)
@@ -241,6 +253,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "service": Service,
     "life_event": LifeEvent,
     "sector": Sector,
+    "text": UiText,
 }
 
 
@@ -276,8 +289,7 @@ def validate_item(unit: Unit, *, kind: str, id: str, data: Mapping[str, Any]) ->
         if mine:
             raise InvalidContent([(_flow_field(where, id), message) for where, message in mine])
     # The same canonical form as the YAML sync stores, so equal content has equal hashes.
-    dumped: dict[str, Any] = item.model_dump(mode="json")
-    return dumped
+    return canonical(item)
 
 
 def _flow_field(entry_id: str, flow_id: str) -> str:
@@ -363,6 +375,7 @@ EXPORT_LAYOUT: dict[str, tuple[str, str]] = {
     "service": ("catalogue", "services"),
     "life_event": ("catalogue", "life_events"),
     "sector": ("catalogue", "sectors"),
+    "text": ("faq", "texts"),
 }
 
 

@@ -19,7 +19,8 @@ from api.content import ContentSource, SyncReport, sync_content
 from api.settings import Settings
 from api.store import Store, Unit
 from bot.core.content import ContentSnapshot
-from faq.loader import LoadResult, load_faq_dir
+from bot.core.ui_texts import UiText
+from faq.loader import LoadResult, load_faq_dir, load_ui_texts
 from faq.schema import FaqEntry
 from flows.catalogue import Catalogue
 from flows.engine import FlowSet
@@ -45,6 +46,7 @@ def content_sources(settings: Settings) -> list[ContentSource]:
         ContentSource("service", erase(lambda: load_catalogue_dir(settings.catalogue_dir))),
         ContentSource("life_event", erase(lambda: load_life_events(settings.catalogue_dir))),
         ContentSource("sector", erase(lambda: load_sectors(settings.catalogue_dir))),
+        ContentSource("text", erase(lambda: load_ui_texts(settings.faq_dir))),
     ]
 
 
@@ -100,7 +102,8 @@ class ContentRuntime:
 
     @staticmethod
     def _build(unit: Unit, version: int) -> ContentSnapshot:
-        faq = _parse_rows(unit, "faq", FaqEntry)
+        # Drafts are never served: not indexed, not linked from flows or services.
+        faq = [e for e in _parse_rows(unit, "faq", FaqEntry) if e.status == "published"]
         titles = {e.id: e.title for e in faq if e.kind == "faq"}
         flows = FlowSet.build(_parse_rows(unit, "flow", Flow), faq_titles=titles)
         catalogue = Catalogue.build(
@@ -109,7 +112,8 @@ class ContentRuntime:
             _parse_rows(unit, "sector", Sector),
             faq_titles=titles,
         )
-        snap = ContentSnapshot.build(version=version, faq=faq, flows=flows, catalogue=catalogue)
+        texts = {t.id: t.text for t in _parse_rows(unit, "text", UiText)}
+        snap = ContentSnapshot.build(version=version, faq=faq, flows=flows, catalogue=catalogue, texts=texts)
         log.info("content index built: version %d, %d FAQ entries, %d flows, %d services",
                  version, len(faq), len(flows), len(catalogue))
         return snap

@@ -17,9 +17,11 @@ from pydantic import ValidationError
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
+from bot.core.ui_texts import UiText, UiTextFile
 from faq.schema import FaqEntry, FaqFile
 
 __all__ = [
+    "UI_TEXTS_FILE",
     "ContentError",
     "ContentInvalid",
     "LoadResult",
@@ -27,12 +29,16 @@ __all__ = [
     "display_path",
     "load_dir",
     "load_faq_dir",
+    "load_ui_texts",
     "parse_faq_file",
     "read_yaml",
 ]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+
+#: The bot's own sentences live next to the FAQ files, in this file (not an FAQ file).
+UI_TEXTS_FILE = "ui_texts.yaml"
 
 #: The project root: file names in errors are shown relative to it when possible.
 _ROOT = Path(__file__).resolve().parent.parent
@@ -188,8 +194,13 @@ def _validation_errors(file: str, raw: Any, exc: ValidationError) -> list[Conten
     return errors
 
 
-def load_dir(directory: Path, parse: Callable[[Any, str], Sequence[T]]) -> LoadResult[T]:
+def load_dir(
+    directory: Path, parse: Callable[[Any, str], Sequence[T]], *, only: Collection[str] | None = None,
+    skip: Collection[str] = (),
+) -> LoadResult[T]:
     """Load every ``*.yaml`` file of ``directory`` (sorted by name) with ``parse(document, file)``.
+
+    ``only`` limits it to those file names, ``skip`` leaves those out.
 
     ``parse`` validates one document and returns its items; it may raise pydantic's
     ``ValidationError`` or :class:`ContentInvalid`. A failing file is skipped whole.
@@ -199,7 +210,8 @@ def load_dir(directory: Path, parse: Callable[[Any, str], Sequence[T]]) -> LoadR
         return LoadResult((), (ContentError(shown_dir, None, "content directory not found"),))
     files: list[LoadedFile[T]] = []
     errors: list[ContentError] = []
-    for path in sorted(p for p in directory.glob("*.yaml") if p.is_file() and not p.name.startswith(".")):
+    paths = sorted(p for p in directory.glob("*.yaml") if p.is_file() and not p.name.startswith("."))
+    for path in (p for p in paths if p.name not in skip and (only is None or p.name in only)):
         file = display_path(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -254,7 +266,7 @@ def load_faq_dir(directory: Path, *, known_ids: Collection[str] = ()) -> LoadRes
     an entry whose ``related`` names an id that is neither an entry nor in ``known_ids`` (ids that
     live elsewhere, e.g. services) rejects its file.
     """
-    first = load_dir(directory, parse_faq_file)
+    first = load_dir(directory, parse_faq_file, skip=(UI_TEXTS_FILE,))
     errors = list(first.errors)
     kept: list[LoadedFile[FaqEntry]] = []
     owner: dict[str, str] = {}
@@ -286,3 +298,20 @@ def load_faq_dir(directory: Path, *, known_ids: Collection[str] = ()) -> LoadRes
             continue
         final.append(loaded)
     return LoadResult(tuple(final), tuple(errors))
+
+
+def _parse_ui_texts(raw: Any, file: str) -> tuple[UiText, ...]:
+    items = UiTextFile.model_validate(raw).texts
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise ContentInvalid("duplicate id in this file", entry_id=item.id)
+        seen.add(item.id)
+    return items
+
+
+def load_ui_texts(directory: Path) -> LoadResult[UiText]:
+    """Load ``ui_texts.yaml`` of ``directory`` (the bot's own sentences); none at all when it is absent."""
+    if not (directory / UI_TEXTS_FILE).is_file():
+        return LoadResult((), ())
+    return load_dir(directory, _parse_ui_texts, only=(UI_TEXTS_FILE,))

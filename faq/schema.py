@@ -44,6 +44,8 @@ class FaqEntry(BaseModel):
     valid_until: dt.date | None = None
     #: True when the answer contains facts marked uncertain in the sources.
     uncertain: bool = False
+    #: A draft is kept and edited but never served (not indexed, not offered, not linked).
+    status: Literal["published", "draft"] = "published"
 
     @field_validator("id")
     @classmethod

@@ -7,8 +7,9 @@ the core only reads it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.core.ui_texts import UiTexts
 from faq.matcher import IndexDoc, Matcher, entry_doc
 from faq.schema import FaqEntry
 from flows.catalogue import Catalogue, service_index_docs
@@ -31,6 +32,8 @@ class ContentSnapshot:
     flows: FlowSet
     catalogue: Catalogue
     matcher: Matcher
+    #: The bot's own sentences (greeting, menu, fallback…) as edited, defaults for the rest.
+    texts: UiTexts = field(default_factory=UiTexts)
 
     @classmethod
     def build(
@@ -40,8 +43,10 @@ class ContentSnapshot:
         faq: Sequence[FaqEntry],
         flows: FlowSet,
         catalogue: Catalogue,
+        texts: Mapping[str, str] | None = None,
     ) -> ContentSnapshot:
-        """Index FAQ entries, flows and services together in one matcher."""
+        """Index FAQ entries, flows and services together in one matcher (drafts are left out)."""
+        faq = [e for e in faq if e.status == "published"]
         docs = [*faq_index_docs(faq), *flow_index_docs(flows), *service_index_docs(catalogue)]
         return cls(
             version=version,
@@ -49,6 +54,7 @@ class ContentSnapshot:
             flows=flows,
             catalogue=catalogue,
             matcher=Matcher(docs),
+            texts=UiTexts(texts),
         )
 
     def title_of(self, key: str) -> str | None:

@@ -24,6 +24,7 @@ from bot.core.types import (
     Session,
     Turn,
 )
+from bot.core.ui_texts import TextId
 from faq.labels import pick_option
 from faq.matcher import Candidate
 from faq.normalize import fold
@@ -59,6 +60,10 @@ class _Ctx:
     def now_iso(self) -> str:
         return self.now.isoformat()
 
+    def text(self, key: TextId) -> str:
+        """One of the bot's own sentences as live in the content snapshot."""
+        return self.content.texts.get_text(key)
+
 
 @dataclass(frozen=True, slots=True)
 class _Out:
@@ -77,10 +82,10 @@ def respond(inbound: Inbound, session: Session, content: ContentSnapshot, now: d
     out = _dispatch(ctx)
     before: list[Reply] = []
     if inbound.truncated:
-        before.append(Reply(texts.TRUNCATED, role=ReplyRole.NOTE))
+        before.append(Reply(ctx.text("truncated"), role=ReplyRole.NOTE))
     events = list(out.events)
     if inbound.masked:
-        before.append(Reply(texts.PII_WARNING, role=ReplyRole.WARNING))
+        before.append(Reply(ctx.text("pii_warning"), role=ReplyRole.WARNING))
         events.append(Event("pii_masked"))
     replies = (*before, *out.replies)
     options = tuple(b for r in replies for b in r.buttons)
@@ -104,16 +109,16 @@ def _dispatch(ctx: _Ctx) -> _Out:
     text = inbound.text or ""
     if not text.strip():
         if inbound.media:
-            return _out(ctx, Reply(texts.MEDIA, _nav_buttons(ctx)), Match(MatchKind.FALLBACK),
+            return _out(ctx, Reply(ctx.text("media"), _nav_buttons(ctx)), Match(MatchKind.FALLBACK),
                         events=(Event("media", (("type", inbound.media),)),))
-        return _out(ctx, Reply(texts.EMPTY, texts.MAIN_MENU), Match(MatchKind.MENU))
+        return _out(ctx, Reply(ctx.text("empty"), texts.MAIN_MENU), Match(MatchKind.MENU))
     stripped = text.strip()
     # "/start payload" deep links (Telegram) and "/command@botname".
     if stripped.startswith("/"):
         head, _, rest = stripped.partition(" ")
         command = head.split("@", 1)[0].lower()
         if command == "/start" and rest.strip():
-            return _with_privacy(_on_payload(ctx, rest.strip()))
+            return _with_privacy(ctx, _on_payload(ctx, rest.strip()))
         stripped = command
     folded = fold(stripped)
     command_name = texts.COMMANDS.get(folded) or texts.COMMANDS.get(stripped.lower())
@@ -122,7 +127,7 @@ def _dispatch(ctx: _Ctx) -> _Out:
     if folded in texts.GREETINGS:
         return _welcome(ctx, MatchKind.GREETING)
     if folded in texts.THANKS_WORDS:
-        return _out(ctx, Reply(texts.THANKS, (texts.MAIN_MENU_BUTTON,)), Match(MatchKind.GREETING))
+        return _out(ctx, Reply(ctx.text("thanks"), (texts.MAIN_MENU_BUTTON,)), Match(MatchKind.GREETING))
     if ctx.session.options:
         idx = pick_option(stripped, [b.label for b in ctx.session.options])
         if idx is not None:
@@ -185,11 +190,11 @@ def _on_parsed(ctx: _Ctx, p: payloads.Payload) -> _Out:
         reply = cat.by_sector(ctx.content.catalogue, arg)
         return _unknown_content(ctx) if reply is None else _leave_flow_for(ctx, reply, Match(MatchKind.MENU, f"sec-{arg}"))
     if p.kind == "fy":
-        return _out(ctx, Reply(texts.FEEDBACK_YES_THANKS, (texts.MAIN_MENU_BUTTON,)), Match(MatchKind.MENU),
+        return _out(ctx, Reply(ctx.text("feedback_yes_thanks"), (texts.MAIN_MENU_BUTTON,)), Match(MatchKind.MENU),
                     events=(Event("feedback_yes", (("entry", arg),)),))
     if p.kind == "fn":
         data = (("entry", arg), ("question", session.last_question or ""))
-        return _out(ctx, Reply(texts.FEEDBACK_NO_THANKS, (texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON)),
+        return _out(ctx, Reply(ctx.text("feedback_no_thanks"), (texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON)),
                     Match(MatchKind.MENU), events=(Event("feedback_no", data),))
     if p.kind == "c":
         return _on_control(ctx, arg)
@@ -212,20 +217,20 @@ def _on_control(ctx: _Ctx, name: str) -> _Out:
         return _menu(ctx)
     if name == "exit":
         left = Session(last_answer=session.last_answer, last_question=session.last_question)
-        reply = Reply("Bạn đã thoát hướng dẫn. " + texts.MENU_TEXT, texts.MAIN_MENU)
+        reply = Reply(ctx.text("exit_done") + " " + ctx.text("menu"), texts.MAIN_MENU)
         events = (Event("flow_left", (("flow", session.flow.flow),)),) if session.flow else ()
         return _Out((reply,), Match(MatchKind.MENU), left, events)
     if name == "handoff":
         reply = Reply(
-            texts.HANDOFF + "\n\n" + texts.SOURCE_LINE.format(source=texts.HANDOFF_SOURCE, reviewed="11/2026"),
+            ctx.text("handoff") + "\n\n" + texts.SOURCE_LINE.format(source=ctx.text("handoff_source"), reviewed="11/2026"),
             (texts.MAIN_MENU_BUTTON,),
         )
         data = (("question", session.last_question or ""),)
         return _out(ctx, reply, Match(MatchKind.HANDOFF), events=(Event("handoff_requested", data),))
     if name == "privacy":
-        return _out(ctx, Reply(texts.PRIVACY, (texts.DELETE_MINE, texts.MAIN_MENU_BUTTON)), Match(MatchKind.MENU, "privacy"))
+        return _out(ctx, Reply(ctx.text("privacy"), (texts.DELETE_MINE, texts.MAIN_MENU_BUTTON)), Match(MatchKind.MENU, "privacy"))
     if name == "delete":
-        reply = Reply(texts.DELETE_DONE, (texts.MAIN_MENU_BUTTON,))
+        reply = Reply(ctx.text("delete_done"), (texts.MAIN_MENU_BUTTON,))
         return _Out((reply,), Match(MatchKind.MENU, "privacy"), Session(), (Event("privacy_delete"),),
                     delete_user_data=True)
     # back/restart outside a flow, or an unknown control word: the menu.
@@ -257,7 +262,7 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         buttons = [b for c in decision.candidates if c.kind != "offtopic" if (b := _candidate_button(ctx, c))]
         if buttons:
             top = decision.candidates[0]
-            reply = Reply(texts.CLARIFY, (*buttons[:3], texts.MAIN_MENU_BUTTON))
+            reply = Reply(ctx.text("clarify"), (*buttons[:3], texts.MAIN_MENU_BUTTON))
             keys = ",".join(c.key for c in decision.candidates)
             out = _out(ctx, reply, Match(MatchKind.CLARIFY, None, _round(top.score)),
                        events=(Event("clarify_offered", (("question", text), ("candidates", keys))),))
@@ -268,7 +273,7 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     if started is not None:
         return _offer_resume(orig, started)
     best = decision.candidates[0] if decision.candidates else None
-    reply = Reply(texts.FALLBACK, (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
+    reply = Reply(ctx.text("fallback"), (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
     data = (("question", text), ("best", best.key if best else ""), ("score", f"{best.score:.3f}" if best else ""))
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))
@@ -326,7 +331,7 @@ def _open_candidate(ctx: _Ctx, c: Candidate) -> _Out | None:
         return _answer_faq(ctx, entry, score=score) if entry else None
     if kind == "offtopic":
         entry = ctx.content.faq.get(ident)
-        text = entry.answer if entry else texts.OFFTOPIC_DEFAULT
+        text = entry.answer if entry else ctx.text("offtopic_default")
         return _out(ctx, Reply(text, (texts.MAIN_MENU_BUTTON,)), Match(MatchKind.OFFTOPIC, ident, score),
                     events=(Event("offtopic", (("entry", ident), ("question", ctx.session.last_question or ""))),))
     if kind == "flow":
@@ -394,22 +399,22 @@ def _flow_out(ctx: _Ctx, outcome: FlowOutcome) -> _Out:
 
 
 def _menu(ctx: _Ctx) -> _Out:
-    out = _leave_flow_for(ctx, Reply(texts.MENU_TEXT, texts.MAIN_MENU), Match(MatchKind.MENU))
+    out = _leave_flow_for(ctx, Reply(ctx.text("menu"), texts.MAIN_MENU), Match(MatchKind.MENU))
     return _offer_resume(ctx, out, force=True)
 
 
 def _welcome(ctx: _Ctx, kind: MatchKind) -> _Out:
-    out = _leave_flow_for(ctx, Reply(texts.WELCOME, texts.MAIN_MENU), Match(kind))
-    return _offer_resume(ctx, _with_privacy(out), force=True)
+    out = _leave_flow_for(ctx, Reply(ctx.text("welcome"), texts.MAIN_MENU), Match(kind))
+    return _offer_resume(ctx, _with_privacy(ctx, out), force=True)
 
 
-def _with_privacy(out: _Out) -> _Out:
-    note = Reply(texts.PRIVACY_LINE, (texts.PRIVACY_BUTTON,), role=ReplyRole.NOTE)
+def _with_privacy(ctx: _Ctx, out: _Out) -> _Out:
+    note = Reply(ctx.text("privacy_line"), (texts.PRIVACY_BUTTON,), role=ReplyRole.NOTE)
     return replace(out, replies=(*out.replies, note))
 
 
 def _unknown_content(ctx: _Ctx) -> _Out:
-    reply = Reply("Xin lỗi, nội dung này không còn hoặc đường dẫn bị sai. " + texts.MENU_TEXT, texts.MAIN_MENU)
+    reply = Reply(ctx.text("unknown_content") + " " + ctx.text("menu"), texts.MAIN_MENU)
     return _out(ctx, reply, Match(MatchKind.FALLBACK))
 
 
@@ -433,7 +438,7 @@ def _offer_resume(ctx: _Ctx, out: _Out, *, force: bool = False) -> _Out:
     if flow is None:
         return out
     n, total = ctx.content.flows.position_of(pos)
-    offer = Reply(texts.RESUME_OFFER.format(title=flow.title, n=n, total=total), (texts.RESUME_BUTTON,),
+    offer = Reply(ctx.text("resume_offer").format(title=flow.title, n=n, total=total), (texts.RESUME_BUTTON,),
                   role=ReplyRole.RESUME)
     return replace(out, replies=(*out.replies, offer))
 

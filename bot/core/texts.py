@@ -16,6 +16,7 @@ __all__ = [
     "DELETE_DONE",
     "DELETE_MINE",
     "EMPTY",
+    "EXIT_DONE",
     "EXIT_FLOW",
     "FALLBACK",
     "FEEDBACK_NO",
@@ -43,6 +44,7 @@ __all__ = [
     "THANKS",
     "THANKS_WORDS",
     "TRUNCATED",
+    "UNKNOWN_CONTENT",
     "WELCOME",
 ]
 
@@ -91,6 +93,10 @@ DELETE_DONE = (
     "không gắn với bạn. Bạn có thể hỏi lại bất cứ lúc nào."
 )
 MENU_TEXT = "Bạn cần giúp việc gì? Chọn một mục bên dưới hoặc gõ câu hỏi."
+#: Said before the menu text when a citizen leaves a guide.
+EXIT_DONE = "Bạn đã thoát hướng dẫn."
+#: Said before the menu text for a button or link whose content is gone.
+UNKNOWN_CONTENT = "Xin lỗi, nội dung này không còn hoặc đường dẫn bị sai."
 FALLBACK = (
     "Xin lỗi, tôi chưa hiểu câu hỏi này. Bạn thử hỏi ngắn hơn, ví dụ «quên mật khẩu VNeID» "
     "hay «làm định danh mức 2 ở đâu», hoặc chọn một chủ đề bên dưới.\n"

@@ -13,6 +13,7 @@ from api.content import (
     InvalidContent,
     SyncReport,
     VersionConflict,
+    canonical,
     content_check,
     content_hash,
     export_content,
@@ -177,7 +178,7 @@ def test_rows_keep_file_order_and_moves_are_updates(store: Store, tmp_path: Path
     report = _sync(store, tmp_path)
     assert _counts(report) == (0, 2, 1, 0)
     assert export_content(store, kind="faq") == [
-        FaqEntry.model_validate(faq_entry(i)).model_dump(mode="json") for i in ("mid", "alpha", "zeta")
+        canonical(FaqEntry.model_validate(faq_entry(i))) for i in ("mid", "alpha", "zeta")
     ]
 
 

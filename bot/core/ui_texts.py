@@ -1,0 +1,181 @@
+"""The bot's own sentences as editable content (kind ``text``): ids, defaults, schema, live set.
+
+The defaults are the constants of :mod:`bot.core.texts`; the YAML baseline
+(``faq/content/ui_texts.yaml``) and console edits override them by id. The core reads the live
+set from the content snapshot (:class:`UiTexts`), never from a database. A sentence with
+placeholders (``{title}``) may use only the placeholders its default uses, so a saved text can
+always be filled in.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator, Mapping
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from bot.core import texts
+
+__all__ = [
+    "DEFAULTS",
+    "TEXT_LABELS",
+    "TextId",
+    "UiText",
+    "UiTextFile",
+    "UiTexts",
+    "placeholders",
+]
+
+TextId = Literal[
+    "welcome",
+    "privacy_line",
+    "menu",
+    "fallback",
+    "handoff",
+    "handoff_source",
+    "privacy",
+    "delete_done",
+    "empty",
+    "offtopic_default",
+    "clarify",
+    "media",
+    "truncated",
+    "pii_warning",
+    "feedback_yes_thanks",
+    "feedback_no_thanks",
+    "thanks",
+    "resume_offer",
+    "exit_done",
+    "unknown_content",
+]
+
+#: Every editable sentence and its shipped default (the strings of :mod:`bot.core.texts`).
+DEFAULTS: Mapping[str, str] = {
+    "welcome": texts.WELCOME,
+    "privacy_line": texts.PRIVACY_LINE,
+    "menu": texts.MENU_TEXT,
+    "fallback": texts.FALLBACK,
+    "handoff": texts.HANDOFF,
+    "handoff_source": texts.HANDOFF_SOURCE,
+    "privacy": texts.PRIVACY,
+    "delete_done": texts.DELETE_DONE,
+    "empty": texts.EMPTY,
+    "offtopic_default": texts.OFFTOPIC_DEFAULT,
+    "clarify": texts.CLARIFY,
+    "media": texts.MEDIA,
+    "truncated": texts.TRUNCATED,
+    "pii_warning": texts.PII_WARNING,
+    "feedback_yes_thanks": texts.FEEDBACK_YES_THANKS,
+    "feedback_no_thanks": texts.FEEDBACK_NO_THANKS,
+    "thanks": texts.THANKS,
+    "resume_offer": texts.RESUME_OFFER,
+    "exit_done": texts.EXIT_DONE,
+    "unknown_content": texts.UNKNOWN_CONTENT,
+}
+
+#: What each sentence is for, as the console shows it.
+TEXT_LABELS: Mapping[str, str] = {
+    "welcome": "Lời chào (/start, «xin chào»)",
+    "privacy_line": "Dòng quyền riêng tư dưới lời chào",
+    "menu": "Lời dẫn menu chính",
+    "fallback": "Khi không hiểu câu hỏi",
+    "handoff": "Gặp người hỗ trợ",
+    "handoff_source": "Nguồn của thông tin gặp người hỗ trợ",
+    "privacy": "Quyền riêng tư (nút «Quyền riêng tư»)",
+    "delete_done": "Sau khi xóa dữ liệu",
+    "empty": "Khi tin nhắn trống",
+    "offtopic_default": "Từ chối câu ngoài phạm vi",
+    "clarify": "Hỏi lại «Bạn muốn hỏi về…»",
+    "media": "Khi nhận ảnh, âm thanh, tệp",
+    "truncated": "Khi tin nhắn quá dài",
+    "pii_warning": "Cảnh báo sau khi che số giấy tờ",
+    "feedback_yes_thanks": "Cảm ơn khi bấm «Đúng ý tôi»",
+    "feedback_no_thanks": "Cảm ơn khi bấm «Chưa đúng»",
+    "thanks": "Trả lời lời cảm ơn",
+    "resume_offer": "Mời làm tiếp hướng dẫn dở ({title}, {n}, {total})",
+    "exit_done": "Khi thoát hướng dẫn (trước lời dẫn menu)",
+    "unknown_content": "Khi nút hoặc đường dẫn không còn (trước lời dẫn menu)",
+}
+
+assert set(DEFAULTS) == set(get_args(TextId)) == set(TEXT_LABELS)
+
+TEXT_MAX = 1200
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{name}`` placeholders of ``text``; ValueError for broken braces or anything but a name."""
+    names: set[str] = set()
+    for _literal, name, spec, conversion in string.Formatter().parse(text):
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise ValueError(f"«{{{name}}}» is not a placeholder; write {{{{ and }}}} for literal braces")
+        names.add(name)
+    return names
+
+
+class UiText(BaseModel):
+    """One editable sentence: ``id`` is one of :data:`DEFAULTS`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: str
+    text: str = Field(min_length=2, max_length=TEXT_MAX)
+
+    @field_validator("id")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in DEFAULTS:
+            raise ValueError(f"unknown text id {v!r}; the texts are {', '.join(sorted(DEFAULTS))}")
+        return v
+
+    @field_validator("text")
+    @classmethod
+    def _same_placeholders(cls, v: str, info: ValidationInfo) -> str:
+        used = placeholders(v)
+        ident = info.data.get("id")
+        if not isinstance(ident, str) or ident not in DEFAULTS:
+            return v  # the id's own error says what is wrong
+        allowed = placeholders(DEFAULTS[ident])
+        extra = sorted(used - allowed)
+        if extra:
+            allowed_text = ", ".join(f"{{{a}}}" for a in sorted(allowed)) or "none"
+            raise ValueError(f"unknown placeholder {{{extra[0]}}}; this text may use {allowed_text}")
+        return v
+
+
+class UiTextFile(BaseModel):
+    """The top level of ``ui_texts.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    texts: tuple[UiText, ...] = Field(min_length=1)
+
+
+class UiTexts(Mapping[str, str]):
+    """The live sentences: the overrides given, the defaults for the rest (immutable)."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, overrides: Mapping[str, str] | None = None) -> None:
+        """Keep the known ids of ``overrides`` over the defaults."""
+        merged = dict(DEFAULTS)
+        merged.update({k: v for k, v in (overrides or {}).items() if k in DEFAULTS})
+        self._texts = merged
+
+    def __getitem__(self, key: str) -> str:
+        """The live text of ``key``."""
+        return self._texts[key]
+
+    def __iter__(self) -> Iterator[str]:
+        """The ids."""
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        """How many ids."""
+        return len(self._texts)
+
+    def get_text(self, key: TextId) -> str:
+        """The live text of ``key`` (typed)."""
+        return self._texts[key]
