@@ -104,7 +104,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_handlers(app)
     # Content files are uploaded to the console's import (a little room for the multipart framing).
-    uploads = {"/api/v1/admin/import": IMPORT_MAX_BYTES + 64 * 1024, "/admin/transfer/": IMPORT_MAX_BYTES + 64 * 1024}
+    uploads = {
+        "/api/v1/admin/import": IMPORT_MAX_BYTES + 64 * 1024,
+        "/admin/transfer/": IMPORT_MAX_BYTES + 64 * 1024,
+        # Console forms come from signed-in staff: up to 1 MiB reaches the form's own checks, so an
+        # over-long field is refused with the message next to it, not with a bare 413.
+        "/admin/": 1024 * 1024,
+    }
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=uploads)
     app.add_middleware(SecurityHeaders)
     app.mount("/admin/static", static_files(), name="admin-static")

@@ -299,7 +299,8 @@ async def test_edit_form_saves_and_shows_errors_next_to_fields(console: Console,
         if "answer" in change and change["answer"]:
             assert "y" * 100 in r.text  # what was typed stays in the form
     too_big = await browser.post(path, data={**fields, "answer": "z" * 100_000})
-    assert too_big.status_code == 413
+    assert too_big.status_code == 422
+    assert re.search(r'name="answer".*?<span class="field-error"[^>]*>[^<]*at most', too_big.text, re.S | re.I)
     assert (await _get(console, f"{API}/faq/help_where"))["version"] == before
 
     fields["answer"] = "Bạn đến Công an cấp xã nơi bạn ở để được hướng dẫn trực tiếp (đã sửa trên trang)."

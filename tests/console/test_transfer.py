@@ -72,7 +72,9 @@ async def test_round_trip_reports_no_changes_and_applies_nothing(console: Consol
 async def test_csv_cells(console: Console) -> None:
     data = await export(console, "csv")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert sorted(archive.namelist()) == ["faq.csv", "flow.csv", "life_event.csv", "sector.csv", "service.csv"]
+        assert sorted(archive.namelist()) == [
+            "faq.csv", "flow.csv", "life_event.csv", "sector.csv", "service.csv", "text.csv",
+        ]
         raw = archive.read("faq.csv")
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads the accents
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -81,7 +83,7 @@ async def test_csv_cells(console: Console) -> None:
     flows = list(csv.DictReader(io.StringIO(zipfile.ZipFile(io.BytesIO(data)).read("flow.csv").decode("utf-8-sig"))))
     assert flows[0]["steps"].startswith("[{")
     book = load_workbook(io.BytesIO(await export(console, "xlsx")), read_only=True)
-    assert book.sheetnames == ["faq", "flow", "service", "life_event", "sector"]
+    assert book.sheetnames == ["faq", "flow", "service", "life_event", "sector", "text"]
 
 
 async def test_edit_in_excel_dry_run_then_apply(console: Console) -> None:
