@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from api.store.db import make_engine
 from api.settings import Settings
 from api.store import Store
 from bot.channels.zalo import BotFacts, OaFacts
+from tests.databases import postgres_schema_url
 from tests.e2e.telegram_harness import SECRET as TELEGRAM_SECRET
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.zalo_api import (
@@ -50,22 +48,6 @@ __all__ = [
 
 ZALO_BOT_SECRET = "zalo-bot-webhook-secret-edge"
 _KEEP: Any = object()
-
-
-@contextmanager
-def postgres_schema_url(postgres_url: str, prefix: str = "edge") -> Iterator[str]:
-    """``postgres_url`` with a fresh schema first on the search_path (dropped with CASCADE afterwards)."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(postgres_url, pool_size=1)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 def signed_oa(event: dict[str, Any] | None = None, *, raw: bytes | None = None) -> tuple[bytes, str]:

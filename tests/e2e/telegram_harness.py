@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,13 +19,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from api.store.db import make_engine
 from api.routes import telegram as telegram_routes
 from api.settings import Settings
 from api.store import Store
+from tests.databases import postgres_schema_url
 from tests.fakes.network import loopback_guard
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -151,14 +149,5 @@ def elapsed_since(start: float) -> float:
 @pytest.fixture
 def pg_schema_url(postgres_url: str) -> Iterator[str]:
     """``TEST_DATABASE_URL`` with a fresh schema first on the search_path (dropped afterwards)."""
-    schema = f"tg_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(postgres_url, pool_size=1)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with postgres_schema_url(postgres_url, prefix="tg") as url:
+        yield url

@@ -6,64 +6,18 @@ thread on 127.0.0.1 on its own SQLite file, with an editor account.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from api.app import create_app
-from api.console.security import Role, create_account
-from api.settings import Settings
-from tests.e2e.test_browser import PHONE, PageWatch, browser
-from tests.fakes.network import serve_app
+from tests.e2e.console_harness import console_site, phone, sign_in
+from tests.e2e.test_browser import browser
 
-__all__ = ["browser"]
+__all__ = ["browser", "console_site", "phone"]
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "mat-khau-that-dai-2026"
 ENTRY = "hotline_c06"
 SCREENSHOT = "/tmp/troly06-admin-faq-edit.png"
-
-
-@pytest.fixture(scope="module")
-def editor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = tmp_path_factory.mktemp("editor-browser") / "troly06.sqlite3"
-    settings = Settings(database_url=f"sqlite:///{db}", public_base_url="http://127.0.0.1",
-                        chat_rate_per_minute=1000, chat_ip_rate_per_minute=1000)
-    app = create_app(settings)
-    with serve_app(app, name="editor", lifespan="on") as url:
-        with app.state.store.unit() as unit:
-            create_account(unit, username="browser-editor", password=PASSWORD, role=Role.EDITOR,
-                           display_name="Biên tập", now=dt.datetime.now(dt.UTC))
-        yield url
-
-
-@pytest.fixture
-def phone(browser: Browser, editor_server: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="vi-VN")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    watch = PageWatch(editor_server)
-    watch.attach(page)
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not watch.foreign, watch.foreign
-    assert not watch.errors, watch.errors
-
-
-def _sign_in(page: Page, base: str, next_path: str) -> None:
-    page.goto(f"{base}{next_path}")
-    expect(page).to_have_url(re.compile(r"/admin/login"))
-    page.get_by_label("Tên đăng nhập").fill("browser-editor")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page).to_have_url(f"{base}{next_path}")
 
 
 def _chat_answer(page: Page, base: str) -> str:
@@ -74,9 +28,9 @@ def _chat_answer(page: Page, base: str) -> str:
     return bubble.inner_text()
 
 
-def test_edit_see_in_chat_and_restore(phone: Page, editor_server: str) -> None:
-    base = editor_server
-    _sign_in(phone, base, f"/admin/faq/{ENTRY}")
+def test_edit_see_in_chat_and_restore(phone: Page, console_site: str) -> None:
+    base = console_site
+    sign_in(phone, base, f"/admin/faq/{ENTRY}")
     original = phone.get_by_label("Câu trả lời").input_value()
 
     # The live preview shows the answer as the chat does, with its buttons and the length.
@@ -107,14 +61,14 @@ def test_edit_see_in_chat_and_restore(phone: Page, editor_server: str) -> None:
     assert _chat_answer(chat, base).startswith(original.strip().splitlines()[0])
 
 
-def test_lists_fit_a_phone(phone: Page, editor_server: str) -> None:
-    _sign_in(phone, editor_server, "/admin/faq")
+def test_lists_fit_a_phone(phone: Page, console_site: str) -> None:
+    sign_in(phone, console_site, "/admin/faq")
     phone.get_by_label("Tìm (có dấu hay không dấu)").fill("tong dai")
     phone.get_by_role("button", name="Lọc").click()
     expect(phone.locator(f'a[href="/admin/faq/{ENTRY}"]')).to_be_visible()
     for path in ("/admin/faq", "/admin/review", "/admin/flows/l2", "/admin/texts/welcome"):
-        phone.goto(editor_server + path)
+        phone.goto(console_site + path)
         sizes = phone.evaluate("() => ({w: document.scrollingElement.scrollWidth, v: window.innerWidth})")
         assert sizes["w"] <= sizes["v"], (path, sizes)
-    phone.goto(editor_server + "/admin/faq")
+    phone.goto(console_site + "/admin/faq")
     phone.screenshot(path="/tmp/troly06-admin-faq-list.png", full_page=True)

@@ -25,14 +25,14 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import JSON, String, Text, inspect, text
-from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
-from api.store.db import make_engine
-from api.store.models import Outbox
 from api.routes import zalo as zalo_routes
 from api.settings import PROJECT_ROOT
+from api.store.db import make_engine
+from api.store.models import Outbox
 from bot.channels.zalo import BotFacts, OaFacts
+from tests.databases import postgres_schema_url
 from tests.e2e.telegram_harness import open_telegram_app, telegram_settings
 from tests.fakes.telegram_api import TOKEN, Failure, FakeTelegramAPI, callback_update, message_update
 from tests.fakes.zalo_api import (
@@ -130,17 +130,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'privacy.sqlite3'}"
         return
     postgres_url: str = request.getfixturevalue("postgres_url")
-    schema = f"pii_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(postgres_url, pool_size=1)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with postgres_schema_url(postgres_url, prefix="pii") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,63 @@
+"""What the console's browser tests share: the app served with an editor account, a phone-sized page
+watched for foreign requests and script/CSP errors, and signing in through the login form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from api.app import create_app
+from api.console.security import Role, create_account
+from api.settings import Settings
+from tests.e2e.test_browser import PHONE, PageWatch
+from tests.fakes.network import serve_app
+
+__all__ = ["EDITOR", "PASSWORD", "console_site", "phone", "sign_in"]
+
+EDITOR = "bientap"
+PASSWORD = "mat-khau-bien-tap-2026"
+
+
+@pytest.fixture(scope="module")
+def console_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app on its own SQLite file with an editor account, on 127.0.0.1 and a free port."""
+    db = tmp_path_factory.mktemp("console-browser") / "troly06.sqlite3"
+    settings = Settings(database_url=f"sqlite:///{db}", public_base_url="http://127.0.0.1",
+                        chat_rate_per_minute=1000, chat_ip_rate_per_minute=1000)
+    app = create_app(settings)
+    with serve_app(app, name="console-e2e", lifespan="on") as url:
+        with app.state.store.unit() as unit:
+            create_account(unit, username=EDITOR, password=PASSWORD, role=Role.EDITOR,
+                           display_name="Biên tập xã", now=dt.datetime.now(dt.UTC))
+        yield url
+
+
+@pytest.fixture
+def phone(browser: Browser, console_site: str) -> Iterator[Page]:
+    """A 390 px phone page; any foreign request, script error or CSP violation fails the test."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  locale="vi-VN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    watch = PageWatch(console_site)
+    watch.attach(page)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not watch.foreign, watch.foreign
+    assert not watch.errors, watch.errors
+
+
+def sign_in(page: Page, base: str, next_path: str) -> None:
+    """Open ``next_path``, get sent to the login form, sign in as the editor and land back on it."""
+    page.goto(f"{base}{next_path}")
+    expect(page).to_have_url(re.compile(r"/admin/login"))
+    page.get_by_label("Tên đăng nhập").fill(EDITOR)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page).to_have_url(f"{base}{next_path}")
