@@ -23,6 +23,8 @@ from api.store.maintenance import Maintenance
 from api.routes import chat, health, telegram, web, zalo
 from api.routes import services as services_routes
 from api.settings import Settings
+from api.team import pages as team_pages
+from api.team import routes as team_routes
 
 __all__ = ["create_app"]
 
@@ -98,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/admin/static", static_files(), name="admin-static")
     app.include_router(auth_routes.pages)
     app.include_router(auth_routes.api)
+    app.include_router(team_routes.admin)
+    app.include_router(team_routes.public)
+    app.include_router(team_pages.pages)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)

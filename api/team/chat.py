@@ -9,13 +9,15 @@ After an ordinary turn, :meth:`TeamShell.after_turn` turns the core's ``referral
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from api import budget_keys
 from api.store import RateHit, Unit
 from api.team import repo
+from api.team.leaflet import leaflet_for, leaflet_pdf
+from bot.core import payloads
 from bot.core import team as core_team
 from bot.core import texts
 from bot.core.content import ContentSnapshot
@@ -56,6 +58,16 @@ class TeamShell:
     def leaflet_url(self, code: str) -> str:
         """The public leaflet URL of a referral code, with ``{flow}`` and ``{size}`` to fill in."""
         return f"{self.public_base_url}/l/{code}/{{flow}}-{{size}}.pdf"
+
+    def document(self, unit: Unit, content: ContentSnapshot, spec: Mapping[str, str]) -> bytes | None:
+        """A file named by an outbox ``documents`` entry: a member's leaflet PDF (None when gone)."""
+        member = repo.member_by_code(unit, spec.get("code", ""))
+        flow = content.flows.get(spec.get("flow", ""))
+        if spec.get("kind") != "leaflet" or member is None or flow is None:
+            return None
+        url = self.links().web(payloads.make("f", flow.id), member.referral_code)
+        leaflet = leaflet_for(flow, url=url, member_name=member.display_name, team_name=member.team_name)
+        return leaflet_pdf(leaflet, size="a5" if spec.get("size") == "a5" else "a4")
 
     @staticmethod
     def parse(inbound: Inbound) -> TeamCommand | None:

@@ -29,6 +29,7 @@ __all__ = [
     "INVITE_ALPHABET",
     "LEVELS",
     "REFERRAL_ALPHABET",
+    "VN",
     "DayRow",
     "JoinResult",
     "Level",
@@ -47,6 +48,7 @@ __all__ = [
     "list_members",
     "list_units",
     "member_by_account",
+    "member_by_code",
     "member_for_chat",
     "member_stats",
     "record_help",
@@ -241,6 +243,13 @@ def get_member(unit: Unit, member_id: int) -> MemberView | None:
 def member_by_account(unit: Unit, account_id: int) -> MemberView | None:
     """The member record of a console account (role member), or None."""
     row = unit.connection.execute(_member_query().where(_members.c.account_id == account_id)).first()
+    return _view(row) if row is not None else None
+
+
+def member_by_code(unit: Unit, code: str) -> MemberView | None:
+    """The active member with this referral code, or None."""
+    row = unit.connection.execute(_member_query().where(_members.c.referral_code == code,
+                                                        _members.c.active.is_(True))).first()
     return _view(row) if row is not None else None
 
 
