@@ -17,9 +17,8 @@ from api import budget_keys
 from api.store import RateHit, Unit
 from api.team import repo
 from api.team.leaflet import leaflet_for, leaflet_pdf
-from bot.core import payloads
+from bot.core import payloads, texts
 from bot.core import team as core_team
-from bot.core import texts
 from bot.core.content import ContentSnapshot
 from bot.core.team import ShareLinks, StatsView, TeamCommand
 from bot.core.types import Event, Inbound, Match, MatchKind, Reply

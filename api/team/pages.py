@@ -16,7 +16,6 @@ from markupsafe import Markup
 
 from api.console.security import ADMINS, MEMBERS, Principal, Role, audit, client_ip, require_page
 from api.console.web import render
-from api.deps import StoreDep
 from api.live_content import ContentRuntime
 from api.store import Unit
 from api.team import repo, stats

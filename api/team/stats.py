@@ -176,8 +176,8 @@ def progress_svg(days: Sequence[repo.DayRow], *, width: int = 640, height: int =
     names = ("Người tiếp cận", "Hoàn thành", "Giúp trực tiếp")
     colours = ("#1f5fbf", "#2e8b57", "#c0572b")
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="Tiến độ cộng dồn theo ngày" font-family="sans-serif" font-size="12">',
+        (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+         f'aria-label="Tiến độ cộng dồn theo ngày" font-family="sans-serif" font-size="12">'),
         f'<line x1="{left}" y1="{upper + ph}" x2="{left + pw}" y2="{upper + ph}" stroke="#888"/>',
         f'<line x1="{left}" y1="{upper}" x2="{left}" y2="{upper + ph}" stroke="#888"/>',
         f'<text x="{left - 6}" y="{upper + 4}" text-anchor="end">{top}</text>',
