@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.console.security import ADMINS, MEMBERS, Principal, Role, audit, client_ip, require
 from api.deps import StoreDep
 from api.errors import ApiError, error_responses
+from api.inbound import BoundedJsonRoute
 from api.live_content import ContentRuntime
 from api.store import Store, Unit
 from api.team import repo, stats
@@ -29,7 +30,8 @@ from bot.core.team import ShareItem, share_items
 
 __all__ = ["NotFound", "Refused", "admin", "public", "shell_of"]
 
-admin = APIRouter(prefix="/api/v1/admin", tags=["team"])
+# Bodies are read by api.inbound (bounded, clean JSON), so a broken body is our 400, not FastAPI's.
+admin = APIRouter(prefix="/api/v1/admin", tags=["team"], route_class=BoundedJsonRoute)
 public = APIRouter(include_in_schema=False)
 
 Admin = Annotated[Principal, Depends(require(*ADMINS))]
@@ -102,7 +104,7 @@ class UnitOut(BaseModel):
     name: str
 
 
-@admin.post("/units", status_code=201, response_model=UnitOut, responses=error_responses(401, 422))
+@admin.post("/units", status_code=201, response_model=UnitOut, responses=error_responses(400, 401, 422))
 async def create_unit(body: UnitIn, request: Request, store: StoreDep, who: Admin) -> Any:
     """Add a unit (admin)."""
     def work(unit: Unit) -> repo.UnitView:
@@ -140,7 +142,7 @@ class InviteOut(BaseModel):
     expires_at: dt.datetime
 
 
-@admin.post("/invites", status_code=201, response_model=InviteOut, responses=error_responses(401, 422))
+@admin.post("/invites", status_code=201, response_model=InviteOut, responses=error_responses(400, 401, 422))
 async def create_invite(body: InviteIn, request: Request, store: StoreDep, who: Admin) -> Any:
     """Make an invite code (admin); members join with ``/thamgia CODE`` in any chat."""
     now = _now()
@@ -192,7 +194,7 @@ def _member_out(m: repo.MemberView) -> MemberOut:
                      referral_code=m.referral_code, account_id=m.account_id, active=m.active)
 
 
-@admin.post("/members", status_code=201, response_model=MemberOut, responses=error_responses(401, 422))
+@admin.post("/members", status_code=201, response_model=MemberOut, responses=error_responses(400, 401, 422))
 async def create_member(body: MemberIn, request: Request, store: StoreDep, who: Admin) -> Any:
     """Add a member to a team (admin)."""
     def work(unit: Unit) -> repo.MemberView:
@@ -206,7 +208,7 @@ async def create_member(body: MemberIn, request: Request, store: StoreDep, who: 
     return _member_out(await _db(store, work))
 
 
-@admin.patch("/members/{member_id}", response_model=MemberOut, responses=error_responses(401, 404, 422))
+@admin.patch("/members/{member_id}", response_model=MemberOut, responses=error_responses(400, 401, 404, 422))
 async def update_member(member_id: int, body: MemberPatch, request: Request, store: StoreDep, who: Admin) -> Any:
     """Move, rename or remove a member (admin)."""
     def work(unit: Unit) -> repo.MemberView:

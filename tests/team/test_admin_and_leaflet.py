@@ -19,8 +19,6 @@ from openpyxl import load_workbook
 
 from tests.console.conftest import Console, csrf_of
 
-pytest_plugins = ["tests.console.conftest"]
-
 TOOLS = ("pdftoppm", "pdftotext", "zbarimg")
 
 
