@@ -10,6 +10,7 @@ from api.store.db import make_engine, migrate
 from api.live_content import ContentRuntime, sync_from_files
 from api.settings import Settings
 from api.store import Store
+from api.team.chat import TeamShell
 
 __all__ = ["Services", "build_services"]
 
@@ -39,4 +40,5 @@ def build_services(settings: Settings, *, sync_content: bool | None = None) -> S
         sync_from_files(store, settings, now=utcnow())
     runtime = ContentRuntime()
     runtime.current(store)
-    return Services(settings, store, runtime, Conversation(store, runtime))
+    team = TeamShell(public_base_url=settings.public_base_url)
+    return Services(settings, store, runtime, Conversation(store, runtime, team=team))

@@ -6,7 +6,7 @@ deleted (:func:`keyed_to_user`), so every route and sender builds its keys here.
 
 from __future__ import annotations
 
-__all__ = ["address", "keyed_to_user", "telegram_chat", "telegram_group", "user"]
+__all__ = ["TEAM_JOIN_ALL", "address", "keyed_to_user", "team_join", "telegram_chat", "telegram_group", "user"]
 
 
 def user(channel: str, external_id: str) -> str:
@@ -31,7 +31,16 @@ def telegram_group(chat_id: str) -> str:
 
 def keyed_to_user(channel: str, external_id: str) -> list[str]:
     """Every budget key that names this user (deleted with the user's data)."""
-    keys = [user(channel, external_id)]
+    keys = [user(channel, external_id), team_join(channel, external_id)]
     if channel == "telegram":  # the user key of a Telegram conversation is its chat id
         keys += [telegram_chat(external_id), telegram_group(external_id)]
     return keys
+
+
+def team_join(channel: str, external_id: str) -> str:
+    """``/thamgia`` attempts of one chat account (invite-code guesses)."""
+    return f"team:join:{channel}:{external_id}"
+
+
+#: ``/thamgia`` attempts across the whole bot (many accounts guessing together).
+TEAM_JOIN_ALL = "team:join:all"

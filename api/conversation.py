@@ -13,13 +13,14 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from api import budget_keys
 from api.store.db import SQLITE_NOWAIT
 from api.live_content import ContentRuntime
 from api.store import OUTBOX_ERASE_KEY, LogLine, Store, Unit
+from api.team.chat import TeamAnswer, TeamShell
 from bot.core import payloads
 from bot.core.pii import mask_pii
 from bot.core.respond import respond
@@ -111,6 +112,8 @@ class TurnResult:
     match: Match
     user_id: int
     outbox_id: int | None = None
+    #: Files to send along (a team member's leaflet); channels without files show the links in the text.
+    documents: tuple[dict[str, str], ...] = ()
 
     def to_cli(self) -> dict[str, Any]:
         """The ``ask`` JSON line of the CLI contract."""
@@ -139,10 +142,13 @@ class TurnResult:
 class Conversation:
     """Runs turns against the store and the live content."""
 
-    def __init__(self, store: Store, content: ContentRuntime, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(self, store: Store, content: ContentRuntime, *, clock: Callable[[], dt.datetime] = utcnow,
+                 team: TeamShell | None = None) -> None:
         self.store = store
         self.content = content
         self.clock = clock
+        #: Team members' commands and counting; None leaves them to the core (which knows none).
+        self.team = team
 
     def run_turn(
         self,
@@ -155,12 +161,20 @@ class Conversation:
     ) -> TurnResult | None:
         """One turn in one transaction; None when ``dedup_id`` was already handled."""
         now = self.clock()
+        command = self.team.parse(inbound) if self.team is not None else None
         with self.store.unit() as unit:
             if dedup_id is not None and not unit.claim_update(channel=channel, update_id=dedup_id, now=now):
                 return None
             user_id = unit.get_or_create_user(channel=channel, external_id=external_id, now=now)
             session = Session.from_dict(unit.load_session(user_id=user_id, lock=True))
             snapshot = self.content.snapshot(unit)
+            if command is not None and self.team is not None:
+                answer = self.team.handle(unit, channel=channel, external_id=external_id, command=command,
+                                          content=snapshot, now=now)
+                if answer is not None:
+                    outbox_id = self._team_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
+                                                session=session, answer=answer, outbox=outbox, now=now)
+                    return TurnResult(answer.replies, answer.match, user_id, outbox_id, answer.documents)
             turn = respond(inbound, session, snapshot, now)
             if turn.delete_user_data:
                 unit.delete_user_data(
@@ -173,6 +187,9 @@ class Conversation:
                                 source=inbound.source, now=now)
             else:
                 self._record(unit, user_id=user_id, channel=channel, inbound=inbound, turn=turn, now=now)
+                if self.team is not None and inbound.source == "user":
+                    self.team.after_turn(unit, user_id=user_id, channel=channel, external_id=external_id,
+                                         events=turn.events, now=now)
             outbox_id = None
             if outbox is not None:
                 context = outbox.context
@@ -188,6 +205,35 @@ class Conversation:
         if turn.delete_user_data:
             self._erase_traces()
         return TurnResult(turn.replies, turn.match, user_id, outbox_id)
+
+    @staticmethod
+    def _team_turn(unit: Unit, *, user_id: int, channel: str, inbound: Inbound, session: Session,
+                   answer: TeamAnswer, outbox: OutboxTarget | None, now: dt.datetime) -> int | None:
+        """Store a team command's turn: the options offered, the log (never an invite code), events, outbox."""
+        options = tuple(b for r in answer.replies for b in r.buttons)
+        unit.save_session(user_id=user_id, data=replace(session, options=options).to_dict(), now=now)
+        m = answer.match
+        unit.log_messages(
+            user_id=user_id,
+            lines=(
+                LogLine(direction="in", text=answer.logged_text, payload=None),
+                LogLine(direction="out", text="\n\n".join(r.text for r in answer.replies), match_kind=m.kind.value,
+                        match_id=m.id, score=m.score),
+            ),
+            source=inbound.source,
+            now=now,
+        )
+        unit.add_events(user_id=user_id,
+                        events=[(e.name, e.as_dict()) for e in answer.events] + [("turn", {"kind": m.kind.value,
+                                                                                           "channel": channel})],
+                        source=inbound.source, now=now)
+        if outbox is None:
+            return None
+        body: dict[str, Any] = {"replies": [r.to_dict() for r in answer.replies], "match": m.to_dict()}
+        if answer.documents:
+            body["documents"] = [dict(d) for d in answer.documents]
+        return unit.enqueue_outbox(channel=outbox.channel, chat_id=outbox.chat_id, body=body,
+                                   context=outbox.context, now=now)
 
     def _erase_traces(self) -> None:
         """Scrub the files now where that is cheap; otherwise the maintenance task does it shortly."""

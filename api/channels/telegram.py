@@ -25,7 +25,7 @@ import hmac
 import html
 import logging
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
@@ -66,6 +66,7 @@ from bot.channels.telegram import (
     Ignored,
     Incoming,
     Op,
+    SendDocument,
     SendPhoto,
     SendText,
     render,
@@ -182,6 +183,7 @@ class TelegramSender:
         self.bot = bot
         self.settings = settings
         self.store = services.store
+        self.services = services
         self.budget = budget
         self._run_db = run_db
 
@@ -255,6 +257,14 @@ class TelegramSender:
             await asyncio.sleep(wait)
         return INLINE_WAIT_MAX_S
 
+    def _document(self, spec: Mapping[str, str]) -> bytes | None:
+        """The file of a SendDocument (a member's leaflet), made now; None when it no longer exists."""
+        team = self.services.conversation.team
+        if team is None:
+            return None
+        with self.store.unit(readonly=True) as unit:
+            return team.document(unit, self.services.content.snapshot(unit), spec)
+
     def _store_payloads(self, payloads: dict[str, str]) -> None:
         now = dt.datetime.now(dt.UTC)
         with self.store.unit() as unit:
@@ -268,6 +278,12 @@ class TelegramSender:
         elif isinstance(op, SendText):
             await bot.send_message(chat_id=chat_id, text=op.text, parse_mode=op.parse_mode,
                                    reply_markup=op.markup, link_preview_options=_NO_PREVIEW)
+        elif isinstance(op, SendDocument):
+            data = await self._run_db(lambda: self._document(op.spec))
+            if data is None:
+                raise BadRequest("document unavailable")
+            await bot.send_document(chat_id=chat_id, document=data, filename=op.filename, caption=op.caption,
+                                    parse_mode=ParseMode.HTML if op.caption else None)
         elif isinstance(op, SendPhoto):
             await bot.send_photo(chat_id=chat_id, photo=op.photo, caption=op.caption,
                                  parse_mode=ParseMode.HTML if op.caption else None, reply_markup=op.markup)
@@ -284,7 +300,7 @@ class TelegramSender:
             return _SKIP  # too old to answer: the turn itself still goes out
         if isinstance(op, EditText) and "not modified" in message:
             return _SKIP
-        if isinstance(op, EditText | SendPhoto):
+        if isinstance(op, EditText | SendPhoto | SendDocument):
             # The message can no longer be edited, or Telegram could not fetch the image.
             return op.fallback if op.fallback is not None else _SKIP
         if "parse" in message and "entit" in message and op.parse_mode is not None:
@@ -362,6 +378,8 @@ class TelegramRuntime:
         await self.application.start()
         self.bot_id = self.bot.id
         self.bot_username = self.bot.username
+        if self.services.conversation.team is not None:
+            self.services.conversation.team.telegram_username = self.bot_username  # share links
         await self._register_commands()
         self.worker.start()
         if self.mode == "polling":

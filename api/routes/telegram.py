@@ -43,7 +43,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 #: What python-telegram-bot raises on a body that is JSON but not an Update (a date out of the
 #: datetime range is an OverflowError or a ValueError; a wrongly typed field we read, BadUpdate).
-_NOT_AN_UPDATE = (TypeError, KeyError, ValueError, AttributeError, OverflowError)
+# OSError: datetime.fromtimestamp refuses an out-of-range date with EOVERFLOW on Linux (a fuzzed "date").
+_NOT_AN_UPDATE = (TypeError, KeyError, ValueError, AttributeError, OverflowError, OSError)
 
 
 @router.post(

@@ -20,7 +20,9 @@ __all__ = [
     "AdminAccount",
     "AdminAccountBase",
     "AdminSession",
+    "Attribution",
     "AuditEntry",
+    "Completion",
     "ContentEntry",
     "ContentEntryBase",
     "ContentMeta",
@@ -31,11 +33,16 @@ __all__ = [
     "HandoffRequest",
     "HandoffRequestBase",
     "HandoffStatus",
+    "HelpRecord",
+    "Invite",
     "KeyValue",
     "LoginAttempt",
+    "Member",
+    "MemberChat",
     "MessageLog",
     "MessageLogBase",
     "MessageSource",
+    "OrgUnit",
     "Outbox",
     "OutboxBase",
     "OutboxStatus",
@@ -374,4 +381,107 @@ class ContentVersion(TableModel, table=True):
     data: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
     action: str = Field(sa_type=String(16))
     by: str = Field(sa_type=String(64))
+    at: datetime
+
+
+# -- community digital-technology teams (issue 13) -----------------------------------------------
+#
+# Counts only: no citizen's name, number or message is kept here. A citizen appears as a user id
+# (attributions, completions), which becomes NULL when they delete their data; the row stays as an
+# anonymous count.
+
+
+class OrgUnit(TableModel, table=True):
+    """A province, a commune or ward, or a team: a tree, named as the admin typed it."""
+
+    __tablename__ = "org_units"
+    __table_args__ = (Index(None, "parent_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="org_units.id", ondelete="RESTRICT")
+    level: str = Field(sa_type=String(16))
+    name: str = Field(sa_type=String(200))
+    created_at: datetime
+
+
+class Invite(TableModel, table=True):
+    """An invite code to join a team; only the SHA-256 of the code is kept."""
+
+    __tablename__ = "invites"
+    __table_args__ = (UniqueConstraint("code_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(sa_type=String(64))
+    unit_id: int = Field(foreign_key="org_units.id", ondelete="CASCADE")
+    expires_at: datetime
+    max_uses: int
+    uses: int = 0
+    created_by: str = Field(default="", sa_type=String(64))
+    created_at: datetime
+
+
+class Member(TableModel, table=True):
+    """A team member: a display name, a team, a referral code, optionally a console account."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("referral_code"), UniqueConstraint("account_id"), Index(None, "unit_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str = Field(sa_type=String(128))
+    unit_id: int = Field(foreign_key="org_units.id", ondelete="RESTRICT")
+    account_id: int | None = Field(default=None, foreign_key="admin_accounts.id", ondelete="SET NULL")
+    #: 8 random characters of A-Z a-z 0-9 _ (the ``-r`` suffix of a payload).
+    referral_code: str = Field(sa_type=String(8))
+    active: bool = True
+    created_at: datetime
+
+
+class MemberChat(TableModel, table=True):
+    """A chat account linked to a member (a chat account belongs to at most one member)."""
+
+    __tablename__ = "member_chats"
+    __table_args__ = (Index(None, "member_id"),)
+
+    channel: str = Field(primary_key=True, sa_type=_TAG)
+    external_id: str = Field(primary_key=True, sa_type=Text)
+    member_id: int = Field(foreign_key="members.id", ondelete="CASCADE")
+    created_at: datetime
+
+
+class Attribution(TableModel, table=True):
+    """A citizen who first arrived through a member's link (first touch: one row per citizen)."""
+
+    __tablename__ = "attributions"
+    __table_args__ = (UniqueConstraint("user_id"), Index(None, "member_id", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: NULL once the citizen deleted their data (the count stays, anonymous).
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    member_id: int = Field(foreign_key="members.id", ondelete="CASCADE")
+    at: datetime
+
+
+class Completion(TableModel, table=True):
+    """A guide a citizen said they finished, credited to the member who brought them."""
+
+    __tablename__ = "completions"
+    __table_args__ = (UniqueConstraint("user_id", "member_id", "flow"), Index(None, "member_id", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    member_id: int = Field(foreign_key="members.id", ondelete="CASCADE")
+    flow: str = Field(sa_type=_TAG)
+    at: datetime
+
+
+class HelpRecord(TableModel, table=True):
+    """Help a member gave in person (install, level 1, level 2, a service): a count, no personal data."""
+
+    __tablename__ = "help_records"
+    __table_args__ = (Index(None, "member_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id", ondelete="CASCADE")
+    kind: str = Field(sa_type=String(16))
+    count: int
     at: datetime

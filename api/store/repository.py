@@ -170,6 +170,8 @@ _content = metadata.tables["content_entries"]
 _content_meta = metadata.tables["content_meta"]
 _versions = metadata.tables["content_versions"]
 _kv = metadata.tables["kv"]
+_attributions = metadata.tables["attributions"]
+_completions = metadata.tables["completions"]
 
 
 
@@ -358,6 +360,9 @@ class _Sql:
             update(_unanswered).where(_unanswered.c.user_id == uid).values(user_id=None, question=None),
             update(_handoffs).where(_handoffs.c.user_id == uid).values(user_id=None, question=None),
             update(_events).where(_events.c.user_id == uid).values(user_id=None),
+            # A team member's counts stay, anonymous: nothing in them points to the citizen any more.
+            update(_attributions).where(_attributions.c.user_id == uid).values(user_id=None),
+            update(_completions).where(_completions.c.user_id == uid).values(user_id=None),
             delete(u).where(u.c.id == uid),
         )
 
@@ -423,7 +428,8 @@ class _Sql:
 _SQL = {"postgresql": _Sql(postgresql=True), "sqlite": _Sql(postgresql=False)}
 
 #: Tables whose rows a privacy deletion removes or scrubs (vacuumed by :meth:`Store.erase_traces`).
-_PERSONAL_TABLES = (_users, _sessions, _messages, _events, _unanswered, _handoffs, _outbox, _budgets, _updates)
+_PERSONAL_TABLES = (_users, _sessions, _messages, _events, _unanswered, _handoffs, _outbox, _budgets, _updates,
+                    _attributions, _completions)
 
 #: KeyValue key set when rows keyed to a user were deleted and the files still hold them.
 ERASE_DUE_KEY = "privacy:erase_due"
@@ -941,7 +947,7 @@ class Unit:
         """Delete everything keyed to a user; keep anonymous counts only.
 
         Gone: the user row, session and messages; question texts in the inboxes (their rows stay,
-        anonymous); the rate budgets named in ``budget_keys``; the outbox rows of ``outbox_chat``
+        anonymous); the user id in a team member's attributions and completions (the counts stay); the rate budgets named in ``budget_keys``; the outbox rows of ``outbox_chat``
         (channel, chat id) already sent or dead. Rows of that chat still to send are marked to be
         deleted once sent (:data:`OUTBOX_ERASE_KEY`), and so must the caller's own reply be. The
         files are then scrubbed by :meth:`Store.erase_traces` (flagged under :data:`ERASE_DUE_KEY`).

@@ -59,6 +59,7 @@ __all__ = [
     "Incoming",
     "Op",
     "Plan",
+    "SendDocument",
     "SendPhoto",
     "SendText",
     "absolute_url",
@@ -410,13 +411,24 @@ class EditText:
 
 
 @dataclass(frozen=True, slots=True)
+class SendDocument:
+    """sendDocument of a file the sender makes (a leaflet: ``spec`` says which), with a caption."""
+
+    spec: Mapping[str, str]
+    filename: str
+    caption: str | None = None
+    #: Sent instead (as text) when the file cannot be made or Telegram refuses it.
+    fallback: SendText | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerCallback:
     """answerCallbackQuery (stops the button's progress indicator)."""
 
     callback_query_id: str
 
 
-Op = SendText | SendPhoto | EditText | AnswerCallback
+Op = SendText | SendPhoto | EditText | SendDocument | AnswerCallback
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +470,10 @@ def render(body: Mapping[str, Any], context: Mapping[str, Any] | None, *, public
             chunks = chunks[1:]
         for i, chunk in enumerate(chunks):
             ops.append(SendText(_escape(chunk), markup if i == len(chunks) - 1 else None))
+    for doc in body.get("documents", ()):
+        if isinstance(doc, Mapping) and doc.get("filename"):
+            caption = _escape(str(doc.get("caption", "")))[:CAPTION_MAX] or None
+            ops.append(SendDocument({str(k): str(v) for k, v in doc.items()}, str(doc["filename"]), caption))
     return Plan(tuple(ops), long_payloads)
 
 

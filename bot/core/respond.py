@@ -198,7 +198,21 @@ def _on_parsed(ctx: _Ctx, p: payloads.Payload) -> _Out:
                     Match(MatchKind.MENU), events=(Event("feedback_no", data),))
     if p.kind == "c":
         return _on_control(ctx, arg)
+    if p.kind in ("dy", "dn"):
+        return _guide_done(ctx, arg, done=p.kind == "dy")
     return _unknown_content(ctx)
+
+
+def _guide_done(ctx: _Ctx, flow_id: str, *, done: bool) -> _Out:
+    """The answer to «Bạn đã làm xong chưa?»: a yes is a self-reported completion (the shell counts it)."""
+    if ctx.content.flows.get(flow_id) is None:
+        return _unknown_content(ctx)
+    if done:
+        return _out(ctx, Reply(texts.GUIDE_DONE_THANKS, texts.MAIN_MENU), Match(MatchKind.MENU, f"done-{flow_id}"),
+                    events=(Event("guide_done", (("flow", flow_id),)),))
+    buttons = (Button(texts.RESTART.label, payloads.make("f", flow_id)), texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON)
+    return _out(ctx, Reply(texts.GUIDE_NOT_DONE, buttons), Match(MatchKind.MENU, f"notdone-{flow_id}"),
+                events=(Event("guide_not_done", (("flow", flow_id),)),))
 
 
 def _on_control(ctx: _Ctx, name: str) -> _Out:
@@ -392,7 +406,17 @@ def _flow_goto(ctx: _Ctx, flow_id: str, step: str | None) -> _Out:
 
 def _flow_out(ctx: _Ctx, outcome: FlowOutcome) -> _Out:
     session = replace(ctx.session, flow=outcome.position, paused_flow=None)
-    return _Out((outcome.reply,), Match(MatchKind.FLOW, outcome.ref), session, outcome.events)
+    replies: tuple[Reply, ...] = (outcome.reply,)
+    if any(e.name == "flow_finished" for e in outcome.events):
+        replies += (_done_question(outcome.ref.partition("/")[0]),)
+    return _Out(replies, Match(MatchKind.FLOW, outcome.ref), session, outcome.events)
+
+
+def _done_question(flow_id: str) -> Reply:
+    """Every guide ends by asking whether the citizen got it done (a completion when they say yes)."""
+    buttons = (Button(texts.GUIDE_DONE_YES, payloads.make("dy", flow_id)),
+               Button(texts.GUIDE_DONE_NO, payloads.make("dn", flow_id)))
+    return Reply(texts.GUIDE_DONE_QUESTION, buttons, role=ReplyRole.NOTE)
 
 
 # --- Menus, notes and helpers ---------------------------------------------------------------------

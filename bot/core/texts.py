@@ -24,6 +24,11 @@ __all__ = [
     "FEEDBACK_YES",
     "FEEDBACK_YES_THANKS",
     "GREETINGS",
+    "GUIDE_DONE_NO",
+    "GUIDE_DONE_QUESTION",
+    "GUIDE_DONE_THANKS",
+    "GUIDE_DONE_YES",
+    "GUIDE_NOT_DONE",
     "HANDOFF",
     "HANDOFF_BUTTON",
     "HANDOFF_SOURCE",
@@ -41,6 +46,31 @@ __all__ = [
     "RESUME_BUTTON",
     "RESUME_OFFER",
     "SOURCE_LINE",
+    "TEAM_ALREADY_MEMBER",
+    "TEAM_BAD_CODE",
+    "TEAM_HELPED",
+    "TEAM_HELPED_ASK",
+    "TEAM_HELPED_BAD_COUNT",
+    "TEAM_HELP_KINDS",
+    "TEAM_JOINED",
+    "TEAM_JOIN_USAGE",
+    "TEAM_LEAFLET_CAPTION",
+    "TEAM_NOT_MEMBER",
+    "TEAM_SHARE_FAQ",
+    "TEAM_SHARE_GUIDES",
+    "TEAM_SHARE_HEAD",
+    "TEAM_SHARE_LEAFLET",
+    "TEAM_SHARE_MENU",
+    "TEAM_SHARE_MORE",
+    "TEAM_SHARE_SERVICES",
+    "TEAM_SHARE_STEPS",
+    "TEAM_SHARE_TELEGRAM",
+    "TEAM_SHARE_UNKNOWN",
+    "TEAM_SHARE_WEB",
+    "TEAM_STATS",
+    "TEAM_STATS_DONE",
+    "TEAM_STATS_RANK",
+    "TEAM_TOO_MANY_TRIES",
     "THANKS",
     "THANKS_WORDS",
     "TRUNCATED",
@@ -198,3 +228,69 @@ GREETINGS: frozenset[str] = frozenset(
 THANKS_WORDS: frozenset[str] = frozenset(
     {"cam on", "cam on ban", "cam on nhieu", "thank", "thanks", "thank you", "ok cam on", "tks", "camon"}
 )
+
+# --- Guides: "did you finish?" (a self-reported completion) ------------------------------------
+GUIDE_DONE_QUESTION = "Bạn đã làm xong chưa?"
+GUIDE_DONE_YES = "Đã làm xong"
+GUIDE_DONE_NO = "Chưa xong"
+GUIDE_DONE_THANKS = "🎉 Chúc mừng bạn đã làm xong! Bạn cần làm thêm việc gì, cứ chọn bên dưới hoặc gõ câu hỏi."
+GUIDE_NOT_DONE = (
+    "Không sao. Bạn có thể làm lại từ đầu, hoặc nhờ người hỗ trợ: Tổ công nghệ số cộng đồng, "
+    "Công an cấp xã, tổng đài 1900 0368."
+)
+
+# --- Community digital-technology team members (the shell answers these commands) ----------------
+TEAM_JOIN_USAGE = "Để tham gia tổ, bạn gõ «/thamgia MÃ» với mã mời do quản trị viên gửi, ví dụ: /thamgia K7QM2XWP9A"
+TEAM_JOINED = (
+    "✅ Chào mừng {name} tham gia «{team}»!\n"
+    "• Gõ /chiase để lấy liên kết và mã QR của các hướng dẫn, gửi cho người dân.\n"
+    "• Gõ /dagiup khi bạn giúp trực tiếp một người (ví dụ: /dagiup muc2).\n"
+    "• Gõ /thongke để xem kết quả so với chỉ tiêu {target} người."
+)
+TEAM_ALREADY_MEMBER = "Tài khoản trò chuyện này đã là thành viên «{team}» với tên {name}. Gõ /chiase hoặc /thongke."
+TEAM_BAD_CODE = (
+    "Xin lỗi, mã mời này không đúng, đã hết hạn hoặc đã dùng hết lượt. "
+    "Bạn kiểm tra lại mã, hoặc xin quản trị viên mã mới."
+)
+TEAM_TOO_MANY_TRIES = "Bạn đã thử mã quá nhiều lần. Bạn vui lòng thử lại sau {minutes} phút."
+TEAM_NOT_MEMBER = (
+    "Lệnh này dành cho thành viên Tổ công nghệ số cộng đồng. "
+    "Nếu bạn là thành viên, gõ «/thamgia MÃ» với mã mời do quản trị viên gửi."
+)
+TEAM_SHARE_HEAD = (
+    "Liên kết của {name}: ai mở liên kết của bạn lần đầu sẽ được tính là người bạn đã tiếp cận.\n"
+    "Gửi liên kết qua tin nhắn, hoặc in tờ rơi có mã QR."
+)
+TEAM_SHARE_WEB = "Web: {url}"
+TEAM_SHARE_TELEGRAM = "Telegram: {url}"
+TEAM_SHARE_GUIDES = "Các hướng dẫn:"
+TEAM_SHARE_MENU = "Trang chính của Trợ lý 06:"
+TEAM_SHARE_FAQ = "Các câu trả lời thường gặp:"
+TEAM_SHARE_SERVICES = "Các dịch vụ công:"
+TEAM_SHARE_STEPS = "Từng bước của «{title}»:"
+TEAM_SHARE_LEAFLET = "Tờ rơi in (PDF) «{title}»: khổ A4 {a4} · khổ A5 (2 tờ trên một trang A4) {a5}"
+TEAM_SHARE_MORE = (
+    "Gõ «/chiase SỐ» (ví dụ /chiase 1) để lấy liên kết từng bước và tờ rơi in của một hướng dẫn; "
+    "«/chiase hoidap» cho các câu trả lời; «/chiase dichvu» cho các dịch vụ công."
+)
+TEAM_SHARE_UNKNOWN = "Tôi không tìm thấy hướng dẫn «{topic}». " + "Gõ /chiase để xem danh sách."
+TEAM_LEAFLET_CAPTION = "Tờ rơi «{title}» có mã QR của bạn, khổ A4."
+TEAM_STATS = (
+    "📊 Kết quả của {name} («{team}»):\n"
+    "• Người dân đã tiếp cận qua liên kết của bạn: {reached}\n"
+    "• Lượt hoàn thành hướng dẫn: {completed}\n"
+    "• Lượt giúp trực tiếp: {in_person}\n"
+    "• Tiến độ: {helped}/{target} người được giúp{done}"
+)
+TEAM_STATS_DONE = " ✅ Đã đạt chỉ tiêu!"
+TEAM_STATS_RANK = "Tổ của bạn đứng thứ {rank}/{teams} trong «{commune}»."
+TEAM_HELPED_ASK = "Bạn đã giúp trực tiếp việc gì? Chọn một mục, hoặc gõ ví dụ «/dagiup muc2 3» (giúp 3 người làm mức 2)."
+TEAM_HELPED = "✅ Đã ghi {count} lượt giúp trực tiếp: {kind}. Cảm ơn bạn! Tổng lượt giúp trực tiếp: {total}."
+TEAM_HELPED_BAD_COUNT = "Số người phải từ 1 đến {max}. Ví dụ: /dagiup muc2 3"
+#: Names of the kinds of in-person help.
+TEAM_HELP_KINDS: dict[str, str] = {
+    "install": "Cài VNeID",
+    "level1": "Đăng ký mức 1",
+    "level2": "Định danh mức 2",
+    "service": "Dịch vụ công",
+}

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import String, cast, func, or_, select, text
 
-from api.store.models import metadata
 from api.store import ERASE_DUE_KEY, Store
+from api.store.models import Attribution, Completion, metadata
+from api.team import repo
 from tests.e2e.telegram_harness import TelegramApp, open_telegram_app, telegram_settings
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update, message_update
+from tests.team.factories import add_member, make_tree
 
 CHAT = 731_902_468_155
 MARKER = "ngựavằntímzqxw"
@@ -50,10 +52,31 @@ def _erase_due(store: Store) -> bool:
         return unit.get_kv(key=ERASE_DUE_KEY) is not None
 
 
+def _unsent(store: Store) -> int:
+    with store.unit(readonly=True) as unit:
+        return unit.connection.execute(text("SELECT count(*) FROM outbox WHERE status <> 'sent'")).scalar_one()
+
+
+def _team_rows(store: Store, user_id: int | None) -> tuple[int, int]:
+    """(attributions, completions) whose citizen is ``user_id`` (None: anonymous)."""
+    with store.unit(readonly=True) as unit:
+        return unit.count(Attribution, user_id=user_id), unit.count(Completion, user_id=user_id)
+
+
 async def _talk_then_delete(tg: TelegramApp, fake: FakeTelegramAPI) -> None:
+    # The citizen came through a team member's link and said they finished the guide.
+    member = add_member(tg.store, make_tree(tg.store).team)
+    assert (await tg.post(message_update(CHAT, f"/start f-install-done-r{member.referral_code}"))).status_code == 200
+    assert (await tg.post(callback_update(CHAT, "dy-install"))).status_code == 200
+    with tg.store.unit(readonly=True) as unit:
+        user_id = unit.find_user(channel="telegram", external_id=str(CHAT))
+    assert user_id is not None and _team_rows(tg.store, user_id) == (1, 1)
+    await _until(lambda: _unsent(tg.store) == 0, "the guide's messages were not delivered")
+    sent_before = len(fake.calls("sendMessage", chat_id=CHAT))
     for words in (f"tôi tên là {MARKER}, quên mật khẩu VNeID", "hướng dẫn mức 2"):
         assert (await tg.post(message_update(CHAT, words))).status_code == 200
-    await fake.wait_for(lambda calls: len(calls) >= 2, method="sendMessage", chat_id=CHAT)
+    await fake.wait_for(lambda calls: len(calls) >= sent_before + 2, method="sendMessage", chat_id=CHAT)
+    await _until(lambda: _unsent(tg.store) == 0, "the answers were not delivered")
     assert _rows_naming(tg.store, [str(CHAT), MARKER])  # the conversation is there before
     before = len(fake.calls("sendMessage", chat_id=CHAT)) + len(fake.calls("editMessageText", chat_id=CHAT))
     assert (await tg.post(callback_update(CHAT, "c-delete"))).status_code == 200
@@ -65,6 +88,12 @@ async def _talk_then_delete(tg: TelegramApp, fake: FakeTelegramAPI) -> None:
     # The confirmation's own outbox row goes once it is sent.
     await _until(lambda: not _rows_naming(tg.store, [str(CHAT), MARKER]),
                  f"rows still name the citizen: {_rows_naming(tg.store, [str(CHAT), MARKER])}")
+    # The member keeps the counts, anonymous: no row points to the citizen any more.
+    assert _team_rows(tg.store, user_id) == (0, 0)
+    assert _team_rows(tg.store, None) == (1, 1)
+    with tg.store.unit(readonly=True) as unit:
+        (stats,) = repo.member_stats(unit, members=[member])
+    assert (stats.reached, stats.completed) == (1, 1)
 
 
 async def test_sqlite_files_keep_no_trace_after_a_deletion(tmp_path: Path, fake_telegram: FakeTelegramAPI) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -100,6 +100,18 @@ def _decode(raw: bytes) -> dict[str, Any]:
             params[key] = json.loads(value)
         except json.JSONDecodeError:
             params[key] = value
+    return params
+
+
+async def _decode_multipart(request: Request) -> dict[str, Any]:
+    """Form fields as :func:`_decode` reads them; an uploaded file as ``{"filename", "data"}``."""
+    params: dict[str, Any] = {}
+    async with request.form() as form:
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                params.update(_decode(urlencode({key: value}).encode()))
+            else:
+                params[key] = {"filename": value.filename, "data": await value.read()}
     return params
 
 
@@ -209,7 +221,10 @@ class FakeTelegramAPI:
     async def _endpoint(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
         try:
-            params = _decode(await request.body())
+            if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                params = await _decode_multipart(request)  # a file upload (sendDocument)
+            else:
+                params = _decode(await request.body())
         except ClientDisconnect:  # a poller cancelled at shutdown
             return JSONResponse({"ok": False, "error_code": 499, "description": "client gone"}, status_code=499)
         with self._lock:
@@ -279,6 +294,14 @@ class FakeTelegramAPI:
     def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
         photo = [{"file_id": "AgACfake", "file_unique_id": "AQADfake", "width": 800, "height": 600}]
         extra: dict[str, Any] = {"photo": photo}
+        if params.get("caption"):
+            extra["caption"] = params["caption"]
+        return self._message(params, **extra)
+
+    def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        doc = params.get("document")
+        name = doc.get("filename") if isinstance(doc, dict) else None
+        extra: dict[str, Any] = {"document": {"file_id": "BQACfake", "file_unique_id": "AgADfake", "file_name": name}}
         if params.get("caption"):
             extra["caption"] = params["caption"]
         return self._message(params, **extra)

@@ -1,0 +1,8 @@
+"""Community digital-technology teams: members, share links, leaflets, counts (issue 13).
+
+    repo      units, invites, members, chat accounts, attributions, completions, in-person help
+    chat      the team commands inside a chat turn, and counting after it
+    leaflet   QR codes (segno) and the printable leaflet (fpdf2, Be Vietnam Pro embedded)
+    stats     stats tables, CSV/xlsx export and the progress chart (server-rendered SVG)
+    routes    the admin REST API, the public leaflet and QR files, the console pages
+"""

@@ -1,0 +1,174 @@
+"""Console pages for teams: units and invites (admin), a member's share page, stats with a chart.
+
+Members and team leads see counts, never a citizen's name, number or message: nothing on these
+pages reads the message log, the sessions or the users table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from api.console.security import ADMINS, MEMBERS, Principal, Role, audit, client_ip, require_page
+from api.console.web import render
+from api.live_content import ContentRuntime
+from api.store import Unit
+from api.team import repo, stats
+from api.team.routes import NotFound, shell_of
+from bot.core.team import share_items
+
+__all__ = ["pages"]
+
+pages = APIRouter(prefix="/admin/team", include_in_schema=False)
+
+AdminPage = Annotated[Principal, Depends(require_page(*ADMINS))]
+MemberPage = Annotated[Principal, Depends(require_page(*MEMBERS))]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def _db(request: Request, fn: Any) -> Any:
+    store = request.app.state.store
+
+    def work() -> Any:
+        with store.unit() as unit:
+            return fn(unit)
+
+    return await anyio.to_thread.run_sync(work)
+
+
+def _tree(units: list[repo.UnitView]) -> list[tuple[int, repo.UnitView]]:
+    """Units in tree order with their depth."""
+    children: dict[int | None, list[repo.UnitView]] = {}
+    for u in units:
+        children.setdefault(u.parent_id, []).append(u)
+    out: list[tuple[int, repo.UnitView]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for u in sorted(children.get(parent, []), key=lambda v: v.name):
+            out.append((depth, u))
+            walk(u.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+async def _units_page(request: Request, who: Principal, *, message: str = "", error: str = "", code: str = "",
+                      status_code: int = 200) -> HTMLResponse:
+    units = await _db(request, repo.list_units)
+    members = await _db(request, lambda unit: repo.list_members(unit))
+    return render(request, "team_units.html", who=who, tree=_tree(units), members=members, message=message,
+                  error=error, code=code, status_code=status_code)
+
+
+@pages.get("/units", response_class=HTMLResponse)
+async def units_page(request: Request, who: AdminPage) -> HTMLResponse:
+    """The unit tree, and forms to add units and invite codes (admin)."""
+    return await _units_page(request, who)
+
+
+@pages.post("/units", response_class=HTMLResponse)
+async def add_unit(request: Request, who: AdminPage, level: Annotated[str, Form(max_length=16)] = "",
+                   name: Annotated[str, Form(max_length=300)] = "",
+                   parent_id: Annotated[str, Form(max_length=20)] = "") -> HTMLResponse:
+    """Add a unit (admin)."""
+    parent = int(parent_id) if parent_id.strip().isdigit() else None
+
+    def work(unit: Unit) -> repo.UnitView:
+        made = repo.create_unit(unit, level=level, name=name, parent_id=parent, now=_now())
+        audit(unit, who=who, action="team.unit_create", target=str(made.id), ip=client_ip(request), now=_now())
+        return made
+
+    try:
+        made = await _db(request, work)
+    except repo.TeamError as exc:
+        return await _units_page(request, who, error=f"Không thêm được: {exc}", status_code=422)
+    return await _units_page(request, who, message=f"Đã thêm «{made.name}».")
+
+
+@pages.post("/invites", response_class=HTMLResponse)
+async def add_invite(request: Request, who: AdminPage, unit_id: Annotated[str, Form(max_length=20)] = "",
+                     max_uses: Annotated[str, Form(max_length=6)] = "20",
+                     days: Annotated[str, Form(max_length=4)] = "14") -> HTMLResponse:
+    """Make an invite code and show it once (admin)."""
+    if not (unit_id.isdigit() and max_uses.isdigit() and days.isdigit() and 1 <= int(days) <= 365):
+        return await _units_page(request, who, error="Chọn một tổ, số lượt (1-1000) và số ngày (1-365).",
+                                 status_code=422)
+    now = _now()
+
+    def work(unit: Unit) -> str:
+        code = repo.create_invite(unit, unit_id=int(unit_id), expires_at=now + dt.timedelta(days=int(days)),
+                                  max_uses=int(max_uses), by=who.username, now=now)
+        audit(unit, who=who, action="team.invite_create", target=unit_id, ip=client_ip(request), now=now)
+        return code
+
+    try:
+        code = await _db(request, work)
+    except repo.TeamError as exc:
+        return await _units_page(request, who, error=f"Không tạo được mã: {exc}", status_code=422)
+    return await _units_page(request, who, code=code)
+
+
+@pages.get("/share", response_class=HTMLResponse)
+async def share_page(request: Request, who: MemberPage, member: int | None = None) -> HTMLResponse:
+    """A member's links, QR codes and leaflets (an admin may open any member's with ``?member=``)."""
+    runtime: ContentRuntime = request.app.state.content
+
+    def work(unit: Unit) -> tuple[repo.MemberView | None, Any]:
+        if who.role is Role.ADMIN and member is not None:
+            m = repo.get_member(unit, member)
+        else:
+            m = repo.member_by_account(unit, who.account_id)
+        return m, runtime.snapshot(unit)
+
+    found, content = await _db(request, work)
+    if found is None and who.role is Role.ADMIN and member is not None:
+        raise NotFound("no such member")
+    if found is None:
+        return render(request, "team_share.html", who=who, member=None, groups=[])
+    links = shell_of(request).links()
+    groups: dict[str, list[dict[str, Any]]] = {"flow": [], "step": [], "faq": [], "service": [], "menu": []}
+    for item in share_items(content):
+        groups[item.kind].append({"item": item, "web": links.web(item.payload, found.referral_code),
+                                  "telegram": links.telegram(item.payload, found.referral_code)})
+    return render(request, "team_share.html", who=who, member=found, groups=groups)
+
+
+@pages.get("/stats", response_class=HTMLResponse)
+async def stats_page(request: Request, who: MemberPage, unit_id: int | None = None,
+                     since: dt.date | None = None, until: dt.date | None = None) -> HTMLResponse:
+    """Counts per member, team and commune; leaderboards; progress by day (counts only)."""
+    start, end = stats.day_bounds(since, until)
+
+    def work(unit: Unit) -> dict[str, Any]:
+        if who.role is Role.ADMIN:
+            members = stats.scope_members(unit, unit_id=unit_id)
+            mine = None
+        else:
+            mine = repo.member_by_account(unit, who.account_id)
+            # A member sees their own row and the leaderboards of their commune (counts only).
+            commune = next((u.parent_id for u in repo.list_units(unit) if mine and u.id == mine.unit_id), None)
+            members = stats.scope_members(unit, unit_id=commune) if commune else []
+        rows = repo.member_stats(unit, members=members, since=start, until=end)
+        days = repo.daily_rows(unit, member_ids=[m.id for m in members] if who.role is Role.ADMIN
+                               else [mine.id] if mine else [], since=start, until=end)
+        return {
+            "rows": rows if who.role is Role.ADMIN else [r for r in rows if mine and r.member_id == mine.id],
+            "teams": stats.by_group(unit, rows, level="team"),
+            "communes": stats.by_group(unit, rows, level="commune"),
+            "days": days,
+            "units": repo.list_units(unit),
+        }
+
+    data = await _db(request, work)
+    chart = Markup(stats.progress_svg(data["days"]))  # built here from numbers and escaped names
+    query = "&".join(f"{k}={v}" for k, v in (("unit_id", unit_id), ("since", since), ("until", until)) if v)
+    return render(request, "team_stats.html", who=who, chart=chart, query=query, unit_id=unit_id,
+                  since=since or "", until=until or "", **data)
