@@ -16,6 +16,7 @@ queries only.
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -47,7 +48,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Row
 from sqlmodel import Session, SQLModel
 
-from api.store.db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS, SQLITE_NOWAIT, DatabaseBusy
+from api.store.db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS
 from api.store.models import (
     CONTENT_VERSION_KEY,
     Direction,
@@ -521,22 +522,29 @@ class Store:
             unit.delete_kv_if(key=ERASE_DUE_KEY, value=due)
         return True
 
-    def writable_now(self) -> bool:
-        """True when a write could start at once (SQLite: no other connection holds the write lock).
+    def writable_now(self, *, wait_ms: int = 200) -> bool:
+        """True when a write can start within ``wait_ms`` (SQLite: nobody holds the write lock long).
 
-        Never waits: this is for health checks. Always True on PostgreSQL, where writers do not
-        lock each other out.
+        For health checks: the short wait lets this process's own transactions (milliseconds)
+        finish, so only a lock held for longer — another process, a stuck writer — reads as busy.
+        Always True on PostgreSQL, where writers do not lock each other out.
         """
         if self._dialect != "sqlite":
             return True
-        token = SQLITE_NOWAIT.set(True)
+        raw = self._engine.raw_connection()
         try:
-            with self.unit():
+            driver: Any = raw.driver_connection
+            driver.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                driver.execute("ROLLBACK")
                 return True
-        except DatabaseBusy:
-            return False
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:
-            SQLITE_NOWAIT.reset(token)
+            raw.close()
 
     def dispose(self) -> None:
         """Close pooled connections."""
