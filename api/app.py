@@ -26,7 +26,7 @@ from api.console.transfer import IMPORT_MAX_BYTES
 from api.console.security import signing_key
 from api.console.web import SecurityHeaders, static_files
 from api.channels import start_channels
-from api.errors import install_handlers
+from api.errors import document_body_limit, install_handlers
 from api.limits import BodySizeLimit
 from api.logging_setup import configure_logging
 from api.store.maintenance import Maintenance
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_handlers(app)
+    document_body_limit(app)
     # Content files are uploaded to the console's import (a little room for the multipart framing).
     uploads = {
         "/api/v1/admin/import": IMPORT_MAX_BYTES + 64 * 1024,

@@ -45,6 +45,7 @@ __all__ = [
     "ServiceUnavailable",
     "Unauthorized",
     "ValidationErrorOut",
+    "document_body_limit",
     "error_responses",
     "install_handlers",
     "validation_body",
@@ -142,6 +143,30 @@ _DESCRIPTIONS: dict[int, str] = {
     429: "Too many messages; retry after Retry-After seconds",
     503: "The database or the channel is not available; retry later",
 }
+
+
+def document_body_limit(app: FastAPI) -> None:
+    """Every operation that takes a body may answer 413 (the body-size middleware runs before any
+    route): add it to each such operation of the OpenAPI schema, once, where a route did not."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    operation.setdefault("responses", {}).setdefault("413", {
+                        "description": _DESCRIPTIONS[413],
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+                    })
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+            "ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
