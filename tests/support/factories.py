@@ -23,3 +23,8 @@ def point_body(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
+
+#: Phường Sài Gòn (HCM) and Phường Hải Châu (Đà Nẵng), for tests that need a commune to themselves.
+SAI_GON, HAI_CHAU = 26740, 20242
+#: A made-up spot in Đà Nẵng.
+DA_NANG = (16.0680, 108.2210)
