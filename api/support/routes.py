@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -204,7 +205,9 @@ async def search(store: StoreDep,
     if commune is None and lat is None:
         raise BadQuery("give commune=<code> or lat=…&lon=…")
     if commune is not None and units.ward(commune) is None:
-        raise Refused("unknown commune or ward code")
+        # A 422 shaped like FastAPI's own (with ``detail``), as documented for this route.
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "commune"),
+                                       "msg": "unknown commune or ward code", "input": commune}])
     near = (lat, lon) if lat is not None and lon is not None else None
     now = _now()
     found = await _db(store, lambda unit: repo.list_points(unit, commune_code=commune))
