@@ -33,6 +33,7 @@ from api.store.maintenance import Maintenance
 from api.routes import chat, health, telegram, web, zalo
 from api.routes import services as services_routes
 from api.settings import Settings
+from api.support import routes as support_routes
 from api.team import pages as team_pages
 from api.team import routes as team_routes
 
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(content_api.router)
     app.include_router(content_pages.router)
     app.include_router(team_routes.admin)
+    app.include_router(support_routes.admin)
+    app.include_router(support_routes.public)
     app.include_router(team_routes.public)
     app.include_router(team_pages.pages)
     app.include_router(health.router)

@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from api import budget_keys
-from api.store.db import SQLITE_NOWAIT
 from api.live_content import ContentRuntime
 from api.store import OUTBOX_ERASE_KEY, LogLine, Store, Unit
+from api.store.db import SQLITE_NOWAIT
+from api.support.chat import SupportShell, with_extra
 from api.team.chat import TeamAnswer, TeamShell
 from bot.core import payloads
+from bot.core import support as core_support
 from bot.core.pii import mask_pii
 from bot.core.respond import respond
 from bot.core.types import Event, Inbound, Match, MatchKind, Reply, Session, Source, Turn
@@ -69,11 +71,23 @@ def prepare_inbound(
     source: Source = "user",
     max_chars: int = 2000,
     numbered_options: bool = False,
+    location: tuple[float, float] | None = None,
 ) -> Inbound:
     """Cut over-long text, drop control characters and mask personal numbers (in the text and
-    in a payload: both are stored in the message log and may reach events and the inbox)."""
+    in a payload: both are stored in the message log and may reach events and the inbox).
+
+    A location (a channel's location message, or the web page's ``sp-g-…`` payload) is rounded to
+    about 110 m here and travels only in ``Inbound.location``: it is never logged or stored.
+    """
     truncated = False
     masked = False
+    if payload is not None and payload.strip().startswith("sp-g-"):
+        location, payload = core_support.parse_geo(payload.strip()), None
+        if location is None:
+            media = "location"  # a malformed one: answered as unreadable media, never stored
+    if location is not None:
+        location = core_support.round_location(*location)
+        media = "location"
     if text is not None:
         text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
         # Mask before cutting, so a number split by the cut is never stored half-visible.
@@ -92,6 +106,7 @@ def prepare_inbound(
         truncated=truncated,
         source=source,
         numbered_options=numbered_options,
+        location=location,
     )
 
 
@@ -149,6 +164,8 @@ class Conversation:
         self.clock = clock
         #: Team members' commands and counting; None leaves them to the core (which knows none).
         self.team = team
+        #: The support-point search (province → commune, or a location).
+        self.support = SupportShell()
 
     def run_turn(
         self,
@@ -175,7 +192,19 @@ class Conversation:
                     outbox_id = self._team_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
                                                 session=session, answer=answer, outbox=outbox, now=now)
                     return TurnResult(answer.replies, answer.match, user_id, outbox_id, answer.documents)
+            request = self.support.parse(inbound, session)
+            if request is not None:
+                handled = self.support.handle(unit, inbound=inbound, request=request, session=session, now=now)
+                if handled is not None:
+                    answer, kept = handled
+                    outbox_id = self._team_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
+                                                session=kept, answer=answer, outbox=outbox, now=now)
+                    return TurnResult(answer.replies, answer.match, user_id, outbox_id)
             turn = respond(inbound, session, snapshot, now)
+            turn = replace(turn, session=with_extra(turn.session, core_support.SESSION_KEY, None))
+            if turn.match.kind is MatchKind.FAQ and turn.match.id == core_support.ENTRY_ID:
+                replies, offered = self.support.offer(turn.replies, turn.session)
+                turn = replace(turn, replies=replies, session=offered)
             if turn.delete_user_data:
                 unit.delete_user_data(
                     user_id=user_id,

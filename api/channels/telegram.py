@@ -430,7 +430,7 @@ class TelegramRuntime:
                 with store.unit(readonly=True) as unit:
                     payload = unit.get_kv(key=KV_CALLBACK_PREFIX + payload) or payload
             inbound = prepare_inbound(text=incoming.text, payload=payload, media=incoming.media,
-                                      max_chars=settings.max_text_chars)
+                                      max_chars=settings.max_text_chars, location=incoming.location)
             result = conversation.run_turn(
                 channel=CHANNEL,
                 external_id=incoming.external_id,

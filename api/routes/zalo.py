@@ -132,7 +132,8 @@ async def zalo_oa_webhook(
     if event.action == "ignore" or event.user_id is None or event.dedup_id is None:
         return {"ok": True}
     inbound = prepare_inbound(
-        text=event.text, media=event.media, max_chars=settings.max_text_chars, numbered_options=True
+        text=event.text, media=event.media, max_chars=settings.max_text_chars, numbered_options=True,
+        location=event.location,
     )
     context = {"reply_to": event.message_id} if event.message_id else {}
     if await _run(

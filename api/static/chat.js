@@ -1,4 +1,12 @@
 // Trợ lý 06 web chat: sends questions and button payloads to POST /api/v1/chat, shows the replies.
+
+// The support-point search's "send my location" button, and the payload that carries a location
+// (bot.core.support: "sp-g-<lat>-<lon>", "." written "_", a leading "n" for a minus sign).
+const LOCATION_PAYLOAD = "sp-loc";
+function geoPayload(lat, lon) {
+  const enc = (v) => (v < 0 ? "n" : "") + Math.abs(v).toFixed(4).replace(".", "_");
+  return `sp-g-${enc(lat)}-${enc(lon)}`;
+}
 // Bot and user text is always set with textContent (never as HTML).
 "use strict";
 
@@ -72,7 +80,8 @@
       chips.setAttribute("role", "group");
       chips.setAttribute("aria-label", "Chọn một mục");
       for (const b of buttons) {
-        const chip = el("button", "chip", b.label);
+        const geo = b.payload === LOCATION_PAYLOAD && "geolocation" in navigator;
+        const chip = el("button", "chip", geo ? "📍 Dùng vị trí của tôi" : b.label);
         chip.type = "button";
         chip.dataset.payload = b.payload;
         chips.append(chip);
@@ -173,7 +182,18 @@
   // Every button with a payload (bot choices, the privacy link) sends it and shows its label.
   document.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target.closest("button[data-payload]") : null;
-    if (target) send({ payload: target.dataset.payload }, target.textContent);
+    if (!target) return;
+    if (target.dataset.payload === LOCATION_PAYLOAD && "geolocation" in navigator) {
+      // The browser asks the citizen; only the coordinates (4 decimals) go to the bot, which rounds
+      // them further and never stores them. Refused or failed: the bot explains the other ways.
+      navigator.geolocation.getCurrentPosition(
+        (pos) => send({ payload: geoPayload(pos.coords.latitude, pos.coords.longitude) }, target.textContent),
+        () => send({ payload: LOCATION_PAYLOAD }, target.textContent),
+        { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 },
+      );
+      return;
+    }
+    send({ payload: target.dataset.payload }, target.textContent);
   });
 
   // ?start=<payload> opens that content once; otherwise the bot says hello.

@@ -8,10 +8,10 @@ stable for migrations), not in SQLModel's global metadata.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -49,6 +49,8 @@ __all__ = [
     "ProcessedUpdate",
     "RateBudget",
     "SessionState",
+    "SupportPoint",
+    "SupportWindow",
     "TableModel",
     "Unanswered",
     "UnansweredBase",
@@ -485,3 +487,48 @@ class HelpRecord(TableModel, table=True):
     kind: str = Field(sa_type=String(16))
     count: int
     at: datetime
+
+
+# -- support points: where to get help in person (issue 14) ----------------------------------------
+#
+# Places and times an admin lists; nothing about citizens. Units are the post-2025 codes of the
+# ``vietnam-provinces`` package (a province code and a commune or ward code, no districts).
+
+
+class SupportPoint(TableModel, table=True):
+    """A place where citizens get help in person: commune police, a one-stop desk, a mobile team…"""
+
+    __tablename__ = "support_points"
+    __table_args__ = (Index(None, "commune_code"), Index(None, "province_code"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(200))
+    kind: str = Field(sa_type=_TAG)
+    address: str = Field(sa_type=Text)
+    province_code: int
+    commune_code: int
+    lat: float = Field(sa_type=Float)
+    lon: float = Field(sa_type=Float)
+    #: What is done there: ``install``, ``level2``, ``card``, ``services``.
+    services: list[str] = Field(default_factory=list, sa_type=JSON)
+    #: What to bring, as the admin wrote it.
+    bring: str = Field(default="", sa_type=Text)
+    note: str = Field(default="", sa_type=Text)
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str = Field(default="", sa_type=String(64))
+
+
+class SupportWindow(TableModel, table=True):
+    """A time window of a support point: weekly (``weekday`` 0 = Monday) or on one date; local time."""
+
+    __tablename__ = "support_windows"
+    __table_args__ = (Index(None, "point_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    point_id: int = Field(foreign_key="support_points.id", ondelete="CASCADE")
+    weekday: int | None = None
+    on_date: date | None = Field(default=None, sa_type=Date)
+    #: ``HH:MM`` in Asia/Ho_Chi_Minh.
+    start: str = Field(sa_type=String(5))
+    end: str = Field(sa_type=String(5))

@@ -27,7 +27,7 @@ import base64
 import hashlib
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, TypeGuard
 from urllib.parse import urljoin
 
@@ -42,6 +42,7 @@ from telegram import (
 )
 
 from bot.core import texts
+from bot.core.support import LOCATION_PAYLOAD
 from bot.core.types import Button, Image, MatchKind, Reply, ReplyRole, is_valid_payload
 
 __all__ = [
@@ -114,6 +115,8 @@ class Incoming:
     callback_query_id: str | None = None
     #: The text message that carried the pressed button (edited when a flow goes on).
     message_id: int | None = None
+    #: A shared location (a ``location`` message); the shell rounds it and never stores it.
+    location: tuple[float, float] | None = None
 
     @property
     def dedup_id(self) -> str:
@@ -328,8 +331,10 @@ def _from_message(update_id: int, message: Message, *, bot_id: int, bot_username
     payload = _MAIN_MENU_LABELS.get(text.strip()) if text is not None and media is None else None
     if payload is not None:  # a tap on the main-menu reply keyboard
         text = None
+    location = ((message.location.latitude, message.location.longitude)
+                if media == "location" and message.location is not None else None)
     return Incoming(update_id=update_id, chat_id=chat.id, chat_type=chat.type, text=text, payload=payload,
-                    media=media)
+                    media=media, location=location)
 
 
 def _addressed(message: Message, *, bot_id: int, bot_username: str) -> bool:
@@ -453,23 +458,29 @@ def render(body: Mapping[str, Any], context: Mapping[str, Any] | None, *, public
         ops.append(AnswerCallback(cq))
     edit_target = ctx.get("edit") if cq and kind == MatchKind.FLOW.value else None
     for reply in replies:
+        ask_location: Markup | None = None
+        if private and len(reply.buttons) > 1 and any(b.payload == LOCATION_PAYLOAD for b in reply.buttons):
+            # The location button needs a reply keyboard of its own: one more message carries it.
+            ask_location = _markup(tuple(b for b in reply.buttons if b.payload == LOCATION_PAYLOAD)[:1],
+                                   private=True, long_payloads=long_payloads)
+            reply = replace(reply, buttons=tuple(b for b in reply.buttons if b.payload != LOCATION_PAYLOAD))
         markup = _markup(reply.buttons, private=private, long_payloads=long_payloads)
         if reply.images:
             ops += _photo_ops(reply, markup, public_base_url)
-            continue
-        chunks = split_text(reply.text) or ([_EMPTY] if markup is not None else [])
-        if not chunks:
-            continue
-        if (isinstance(edit_target, int) and reply.role is ReplyRole.MAIN
-                and not isinstance(markup, ReplyKeyboardMarkup)):
-            last = len(chunks) == 1
-            first = _escape(chunks[0])
-            inline = markup if last and isinstance(markup, InlineKeyboardMarkup) else None
-            ops.append(EditText(edit_target, first, inline, SendText(first, inline)))
-            edit_target = None
-            chunks = chunks[1:]
-        for i, chunk in enumerate(chunks):
-            ops.append(SendText(_escape(chunk), markup if i == len(chunks) - 1 else None))
+        else:
+            chunks = split_text(reply.text) or ([_EMPTY] if markup is not None else [])
+            if (chunks and isinstance(edit_target, int) and reply.role is ReplyRole.MAIN
+                    and not isinstance(markup, ReplyKeyboardMarkup)):
+                last = len(chunks) == 1
+                first = _escape(chunks[0])
+                inline = markup if last and isinstance(markup, InlineKeyboardMarkup) else None
+                ops.append(EditText(edit_target, first, inline, SendText(first, inline)))
+                edit_target = None
+                chunks = chunks[1:]
+            for i, chunk in enumerate(chunks):
+                ops.append(SendText(_escape(chunk), markup if i == len(chunks) - 1 else None))
+        if ask_location is not None:
+            ops.append(SendText(_EMPTY, ask_location))
     for doc in body.get("documents", ()):
         if isinstance(doc, Mapping) and doc.get("filename"):
             caption = _escape(str(doc.get("caption", "")))[:CAPTION_MAX] or None
@@ -512,6 +523,10 @@ def _markup(buttons: Sequence[Button], *, private: bool, long_payloads: dict[str
         # translate() maps back to the payload.
         rows = [[KeyboardButton(b.label) for b in buttons[i:i + 2]] for i in range(0, len(buttons), 2)]
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
+    if private and tuple(b.payload for b in buttons) == (LOCATION_PAYLOAD,):
+        # Only a reply keyboard can ask for the device's location (private chats only).
+        ask = KeyboardButton(buttons[0].label, request_location=True)
+        return ReplyKeyboardMarkup([[ask]], resize_keyboard=True, one_time_keyboard=True)
     keyboard = []
     for b in buttons[:INLINE_BUTTONS_MAX]:
         data, stored = callback_data(b.payload)

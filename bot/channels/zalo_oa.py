@@ -125,6 +125,21 @@ class _Message(BaseModel):
 
     msg_id: str | None = None
     text: str | None = None
+    attachments: list[dict[str, Any]] | None = None
+
+
+def _location(msg: _Message | None) -> tuple[float, float] | None:
+    """``attachments[0] = {"type": "location", "payload": {"coordinates": {"latitude", "longitude"}}}``."""
+    for att in (msg.attachments or []) if msg is not None else []:
+        payload = att.get("payload") if isinstance(att, dict) and att.get("type") == "location" else None
+        coords = payload.get("coordinates") if isinstance(payload, dict) else None
+        if isinstance(coords, dict):
+            try:
+                lat, lon = float(coords["latitude"]), float(coords["longitude"])
+            except (KeyError, TypeError, ValueError):
+                return None
+            return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+    return None
 
 
 class _Event(BaseModel):
@@ -152,6 +167,8 @@ class OaEvent:
     text: str | None = None
     media: str | None = None
     message_id: str | None = None
+    #: A shared location (``user_send_location``); the shell rounds it and never stores it.
+    location: tuple[float, float] | None = None
 
 
 def _event_dedup(name: str, user: str, timestamp: Any) -> str:
@@ -183,4 +200,5 @@ def parse_event(data: dict[str, Any]) -> OaEvent:
         text = msg.text if msg is not None and msg.text is not None else ""
         return OaEvent(name, "turn", user, dedup, text=text, message_id=msg_id)
     media = name[len(OaFacts.SEND_EVENT_PREFIX) :] or "unknown"
-    return OaEvent(name, "turn", user, dedup, media=media, message_id=msg_id)
+    return OaEvent(name, "turn", user, dedup, media=media, message_id=msg_id,
+                   location=_location(msg) if media == "location" else None)

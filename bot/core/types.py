@@ -143,6 +143,8 @@ class Inbound:
     source: Source = "user"
     #: True on channels whose adapters render buttons as a numbered list.
     numbered_options: bool = False
+    #: A shared location (latitude, longitude), already rounded by the shell; never stored.
+    location: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)

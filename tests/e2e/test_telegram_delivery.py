@@ -72,7 +72,8 @@ async def test_5xx_is_retried_with_backoff_and_delivered(telegram: TelegramApp) 
 async def test_nothing_is_lost_while_telegram_is_down_and_order_is_kept(telegram: TelegramApp) -> None:
     fake, chat = telegram.fake, new_chat()
     fake.set_down(True)
-    questions = ["quên mật khẩu VNeID", "làm định danh mức 2 ở đâu", "cài VNeID trên iPhone"]
+    # One message per reply each («… ở đâu» would add the support-point search's location keyboard message).
+    questions = ["quên mật khẩu VNeID", "đăng ký định danh mức độ 2 cần những gì", "cài VNeID trên iPhone"]
     for q in questions:
         r = await telegram.post(message_update(chat, q))
         assert r.status_code == 200  # the webhook does not wait for Telegram
