@@ -27,6 +27,7 @@ from api.console.security import signing_key
 from api.console.web import SecurityHeaders, static_files
 from api.channels import start_channels
 from api.errors import document_body_limit, install_handlers
+from api.handoff import routes as handoff_routes
 from api.limits import BodySizeLimit
 from api.logging_setup import configure_logging
 from api.store.maintenance import Maintenance
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         maintenance = Maintenance(services.store)
         maintenance.start()
         app.state.maintenance = maintenance
+        escalator = handoff_routes.Escalator(services.store)
+        escalator.start()
         # Everything built so far (content index, libraries) lives as long as the process: keep it
         # out of the cyclic collector, whose full passes over it paused every request ~40 ms.
         gc.collect()
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await close()
                 except Exception:  # one channel failing to stop must not keep the others running
                     log.exception("error while stopping a channel")
+            await escalator.stop()
             try:
                 await maintenance.stop()
             except Exception:
@@ -130,6 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(support_routes.public)
     app.include_router(team_routes.public)
     app.include_router(team_pages.pages)
+    app.include_router(handoff_routes.admin)
+    app.include_router(handoff_routes.pages)
+    app.include_router(handoff_routes.public)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from api.conversation import Conversation, utcnow
 from api.store.db import make_engine, migrate
+from api.handoff.shell import HandoffShell
 from api.live_content import ContentRuntime, sync_from_files
 from api.settings import Settings
 from api.store import Store
@@ -41,4 +42,4 @@ def build_services(settings: Settings, *, sync_content: bool | None = None) -> S
     runtime = ContentRuntime()
     runtime.current(store)
     team = TeamShell(public_base_url=settings.public_base_url)
-    return Services(settings, store, runtime, Conversation(store, runtime, team=team))
+    return Services(settings, store, runtime, Conversation(store, runtime, team=team, handoff=HandoffShell()))

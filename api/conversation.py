@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from api import budget_keys
+from api.handoff.shell import HandoffShell
 from api.live_content import ContentRuntime
 from api.store import OUTBOX_ERASE_KEY, LogLine, Store, Unit
 from api.store.db import SQLITE_NOWAIT
@@ -129,6 +130,8 @@ class TurnResult:
     outbox_id: int | None = None
     #: Files to send along (a team member's leaflet); channels without files show the links in the text.
     documents: tuple[dict[str, str], ...] = ()
+    #: The citizen's hand-off after the turn ("open", "escalated", "claimed"), None when there is none.
+    handoff: str | None = None
 
     def to_cli(self) -> dict[str, Any]:
         """The ``ask`` JSON line of the CLI contract."""
@@ -158,7 +161,7 @@ class Conversation:
     """Runs turns against the store and the live content."""
 
     def __init__(self, store: Store, content: ContentRuntime, *, clock: Callable[[], dt.datetime] = utcnow,
-                 team: TeamShell | None = None) -> None:
+                 team: TeamShell | None = None, handoff: HandoffShell | None = None) -> None:
         self.store = store
         self.content = content
         self.clock = clock
@@ -166,6 +169,8 @@ class Conversation:
         self.team = team
         #: The support-point search (province → commune, or a location).
         self.support = SupportShell()
+        #: Hand-offs to a person; None leaves the bot answering everything (CLI tools, benchmarks).
+        self.handoff = handoff
 
     def run_turn(
         self,
@@ -192,6 +197,10 @@ class Conversation:
                     outbox_id = self._team_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
                                                 session=session, answer=answer, outbox=outbox, now=now)
                     return TurnResult(answer.replies, answer.match, user_id, outbox_id, answer.documents)
+            active = self.handoff.active(unit, user_id=user_id) if self.handoff is not None else None
+            if self.handoff is not None and self.handoff.holds(unit, active, inbound=inbound, now=now):
+                return self._quiet_turn(unit, user_id=user_id, channel=channel, inbound=inbound, outbox=outbox,
+                                        now=now)
             request = self.support.parse(inbound, session)
             if request is not None:
                 handled = self.support.handle(unit, inbound=inbound, request=request, session=session, now=now)
@@ -205,6 +214,13 @@ class Conversation:
             if turn.match.kind is MatchKind.FAQ and turn.match.id == core_support.ENTRY_ID:
                 replies, offered = self.support.offer(turn.replies, turn.session)
                 turn = replace(turn, replies=replies, session=offered)
+            handoff_state: str | None = None
+            if self.handoff is not None and not turn.delete_user_data:
+                target = None if outbox is None else (outbox.channel, outbox.chat_id, outbox.context)
+                notes, handoff_state = self.handoff.after_turn(
+                    unit, active, user_id=user_id, channel=channel, inbound=inbound, replies=turn.replies,
+                    events=turn.events, target=target, now=now)
+                turn = replace(turn, replies=(*turn.replies, *notes))
             if turn.delete_user_data:
                 unit.delete_user_data(
                     user_id=user_id,
@@ -233,7 +249,24 @@ class Conversation:
                 )
         if turn.delete_user_data:
             self._erase_traces()
-        return TurnResult(turn.replies, turn.match, user_id, outbox_id)
+        return TurnResult(turn.replies, turn.match, user_id, outbox_id, handoff=handoff_state)
+
+    @staticmethod
+    def _quiet_turn(unit: Unit, *, user_id: int, channel: str, inbound: Inbound, outbox: OutboxTarget | None,
+                    now: dt.datetime) -> TurnResult:
+        """A person holds the conversation: log the message, say nothing (a pressed button is still answered)."""
+        match = Match(MatchKind.HANDOFF, "held")
+        text = inbound.text if inbound.text is not None else (f"<{inbound.media}>" if inbound.media else None)
+        unit.log_messages(user_id=user_id, lines=(LogLine(direction="in", text=text, payload=inbound.payload),),
+                          source=inbound.source, now=now)
+        unit.add_events(user_id=user_id, events=[("turn", {"kind": match.kind.value, "channel": channel})],
+                        source=inbound.source, now=now)
+        outbox_id = None
+        if outbox is not None and outbox.context.get("cq"):
+            outbox_id = unit.enqueue_outbox(channel=outbox.channel, chat_id=outbox.chat_id,
+                                            body={"replies": [], "match": match.to_dict()}, context=outbox.context,
+                                            now=now)
+        return TurnResult((), match, user_id, outbox_id, handoff="claimed")
 
     @staticmethod
     def _team_turn(unit: Unit, *, user_id: int, channel: str, inbound: Inbound, session: Session,

@@ -137,7 +137,9 @@ _DESCRIPTIONS: dict[int, str] = {
     400: "The body is not JSON, nests too deep, or holds an out-of-range number, a NUL or an "
          "unpaired surrogate",
     401: "Wrong or missing webhook secret or signature",
+    403: "The account's role may not do this",
     404: "Not found (for a webhook: the channel is not configured)",
+    409: "The state changed meanwhile (another staff member claimed it, or it is closed)",
     413: "The request body is over the size limit",
     422: "The request does not have the expected shape",
     429: "Too many messages; retry after Retry-After seconds",

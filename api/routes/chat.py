@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
@@ -90,8 +90,13 @@ def _client_ip(request: Request) -> str:
 
 
 @router.post("/chat", response_model=ChatOut, responses=error_responses(400, 413, 422, 429, 503))
-async def chat(body: ChatIn, request: Request, conv: ConversationDep, store: StoreDep, settings: SettingsDep) -> Any:
-    """Answer one message from the web chat (channel ``web``)."""
+async def chat(body: ChatIn, request: Request, response: Response, conv: ConversationDep, store: StoreDep,
+               settings: SettingsDep) -> Any:
+    """Answer one message from the web chat (channel ``web``).
+
+    While the citizen has a hand-off to a person, the ``X-Handoff`` header carries its status (open,
+    escalated, claimed): the page then fetches staff replies from ``GET /api/v1/chat/messages``.
+    """
     now = int(time.time())
     hits = (
         RateHit(budget_keys.user("web", body.user_id), settings.chat_rate_per_minute, 60),
@@ -110,4 +115,6 @@ async def chat(body: ChatIn, request: Request, conv: ConversationDep, store: Sto
     inbound = prepare_inbound(text=body.text, payload=body.payload, max_chars=settings.max_text_chars)
     result = await run_in_threadpool(conv.run_turn, channel="web", external_id=body.user_id, inbound=inbound)
     assert result is not None  # no de-duplication id on this route
+    if result.handoff is not None:
+        response.headers["X-Handoff"] = result.handoff
     return result.to_api()

@@ -149,6 +149,7 @@ function geoPayload(lat, lon) {
         problem = `Bạn gửi nhanh quá, vui lòng chờ ${seconds} giây rồi gửi lại.`;
       } else if (response.ok) {
         const data = await response.json();
+        if (response.headers.get("X-Handoff")) startPolling();
         if (Array.isArray(data.replies)) {
           const bubbles = data.replies.map(botBubble);
           typing.replaceWith(...bubbles);
@@ -167,6 +168,40 @@ function geoPayload(lat, lon) {
     if (mine) mine.remove(); // the typed text stays in the box, ready to send again
     showStatus(problem);
     return false;
+  }
+
+  // A person took over (header X-Handoff): fetch their replies every few seconds until it is closed.
+  const POLL_MS = 5000;
+  const AFTER_KEY = "troly06.handoff_after";
+  let polling = false;
+
+  function startPolling() {
+    if (polling) return;
+    polling = true;
+    setTimeout(poll, POLL_MS);
+  }
+
+  async function poll() {
+    let active = true;
+    try {
+      let after = 0;
+      try { after = Number(localStorage.getItem(AFTER_KEY)) || 0; } catch (_) { /* storage disabled */ }
+      const url = "/api/v1/chat/messages?" + new URLSearchParams({ user_id: userId, after: String(after) });
+      const response = await fetch(url);
+      if (response.ok) {
+        const data = await response.json();
+        for (const m of data.messages || []) {
+          const bubble = botBubble({ text: m.text, buttons: [], images: [] });
+          log.append(bubble);
+          reveal(bubble);
+          after = Math.max(after, m.id);
+        }
+        try { localStorage.setItem(AFTER_KEY, String(after)); } catch (_) { /* see above */ }
+        active = Boolean(data.active);
+      }
+    } catch (_) { /* network down: try again later */ }
+    if (active) setTimeout(poll, POLL_MS);
+    else polling = false;
   }
 
   form.addEventListener("submit", async (event) => {

@@ -30,8 +30,12 @@ __all__ = [
     "Direction",
     "EventRow",
     "EventRowBase",
+    "HandoffConversation",
+    "HandoffHours",
+    "HandoffMessage",
     "HandoffRequest",
     "HandoffRequestBase",
+    "HandoffState",
     "HandoffStatus",
     "HelpRecord",
     "Invite",
@@ -66,6 +70,8 @@ MessageSource = Literal["user", "cli", "eval"]
 UnansweredReason = Literal["fallback", "feedback_no", "clarify"]
 UnansweredStatus = Literal["open", "resolved", "dismissed"]
 HandoffStatus = Literal["open", "done"]
+#: A hand-off conversation: waiting (open, escalated), held by a person (claimed), or closed.
+HandoffState = Literal["open", "escalated", "claimed", "closed"]
 OutboxStatus = Literal["pending", "sending", "sent", "failed", "dead"]
 
 #: ``ContentMeta`` key of the content version counter.
@@ -532,3 +538,55 @@ class SupportWindow(TableModel, table=True):
     #: ``HH:MM`` in Asia/Ho_Chi_Minh.
     start: str = Field(sa_type=String(5))
     end: str = Field(sa_type=String(5))
+
+
+class HandoffConversation(TableModel, table=True):
+    """A citizen's conversation handed to a person: waiting (open, escalated), held (claimed), or closed.
+
+    ``chat_id`` and ``context`` say where staff replies go through the outbox (NULL for the web chat,
+    whose page fetches them). ``due_at`` is when an unclaimed hand-off is escalated.
+    """
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index(None, "status", "due_at"), Index(None, "user_id", "status"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    channel: str = Field(sa_type=_TAG)
+    chat_id: str | None = Field(default=None, sa_type=Text)
+    context: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
+    unit_id: int | None = Field(default=None, foreign_key="org_units.id", ondelete="SET NULL")
+    reason: str = Field(sa_type=_TAG)
+    status: str = Field(default="open", sa_type=String(16))
+    claimed_by: str | None = Field(default=None, sa_type=String(64))
+    claimed_at: datetime | None = None
+    due_at: datetime
+    escalated_at: datetime | None = None
+    closed_by: str | None = Field(default=None, sa_type=String(64))
+    closed_at: datetime | None = None
+    created_at: datetime
+
+
+class HandoffMessage(TableModel, table=True):
+    """One line of a hand-off: the citizen's (masked), a staff member's, or the bot's own."""
+
+    __tablename__ = "handoff_messages"
+    __table_args__ = (Index(None, "handoff_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    handoff_id: int = Field(foreign_key="handoffs.id", ondelete="CASCADE")
+    author: str = Field(sa_type=String(16))
+    staff: str | None = Field(default=None, sa_type=String(64))
+    text: str = Field(sa_type=Text)
+    created_at: datetime
+
+
+class HandoffHours(TableModel, table=True):
+    """A unit's office hours (weekday → ``"HH:MM-HH:MM"`` windows, Vietnam time) and pick-up time."""
+
+    __tablename__ = "handoff_hours"
+
+    unit_id: int = Field(primary_key=True, foreign_key="org_units.id", ondelete="CASCADE")
+    schedule: dict[str, Any] = Field(sa_type=JSON)
+    pickup_minutes: int
+    updated_at: datetime

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from bot.core import payloads, texts
+from bot.core import handoff, payloads, texts
 from bot.core.content import ContentSnapshot
 from bot.core.types import (
     Button,
@@ -89,12 +89,12 @@ def respond(inbound: Inbound, session: Session, content: ContentSnapshot, now: d
         events.append(Event("pii_masked"))
     replies = (*before, *out.replies)
     options = tuple(b for r in replies for b in r.buttons)
-    new_session = replace(out.session, options=options)
+    new_session, counted = handoff.count_misses(replace(out.session, options=options), tuple(events))
     return Turn(
         replies=replies,
         session=new_session,
         match=out.match,
-        events=tuple(events),
+        events=counted,
         delete_user_data=out.delete_user_data,
     )
 
@@ -239,7 +239,7 @@ def _on_control(ctx: _Ctx, name: str) -> _Out:
             ctx.text("handoff") + "\n\n" + texts.SOURCE_LINE.format(source=ctx.text("handoff_source"), reviewed="11/2026"),
             (texts.MAIN_MENU_BUTTON,),
         )
-        data = (("question", session.last_question or ""),)
+        data = (("question", session.last_question or ""), ("reason", "asked"))
         return _out(ctx, reply, Match(MatchKind.HANDOFF), events=(Event("handoff_requested", data),))
     if name == "privacy":
         return _out(ctx, Reply(ctx.text("privacy"), (texts.DELETE_MINE, texts.MAIN_MENU_BUTTON)), Match(MatchKind.MENU, "privacy"))

@@ -1,0 +1,293 @@
+"""Hand-offs over HTTP: the staff API (``/api/v1/admin/handoffs…``), the console's live inbox
+(``/admin/handoffs``) and the web chat's fetch of staff replies (``GET /api/v1/chat/messages``).
+
+Staff are console accounts with the admin, editor or member role; viewers may read. Every claim,
+reply and close is audited. A claim that loses the race is a 409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
+
+from api.console.security import Principal, Role, audit, client_ip, require, require_page
+from api.console.web import render
+from api.deps import StoreDep
+from api.errors import ApiError, error_responses
+from api.handoff import repo
+from api.handoff.repo import HandoffView
+from api.handoff.shell import HandoffShell
+from api.inbound import BoundedJsonRoute
+from api.store import Store, Unit
+from bot.core import handoff as words
+
+__all__ = [
+    "HANDLERS",
+    "WATCHERS",
+    "Escalator",
+    "HandoffGone",
+    "HandoffTaken",
+    "ReplyIn",
+    "admin",
+    "pages",
+    "public",
+]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Who answers citizens, and who may watch the inbox.
+HANDLERS = (Role.ADMIN, Role.EDITOR, Role.MEMBER)
+WATCHERS = (*HANDLERS, Role.VIEWER)
+
+admin = APIRouter(prefix="/api/v1/admin/handoffs", tags=["admin"], route_class=BoundedJsonRoute)
+public = APIRouter(prefix="/api/v1/chat", tags=["chat"])
+pages = APIRouter(prefix="/admin/handoffs", include_in_schema=False)
+
+Handler = Annotated[Principal, Depends(require(*HANDLERS))]
+Watcher = Annotated[Principal, Depends(require(*WATCHERS))]
+PageHandler = Annotated[Principal, Depends(require_page(*HANDLERS))]
+PageWatcher = Annotated[Principal, Depends(require_page(*WATCHERS))]
+Status = Literal["open", "escalated", "claimed", "closed", "waiting", "active", "all"]
+_STATUSES: dict[str, tuple[str, ...]] = {"waiting": ("open", "escalated"), "active": repo.ACTIVE, "all": ()}
+_SHELL = HandoffShell()
+
+
+class HandoffGone(ApiError):
+    """No such hand-off."""
+
+    status = 404
+
+
+class HandoffTaken(ApiError):
+    """Another staff member holds it, or it is closed."""
+
+    status = 409
+
+
+class ReplyIn(BaseModel):
+    """A staff reply to the citizen."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False) -> T:
+    def run() -> T:
+        with store.unit(readonly=readonly) as unit:
+            return work(unit)
+
+    return await run_in_threadpool(run)
+
+
+def _get(unit: Unit, handoff_id: int) -> HandoffView:
+    view = repo.get(unit, handoff_id)
+    if view is None:
+        raise HandoffGone(f"no hand-off {handoff_id}")
+    return view
+
+
+def _detail(unit: Unit, view: HandoffView) -> dict[str, Any]:
+    before = repo.history(unit, user_id=view.user_id, until=view.created_at)
+    return {**view.as_dict(), "history": [line.as_dict() for line in before],
+            "messages": [line.as_dict() for line in repo.lines(unit, view.id)]}
+
+
+def _claim(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
+    view = _get(unit, handoff_id)
+    if not repo.claim(unit, handoff_id=handoff_id, staff=who.username, now=now):
+        raise HandoffTaken(f"hand-off {handoff_id} is {view.status}"
+                           + (f" by {view.claimed_by}" if view.claimed_by else ""))
+    _SHELL.tell(unit, view, author="system", text=words.CLAIMED.format(unit=view.unit_name), now=now)
+    audit(unit, who=who, action="handoff.claim", target=str(handoff_id), ip=ip, now=now)
+    return _get(unit, handoff_id).as_dict()
+
+
+def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
+    view = _get(unit, handoff_id)
+    if view.status != "claimed" or view.claimed_by != who.username:
+        raise HandoffTaken(f"claim hand-off {handoff_id} first (it is {view.status})")
+    line_id = _SHELL.tell(unit, view, author="staff", text=text, staff=who.username, now=now)
+    audit(unit, who=who, action="handoff.reply", target=str(handoff_id), ip=ip, now=now)
+    return {"id": line_id, "handoff_id": handoff_id}
+
+
+def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
+    view = _get(unit, handoff_id)
+    if view.status == "claimed" and view.claimed_by != who.username and who.role is not Role.ADMIN:
+        raise HandoffTaken(f"hand-off {handoff_id} is held by {view.claimed_by}")
+    if not repo.close(unit, handoff_id=handoff_id, staff=who.username, now=now):
+        raise HandoffTaken(f"hand-off {handoff_id} is already closed")
+    _SHELL.tell(unit, view, author="system", text=words.CLOSED, now=now)
+    audit(unit, who=who, action="handoff.close", target=str(handoff_id), ip=ip, now=now)
+    return _get(unit, handoff_id).as_dict()
+
+
+# -- API -------------------------------------------------------------------------------------------
+
+
+@admin.get("", responses=error_responses(401, 403, 422))
+async def list_api(store: StoreDep, who: Watcher, status: Status = "active",
+                   unit_id: Annotated[int | None, Query(ge=1)] = None) -> Any:
+    """Hand-offs by ``status`` (open, escalated, claimed, closed; waiting = open or escalated; active;
+    all) and unit, oldest first."""
+    statuses = _STATUSES.get(status, (status,))
+    views = await _db(store, lambda u: repo.list_handoffs(u, statuses=statuses, unit_id=unit_id), readonly=True)
+    return {"handoffs": [v.as_dict() for v in views]}
+
+
+@admin.get("/{handoff_id}", responses=error_responses(401, 403, 404))
+async def get_api(handoff_id: int, store: StoreDep, who: Watcher) -> Any:
+    """One hand-off with the conversation before it (masked message log) and its lines."""
+    return await _db(store, lambda u: _detail(u, _get(u, handoff_id)), readonly=True)
+
+
+@admin.post("/{handoff_id}/claim", responses=error_responses(401, 403, 404, 409))
+async def claim_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
+    """Take the hand-off (exactly one claim wins); the citizen is told a person is there."""
+    ip = client_ip(request)
+    return await _db(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow()))
+
+
+@admin.post("/{handoff_id}/messages", status_code=201, responses=error_responses(400, 401, 403, 404, 409, 422))
+async def message_api(handoff_id: int, body: ReplyIn, request: Request, store: StoreDep, who: Handler) -> Any:
+    """Reply to the citizen in their own chat (only the staff member holding the hand-off)."""
+    ip = client_ip(request)
+    return await _db(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow()))
+
+
+@admin.post("/{handoff_id}/close", responses=error_responses(401, 403, 404, 409))
+async def close_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
+    """Close the hand-off; the bot answers the citizen again."""
+    ip = client_ip(request)
+    return await _db(store, lambda u: _close(u, handoff_id, who, ip, _utcnow()))
+
+
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+
+
+@public.get("/messages", responses=error_responses(422))
+async def chat_messages(store: StoreDep, user_id: UserId,
+                        after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> Any:
+    """Staff replies and notices for a web chat user after message id ``after`` (the page polls this
+    while ``active`` is true, and after the chat answer carried ``X-Handoff``)."""
+    def read(unit: Unit) -> dict[str, Any]:
+        uid = unit.find_user(channel="web", external_id=user_id)
+        if uid is None:
+            return {"messages": [], "active": False}
+        found = repo.web_lines(unit, user_id=uid, after=after)
+        shown = [{"id": m.id, "text": words.STAFF_PREFIX + m.text if m.author == "staff" else m.text,
+                  "author": m.author, "at": m.at.isoformat()} for m in found]
+        return {"messages": shown, "active": repo.active_for_user(unit, uid) is not None}
+
+    return await _db(store, read, readonly=True)
+
+
+# -- pages -----------------------------------------------------------------------------------------
+
+
+def _page(request: Request, store: Store, who: Principal, *, selected: int | None, status: str,
+          error: str = "", status_code: int = 200) -> HTMLResponse:
+    with store.unit(readonly=True) as unit:
+        views = repo.list_handoffs(unit, statuses=_STATUSES.get(status, (status,)))
+        detail = None
+        if selected is not None:
+            view = repo.get(unit, selected)
+            detail = _detail(unit, view) if view is not None else None
+    return render(request, "handoffs.html", who=who, handoffs=[v.as_dict() for v in views], detail=detail,
+                  status=status, error=error, can_act=who.can(HANDLERS), me=who.username,
+                  status_code=status_code)
+
+
+@pages.get("", response_class=HTMLResponse)
+async def inbox_page(request: Request, store: StoreDep, who: PageWatcher,
+                     id: Annotated[int | None, Query(ge=1)] = None,
+                     status: Status = "active") -> HTMLResponse:
+    """The live inbox: waiting and held hand-offs; ``id`` opens one conversation."""
+    return await run_in_threadpool(_page, request, store, who, selected=id, status=status)
+
+
+async def _act(request: Request, store: Store, who: Principal, handoff_id: int,
+               work: Callable[[Unit], Any]) -> Response:
+    try:
+        await _db(store, work)
+    except (HandoffGone, HandoffTaken) as exc:
+        return await run_in_threadpool(_page, request, store, who, selected=handoff_id, status="active",
+                                       error=exc.message, status_code=exc.status)
+    return RedirectResponse(f"/admin/handoffs?id={handoff_id}", status_code=303)
+
+
+@pages.post("/{handoff_id}/claim")
+async def claim_page(handoff_id: int, request: Request, store: StoreDep, who: PageHandler) -> Response:
+    """Form post of «Nhận»."""
+    ip = client_ip(request)
+    return await _act(request, store, who, handoff_id, lambda u: _claim(u, handoff_id, who, ip, _utcnow()))
+
+
+@pages.post("/{handoff_id}/messages")
+async def message_page(handoff_id: int, request: Request, store: StoreDep, who: PageHandler,
+                       text: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Form post of «Gửi»."""
+    ip = client_ip(request)
+    if not text.strip():
+        return await run_in_threadpool(_page, request, store, who, selected=handoff_id, status="active",
+                                       error="Nội dung trả lời đang trống.", status_code=422)
+    return await _act(request, store, who, handoff_id,
+                      lambda u: _reply(u, handoff_id, text.strip(), who, ip, _utcnow()))
+
+
+@pages.post("/{handoff_id}/close")
+async def close_page(handoff_id: int, request: Request, store: StoreDep, who: PageHandler) -> Response:
+    """Form post of «Kết thúc»."""
+    ip = client_ip(request)
+    return await _act(request, store, who, handoff_id, lambda u: _close(u, handoff_id, who, ip, _utcnow()))
+
+
+class Escalator:
+    """The lifespan task that escalates hand-offs not picked up in time (every ``interval_s``)."""
+
+    def __init__(self, store: Store, *, interval_s: float = 60.0,
+                 clock: Callable[[], dt.datetime] = _utcnow) -> None:
+        self.store = store
+        self.interval_s = interval_s
+        self.clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    def run_once(self) -> int:
+        """One check (blocking); how many were escalated."""
+        with self.store.unit() as unit:
+            return _SHELL.escalate_due(unit, now=self.clock())
+
+    def start(self) -> None:
+        """Start the loop."""
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        """Stop the loop."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s * random.uniform(0.8, 1.2))
+            try:
+                await run_in_threadpool(self.run_once)
+            except Exception:  # noqa: BLE001 - logged; the next round retries
+                log.exception("handoff: the escalation check failed; retrying next round")

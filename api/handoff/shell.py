@@ -1,0 +1,120 @@
+"""The hand-off inside a chat turn, and what staff actions tell the citizen.
+
+Called by :meth:`api.conversation.Conversation.run_turn` in the turn's transaction:
+:meth:`HandoffShell.held` first — while a person holds the conversation the core is not called and
+the bot says nothing (the message is logged and added to the hand-off); then, after the core,
+:meth:`HandoffShell.after_turn` opens a hand-off on the core's ``handoff_requested`` event (adding an
+honest note on when staff will answer) and copies the turn into a waiting hand-off. Staff replies and
+notices (:meth:`HandoffShell.tell`) go through the outbox on Telegram and Zalo; the web page fetches
+them (``GET /api/v1/chat/messages``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from api.handoff import repo
+from api.handoff.repo import HandoffView
+from api.store import Unit
+from bot.core import handoff as words
+from bot.core.types import Event, Inbound, Match, MatchKind, Reply, ReplyRole
+
+__all__ = ["NO_CONTEXT_KEYS", "HandoffShell", "OpenTarget"]
+
+log = logging.getLogger(__name__)
+
+#: Outbox context keys tied to one incoming update (a button press to answer, a message to edit).
+NO_CONTEXT_KEYS = frozenset({"cq", "edit"})
+
+#: Where a channel's later messages go: (channel, chat id, context) or None (the web chat fetches).
+OpenTarget = tuple[str, str, Mapping[str, Any]] | None
+
+
+def _inbound_text(inbound: Inbound) -> str:
+    if inbound.text is not None:
+        return inbound.text
+    return f"<{inbound.media}>" if inbound.media else f"[{inbound.payload or ''}]"
+
+
+class HandoffShell:
+    """Opens hand-offs, keeps the bot quiet while a person holds one, and tells the citizen."""
+
+    @staticmethod
+    def active(unit: Unit, *, user_id: int) -> HandoffView | None:
+        """The citizen's waiting or held hand-off (one indexed lookup per turn)."""
+        return repo.active_for_user(unit, user_id)
+
+    @staticmethod
+    def holds(unit: Unit, view: HandoffView | None, *, inbound: Inbound, now: dt.datetime) -> bool:
+        """True when a person holds the conversation: the message is added to the hand-off, the bot is quiet."""
+        if view is None or view.status != "claimed" or inbound.source != "user":
+            return False
+        repo.add_line(unit, handoff_id=view.id, author="citizen", text=_inbound_text(inbound), now=now)
+        return True
+
+    def after_turn(self, unit: Unit, view: HandoffView | None, *, user_id: int, channel: str, inbound: Inbound,
+                   replies: Sequence[Reply], events: Sequence[Event], target: OpenTarget,
+                   now: dt.datetime) -> tuple[tuple[Reply, ...], str | None]:
+        """Notes to add to the turn's replies (opening a hand-off when the core asked for one), and the
+        status of the citizen's hand-off after the turn."""
+        if inbound.source != "user":
+            return (), view.status if view is not None else None
+        asked = next((e for e in events if e.name == "handoff_requested"), None)
+        if view is not None:
+            repo.add_line(unit, handoff_id=view.id, author="citizen", text=_inbound_text(inbound), now=now)
+            repo.add_line(unit, handoff_id=view.id, author="bot", text="\n\n".join(r.text for r in replies), now=now)
+            if asked is None:
+                return (), view.status
+            return (Reply(words.already_open_note(claimed=view.status == "claimed"), role=ReplyRole.NOTE),), view.status
+        if asked is None:
+            return (), None
+        reason = asked.as_dict().get("reason", "asked")
+        unit_id = repo.citizen_unit(unit, user_id)
+        queue = unit_id if unit_id is not None else repo.province_of(unit, None)
+        hours = repo.hours_for(unit, queue)
+        chat_id, context = (None, None) if target is None else (target[1], {
+            k: v for k, v in target[2].items() if k not in NO_CONTEXT_KEYS})
+        handoff_id = repo.open_handoff(unit, user_id=user_id, channel=channel, chat_id=chat_id, context=context,
+                                       unit_id=queue, reason=reason, due_at=hours.due(now), now=now)
+        opens_at = hours.next_open(now)
+        note = words.opened_note(unit=repo.unit_name(unit, queue), open_now=hours.is_open(now),
+                                 pickup_minutes=hours.pickup_minutes, opens_at=opens_at,
+                                 automatic=reason != "asked")
+        repo.add_line(unit, handoff_id=handoff_id, author="bot", text=note, now=now)
+        unit.add_events(user_id=user_id, events=[("handoff_opened", {"reason": reason, "channel": channel})],
+                        source=inbound.source, now=now)
+        return (Reply(note, role=ReplyRole.NOTE),), "open"
+
+    @staticmethod
+    def tell(unit: Unit, view: HandoffView, *, author: str, text: str, now: dt.datetime,
+             staff: str | None = None) -> int:
+        """Add a staff reply or a notice to the hand-off and send it to the citizen's chat."""
+        line_id = repo.add_line(unit, handoff_id=view.id, author=author, text=text, staff=staff, now=now)
+        if view.chat_id is not None:
+            shown = words.STAFF_PREFIX + text if author == "staff" else text
+            body = {"replies": [Reply(shown).to_dict()], "match": Match(MatchKind.HANDOFF, author).to_dict()}
+            unit.enqueue_outbox(channel=view.channel, chat_id=view.chat_id, body=body,
+                                context=dict(view.context or {}), now=now)
+        return line_id
+
+    def escalate_due(self, unit: Unit, *, now: dt.datetime) -> int:
+        """Move hand-offs not picked up in time to the province queue and tell the citizens; how many."""
+        moved = 0
+        for view in repo.overdue(unit, now=now):
+            province = repo.province_of(unit, view.unit_id)
+            target = province if province != view.unit_id else None
+            hours = repo.hours_for(unit, target)
+            if not repo.escalate(unit, handoff_id=view.id, unit_id=target, due_at=hours.due(now), now=now):
+                continue
+            opens = hours.next_open(now)
+            when = "" if opens is None or hours.is_open(now) else f" từ {words.when_text(opens)}"
+            queue = repo.unit_name(unit, target)
+            text = words.ESCALATED.format(unit=view.unit_name, queue=f"cán bộ {queue}", when=when)
+            self.tell(unit, view, author="system", text=text, now=now)
+            moved += 1
+        if moved:
+            log.info("handoff: %d escalated to the province queue", moved)
+        return moved
