@@ -209,7 +209,7 @@ async def link_from_page(request: Request, who: _AdminPage, member_id: _MemberId
 @pages.post("/members/{member_id}/chats/unlink", response_class=HTMLResponse)
 async def unlink_from_page(request: Request, who: _AdminPage, member_id: _MemberId) -> Response:
     """Unlink a chat account from a member."""
-    data, values, errors = await _chat_form(request)
+    data, _values, _errors = await _chat_form(request)
     if data is None:
         return await _page(request, who, status_code=422, problem="Không có tài khoản trò chuyện này để gỡ.")
 

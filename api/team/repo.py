@@ -28,6 +28,7 @@ from api.store.models import metadata
 __all__ = [
     "INVITE_ALPHABET",
     "LEVELS",
+    "LINKABLE_CHANNELS",
     "REFERRAL_ALPHABET",
     "VN",
     "DayRow",
@@ -37,7 +38,6 @@ __all__ = [
     "MemberView",
     "TeamError",
     "UnitView",
-    "LINKABLE_CHANNELS",
     "attribute",
     "chats_of",
     "complete",
@@ -64,7 +64,8 @@ Level = Literal["province", "commune", "team"]
 LEVELS: tuple[Level, ...] = ("province", "commune", "team")
 _PARENT: dict[str, str | None] = {"province": None, "commune": "province", "team": "commune"}
 #: Invite codes: no 0/O or 1/I/L to misread; at most 4 digits, so no masking rule ever takes one
-#: for a phone number or a one-time code.
+#: for a phone number or a one-time code, and at least one, so the two-word «tham gia CODE» (which
+#: needs a digit to tell a code from an ordinary word) always works.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 INVITE_LEN = 10
 REFERRAL_ALPHABET = string.ascii_letters + string.digits + "_"
@@ -213,7 +214,7 @@ def create_invite(unit: Unit, *, unit_id: int, expires_at: dt.datetime, max_uses
         raise TeamError("the expiry must be in the future")
     while True:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LEN))
-        if sum(c.isdigit() for c in code) > 4:
+        if not 1 <= sum(c.isdigit() for c in code) <= 4:
             continue
         stmt = _ins(unit.connection, _invites).values(
             code_hash=_hash(code), unit_id=unit_id, expires_at=expires_at, max_uses=max_uses, uses=0,
