@@ -176,6 +176,11 @@ async def test_the_members_page(console: Console, browser: httpx.AsyncClient) ->
     assert f'id="member-{member_id}"' not in after.text
     assert (await browser.post("/admin/team/members/999999/remove", data={"csrf_token": token})).status_code == 404
     assert (await browser.post("/admin/team/members/99999999999/remove", data={"csrf_token": token})).status_code == 422
+    assert (await browser.get("/admin/team/share", params={"member": 2**40})).status_code == 422
+    assert (await browser.get("/admin/team/stats", params={"unit_id": 2**40})).status_code == 422
+    huge_invite = await browser.post("/admin/team/invites", data={"csrf_token": token, "unit_id": str(2**40),
+                                                                  "max_uses": "5", "days": "3"})
+    assert huge_invite.status_code == 422
     actions = (await console.client.get("/api/v1/admin/audit", headers=console.auth("admin"),
                                         params={"action": "team.chat_link"})).json()
     assert actions["entries"] and all("page-cuong" not in str(e) for e in actions["entries"])
