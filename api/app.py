@@ -35,6 +35,7 @@ from api.routes import chat, health, telegram, web, zalo
 from api.routes import services as services_routes
 from api.settings import Settings
 from api.support import routes as support_routes
+from api.team import member_pages as team_member_pages
 from api.team import pages as team_pages
 from api.team import routes as team_routes
 
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoff_routes.admin)
     app.include_router(handoff_routes.pages)
     app.include_router(handoff_routes.public)
+    app.include_router(team_member_pages.pages)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
@@ -28,6 +28,15 @@ pages = APIRouter(prefix="/admin/team", include_in_schema=False)
 
 AdminPage = Annotated[Principal, Depends(require_page(*ADMINS))]
 MemberPage = Annotated[Principal, Depends(require_page(*MEMBERS))]
+#: Ids are bounded so a huge one is a 422, not an overflow in the database driver.
+IdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+_ID_MAX = 2**31 - 1
+
+
+def _id(text: str) -> int | None:
+    """A form field's id, or None when it is not one."""
+    text = text.strip()
+    return int(text) if text.isdigit() and 1 <= int(text) <= _ID_MAX else None
 
 
 def _now() -> dt.datetime:
@@ -79,7 +88,7 @@ async def add_unit(request: Request, who: AdminPage, level: Annotated[str, Form(
                    name: Annotated[str, Form(max_length=300)] = "",
                    parent_id: Annotated[str, Form(max_length=20)] = "") -> HTMLResponse:
     """Add a unit (admin)."""
-    parent = int(parent_id) if parent_id.strip().isdigit() else None
+    parent = _id(parent_id)
 
     def work(unit: Unit) -> repo.UnitView:
         made = repo.create_unit(unit, level=level, name=name, parent_id=parent, now=_now())
@@ -98,7 +107,7 @@ async def add_invite(request: Request, who: AdminPage, unit_id: Annotated[str, F
                      max_uses: Annotated[str, Form(max_length=6)] = "20",
                      days: Annotated[str, Form(max_length=4)] = "14") -> HTMLResponse:
     """Make an invite code and show it once (admin)."""
-    if not (unit_id.isdigit() and max_uses.isdigit() and days.isdigit() and 1 <= int(days) <= 365):
+    if not (_id(unit_id) is not None and max_uses.isdigit() and days.isdigit() and 1 <= int(days) <= 365):
         return await _units_page(request, who, error="Chọn một tổ, số lượt (1-1000) và số ngày (1-365).",
                                  status_code=422)
     now = _now()
@@ -117,7 +126,7 @@ async def add_invite(request: Request, who: AdminPage, unit_id: Annotated[str, F
 
 
 @pages.get("/share", response_class=HTMLResponse)
-async def share_page(request: Request, who: MemberPage, member: int | None = None) -> HTMLResponse:
+async def share_page(request: Request, who: MemberPage, member: IdQuery = None) -> HTMLResponse:
     """A member's links, QR codes and leaflets (an admin may open any member's with ``?member=``)."""
     runtime: ContentRuntime = request.app.state.content
 
@@ -142,7 +151,7 @@ async def share_page(request: Request, who: MemberPage, member: int | None = Non
 
 
 @pages.get("/stats", response_class=HTMLResponse)
-async def stats_page(request: Request, who: MemberPage, unit_id: int | None = None,
+async def stats_page(request: Request, who: MemberPage, unit_id: IdQuery = None,
                      since: dt.date | None = None, until: dt.date | None = None) -> HTMLResponse:
     """Counts per member, team and commune; leaderboards; progress by day (counts only)."""
     start, end = stats.day_bounds(since, until)

@@ -28,6 +28,7 @@ from api.store.models import metadata
 __all__ = [
     "INVITE_ALPHABET",
     "LEVELS",
+    "LINKABLE_CHANNELS",
     "REFERRAL_ALPHABET",
     "VN",
     "DayRow",
@@ -38,6 +39,7 @@ __all__ = [
     "TeamError",
     "UnitView",
     "attribute",
+    "chats_of",
     "complete",
     "create_invite",
     "create_member",
@@ -45,6 +47,7 @@ __all__ = [
     "daily_rows",
     "get_member",
     "join",
+    "link_chat",
     "list_members",
     "list_units",
     "member_by_account",
@@ -53,6 +56,7 @@ __all__ = [
     "member_stats",
     "record_help",
     "team_rank",
+    "unlink_chat",
     "update_member",
 ]
 
@@ -60,7 +64,8 @@ Level = Literal["province", "commune", "team"]
 LEVELS: tuple[Level, ...] = ("province", "commune", "team")
 _PARENT: dict[str, str | None] = {"province": None, "commune": "province", "team": "commune"}
 #: Invite codes: no 0/O or 1/I/L to misread; at most 4 digits, so no masking rule ever takes one
-#: for a phone number or a one-time code.
+#: for a phone number or a one-time code, and at least one, so the two-word «tham gia CODE» (which
+#: needs a digit to tell a code from an ordinary word) always works.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 INVITE_LEN = 10
 REFERRAL_ALPHABET = string.ascii_letters + string.digits + "_"
@@ -72,10 +77,21 @@ _chats = metadata.tables["member_chats"]
 _attr = metadata.tables["attributions"]
 _done = metadata.tables["completions"]
 _help = metadata.tables["help_records"]
+_accounts = metadata.tables["admin_accounts"]
+
+#: The chat channels an admin may link to a member by hand (those a member can write from).
+LINKABLE_CHANNELS: tuple[str, ...] = ("telegram", "zalo_oa", "zalo_bot", "web")
 
 
 class TeamError(ValueError):
-    """A request the team tables refuse (unknown unit, wrong level…): a 4xx for the console."""
+    """A request the team tables refuse (unknown unit, wrong level…): a 4xx for the console.
+
+    ``field`` names the form field at fault (``""`` when none), so a page can show it there.
+    """
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +214,7 @@ def create_invite(unit: Unit, *, unit_id: int, expires_at: dt.datetime, max_uses
         raise TeamError("the expiry must be in the future")
     while True:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LEN))
-        if sum(c.isdigit() for c in code) > 4:
+        if not 1 <= sum(c.isdigit() for c in code) <= 4:
             continue
         stmt = _ins(unit.connection, _invites).values(
             code_hash=_hash(code), unit_id=unit_id, expires_at=expires_at, max_uses=max_uses, uses=0,
@@ -274,7 +290,9 @@ def create_member(unit: Unit, *, display_name: str, unit_id: int, now: dt.dateti
     """A new member of a team with a fresh referral code."""
     team = _unit(unit, unit_id)
     if team is None or team.level != "team":
-        raise TeamError("a member belongs to a team (a unit of level 'team')")
+        raise TeamError("a member belongs to a team (a unit of level 'team')", field="unit_id")
+    if account_id is not None:
+        _check_account(unit, account_id)
     name = " ".join(display_name.split())[:128]
     while True:
         code = "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(8))
@@ -290,9 +308,23 @@ def create_member(unit: Unit, *, display_name: str, unit_id: int, now: dt.dateti
             return MemberView(int(new_id), name, unit_id, team.name, code, account_id, True)
 
 
+def _check_account(unit: Unit, account_id: int) -> None:
+    """A console account may back one member record, and only an enabled account of role member."""
+    row = unit.connection.execute(select(_accounts.c.role, _accounts.c.disabled)
+                                  .where(_accounts.c.id == account_id)).first()
+    if row is None or row[0] != "member" or row[1]:
+        raise TeamError("the console account must be an enabled account of role 'member'", field="account_id")
+    if member_by_account(unit, account_id) is not None:
+        raise TeamError("this console account already has a member record", field="account_id")
+
+
 def update_member(unit: Unit, *, member_id: int, unit_id: int | None = None, display_name: str | None = None,
                   active: bool | None = None) -> MemberView:
-    """Move a member to another team, rename, or remove them (inactive, chat accounts unlinked)."""
+    """Move a member to another team, rename, or remove them.
+
+    Removing keeps the counts but makes the record inactive: its links stop attributing, its chat
+    accounts are unlinked and its console account is released (it may back a new record later).
+    """
     member = get_member(unit, member_id)
     if member is None:
         raise LookupError("no such member")
@@ -300,19 +332,71 @@ def update_member(unit: Unit, *, member_id: int, unit_id: int | None = None, dis
     if unit_id is not None:
         team = _unit(unit, unit_id)
         if team is None or team.level != "team":
-            raise TeamError("a member belongs to a team (a unit of level 'team')")
+            raise TeamError("a member belongs to a team (a unit of level 'team')", field="unit_id")
         values["unit_id"] = unit_id
-    if display_name is not None and display_name.strip():
-        values["display_name"] = " ".join(display_name.split())[:128]
+    if display_name is not None:
+        name = " ".join(display_name.split())[:128]
+        if not name:
+            raise TeamError("a member's name has 1-128 characters", field="display_name")
+        values["display_name"] = name
     if active is not None:
         values["active"] = active
         if not active:
             unit.connection.execute(delete(_chats).where(_chats.c.member_id == member_id))
+            values["account_id"] = None
     if values:
         unit.connection.execute(update(_members).where(_members.c.id == member_id).values(**values))
     updated = get_member(unit, member_id)
     assert updated is not None
     return updated
+
+
+def chats_of(unit: Unit, *, member_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """The chat accounts (channel, external id) linked to each member, by channel then id."""
+    ids = list(member_ids)
+    out: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
+    if ids:
+        rows = unit.connection.execute(select(_chats.c.member_id, _chats.c.channel, _chats.c.external_id)
+                                       .where(_chats.c.member_id.in_(ids))
+                                       .order_by(_chats.c.channel, _chats.c.external_id))
+        for member_id, channel, external_id in rows:
+            out[int(member_id)].append((channel, external_id))
+    return out
+
+
+def link_chat(unit: Unit, *, member_id: int, channel: str, external_id: str, now: dt.datetime) -> bool:
+    """Link a chat account to an active member (as ``/thamgia`` does); False when it already was.
+
+    A chat account belongs to at most one member: one linked to someone else is refused.
+    """
+    member = get_member(unit, member_id)
+    if member is None or not member.active:
+        raise LookupError("no such member")
+    if channel not in LINKABLE_CHANNELS:
+        raise TeamError(f"channel must be one of {', '.join(LINKABLE_CHANNELS)}", field="channel")
+    external_id = external_id.strip()
+    if not 1 <= len(external_id) <= 128 or any(c.isspace() for c in external_id):
+        raise TeamError("a chat account id has 1-128 characters and no spaces", field="external_id")
+    linked = unit.connection.execute(
+        _ins(unit.connection, _chats)
+        .values(channel=channel, external_id=external_id, member_id=member_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=[_chats.c.channel, _chats.c.external_id])
+        .returning(_chats.c.member_id)
+    ).first()
+    if linked is not None:
+        return True
+    owner = unit.connection.execute(select(_chats.c.member_id).where(
+        _chats.c.channel == channel, _chats.c.external_id == external_id)).scalar()
+    if owner != member_id:
+        raise TeamError("this chat account belongs to another member", field="external_id")
+    return False
+
+
+def unlink_chat(unit: Unit, *, member_id: int, channel: str, external_id: str) -> bool:
+    """Unlink a chat account from a member; False when it was not linked to them."""
+    gone = unit.connection.execute(delete(_chats).where(
+        _chats.c.member_id == member_id, _chats.c.channel == channel, _chats.c.external_id == external_id))
+    return bool(gone.rowcount)
 
 
 def join(unit: Unit, *, channel: str, external_id: str, code: str, display_name: str, now: dt.datetime) -> JoinResult:

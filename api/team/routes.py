@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +22,7 @@ from api.errors import ApiError, error_responses
 from api.inbound import BoundedJsonRoute
 from api.live_content import ContentRuntime
 from api.store import Store, Unit
-from api.team import repo, stats
+from api.team import manage, repo, stats
 from api.team.chat import TeamShell
 from api.team.leaflet import leaflet_for, leaflet_pdf, qr_png, qr_svg
 from bot.core import payloads
@@ -36,6 +36,10 @@ public = APIRouter(include_in_schema=False)
 
 Admin = Annotated[Principal, Depends(require(*ADMINS))]
 Member = Annotated[Principal, Depends(require(*MEMBERS))]
+#: Ids are bounded so a huge one is a 422, not an overflow in the database driver.
+MemberId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+UnitQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 class NotFound(ApiError):
@@ -92,7 +96,7 @@ class UnitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: Literal["province", "commune", "team"]
     name: str = Field(min_length=1, max_length=200)
-    parent_id: int | None = None
+    parent_id: DbId | None = None
 
 
 class UnitOut(BaseModel):
@@ -128,7 +132,7 @@ class InviteIn(BaseModel):
     """A new invite code to a team."""
 
     model_config = ConfigDict(extra="forbid")
-    unit_id: int
+    unit_id: DbId
     max_uses: int = Field(default=20, ge=1, le=1000)
     expires_in_days: int = Field(default=14, ge=1, le=365)
 
@@ -164,15 +168,15 @@ class MemberIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     display_name: str = Field(min_length=1, max_length=128)
-    unit_id: int
-    account_id: int | None = None
+    unit_id: DbId
+    account_id: DbId | None = None
 
 
 class MemberPatch(BaseModel):
     """Move (``unit_id``), rename or remove (``active: false``) a member."""
 
     model_config = ConfigDict(extra="forbid")
-    unit_id: int | None = None
+    unit_id: DbId | None = None
     display_name: str | None = Field(default=None, min_length=1, max_length=128)
     active: bool | None = None
 
@@ -196,29 +200,73 @@ def _member_out(m: repo.MemberView) -> MemberOut:
 
 @admin.post("/members", status_code=201, response_model=MemberOut, responses=error_responses(400, 401, 422))
 async def create_member(body: MemberIn, request: Request, store: StoreDep, who: Admin) -> Any:
-    """Add a member to a team (admin)."""
-    def work(unit: Unit) -> repo.MemberView:
-        if body.account_id is not None and repo.member_by_account(unit, body.account_id) is not None:
-            raise repo.TeamError("this account already has a member record")
-        m = repo.create_member(unit, display_name=body.display_name, unit_id=body.unit_id, now=_now(),
-                               account_id=body.account_id)
-        audit(unit, who=who, action="team.member_create", target=str(m.id), ip=client_ip(request), now=_now())
-        return m
-
-    return _member_out(await _db(store, work))
+    """Add a member to a team (admin); ``account_id`` is an enabled console account of role member."""
+    member = await _db(store, lambda unit: manage.add_member(
+        unit, display_name=body.display_name, unit_id=body.unit_id, account_id=body.account_id, who=who,
+        ip=client_ip(request), now=_now()))
+    return _member_out(member)
 
 
 @admin.patch("/members/{member_id}", response_model=MemberOut, responses=error_responses(400, 401, 404, 422))
-async def update_member(member_id: int, body: MemberPatch, request: Request, store: StoreDep, who: Admin) -> Any:
+async def update_member(member_id: MemberId, body: MemberPatch, request: Request, store: StoreDep,
+                        who: Admin) -> Any:
     """Move, rename or remove a member (admin)."""
-    def work(unit: Unit) -> repo.MemberView:
-        m = repo.update_member(unit, member_id=member_id, unit_id=body.unit_id, display_name=body.display_name,
-                               active=body.active)
-        audit(unit, who=who, action="team.member_update", target=str(member_id),
-              detail=body.model_dump(exclude_none=True), ip=client_ip(request), now=_now())
-        return m
+    member = await _db(store, lambda unit: manage.change_member(
+        unit, member_id=member_id, unit_id=body.unit_id, display_name=body.display_name, active=body.active,
+        who=who, ip=client_ip(request), now=_now()))
+    return _member_out(member)
 
-    return _member_out(await _db(store, work))
+
+class ChatIn(BaseModel):
+    """A member's chat account: its channel and its id there (a Telegram chat id, a Zalo user id…)."""
+
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["telegram", "zalo_oa", "zalo_bot", "web"]
+    external_id: str = Field(min_length=1, max_length=128)
+
+
+class ChatOut(BaseModel):
+    """A chat account linked to a member."""
+
+    channel: str
+    external_id: str
+
+
+@admin.get("/members/{member_id}/chats", response_model=list[ChatOut], responses=error_responses(401, 404))
+async def member_chats(member_id: MemberId, store: StoreDep, who: Admin) -> Any:
+    """The chat accounts linked to a member (admin)."""
+    def work(unit: Unit) -> list[tuple[str, str]]:
+        if repo.get_member(unit, member_id) is None:
+            raise LookupError("no such member")
+        return repo.chats_of(unit, member_ids=[member_id])[member_id]
+
+    return [ChatOut(channel=c, external_id=e) for c, e in await _db(store, work)]
+
+
+@admin.post("/members/{member_id}/chats", status_code=201, response_model=list[ChatOut],
+            responses=error_responses(400, 401, 404, 422))
+async def link_chat(member_id: MemberId, body: ChatIn, request: Request, store: StoreDep, who: Admin) -> Any:
+    """Link a chat account to a member (admin), as ``/thamgia`` does; one held by another member is a 422."""
+    def work(unit: Unit) -> list[tuple[str, str]]:
+        manage.link_chat(unit, member_id=member_id, channel=body.channel, external_id=body.external_id, who=who,
+                         ip=client_ip(request), now=_now())
+        return repo.chats_of(unit, member_ids=[member_id])[member_id]
+
+    return [ChatOut(channel=c, external_id=e) for c, e in await _db(store, work)]
+
+
+@admin.delete("/members/{member_id}/chats/{channel}/{external_id}", status_code=204,
+              responses=error_responses(401, 404))
+async def unlink_chat(member_id: MemberId, channel: str, external_id: str, request: Request, store: StoreDep,
+                      who: Admin) -> Response:
+    """Unlink a chat account from a member (admin)."""
+    def work(unit: Unit) -> None:
+        if not manage.unlink_chat(unit, member_id=member_id, channel=channel, external_id=external_id, who=who,
+                                  ip=client_ip(request), now=_now()):
+            raise LookupError("no such chat account on this member")
+
+    await _db(store, work)
+    return Response(status_code=204)
 
 
 # -- stats ------------------------------------------------------------------------------------------
@@ -254,7 +302,7 @@ class StatsRow(BaseModel):
 
 
 @admin.get("/stats/members", response_model=list[StatsRow], responses=error_responses(401, 422))
-async def member_stats(store: StoreDep, who: Member, unit_id: int | None = None, since: Since = None,
+async def member_stats(store: StoreDep, who: Member, unit_id: UnitQuery = None, since: Since = None,
                        until: Until = None) -> Any:
     """Counts per member: an admin sees everyone (``unit_id`` limits to a subtree), a member themself."""
     rows = await _db(store, lambda unit: _scoped_rows(unit, who, unit_id, since, until))
@@ -262,7 +310,7 @@ async def member_stats(store: StoreDep, who: Member, unit_id: int | None = None,
 
 
 @admin.get("/stats/members.csv", responses=error_responses(401, 422))
-async def member_stats_csv(store: StoreDep, who: Member, unit_id: int | None = None, since: Since = None,
+async def member_stats_csv(store: StoreDep, who: Member, unit_id: UnitQuery = None, since: Since = None,
                            until: Until = None) -> Response:
     """The same rows as CSV."""
     rows = await _db(store, lambda unit: _scoped_rows(unit, who, unit_id, since, until))
@@ -271,7 +319,7 @@ async def member_stats_csv(store: StoreDep, who: Member, unit_id: int | None = N
 
 
 @admin.get("/stats/members.xlsx", responses=error_responses(401, 422))
-async def member_stats_xlsx(store: StoreDep, who: Member, unit_id: int | None = None, since: Since = None,
+async def member_stats_xlsx(store: StoreDep, who: Member, unit_id: UnitQuery = None, since: Since = None,
                             until: Until = None) -> Response:
     """The same rows as an Excel workbook."""
     rows = await _db(store, lambda unit: _scoped_rows(unit, who, unit_id, since, until))
@@ -306,7 +354,7 @@ def _links(shell: TeamShell, code: str, items: list[ShareItem]) -> list[LinkOut]
 
 
 @admin.get("/members/{member_id}/links", response_model=list[LinkOut], responses=error_responses(401, 404))
-async def member_links(member_id: int, request: Request, store: StoreDep, who: Member) -> Any:
+async def member_links(member_id: MemberId, request: Request, store: StoreDep, who: Member) -> Any:
     """The member's links to every guide, guide step, FAQ entry and service card."""
     def work(unit: Unit) -> tuple[repo.MemberView, list[ShareItem]]:
         return _own(unit, who, member_id), share_items(_content(request, unit))
@@ -329,7 +377,7 @@ def _pdf(data: bytes, name: str) -> Response:
 
 
 @admin.get("/members/{member_id}/leaflet.pdf", responses=error_responses(401, 404, 422))
-async def member_leaflet(member_id: int, request: Request, store: StoreDep, who: Member,
+async def member_leaflet(member_id: MemberId, request: Request, store: StoreDep, who: Member,
                          flow: Annotated[str, Query(pattern=r"^[a-z0-9_]{1,10}$")],
                          size: Literal["a4", "a5"] = "a4") -> Response:
     """The printable leaflet of a guide with the member's QR code (A4, or two A5 on an A4 sheet)."""

@@ -14,6 +14,7 @@ from api.store import Store
 from api.store.db import make_engine, migrate
 from api.store.models import Attribution, Completion, Member, MemberChat
 from api.team import repo
+from bot.core.team import parse_command
 from tests.team.factories import add_member, make_tree
 
 NOW = dt.datetime(2026, 12, 3, 8, 0, tzinfo=dt.UTC)
@@ -108,6 +109,19 @@ def test_moving_and_removing_a_member(store: Store) -> None:
         repo.update_member(unit, member_id=m.id, active=False)
         assert repo.member_for_chat(unit, channel="zalo_bot", external_id="z1") is None
     assert _count(store, MemberChat, member_id=m.id) == 0 and _count(store, Member, active=False) == 1
+
+
+def test_every_invite_code_works_in_every_typed_form(store: Store) -> None:
+    """«/thamgia CODE», «thamgia code», «tham gia CODE» (this one needs a digit in the code)."""
+    tree = make_tree(store, now=NOW)
+    with store.unit() as unit:
+        codes = [repo.create_invite(unit, unit_id=tree.team, expires_at=NOW + dt.timedelta(days=1), max_uses=1,
+                                    by="test", now=NOW) for _ in range(60)]
+    for code in codes:
+        assert 1 <= sum(c.isdigit() for c in code) <= 4
+        for typed in (f"/thamgia {code}", f"thamgia {code.lower()}", f"Tham gia {code}", f"tham gia {code.lower()}"):
+            command = parse_command(text=typed, payload=None)
+            assert command is not None and (command.name, command.arg) == ("join", code), typed
 
 
 @pytest.fixture
