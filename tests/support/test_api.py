@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from api.store.models import AuditEntry, MessageLog
-from bot.core.support import distance_m, geo_payload
+from bot.core.support import distance_m, geo_payload, is_support_question
 from tests.console.conftest import Console
 from tests.support.factories import BEN_THANH, DA_NANG, HAI_CHAU, HOAN_KIEM, NORTH, SAI_GON, SPOT, point_body
 
@@ -152,3 +152,17 @@ async def test_chat_by_location_never_stores_it(console: Console) -> None:
     assert "<vị trí>" in rows
     for value in (f"{here[0]:.4f}", f"{here[1]:.4f}", "16_06", "108_22", "16.069", "108.221"):
         assert all(value not in r for r in rows) and value not in dump
+
+
+@pytest.mark.parametrize(("text", "in_person"), [
+    ("muc 2 lam o dau", True),
+    ("lam can cuoc o dau", True),
+    ("chu nhat co ai ho tro khong", True),
+    ("gan day co diem ho tro khong", True),
+    # Getting the app is not an in-person question (the dev set's «vneid tải ở đâu»).
+    ("vneid tải ở đâu", False),
+    ("tai vneid o dau", False),
+    ("cai dat vneid o dau", False),
+])
+def test_only_in_person_questions_open_the_support_search(text: str, in_person: bool) -> None:
+    assert is_support_question(text) is in_person
