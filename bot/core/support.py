@@ -194,6 +194,8 @@ _WHERE = re.compile(r"\b(o dau|cho nao|noi nao|dia diem|dia chi)\b")
 _TOPIC = re.compile(r"\b(muc 2|muc2|muc do 2|dinh danh|can cuoc|cccd|ho tro)\b")
 #: Getting the app is never an in-person question, whatever else the message names.
 _APP = re.compile(r"\b(tai|tai ve|cai|cai dat|download|ch play|app store|cua hang)\b")
+#: A lost, damaged or wrong card names its procedure (re-issue), whose answer says where: the core's.
+_PROCEDURE = re.compile(r"\b(mat|bi mat|danh roi|hong|cap lai|lam lai|cap doi|doi the|sai thong tin)\b")
 _DAY = re.compile(r"\b(chu nhat|cuoi tuan|thu bay|buoi toi|ngoai gio)\b")
 _HELP = re.compile(r"\b(ho tro|huong dan|lam|mo cua|lam viec|tiep dan)\b")
 _NEAR = re.compile(r"\b(gan day|gan nha|gan toi|gan minh|gan nhat|quanh day)\b")
@@ -214,7 +216,8 @@ def is_support_question(text: str) -> bool:
         return True
     if _DAY.search(f) and _HELP.search(f) and ("co ai" in f or "ho tro" in f or "lam viec" in f):
         return True
-    return bool(_WHERE.search(f) and _TOPIC.search(f) and not _APP.search(f) and len(words) <= 8)
+    return bool(_WHERE.search(f) and _TOPIC.search(f) and not _APP.search(f) and not _PROCEDURE.search(f)
+                and len(words) <= 8)
 
 
 def _geo_arg(value: str) -> float | None:
