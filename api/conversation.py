@@ -194,7 +194,7 @@ class Conversation:
                 answer = self.team.handle(unit, channel=channel, external_id=external_id, command=command,
                                           content=snapshot, now=now)
                 if answer is not None:
-                    outbox_id = self._team_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
+                    outbox_id = self._shell_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
                                                 session=session, answer=answer, outbox=outbox, now=now)
                     return TurnResult(answer.replies, answer.match, user_id, outbox_id, answer.documents)
             active = self.handoff.active(unit, user_id=user_id) if self.handoff is not None else None
@@ -206,7 +206,7 @@ class Conversation:
                 handled = self.support.handle(unit, inbound=inbound, request=request, session=session, now=now)
                 if handled is not None:
                     answer, kept = handled
-                    outbox_id = self._team_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
+                    outbox_id = self._shell_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
                                                 session=kept, answer=answer, outbox=outbox, now=now)
                     return TurnResult(answer.replies, answer.match, user_id, outbox_id)
             turn = respond(inbound, session, snapshot, now)
@@ -269,9 +269,9 @@ class Conversation:
         return TurnResult((), match, user_id, outbox_id, handoff="claimed")
 
     @staticmethod
-    def _team_turn(unit: Unit, *, user_id: int, channel: str, inbound: Inbound, session: Session,
-                   answer: TeamAnswer, outbox: OutboxTarget | None, now: dt.datetime) -> int | None:
-        """Store a team command's turn: the options offered, the log (never an invite code), events, outbox."""
+    def _shell_turn(unit: Unit, *, user_id: int, channel: str, inbound: Inbound, session: Session,
+                    answer: TeamAnswer, outbox: OutboxTarget | None, now: dt.datetime) -> int | None:
+        """Store a turn the shell answered itself (team command, support search): log, events, outbox."""
         options = tuple(b for r in answer.replies for b in r.buttons)
         unit.save_session(user_id=user_id, data=replace(session, options=options).to_dict(), now=now)
         m = answer.match
