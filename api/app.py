@@ -27,6 +27,7 @@ from api.console.security import signing_key
 from api.console.web import SecurityHeaders, static_files
 from api.channels import start_channels
 from api.errors import document_body_limit, install_handlers
+from api.dashboard import routes as dashboard_routes
 from api.handoff import routes as handoff_routes
 from api.limits import BodySizeLimit
 from api.logging_setup import configure_logging
@@ -139,6 +140,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoff_routes.pages)
     app.include_router(handoff_routes.public)
     app.include_router(team_member_pages.pages)
+    # The dashboard (issue 14).
+    app.include_router(dashboard_routes.api)
+    app.include_router(dashboard_routes.pages)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)

@@ -6,6 +6,7 @@ stdout carries only JSON lines (UTF-8); logs go to stderr.
     serve [--host H] [--port P] run the web server (the same app as ``make run``)
     eval FILE.yaml [...]        score the bot on a question set
     bench                       measure matcher, answer path, start-up and memory
+    bench-dashboard [--rows N]  time the dashboard on N seeded message-log rows (a new, empty database)
     content sync|check|export   manage the content in the database
     chaos kill|db-loss|api-down fault scenarios against the real app on loopback (see bot.chaos)
     admin create|passwd|disable|enable|list   console accounts (passwords are read from stdin)
@@ -131,6 +132,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     for row in run_bench(entries=args.synthetic, queries=args.queries, turns=args.turns):
         _emit(row)
     return 0
+
+
+def _cmd_bench_dashboard(args: argparse.Namespace) -> int:
+    from api.dashboard.bench import run
+
+    return run(rows=args.rows, repeat=args.repeat, database_url=args.database_url)
 
 
 def _cmd_content(args: argparse.Namespace) -> int:
@@ -283,6 +290,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--queries", type=int, default=2000)
     bench.add_argument("--turns", type=int, default=500)
     bench.set_defaults(func=_cmd_bench)
+
+    dash = sub.add_parser("bench-dashboard", help="time the dashboard on N seeded message-log rows (a new database)")
+    dash.add_argument("--rows", type=int, default=100_000)
+    dash.add_argument("--repeat", type=int, default=5)
+    dash.set_defaults(func=_cmd_bench_dashboard)
 
     content = sub.add_parser("content", help="manage content in the database")
     content.add_argument("action", choices=["sync", "check", "export"])
