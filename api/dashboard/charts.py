@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
+import sys
 import xml.etree.ElementTree as ET
 from typing import Any, Final
 
 import pygal
 from pygal.style import Style
+
+# Importing pygal appends a legacy ``sys.meta_path`` finder (for its map plugins, unused here) that
+# makes Python 3.11 raise an ImportWarning on every later import it is asked about; take it out.
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 from api.dashboard.sections import Chart
 
@@ -34,11 +40,11 @@ _STYLE = Style(
     foreground_strong="#111111",
     foreground_subtle="#666666",
     font_family="sans-serif",
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    title_font_size=16,
-    value_font_size=12,
+    label_font_size=16,
+    major_label_font_size=16,
+    legend_font_size=16,
+    title_font_size=17,
+    value_font_size=13,
     colors=("#1f5fbf", "#2e8b57", "#c0572b", "#7b3fa0", "#b8860b", "#00838f", "#ad1457", "#546e7a"),
 )
 
@@ -55,6 +61,12 @@ def _short(text: str) -> str:
     return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
 
 
+def _count_ticks(top: float) -> list[int]:
+    """Whole-number ticks from 0 past ``top`` (counts have no fractions), at most about six."""
+    step = max(1, math.ceil(top / 5))
+    return list(range(0, int(top) + step + 1, step)) if top > 0 else [0, 1]
+
+
 def _strip(root: ET.Element) -> None:
     """Remove every ``<script>`` element and every comment from the tree."""
     for parent in root.iter():
@@ -64,7 +76,7 @@ def _strip(root: ET.Element) -> None:
                 parent.remove(child)
 
 
-def chart_svg(chart: Chart, *, width: int = 640, height: int = 360) -> str:
+def chart_svg(chart: Chart, *, width: int = 480, height: int = 360) -> str:
     """The chart as a standalone SVG document (no script, no external reference).
 
     pygal takes 10-30 ms a chart: the last :data:`CACHED` drawings are kept, so reloading a page
@@ -80,9 +92,13 @@ def _cached_svg(key: tuple[Any, ...]) -> str:
     chart = Chart(title, kind, list(labels_in), [(n, list(v)) for n, v in series])
     cls = _KINDS[chart.kind]
     labels = [_short(lab) for lab in chart.labels]
-    g = cls(js=[], style=_STYLE, width=width, height=height, title=chart.title or None,
-            no_data_text="Chưa có số liệu", legend_at_bottom=True, legend_at_bottom_columns=2,
-            show_legend=chart.kind == "pie" or len(chart.series) > 1, print_values=False,
+    entries = len(labels) if chart.kind == "pie" else len(chart.series)
+    legend = chart.kind == "pie" or entries > 1
+    rows = (entries + 1) // 2 if legend else 0
+    # The title is the page's caption (<figcaption>), not drawn twice.
+    g = cls(js=[], style=_STYLE, width=width, height=height + 26 * rows,
+            no_data_text="Chưa có số liệu", legend_at_bottom=True, legend_at_bottom_columns=2, legend_box_size=14,
+            show_legend=legend, print_values=False,
             x_label_rotation=0 if chart.kind in ("hbar", "pie") or len(labels) <= 6 else 45,
             truncate_label=-1, truncate_legend=-1, margin=12, spacing=10)
     if chart.kind == "pie":
@@ -91,6 +107,10 @@ def _cached_svg(key: tuple[Any, ...]) -> str:
             g.add(label, [value])
     else:
         g.x_labels = labels
+        g.y_labels = _count_ticks(max((v for _, vs in chart.series for v in vs), default=0))
+        if chart.kind != "hbar" and len(labels) > 10:  # a month of days: every few labelled, the rest ticks
+            g.x_labels_major_every = -(-len(labels) // 8)
+            g.show_minor_x_labels = False
         for name, values in chart.series:
             g.add(name, values)
     root = g.render_tree()

@@ -36,7 +36,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Date, and_, cast, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Date, cast, func, literal_column, or_, select
 
 from api.dashboard.sections import (
     Chart,
@@ -171,7 +171,7 @@ def traffic(ctx: Context) -> Table:
          .where(*_traffic_where(ctx))
          .group_by(day, _users.c.channel).order_by(day, _users.c.channel))
     rows = [(_day(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in ctx.unit.connection.execute(q)]
-    return Table((Col("day", "Ngày"), Col("channel", "Kênh"), Col("messages", "Tin nhắn"),
+    return Table((Col("day", "Ngày", "day"), Col("channel", "Kênh"), Col("messages", "Tin nhắn"),
                   Col("citizens", "Người dân")), rows, _note(ctx))
 
 
@@ -216,7 +216,7 @@ def outcomes(ctx: Context) -> Table:
         (key, label, counts[key], round(100 * counts[key] / total, 1) if total else 0.0)
         for key, (label, _) in OUTCOMES.items()
     ]
-    return Table((Col("outcome", "Kết quả"), Col("label", "Nghĩa là"), Col("replies", "Số câu trả lời"),
+    return Table((Col("outcome", "Kết quả", "hidden"), Col("label", "Kết quả"), Col("replies", "Số câu trả lời"),
                   Col("share", "Tỉ lệ (%)")), rows, _note(ctx))
 
 
@@ -297,7 +297,7 @@ def funnel(ctx: Context) -> Table:
                 rows.append((f, title, n, s, r, left, done))
     note = ("«Dừng ở đây»: bước cuối cùng người dân mở của hướng dẫn này mà chưa xong "
             f"(có thể họ đang làm dở). Biểu đồ cho {FUNNEL_CHARTS} hướng dẫn được mở nhiều nhất.")
-    return Table((Col("flow", "Mã hướng dẫn"), Col("guide", "Hướng dẫn"), Col("n", "Bước"), Col("step", "Mã bước"),
+    return Table((Col("flow", "Mã hướng dẫn", "hidden"), Col("guide", "Hướng dẫn"), Col("n", "Bước"), Col("step", "Mã bước"),
                   Col("reached", "Đến bước này"), Col("left", "Dừng ở đây"), Col("finished", "Xong ở đây")),
                  rows, _note(ctx, note))
 
@@ -422,7 +422,7 @@ def handoffs(ctx: Context) -> Table:
         ("wait_p90_min", "Chờ đến khi có người nhận, 90% trong vòng (phút)",
          round(p90, 1) if p90 is not None else None),
     ]
-    return Table((Col("metric", "Chỉ số"), Col("label", "Nghĩa là"), Col("value", "Giá trị")), rows, _note(ctx))
+    return Table((Col("metric", "Chỉ số", "hidden"), Col("label", "Chỉ số"), Col("value", "Giá trị")), rows, _note(ctx))
 
 
 def install() -> None:
@@ -432,7 +432,7 @@ def install() -> None:
     register(Section("traffic", "Tin nhắn và người dân theo ngày", traffic,
                      (pivot(x="day", split="channel", value="messages", title="Tin nhắn theo ngày"),
                       pivot(x="day", split="channel", value="citizens", title="Người dân theo ngày")), order=20))
-    register(Section("outcomes", "Kết quả trả lời", outcomes, (bars(x="label", series=("replies",), kind="pie"),),
+    register(Section("outcomes", "Kết quả trả lời", outcomes, (bars(x="label", series=("replies",), kind="hbar"),),
                      order=30))
     register(Section("top_questions", "Câu hỏi được hỏi nhiều", top_questions,
                      (bars(x="title", series=("answered",), kind="hbar"),), order=40))

@@ -88,10 +88,30 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class Col:
-    """A column: its JSON key and its Vietnamese label (the export header)."""
+    """A column: its JSON key, its Vietnamese label (the export header), and how the page shows it.
+
+    ``show``: ``text`` as is; ``day`` an ISO day shown dd/mm/yyyy (charts: dd/mm); ``hidden`` kept in
+    the JSON and the exports (a machine key such as ``answered``) but not shown on the page.
+    """
 
     key: str
     label: str
+    show: Literal["text", "day", "hidden"] = "text"
+
+    def display(self, value: Cell) -> str:
+        """The value as the page shows it: days dd/mm/yyyy, decimals with a comma, nothing as a dash."""
+        if value is None:
+            return "—"
+        if self.show == "day" and isinstance(value, str) and len(value) == 10:
+            return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
+        if isinstance(value, float):
+            return f"{value:.1f}".replace(".", ",")
+        return str(value)
+
+    def short(self, value: Cell) -> str:
+        """The value as a chart label (days as dd/mm)."""
+        text = self.display(value)
+        return text[:5] if self.show == "day" else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +121,10 @@ class Table:
     columns: tuple[Col, ...]
     rows: Sequence[tuple[Cell, ...]]
     note: str = ""
+
+    def col(self, key: str) -> Col:
+        """The column ``key``."""
+        return self.columns[self.index(key)]
 
     def index(self, key: str) -> int:
         """The position of column ``key`` (KeyError when there is none)."""
@@ -190,8 +214,8 @@ def bars(*, x: str, series: Sequence[str], title: str = "", kind: ChartKind = "b
             rows = [r for r in rows if r[i] == where[1]]
         if limit is not None:
             rows = rows[:limit]
-        xi = table.index(x)
-        labels = [str(r[xi]) for r in rows]
+        xi, xc = table.index(x), table.col(x)
+        labels = [xc.short(r[xi]) for r in rows]
         out = [(next(c.label for c in table.columns if c.key == s), [_num(r[table.index(s)]) for r in rows])
                for s in series]
         return [Chart(title, kind, labels, out)]
@@ -202,10 +226,10 @@ def bars(*, x: str, series: Sequence[str], title: str = "", kind: ChartKind = "b
 def pivot(*, x: str, split: str, value: str, title: str = "", kind: ChartKind = "stacked") -> ChartSpec:
     """A chart with the ``x`` column as labels and one series per distinct value of ``split``."""
     def spec(table: Table) -> list[Chart]:
-        xi, si, vi = table.index(x), table.index(split), table.index(value)
-        labels = list(dict.fromkeys(str(r[xi]) for r in table.rows))
+        xi, si, vi, xc = table.index(x), table.index(split), table.index(value), table.col(x)
+        labels = list(dict.fromkeys(xc.short(r[xi]) for r in table.rows))
         names = sorted({str(r[si]) for r in table.rows})
-        values = {(str(r[xi]), str(r[si])): _num(r[vi]) for r in table.rows}
+        values = {(xc.short(r[xi]), str(r[si])): _num(r[vi]) for r in table.rows}
         series = [(n, [values.get((lab, n), 0.0) for lab in labels]) for n in names]
         return [Chart(title, kind, labels, series)]
 
