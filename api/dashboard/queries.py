@@ -205,30 +205,36 @@ def outcome_of(kind: str | None) -> str:
     return "other"
 
 
+def _replies(ctx: Context) -> list[tuple[str | None, str | None, int]]:
+    """(match kind, match id, replies) of the period: one scan shared by outcomes and top questions."""
+    def scan() -> list[tuple[str | None, str | None, int]]:
+        q = (select(_log.c.match_kind, _log.c.match_id, func.count()).where(*_replies_where(ctx))
+             .group_by(_log.c.match_kind, _log.c.match_id))
+        return [(k, i, int(n)) for k, i, n in ctx.unit.connection.execute(q)]
+
+    found: list[tuple[str | None, str | None, int]] = ctx.once("replies", scan)
+    return found
+
+
 def outcomes(ctx: Context) -> Table:
     """The bot's replies by outcome, with each outcome's share in percent (one decimal)."""
-    q = select(_log.c.match_kind, func.count()).where(*_replies_where(ctx)).group_by(_log.c.match_kind)
     counts: Counter[str] = Counter()
-    for kind, n in ctx.unit.connection.execute(q):
-        counts[outcome_of(kind)] += int(n)
+    for kind, _, n in _replies(ctx):
+        counts[outcome_of(kind)] += n
     total = sum(counts.values())
     rows: list[tuple[Any, ...]] = [
         (key, label, counts[key], round(100 * counts[key] / total, 1) if total else 0.0)
         for key, (label, _) in OUTCOMES.items()
     ]
-    return Table((Col("outcome", "Kết quả", "hidden"), Col("label", "Kết quả"), Col("replies", "Số câu trả lời"),
+    return Table((Col("outcome", "Mã kết quả", "hidden"), Col("label", "Kết quả"), Col("replies", "Số câu trả lời"),
                   Col("share", "Tỉ lệ (%)")), rows, _note(ctx))
 
 
 def top_questions(ctx: Context) -> Table:
     """The FAQ entries and services answered most."""
-    n = func.count().label("n")
-    q = (select(_log.c.match_kind, _log.c.match_id, n)
-         .where(*_replies_where(ctx), _log.c.match_kind.in_(("faq", "service")), _log.c.match_id.is_not(None))
-         .group_by(_log.c.match_kind, _log.c.match_id).order_by(n.desc(), _log.c.match_kind, _log.c.match_id)
-         .limit(TOP))
-    rows = [(str(k), str(i), ctx.content.title_of(f"{k}:{i}") or str(i), int(c))
-            for k, i, c in ctx.unit.connection.execute(q)]
+    answered = sorted(((k, i, n) for k, i, n in _replies(ctx) if k in ("faq", "service") and i),
+                      key=lambda r: (-r[2], r[0], r[1]))[:TOP]
+    rows = [(str(k), str(i), ctx.content.title_of(f"{k}:{i}") or str(i), n) for k, i, n in answered]
     return Table((Col("kind", "Loại"), Col("id", "Mã"), Col("title", "Câu hỏi"), Col("answered", "Số lần")),
                  rows, _note(ctx))
 
@@ -269,22 +275,26 @@ def _flow_order(ctx: Context, flow_id: str, seen: Sequence[str]) -> list[str]:
 
 def funnel(ctx: Context) -> Table:
     """Per guide and step: citizens who reached it, stopped there, or finished the guide there."""
+    # One GROUP BY over the guides' step events (the JSON is read once): each citizen's visits of
+    # each step, with the last event id; "reached" and "where they stopped" are folded from it.
     flow = _ev.c.data["flow"].as_string()
     step = _ev.c.data["step"].as_string()
-    where = [_ev.c.source.not_in(EXCLUDED_SOURCES), _ev.c.user_id.is_not(None), *_window(_ev.c.created_at, ctx),
-             *_citizens(_ev.c.user_id, ctx)]
-    c = ctx.unit.connection
-    reached = {(str(f), str(s)): int(n) for f, s, n in c.execute(
-        select(flow, step, func.count(func.distinct(_ev.c.user_id)))
-        .where(_ev.c.name.in_(("flow_started", "flow_step")), *where).group_by(flow, step))}
-    last = (select(func.max(_ev.c.id).label("last_id"))
-            .where(_ev.c.name.in_(_FLOW_EVENTS), *where).group_by(_ev.c.user_id, flow).subquery())
+    q = (select(_ev.c.user_id, flow, step, _ev.c.name, func.max(_ev.c.id))
+         .where(_ev.c.name.in_(_FLOW_EVENTS), _ev.c.source.not_in(EXCLUDED_SOURCES), _ev.c.user_id.is_not(None),
+                *_window(_ev.c.created_at, ctx), *_citizens(_ev.c.user_id, ctx))
+         .group_by(_ev.c.user_id, flow, step, _ev.c.name))
+    visitors: dict[tuple[str, str], set[int]] = {}
+    last: dict[tuple[int, str], tuple[int, str, str]] = {}
+    for user, f, s, name, top in ctx.unit.connection.execute(q):
+        f, s = str(f), str(s)
+        if name != "flow_finished":
+            visitors.setdefault((f, s), set()).add(int(user))
+        if (user, f) not in last or top > last[(user, f)][0]:
+            last[(user, f)] = (int(top), s, str(name))
+    reached = {k: len(v) for k, v in visitors.items()}
     ended: dict[tuple[str, str], list[int]] = {}
-    for f, s, name, n in c.execute(
-            select(flow, step, _ev.c.name, func.count())
-            .select_from(_ev.join(last, last.c.last_id == _ev.c.id)).group_by(flow, step, _ev.c.name)):
-        slot = ended.setdefault((str(f), str(s)), [0, 0])
-        slot[1 if name == "flow_finished" else 0] += int(n)
+    for (_, f), (_, s, name) in last.items():
+        ended.setdefault((f, s), [0, 0])[1 if name == "flow_finished" else 0] += 1
     flows = sorted({f for f, _ in reached} | {f for f, _ in ended},
                    key=lambda f: (-reached.get((f, _first_step(ctx, f)), 0), f))
     rows: list[tuple[Any, ...]] = []

@@ -16,6 +16,7 @@ Every number is a count or a share computed from recorded rows; no section names
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -33,6 +34,7 @@ __all__ = [
     "Col",
     "Context",
     "Filters",
+    "Memo",
     "Section",
     "Table",
     "bars",
@@ -76,6 +78,24 @@ class Filters:
                 "channel": self.channel, "commune": self.commune}
 
 
+class Memo:
+    """Values computed once per request, safe when sections run in several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._values: dict[str, Any] = {}
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """The value of ``key``, computing it the first time."""
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._values:
+                self._values[key] = compute()
+            return self._values[key]
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What a query function gets: the unit (its connection), the filters, the live content."""
@@ -84,6 +104,12 @@ class Context:
     filters: Filters
     content: ContentSnapshot
     dialect: str
+    #: Results shared between the sections of one request (one scan serving two sections).
+    memo: Memo = field(default_factory=lambda: Memo())
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` run once per request for ``key`` (sections run in parallel wait for it)."""
+        return self.memo.once(key, compute)
 
 
 @dataclass(frozen=True, slots=True)
