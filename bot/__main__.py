@@ -134,6 +134,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def _cmd_bench_dashboard(args: argparse.Namespace) -> int:
     from api.dashboard.bench import run
 
@@ -292,8 +299,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_cmd_bench)
 
     dash = sub.add_parser("bench-dashboard", help="time the dashboard on N seeded message-log rows (a new database)")
-    dash.add_argument("--rows", type=int, default=100_000)
-    dash.add_argument("--repeat", type=int, default=5)
+    dash.add_argument("--rows", type=_at_least_one, default=100_000)
+    dash.add_argument("--repeat", type=_at_least_one, default=5)
     dash.set_defaults(func=_cmd_bench_dashboard)
 
     content = sub.add_parser("content", help="manage content in the database")

@@ -107,7 +107,8 @@ def _cached_svg(key: tuple[Any, ...]) -> str:
             g.add(label, [value])
     else:
         g.x_labels = labels
-        g.y_labels = _count_ticks(max((v for _, vs in chart.series for v in vs), default=0))
+        if labels:  # pygal cannot place ticks on a chart without values (it says «Chưa có số liệu»)
+            g.y_labels = _count_ticks(max((v for _, vs in chart.series for v in vs), default=0))
         if chart.kind != "hbar" and len(labels) > 10:  # a month of days: every few labelled, the rest ticks
             g.x_labels_major_every = -(-len(labels) // 8)
             g.show_minor_x_labels = False

@@ -16,6 +16,7 @@ Every number is a count or a share computed from recorded rows; no section names
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -202,8 +203,8 @@ SECTIONS: dict[str, Section] = {}
 
 def register(sec: Section) -> Section:
     """Add (or replace) a section; its key names its exports (``/api/v1/admin/dashboard/<key>.csv``)."""
-    if not sec.key.replace("_", "").isalnum() or not sec.key.isascii() or len(sec.key) > 32:
-        raise ValueError(f"a section key is 1-32 ASCII letters, digits or _: {sec.key!r}")
+    if not re.fullmatch(r"[a-z0-9_]{1,32}", sec.key) or sec.key == "export":
+        raise ValueError(f"a section key is 1-32 lower-case ASCII letters, digits or _ (not 'export'): {sec.key!r}")
     SECTIONS[sec.key] = sec
     return sec
 

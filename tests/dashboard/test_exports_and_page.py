@@ -116,6 +116,10 @@ async def test_the_page_draws_every_section_without_script_or_cdn(world: World) 
         for key in ("channels", "traffic", "outcomes", "top_questions", "unanswered", "funnel", "completions",
                     "referrals", "handoffs"):
             assert f'id="{key}"' in html and f"/api/v1/admin/dashboard/{key}.csv?from=2026-11-01" in html
+        # A period without traffic: every section says so, every chart too.
+        r = await browser.get("/admin/dashboard", params={"from": "2021-01-01", "to": "2021-01-02"})
+        assert r.status_code == 200
+        assert r.text.count("Chưa có số liệu trong khoảng này.") >= 6
         # A bad filter is named on the page, never a 500.
         r = await browser.get("/admin/dashboard", params={"from": "2026-02-30", "channel": "fax", "commune": "abc"})
         assert r.status_code == 422
