@@ -269,7 +269,7 @@ async def page(request: Request, who: ReaderPage, store: StoreDep, snapshot: Sna
     if channel and ch is None:
         errors.append("Kênh không hợp lệ.")
     known = await anyio.to_thread.run_sync(communes, store)
-    cid = int(commune) if commune.isdigit() and int(commune) in {c.id for c in known} else None
+    cid = int(commune) if commune.isascii() and commune.isdigit() and int(commune) in {c.id for c in known} else None
     if commune and cid is None:
         errors.append("Không có xã/phường này.")
     filters = Filters(since=first, until=last, channel=ch, commune=cid)

@@ -121,6 +121,8 @@ async def test_the_page_draws_every_section_without_script_or_cdn(world: World) 
         assert r.status_code == 200
         assert r.text.count("Chưa có số liệu trong khoảng này.") >= 6
         # A bad filter is named on the page, never a 500.
+        for odd in ("²", "１", "-1", "9" * 12):
+            assert (await browser.get("/admin/dashboard", params={"commune": odd})).status_code == 422, odd
         r = await browser.get("/admin/dashboard", params={"from": "2026-02-30", "channel": "fax", "commune": "abc"})
         assert r.status_code == 422
         assert "«Từ ngày» không phải là một ngày." in r.text and "Kênh không hợp lệ." in r.text
