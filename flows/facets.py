@@ -8,6 +8,7 @@ situation outside its ``valid_from``..``valid_until`` window is never served. Pa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -28,6 +29,7 @@ __all__ = [
     "facet_labels",
     "facet_payload",
     "render_facet",
+    "short_source",
 ]
 
 #: The button label of each facet, as a citizen would ask it.
@@ -47,9 +49,11 @@ FACET_BUTTONS_MAX = 3
 CARD_BUTTON_LABEL = "Xem cả thủ tục"
 GUIDE_BUTTON_LABEL = "Xem các bước"
 HEDGE_LINE = (
-    "⚠️ Điểm này chưa có nguồn chắc chắn hoặc có thể khác tùy nơi: bạn nên hỏi lại nơi tiếp nhận hồ sơ "
+    "⚠️ Điểm này chưa chắc chắn hoặc có thể khác tùy nơi: bạn nên hỏi lại nơi tiếp nhận hồ sơ "
     "hoặc xem trang thủ tục trên dichvucong.gov.vn."
 )
+#: A page address in a source; the chat shows only its site (the full address stays in the content).
+_URL_RE = re.compile(r"https?://(?:www\.)?([^/\s;)]+)[^\s;)]*")
 #: After one facet, the ones a citizen most likely asks next (the rest follow in FACET_KEYS order).
 _NEXT: Mapping[FacetKey, tuple[FacetKey, ...]] = MappingProxyType(
     {
@@ -97,11 +101,16 @@ def _date(day: dt.date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
 
 
+def short_source(source: str) -> str:
+    """A source as the chat shows it: each page address cut to its site («thanhnien.vn»)."""
+    return _URL_RE.sub(lambda m: m.group(1), source)
+
+
 def _text(item: Facet | Situation) -> str:
     lines = [item.text.strip()]
     if item.uncertain:
         lines.append(HEDGE_LINE)
-    lines.append(f"Nguồn: {item.source} (cập nhật {_date(item.reviewed)})")
+    lines.append(f"Nguồn: {short_source(item.source)} (cập nhật {_date(item.reviewed)})")
     return "\n\n".join(lines)
 
 
