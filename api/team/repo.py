@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Date, and_, case, cast, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -543,20 +543,29 @@ def member_stats(unit: Unit, *, members: Sequence[MemberView], since: dt.datetim
 VN = dt.timezone(dt.timedelta(hours=7))
 
 
+def _vn_day(conn: Connection, column: Any) -> Any:
+    """SQL for the Vietnam day (UTC+7, no daylight saving) of a UTC timestamp column."""
+    if conn.dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column) + literal_column("INTERVAL '7 hours'"), Date)
+    return func.date(column, "+7 hours")  # SQLite keeps UTC timestamps as text
+
+
 def daily_rows(unit: Unit, *, member_ids: Sequence[int], since: dt.datetime | None = None,
                until: dt.datetime | None = None) -> list[DayRow]:
-    """Counts per member and day (Vietnam time), oldest first."""
+    """Counts per member and day (Vietnam time), oldest first; grouped in the database."""
     if not member_ids:
         return []
     c = unit.connection
     acc: dict[tuple[dt.date, int], list[int]] = defaultdict(lambda: [0, 0, 0])
-    sources = ((_attr, None, 0), (_done, None, 1), (_help, _help.c.count, 2))
-    for table, weight, slot in sources:
-        cols = [table.c.member_id, table.c.at] + ([weight] if weight is not None else [])
-        q = select(*cols).where(table.c.member_id.in_(list(member_ids)), *_window(table.c.at, since, until))
-        for row in c.execute(q):
-            at = row[1] if row[1].tzinfo is not None else row[1].replace(tzinfo=dt.UTC)
-            acc[(at.astimezone(VN).date(), int(row[0]))][slot] += int(row[2]) if weight is not None else 1
+    sources = ((_attr, func.count(), 0), (_done, func.count(), 1), (_help, func.sum(_help.c.count), 2))
+    for table, amount, slot in sources:
+        day = _vn_day(c, table.c.at).label("day")
+        q = (select(table.c.member_id, day, amount)
+             .where(table.c.member_id.in_(list(member_ids)), *_window(table.c.at, since, until))
+             .group_by(table.c.member_id, day))
+        for member_id, when, total in c.execute(q):
+            when = when if isinstance(when, dt.date) else dt.date.fromisoformat(str(when))
+            acc[(when, int(member_id))][slot] += int(total or 0)
     return [DayRow(day, mid, *counts) for (day, mid), counts in sorted(acc.items())]
 
 
