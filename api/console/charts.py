@@ -70,6 +70,7 @@ _STYLE = Style(
 )
 _NO_DATA = "Chưa có số liệu"
 _DESC_MAX = 2000
+_DOTS_MAX = 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +151,9 @@ def _clean(chart: Any, title: str, series: Sequence[Series], labels: Sequence[st
 def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, x_title: str = "",
                y_title: str = "", width: int = 720, height: int = 360) -> str:
     """A line chart: one line per series over ``labels`` (days, weeks…), as an SVG document string."""
-    chart = pygal.Line(**_config(title, labels, series, x_title, y_title, width, height), dots_size=3)
+    # Past about two months of days the dots (each with its hidden tooltip) only add weight.
+    chart = pygal.Line(**_config(title, labels, series, x_title, y_title, width, height), dots_size=3,
+                       show_dots=len(labels) <= _DOTS_MAX)
     chart.x_labels = list(labels)
     for s in series:
         chart.add(s.name, list(s.values))

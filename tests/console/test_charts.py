@@ -56,3 +56,14 @@ def test_the_svg_response_has_its_own_policy() -> None:
     assert r.media_type == "image/svg+xml" and r.headers["content-security-policy"] == SVG_CSP
     assert "script-src" not in SVG_CSP and "default-src 'none'" in SVG_CSP
     assert r.headers["cache-control"] == "private, max-age=60" and r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_long_chart_stays_light() -> None:
+    days = [day_label(dt.date(2026, 1, 1) + dt.timedelta(days=i), year=True) for i in range(1000)]
+    svg = line_chart("Ba năm", days, [Series(name, list(range(1000))) for name in ("A", "B", "C")])
+    assert len(svg) < 150_000  # no dot or hidden tooltip per point past two months
+    assert 'class="dot reactive' not in svg and "<script" not in svg
+    desc = ElementTree.fromstring(svg)[1].text or ""
+    assert desc.startswith("A: 01/01/2026 0, 02/01/2026 1") and len(desc) == 2000 and desc.endswith("…")
+    short = line_chart("Hai tháng", days[:62], [Series("A", list(range(62)))])
+    assert short.count('class="dot reactive') == 62
