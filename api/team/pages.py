@@ -150,9 +150,6 @@ async def share_page(request: Request, who: MemberPage, member: IdQuery = None) 
     return render(request, "team_share.html", who=who, member=found, groups=groups)
 
 
-_LEVELS: tuple[stats.DayLevel, ...] = ("member", "team", "commune")
-
-
 @pages.get("/stats", response_class=HTMLResponse)
 async def stats_page(request: Request, who: MemberPage, unit_id: IdQuery = None,
                      since: dt.date | None = None, until: dt.date | None = None,
@@ -186,5 +183,5 @@ async def stats_page(request: Request, who: MemberPage, unit_id: IdQuery = None,
            f"{totals[2]} lượt giúp trực tiếp.")
     return render(request, "team_stats.html", who=who, query=urlencode(filters),
                   daily_query=urlencode([*filters, ("level", level)]), unit_id=unit_id, since=since or "",
-                  until=until or "", level=level, levels=_LEVELS, chart_alt=alt, bad_range=bad_range,
+                  until=until or "", level=level, chart_alt=alt, bad_range=bad_range,
                   status_code=422 if bad_range else 200, **data)

@@ -203,3 +203,11 @@ async def test_a_team_lead_sees_their_team_in_rest_console_and_chat(console: Con
             "SELECT detail FROM audit_log WHERE action = 'team.member_update' AND target = ?", (str(me.id),)).all()
     assert sum('"lead": true' in str(row[0]) for row in audit) == 2
     assert sum('"lead": false' in str(row[0]) for row in audit) == 2  # taken back, then ended by the move
+    # The admin's per-day table by team, and a reversed date range refused on the page.
+    by_team = await browser.get("/admin/team/stats", params={"level": "team", "unit_id": str(tree.commune)})
+    daily_table = by_team.text.split('id="daily-stats"', 1)[1].split("</table>", 1)[0]
+    assert "<td>01/12/2026</td><td>Tổ công nghệ số tổ dân phố 9</td><td>Phường Kinh Bắc</td><td>1</td>" in daily_table
+    assert "level=team" in by_team.text.split("Tải CSV theo ngày", 1)[0].rsplit("href=", 1)[1]
+    reversed_range = await browser.get("/admin/team/stats", params={"since": "2026-12-05", "until": "2026-12-01"})
+    assert reversed_range.status_code == 422 and "«Từ ngày» phải trước" in reversed_range.text
+    assert "progress-chart" not in reversed_range.text
