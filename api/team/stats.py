@@ -30,6 +30,7 @@ from api.team import repo
 from api.team.repo import VN, MemberStats, UnitView
 
 __all__ = [
+    "CHART_SIZE",
     "COLUMNS",
     "DAILY_COLUMNS",
     "DailyRow",
@@ -287,6 +288,8 @@ def daily_xlsx(rows: Sequence[DailyRow], *, level: DayLevel) -> bytes:
     return out.getvalue()
 
 
+#: The chart's own size: narrow enough that its labels stay readable when a phone shrinks it.
+CHART_SIZE = (560, 340)
 _SERIES = ("Người tiếp cận", "Lượt hoàn thành", "Lượt giúp trực tiếp")
 
 
@@ -310,4 +313,4 @@ def progress_chart(days: Sequence[repo.DayRow], *, title: str = "Tiến độ c�
             labels.append(day_label(day, year=first.year != last.year))
             day += dt.timedelta(days=1)
     return line_chart(title, labels, [Series(name, values) for name, values in zip(_SERIES, series, strict=True)],
-                      x_title="Ngày (giờ Việt Nam)", y_title="Cộng dồn")
+                      x_title="Ngày (giờ Việt Nam)", y_title="Cộng dồn", width=CHART_SIZE[0], height=CHART_SIZE[1])

@@ -102,7 +102,7 @@ def test_the_stats_chart_loads_under_the_console_policy(member_site: tuple[str, 
     expect(page.locator("h1")).to_have_text("Thống kê")
     chart = page.locator("#progress-chart")
     expect(chart).to_be_visible()
-    page.wait_for_function("document.getElementById('progress-chart').complete")
+    expect(chart).to_have_js_property("complete", True)  # (wait_for_function would need eval: CSP says no)
     assert page.evaluate("(img) => img.naturalWidth", chart.element_handle()) > 0
     assert "3 lượt giúp trực tiếp" in (chart.get_attribute("alt") or "")
     box = chart.bounding_box()
