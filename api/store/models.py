@@ -56,6 +56,7 @@ __all__ = [
     "SupportPoint",
     "SupportWindow",
     "TableModel",
+    "TeamLead",
     "Unanswered",
     "UnansweredBase",
     "UnansweredReason",
@@ -590,3 +591,19 @@ class HandoffHours(TableModel, table=True):
     schedule: dict[str, Any] = Field(sa_type=JSON)
     pickup_minutes: int
     updated_at: datetime
+
+
+# -- team leads (issue 13) ----------------------------------------------------------------------------
+
+
+class TeamLead(TableModel, table=True):
+    """A member who leads their team: sees every member of the team's counts (counts only).
+
+    A lead leads the team they are in: moving the member to another team or removing them ends it.
+    """
+
+    __tablename__ = "team_leads"
+
+    member_id: int = Field(primary_key=True, foreign_key="members.id", ondelete="CASCADE")
+    appointed_by: str = Field(default="", sa_type=String(64))
+    appointed_at: datetime

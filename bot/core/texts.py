@@ -69,6 +69,9 @@ __all__ = [
     "TEAM_SHARE_WEB",
     "TEAM_STATS",
     "TEAM_STATS_DONE",
+    "TEAM_STATS_LEAD_HEAD",
+    "TEAM_STATS_LEAD_LINE",
+    "TEAM_STATS_LEAD_MORE",
     "TEAM_STATS_RANK",
     "TEAM_TOO_MANY_TRIES",
     "THANKS",
@@ -284,6 +287,9 @@ TEAM_STATS = (
 )
 TEAM_STATS_DONE = " ✅ Đã đạt chỉ tiêu!"
 TEAM_STATS_RANK = "Tổ của bạn đứng thứ {rank}/{teams} trong «{commune}»."
+TEAM_STATS_LEAD_HEAD = "Bạn là tổ trưởng. Kết quả từng thành viên của «{team}» ({count} người):"
+TEAM_STATS_LEAD_LINE = "• {name}: tiếp cận {reached} · hoàn thành {completed} · trực tiếp {in_person} · đã giúp {helped}/{target}{done}"
+TEAM_STATS_LEAD_MORE = "… và {count} thành viên nữa: xem đủ ở trang «Thống kê tổ» của bảng điều khiển."
 TEAM_HELPED_ASK = "Bạn đã giúp trực tiếp việc gì? Chọn một mục, hoặc gõ ví dụ «/dagiup muc2 3» (giúp 3 người làm mức 2)."
 TEAM_HELPED = "✅ Đã ghi {count} lượt giúp trực tiếp: {kind}. Cảm ơn bạn! Tổng lượt giúp trực tiếp: {total}."
 TEAM_HELPED_BAD_COUNT = "Số người phải từ 1 đến {max}. Ví dụ: /dagiup muc2 3"
