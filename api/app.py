@@ -27,6 +27,7 @@ from api.console.security import signing_key
 from api.console.web import SecurityHeaders, static_files
 from api.channels import start_channels
 from api.errors import document_body_limit, install_handlers
+from api.handoff import hours_pages as handoff_hours_pages
 from api.handoff import routes as handoff_routes
 from api.limits import BodySizeLimit
 from api.logging_setup import configure_logging
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(support_routes.public)
     app.include_router(team_routes.public)
     app.include_router(team_pages.pages)
+    app.include_router(handoff_hours_pages.pages)
     app.include_router(handoff_routes.admin)
     app.include_router(handoff_routes.pages)
     app.include_router(handoff_routes.public)

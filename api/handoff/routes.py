@@ -20,12 +20,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from api.console.security import Principal, Role, audit, client_ip, require, require_page
+from api.console.security import Forbidden, Principal, Role, audit, client_ip, require, require_page
 from api.console.web import render
 from api.deps import StoreDep
 from api.errors import ApiError, error_responses
 from api.handoff import repo
 from api.handoff.repo import HandoffView
+from api.handoff.scope import Scope, scope_for
 from api.handoff.shell import HandoffShell
 from api.inbound import BoundedJsonRoute
 from api.store import Store, Unit
@@ -95,11 +96,17 @@ async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False
     return await run_in_threadpool(run)
 
 
-def _get(unit: Unit, handoff_id: int) -> HandoffView:
+def _get(unit: Unit, handoff_id: int, who: Principal | Scope) -> HandoffView:
+    """The hand-off, if the account may see it (another unit's is a 404, as if it did not exist)."""
     view = repo.get(unit, handoff_id)
-    if view is None:
+    scope = who if isinstance(who, Scope) else scope_for(unit, who)
+    if view is None or not scope.allows(view.unit_id):
         raise HandoffGone(f"no hand-off {handoff_id}")
     return view
+
+
+_UNLINKED = ("this member account is not tied to a unit, so it sees no hand-off; "
+             "an admin links it to a member on the team page")
 
 
 def _detail(unit: Unit, view: HandoffView) -> dict[str, Any]:
@@ -109,17 +116,17 @@ def _detail(unit: Unit, view: HandoffView) -> dict[str, Any]:
 
 
 def _claim(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
-    view = _get(unit, handoff_id)
+    view = _get(unit, handoff_id, who)
     if not repo.claim(unit, handoff_id=handoff_id, staff=who.username, now=now):
         raise HandoffTaken(f"hand-off {handoff_id} is {view.status}"
                            + (f" by {view.claimed_by}" if view.claimed_by else ""))
     _SHELL.tell(unit, view, author="system", text=words.CLAIMED.format(unit=view.unit_name), now=now)
     audit(unit, who=who, action="handoff.claim", target=str(handoff_id), ip=ip, now=now)
-    return _get(unit, handoff_id).as_dict()
+    return _get(unit, handoff_id, who).as_dict()
 
 
 def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
-    view = _get(unit, handoff_id)
+    view = _get(unit, handoff_id, who)
     if view.status != "claimed" or view.claimed_by != who.username:
         raise HandoffTaken(f"claim hand-off {handoff_id} first (it is {view.status})")
     line_id = _SHELL.tell(unit, view, author="staff", text=text, staff=who.username, now=now)
@@ -128,14 +135,14 @@ def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now:
 
 
 def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
-    view = _get(unit, handoff_id)
+    view = _get(unit, handoff_id, who)
     if view.status == "claimed" and view.claimed_by != who.username and who.role is not Role.ADMIN:
         raise HandoffTaken(f"hand-off {handoff_id} is held by {view.claimed_by}")
     if not repo.close(unit, handoff_id=handoff_id, staff=who.username, now=now):
         raise HandoffTaken(f"hand-off {handoff_id} is already closed")
     _SHELL.tell(unit, view, author="system", text=words.CLOSED, now=now)
     audit(unit, who=who, action="handoff.close", target=str(handoff_id), ip=ip, now=now)
-    return _get(unit, handoff_id).as_dict()
+    return _get(unit, handoff_id, who).as_dict()
 
 
 # -- API -------------------------------------------------------------------------------------------
@@ -145,16 +152,25 @@ def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetim
 async def list_api(store: StoreDep, who: Watcher, status: Status = "active",
                    unit_id: Annotated[int | None, Query(ge=1)] = None) -> Any:
     """Hand-offs by ``status`` (open, escalated, claimed, closed; waiting = open or escalated; active;
-    all) and unit, oldest first."""
+    all) and unit, oldest first: those of the account's unit and below (admins, editors and viewers
+    see all; a member account not tied to a unit gets 403)."""
     statuses = _STATUSES.get(status, (status,))
-    views = await _db(store, lambda u: repo.list_handoffs(u, statuses=statuses, unit_id=unit_id), readonly=True)
+
+    def work(unit: Unit) -> list[HandoffView]:
+        scope = scope_for(unit, who)
+        if scope.nothing:
+            raise Forbidden(_UNLINKED)
+        return repo.list_handoffs(unit, statuses=statuses, unit_id=unit_id, scope=scope)
+
+    views = await _db(store, work, readonly=True)
     return {"handoffs": [v.as_dict() for v in views]}
 
 
 @admin.get("/{handoff_id}", responses=error_responses(401, 403, 404))
 async def get_api(handoff_id: int, store: StoreDep, who: Watcher) -> Any:
-    """One hand-off with the conversation before it (masked message log) and its lines."""
-    return await _db(store, lambda u: _detail(u, _get(u, handoff_id)), readonly=True)
+    """One hand-off with the conversation before it (masked message log) and its lines (404 for
+    another unit's)."""
+    return await _db(store, lambda u: _detail(u, _get(u, handoff_id, who)), readonly=True)
 
 
 @admin.post("/{handoff_id}/claim", responses=error_responses(401, 403, 404, 409))
@@ -204,14 +220,18 @@ async def chat_messages(store: StoreDep, user_id: UserId,
 def _page(request: Request, store: Store, who: Principal, *, selected: int | None, status: str,
           error: str = "", status_code: int = 200) -> HTMLResponse:
     with store.unit(readonly=True) as unit:
-        views = repo.list_handoffs(unit, statuses=_STATUSES.get(status, (status,)))
+        scope = scope_for(unit, who)
+        views = repo.list_handoffs(unit, statuses=_STATUSES.get(status, (status,)), scope=scope)
         detail = None
         if selected is not None:
             view = repo.get(unit, selected)
-            detail = _detail(unit, view) if view is not None else None
+            detail = _detail(unit, view) if view is not None and scope.allows(view.unit_id) else None
+            if detail is None and not error:
+                error, status_code = "Không có cuộc trò chuyện này trong đơn vị của bạn.", 404
+        home = repo.unit_name(unit, scope.home) if scope.home is not None else None
     return render(request, "handoffs.html", who=who, handoffs=[v.as_dict() for v in views], detail=detail,
                   status=status, error=error, can_act=who.can(HANDLERS), me=who.username,
-                  status_code=status_code)
+                  unlinked=scope.nothing, home=home, status_code=status_code)
 
 
 @pages.get("", response_class=HTMLResponse)
