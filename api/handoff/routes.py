@@ -29,8 +29,10 @@ from api.handoff.repo import HandoffView
 from api.handoff.scope import Scope, scope_for
 from api.handoff.shell import HandoffShell
 from api.inbound import BoundedJsonRoute
+from api.live_content import ContentRuntime
 from api.store import Store, Unit
 from bot.core import handoff as words
+from bot.core.ui_texts import UiTexts
 
 __all__ = [
     "HANDLERS",
@@ -88,6 +90,11 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def texts_of(content: ContentRuntime | None, unit: Unit) -> UiTexts:
+    """The live UI texts in ``unit``'s transaction (the shipped defaults without a content runtime)."""
+    return content.snapshot(unit).texts if content is not None else UiTexts()
+
+
 async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False) -> T:
     def run() -> T:
         with store.unit(readonly=readonly) as unit:
@@ -115,32 +122,39 @@ def _detail(unit: Unit, view: HandoffView) -> dict[str, Any]:
             "messages": [line.as_dict() for line in repo.lines(unit, view.id)]}
 
 
-def _claim(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
+def _claim(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime,
+           content: ContentRuntime | None) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if not repo.claim(unit, handoff_id=handoff_id, staff=who.username, now=now):
         raise HandoffTaken(f"hand-off {handoff_id} is {view.status}"
                            + (f" by {view.claimed_by}" if view.claimed_by else ""))
-    _SHELL.tell(unit, view, author="system", text=words.CLAIMED.format(unit=view.unit_name), now=now)
+    texts = texts_of(content, unit)
+    _SHELL.tell(unit, view, author="system", text=words.claimed_note(texts, unit=view.unit_name), texts=texts,
+                now=now)
     audit(unit, who=who, action="handoff.claim", target=str(handoff_id), ip=ip, now=now)
     return _get(unit, handoff_id, who).as_dict()
 
 
-def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
+def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now: dt.datetime,
+           content: ContentRuntime | None) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if view.status != "claimed" or view.claimed_by != who.username:
         raise HandoffTaken(f"claim hand-off {handoff_id} first (it is {view.status})")
-    line_id = _SHELL.tell(unit, view, author="staff", text=text, staff=who.username, now=now)
+    line_id = _SHELL.tell(unit, view, author="staff", text=text, staff=who.username, texts=texts_of(content, unit),
+                          now=now)
     audit(unit, who=who, action="handoff.reply", target=str(handoff_id), ip=ip, now=now)
     return {"id": line_id, "handoff_id": handoff_id}
 
 
-def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
+def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime,
+           content: ContentRuntime | None) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if view.status == "claimed" and view.claimed_by != who.username and who.role is not Role.ADMIN:
         raise HandoffTaken(f"hand-off {handoff_id} is held by {view.claimed_by}")
     if not repo.close(unit, handoff_id=handoff_id, staff=who.username, now=now):
         raise HandoffTaken(f"hand-off {handoff_id} is already closed")
-    _SHELL.tell(unit, view, author="system", text=words.CLOSED, now=now)
+    texts = texts_of(content, unit)
+    _SHELL.tell(unit, view, author="system", text=words.closed_note(texts), texts=texts, now=now)
     audit(unit, who=who, action="handoff.close", target=str(handoff_id), ip=ip, now=now)
     return _get(unit, handoff_id, who).as_dict()
 
@@ -177,37 +191,45 @@ async def get_api(handoff_id: int, store: StoreDep, who: Watcher) -> Any:
 async def claim_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Take the hand-off (exactly one claim wins); the citizen is told a person is there."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow()))
+    return await _db(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), _content(request)))
 
 
 @admin.post("/{handoff_id}/messages", status_code=201, responses=error_responses(400, 401, 403, 404, 409, 422))
 async def message_api(handoff_id: int, body: ReplyIn, request: Request, store: StoreDep, who: Handler) -> Any:
     """Reply to the citizen in their own chat (only the staff member holding the hand-off)."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow()))
+    return await _db(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow(), _content(request)))
 
 
 @admin.post("/{handoff_id}/close", responses=error_responses(401, 403, 404, 409))
 async def close_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Close the hand-off; the bot answers the citizen again."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _close(u, handoff_id, who, ip, _utcnow()))
+    return await _db(store, lambda u: _close(u, handoff_id, who, ip, _utcnow(), _content(request)))
+
+
+def _content(request: Request) -> ContentRuntime | None:
+    content: ContentRuntime | None = getattr(request.app.state, "content", None)
+    return content
 
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 
 
 @public.get("/messages", responses=error_responses(422))
-async def chat_messages(store: StoreDep, user_id: UserId,
+async def chat_messages(request: Request, store: StoreDep, user_id: UserId,
                         after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> Any:
     """Staff replies and notices for a web chat user after message id ``after`` (the page polls this
     while ``active`` is true, and after the chat answer carried ``X-Handoff``)."""
+    content = _content(request)
+
     def read(unit: Unit) -> dict[str, Any]:
         uid = unit.find_user(channel="web", external_id=user_id)
         if uid is None:
             return {"messages": [], "active": False}
         found = repo.web_lines(unit, user_id=uid, after=after)
-        shown = [{"id": m.id, "text": words.STAFF_PREFIX + m.text if m.author == "staff" else m.text,
+        texts = texts_of(content, unit)
+        shown = [{"id": m.id, "text": words.staff_line(texts, m.text) if m.author == "staff" else m.text,
                   "author": m.author, "at": m.at.isoformat()} for m in found]
         return {"messages": shown, "active": repo.active_for_user(unit, uid) is not None}
 
@@ -256,7 +278,8 @@ async def _act(request: Request, store: Store, who: Principal, handoff_id: int,
 async def claim_page(handoff_id: int, request: Request, store: StoreDep, who: PageHandler) -> Response:
     """Form post of «Nhận»."""
     ip = client_ip(request)
-    return await _act(request, store, who, handoff_id, lambda u: _claim(u, handoff_id, who, ip, _utcnow()))
+    content = _content(request)
+    return await _act(request, store, who, handoff_id, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), content))
 
 
 @pages.post("/{handoff_id}/messages")
@@ -268,22 +291,24 @@ async def message_page(handoff_id: int, request: Request, store: StoreDep, who: 
         return await run_in_threadpool(_page, request, store, who, selected=handoff_id, status="active",
                                        error="Nội dung trả lời đang trống.", status_code=422)
     return await _act(request, store, who, handoff_id,
-                      lambda u: _reply(u, handoff_id, text.strip(), who, ip, _utcnow()))
+                      lambda u: _reply(u, handoff_id, text.strip(), who, ip, _utcnow(), _content(request)))
 
 
 @pages.post("/{handoff_id}/close")
 async def close_page(handoff_id: int, request: Request, store: StoreDep, who: PageHandler) -> Response:
     """Form post of «Kết thúc»."""
     ip = client_ip(request)
-    return await _act(request, store, who, handoff_id, lambda u: _close(u, handoff_id, who, ip, _utcnow()))
+    content = _content(request)
+    return await _act(request, store, who, handoff_id, lambda u: _close(u, handoff_id, who, ip, _utcnow(), content))
 
 
 class Escalator:
     """The lifespan task that escalates hand-offs not picked up in time (every ``interval_s``)."""
 
     def __init__(self, store: Store, *, interval_s: float = 60.0,
-                 clock: Callable[[], dt.datetime] = _utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = _utcnow, content: ContentRuntime | None = None) -> None:
         self.store = store
+        self.content = content
         self.interval_s = interval_s
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
@@ -291,7 +316,7 @@ class Escalator:
     def run_once(self) -> int:
         """One check (blocking); how many were escalated."""
         with self.store.unit() as unit:
-            return _SHELL.escalate_due(unit, now=self.clock())
+            return _SHELL.escalate_due(unit, texts=texts_of(self.content, unit), now=self.clock())
 
     def start(self) -> None:
         """Start the loop."""

@@ -57,7 +57,7 @@ class HandoffShell:
 
     def after_turn(self, unit: Unit, view: HandoffView | None, *, user_id: int, channel: str, inbound: Inbound,
                    replies: Sequence[Reply], events: Sequence[Event], target: OpenTarget,
-                   now: dt.datetime) -> tuple[tuple[Reply, ...], str | None]:
+                   texts: Mapping[str, str], now: dt.datetime) -> tuple[tuple[Reply, ...], str | None]:
         """Notes to add to the turn's replies (opening a hand-off when the core asked for one), and the
         status of the citizen's hand-off after the turn."""
         if inbound.source != "user":
@@ -68,7 +68,8 @@ class HandoffShell:
             repo.add_line(unit, handoff_id=view.id, author="bot", text="\n\n".join(r.text for r in replies), now=now)
             if asked is None:
                 return (), view.status
-            return (Reply(words.already_open_note(claimed=view.status == "claimed"), role=ReplyRole.NOTE),), view.status
+            note = words.already_open_note(texts, claimed=view.status == "claimed")
+            return (Reply(note, role=ReplyRole.NOTE),), view.status
         if asked is None:
             return (), None
         reason = asked.as_dict().get("reason", "asked")
@@ -80,7 +81,7 @@ class HandoffShell:
         handoff_id = repo.open_handoff(unit, user_id=user_id, channel=channel, chat_id=chat_id, context=context,
                                        unit_id=queue, reason=reason, due_at=hours.due(now), now=now)
         opens_at = hours.next_open(now)
-        note = words.opened_note(unit=repo.unit_name(unit, queue), open_now=hours.is_open(now),
+        note = words.opened_note(texts, unit=repo.unit_name(unit, queue), open_now=hours.is_open(now),
                                  pickup_minutes=hours.pickup_minutes, opens_at=opens_at,
                                  automatic=reason != "asked")
         repo.add_line(unit, handoff_id=handoff_id, author="bot", text=note, now=now)
@@ -89,18 +90,19 @@ class HandoffShell:
         return (Reply(note, role=ReplyRole.NOTE),), "open"
 
     @staticmethod
-    def tell(unit: Unit, view: HandoffView, *, author: str, text: str, now: dt.datetime,
+    def tell(unit: Unit, view: HandoffView, *, author: str, text: str, texts: Mapping[str, str], now: dt.datetime,
              staff: str | None = None) -> int:
-        """Add a staff reply or a notice to the hand-off and send it to the citizen's chat."""
+        """Add a staff reply or a notice to the hand-off and send it to the citizen's chat (a staff
+        reply under the live «Cán bộ hỗ trợ» label)."""
         line_id = repo.add_line(unit, handoff_id=view.id, author=author, text=text, staff=staff, now=now)
         if view.chat_id is not None:
-            shown = words.STAFF_PREFIX + text if author == "staff" else text
+            shown = words.staff_line(texts, text) if author == "staff" else text
             body = {"replies": [Reply(shown).to_dict()], "match": Match(MatchKind.HANDOFF, author).to_dict()}
             unit.enqueue_outbox(channel=view.channel, chat_id=view.chat_id, body=body,
                                 context=dict(view.context or {}), now=now)
         return line_id
 
-    def escalate_due(self, unit: Unit, *, now: dt.datetime) -> int:
+    def escalate_due(self, unit: Unit, *, texts: Mapping[str, str], now: dt.datetime) -> int:
         """Move hand-offs not picked up in time to the province queue and tell the citizens; how many."""
         moved = 0
         for view in repo.overdue(unit, now=now):
@@ -109,11 +111,10 @@ class HandoffShell:
             hours = repo.hours_for(unit, target)
             if not repo.escalate(unit, handoff_id=view.id, unit_id=target, due_at=hours.due(now), now=now):
                 continue
-            opens = hours.next_open(now)
-            when = "" if opens is None or hours.is_open(now) else f" từ {words.when_text(opens)}"
-            queue = repo.unit_name(unit, target)
-            text = words.ESCALATED.format(unit=view.unit_name, queue=f"cán bộ {queue}", when=when)
-            self.tell(unit, view, author="system", text=text, now=now)
+            text = words.escalated_note(texts, unit=view.unit_name, queue=repo.unit_name(unit, target),
+                                        open_now=hours.is_open(now), pickup_minutes=hours.pickup_minutes,
+                                        opens_at=hours.next_open(now))
+            self.tell(unit, view, author="system", text=text, texts=texts, now=now)
             moved += 1
         if moved:
             log.info("handoff: %d escalated to the province queue", moved)
