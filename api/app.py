@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         maintenance = Maintenance(services.store)
         maintenance.start()
         app.state.maintenance = maintenance
-        escalator = handoff_routes.Escalator(services.store, content=services.content)
+        escalator = handoff_routes.Escalator(services.store, content=services.content,
+                                             shell=services.conversation.handoff)
         escalator.start()
         # Everything built so far (content index, libraries) lives as long as the process: keep it
         # out of the cyclic collector, whose full passes over it paused every request ~40 ms.

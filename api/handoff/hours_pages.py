@@ -9,6 +9,7 @@ A form with a mistake is shown again with every field as typed and the mistake n
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
@@ -70,7 +71,7 @@ def read_schedule(fields: Mapping[str, str], pickup: str) -> tuple[dict[str, lis
         if not raw:
             continue
         windows = sorted(_window(day, part) for part in _SPLIT.split(raw) if part)
-        for before, after in zip(windows, windows[1:], strict=False):
+        for before, after in itertools.pairwise(windows):
             if after[:5] < before[6:]:
                 raise FormError(day, f"{DAY_NAMES[day]}: khung {before} và {after} chồng lên nhau.")
         schedule[day] = windows

@@ -13,18 +13,19 @@ import datetime as dt
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from api.console.security import Forbidden, Principal, Role, audit, client_ip, require, require_page
 from api.console.web import render
 from api.deps import StoreDep
 from api.errors import ApiError, error_responses
-from api.handoff import repo
+from api.handoff import repo, staff
 from api.handoff.repo import HandoffView
 from api.handoff.scope import Scope, scope_for
 from api.handoff.shell import HandoffShell
@@ -37,6 +38,7 @@ from bot.core.ui_texts import UiTexts
 __all__ = [
     "HANDLERS",
     "WATCHERS",
+    "Env",
     "Escalator",
     "HandoffGone",
     "HandoffTaken",
@@ -95,6 +97,21 @@ def texts_of(content: ContentRuntime | None, unit: Unit) -> UiTexts:
     return content.snapshot(unit).texts if content is not None else UiTexts()
 
 
+@dataclass(frozen=True, slots=True)
+class Env:
+    """What staff actions need from the app: its hand-off shell (staff group included) and live content."""
+
+    shell: HandoffShell
+    content: ContentRuntime | None
+
+    @classmethod
+    def of(cls, app: Any) -> Env:
+        """The app's (a bare shell and the default texts before start-up)."""
+        conversation = getattr(app.state, "conversation", None)
+        shell = getattr(conversation, "handoff", None)
+        return cls(shell if isinstance(shell, HandoffShell) else _SHELL, getattr(app.state, "content", None))
+
+
 async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False) -> T:
     def run() -> T:
         with store.unit(readonly=readonly) as unit:
@@ -123,38 +140,38 @@ def _detail(unit: Unit, view: HandoffView) -> dict[str, Any]:
 
 
 def _claim(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime,
-           content: ContentRuntime | None) -> dict[str, Any]:
+           env: Env) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if not repo.claim(unit, handoff_id=handoff_id, staff=who.username, now=now):
         raise HandoffTaken(f"hand-off {handoff_id} is {view.status}"
                            + (f" by {view.claimed_by}" if view.claimed_by else ""))
-    texts = texts_of(content, unit)
-    _SHELL.tell(unit, view, author="system", text=words.claimed_note(texts, unit=view.unit_name), texts=texts,
-                now=now)
+    texts = texts_of(env.content, unit)
+    env.shell.tell(unit, view, author="system", text=words.claimed_note(texts, unit=view.unit_name), texts=texts,
+                   now=now)
     audit(unit, who=who, action="handoff.claim", target=str(handoff_id), ip=ip, now=now)
     return _get(unit, handoff_id, who).as_dict()
 
 
 def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now: dt.datetime,
-           content: ContentRuntime | None) -> dict[str, Any]:
+           env: Env, *, mirror: bool = True) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if view.status != "claimed" or view.claimed_by != who.username:
         raise HandoffTaken(f"claim hand-off {handoff_id} first (it is {view.status})")
-    line_id = _SHELL.tell(unit, view, author="staff", text=text, staff=who.username, texts=texts_of(content, unit),
-                          now=now)
+    line_id = env.shell.tell(unit, view, author="staff", text=text, staff=who.username,
+                             texts=texts_of(env.content, unit), now=now, mirror=mirror)
     audit(unit, who=who, action="handoff.reply", target=str(handoff_id), ip=ip, now=now)
     return {"id": line_id, "handoff_id": handoff_id}
 
 
 def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime,
-           content: ContentRuntime | None) -> dict[str, Any]:
+           env: Env) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if view.status == "claimed" and view.claimed_by != who.username and who.role is not Role.ADMIN:
         raise HandoffTaken(f"hand-off {handoff_id} is held by {view.claimed_by}")
     if not repo.close(unit, handoff_id=handoff_id, staff=who.username, now=now):
         raise HandoffTaken(f"hand-off {handoff_id} is already closed")
-    texts = texts_of(content, unit)
-    _SHELL.tell(unit, view, author="system", text=words.closed_note(texts), texts=texts, now=now)
+    texts = texts_of(env.content, unit)
+    env.shell.tell(unit, view, author="system", text=words.closed_note(texts), texts=texts, now=now)
     audit(unit, who=who, action="handoff.close", target=str(handoff_id), ip=ip, now=now)
     return _get(unit, handoff_id, who).as_dict()
 
@@ -191,21 +208,21 @@ async def get_api(handoff_id: int, store: StoreDep, who: Watcher) -> Any:
 async def claim_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Take the hand-off (exactly one claim wins); the citizen is told a person is there."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), _content(request)))
+    return await _db(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
 
 
 @admin.post("/{handoff_id}/messages", status_code=201, responses=error_responses(400, 401, 403, 404, 409, 422))
 async def message_api(handoff_id: int, body: ReplyIn, request: Request, store: StoreDep, who: Handler) -> Any:
     """Reply to the citizen in their own chat (only the staff member holding the hand-off)."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow(), _content(request)))
+    return await _db(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow(), Env.of(request.app)))
 
 
 @admin.post("/{handoff_id}/close", responses=error_responses(401, 403, 404, 409))
 async def close_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Close the hand-off; the bot answers the citizen again."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _close(u, handoff_id, who, ip, _utcnow(), _content(request)))
+    return await _db(store, lambda u: _close(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
 
 
 def _content(request: Request) -> ContentRuntime | None:
@@ -240,7 +257,7 @@ async def chat_messages(request: Request, store: StoreDep, user_id: UserId,
 
 
 def _page(request: Request, store: Store, who: Principal, *, selected: int | None, status: str,
-          error: str = "", status_code: int = 200) -> HTMLResponse:
+          error: str = "", status_code: int = 200, link_code: str = "") -> HTMLResponse:
     with store.unit(readonly=True) as unit:
         scope = scope_for(unit, who)
         views = repo.list_handoffs(unit, statuses=_STATUSES.get(status, (status,)), scope=scope)
@@ -251,9 +268,12 @@ def _page(request: Request, store: Store, who: Principal, *, selected: int | Non
             if detail is None and not error:
                 error, status_code = "Không có cuộc trò chuyện này trong đơn vị của bạn.", 404
         home = repo.unit_name(unit, scope.home) if scope.home is not None else None
+        linked = staff.telegram_of(unit, who.account_id) is not None
     return render(request, "handoffs.html", who=who, handoffs=[v.as_dict() for v in views], detail=detail,
                   status=status, error=error, can_act=who.can(HANDLERS), me=who.username,
-                  unlinked=scope.nothing, home=home, status_code=status_code)
+                  unlinked=scope.nothing, home=home, status_code=status_code, link_code=link_code,
+                  telegram_linked=linked, staff_group=request.app.state.settings.handoff_telegram_chat_id is not None,
+                  link_minutes=int(staff.LINK_CODE_TTL.total_seconds() // 60))
 
 
 @pages.get("", response_class=HTMLResponse)
@@ -274,12 +294,26 @@ async def _act(request: Request, store: Store, who: Principal, handoff_id: int,
     return RedirectResponse(f"/admin/handoffs?id={handoff_id}", status_code=303)
 
 
+@pages.post("/telegram-link", response_class=HTMLResponse)
+async def telegram_link_page(request: Request, store: StoreDep, who: PageHandler) -> HTMLResponse:
+    """A one-time code to link the account's Telegram user in the staff group (``/lienket CODE``)."""
+    ip, now = client_ip(request), _utcnow()
+
+    def work(unit: Unit) -> str:
+        code = staff.make_link_code(unit, account_id=who.account_id, now=now)
+        audit(unit, who=who, action="handoff.telegram_code", target=who.username, ip=ip, now=now)
+        return code
+
+    code = await _db(store, work)
+    return await run_in_threadpool(_page, request, store, who, selected=None, status="active", link_code=code)
+
+
 @pages.post("/{handoff_id}/claim")
 async def claim_page(handoff_id: int, request: Request, store: StoreDep, who: PageHandler) -> Response:
     """Form post of «Nhận»."""
     ip = client_ip(request)
-    content = _content(request)
-    return await _act(request, store, who, handoff_id, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), content))
+    env = Env.of(request.app)
+    return await _act(request, store, who, handoff_id, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), env))
 
 
 @pages.post("/{handoff_id}/messages")
@@ -291,24 +325,26 @@ async def message_page(handoff_id: int, request: Request, store: StoreDep, who: 
         return await run_in_threadpool(_page, request, store, who, selected=handoff_id, status="active",
                                        error="Nội dung trả lời đang trống.", status_code=422)
     return await _act(request, store, who, handoff_id,
-                      lambda u: _reply(u, handoff_id, text.strip(), who, ip, _utcnow(), _content(request)))
+                      lambda u: _reply(u, handoff_id, text.strip(), who, ip, _utcnow(), Env.of(request.app)))
 
 
 @pages.post("/{handoff_id}/close")
 async def close_page(handoff_id: int, request: Request, store: StoreDep, who: PageHandler) -> Response:
     """Form post of «Kết thúc»."""
     ip = client_ip(request)
-    content = _content(request)
-    return await _act(request, store, who, handoff_id, lambda u: _close(u, handoff_id, who, ip, _utcnow(), content))
+    env = Env.of(request.app)
+    return await _act(request, store, who, handoff_id, lambda u: _close(u, handoff_id, who, ip, _utcnow(), env))
 
 
 class Escalator:
     """The lifespan task that escalates hand-offs not picked up in time (every ``interval_s``)."""
 
     def __init__(self, store: Store, *, interval_s: float = 60.0,
-                 clock: Callable[[], dt.datetime] = _utcnow, content: ContentRuntime | None = None) -> None:
+                 clock: Callable[[], dt.datetime] = _utcnow, content: ContentRuntime | None = None,
+                 shell: HandoffShell | None = None) -> None:
         self.store = store
         self.content = content
+        self.shell = shell if shell is not None else _SHELL
         self.interval_s = interval_s
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
@@ -316,7 +352,7 @@ class Escalator:
     def run_once(self) -> int:
         """One check (blocking); how many were escalated."""
         with self.store.unit() as unit:
-            return _SHELL.escalate_due(unit, texts=texts_of(self.content, unit), now=self.clock())
+            return self.shell.escalate_due(unit, texts=texts_of(self.content, unit), now=self.clock())
 
     def start(self) -> None:
         """Start the loop."""
@@ -334,5 +370,5 @@ class Escalator:
             await asyncio.sleep(self.interval_s * random.uniform(0.8, 1.2))
             try:
                 await run_in_threadpool(self.run_once)
-            except Exception:  # noqa: BLE001 - logged; the next round retries
+            except Exception:
                 log.exception("handoff: the escalation check failed; retrying next round")

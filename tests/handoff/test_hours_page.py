@@ -10,10 +10,10 @@ import re
 import httpx
 import pytest
 
+from api.console.security import Role
 from api.handoff import repo
 from api.handoff.hours_pages import FormError, read_schedule
 from api.handoff.scope import scope_for_account
-from api.console.security import Role
 from api.team import repo as team_repo
 from tests.console.conftest import Console, csrf_of
 
