@@ -35,6 +35,7 @@ from api.store.maintenance import Maintenance
 from api.routes import chat, health, telegram, web, zalo
 from api.routes import services as services_routes
 from api.settings import Settings
+from api.support import pages as support_pages
 from api.support import routes as support_routes
 from api.team import member_pages as team_member_pages
 from api.team import pages as team_pages
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(content_pages.router)
     app.include_router(team_routes.admin)
     app.include_router(support_routes.admin)
+    app.include_router(support_pages.pages)
     app.include_router(support_routes.public)
     app.include_router(team_routes.public)
     app.include_router(team_pages.pages)

@@ -25,7 +25,7 @@ def _no_sideways_scroll(page: Page) -> None:
     assert widths[0] <= widths[1] == 390, widths
 
 
-def test_open_claim_reply_close_on_a_phone(phone: Page, console_site: str) -> None:
+def test_open_claim_reply_close_on_a_phone(phone: Page, console_site: str) -> None:  # noqa: F811 - fixtures
     page = phone
     with page.expect_response("**/api/v1/chat"):
         page.goto(console_site + "/")
