@@ -53,7 +53,8 @@ def handle_message(unit: Unit, message: Mapping[str, Any], *, group_chat_id: int
         if linked is None:
             answer("Mã liên kết không đúng, đã dùng hoặc đã hết hạn. Lấy mã mới ở trang «Người dân cần hỗ trợ».")
             return "refused"
-        audit(unit, who=None, action="handoff.telegram_link", target=linked.username, ip=_IP, now=now)
+        audit(unit, who=None, username=linked.username, action="handoff.telegram_link", target=str(tg_user),
+              ip=_IP, now=now)
         answer(f"✅ Đã liên kết Telegram của bạn với tài khoản {linked.username}. "
                "Trả lời trong chủ đề của người dân để nhận và trả lời; /dong để kết thúc.")
         return "linked"
