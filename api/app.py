@@ -28,6 +28,7 @@ from api.console.web import SecurityHeaders, static_files
 from api.channels import start_channels
 from api.errors import document_body_limit, install_handlers
 from api.dashboard import routes as dashboard_routes
+from api.handoff import hours_pages as handoff_hours_pages
 from api.handoff import routes as handoff_routes
 from api.limits import BodySizeLimit
 from api.logging_setup import configure_logging
@@ -35,6 +36,7 @@ from api.store.maintenance import Maintenance
 from api.routes import chat, health, telegram, web, zalo
 from api.routes import services as services_routes
 from api.settings import Settings
+from api.support import pages as support_pages
 from api.support import routes as support_routes
 from api.team import member_pages as team_member_pages
 from api.team import pages as team_pages
@@ -80,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         maintenance = Maintenance(services.store)
         maintenance.start()
         app.state.maintenance = maintenance
-        escalator = handoff_routes.Escalator(services.store)
+        escalator = handoff_routes.Escalator(services.store, content=services.content,
+                                             shell=services.conversation.handoff)
         escalator.start()
         # Everything built so far (content index, libraries) lives as long as the process: keep it
         # out of the cyclic collector, whose full passes over it paused every request ~40 ms.
@@ -133,9 +136,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(content_pages.router)
     app.include_router(team_routes.admin)
     app.include_router(support_routes.admin)
+    app.include_router(support_pages.pages)
     app.include_router(support_routes.public)
     app.include_router(team_routes.public)
     app.include_router(team_pages.pages)
+    app.include_router(handoff_hours_pages.pages)
     app.include_router(handoff_routes.admin)
     app.include_router(handoff_routes.pages)
     app.include_router(handoff_routes.public)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from api.conversation import Conversation, utcnow
 from api.store.db import make_engine, migrate
+from api.handoff.group import GroupPoster
 from api.handoff.shell import HandoffShell
 from api.live_content import ContentRuntime, sync_from_files
 from api.settings import Settings
@@ -42,4 +43,5 @@ def build_services(settings: Settings, *, sync_content: bool | None = None) -> S
     runtime = ContentRuntime()
     runtime.current(store)
     team = TeamShell(public_base_url=settings.public_base_url)
-    return Services(settings, store, runtime, Conversation(store, runtime, team=team, handoff=HandoffShell()))
+    group = GroupPoster(settings.handoff_telegram_chat_id if settings.telegram_bot_token is not None else None)
+    return Services(settings, store, runtime, Conversation(store, runtime, team=team, handoff=HandoffShell(group)))

@@ -219,7 +219,7 @@ class Conversation:
                 target = None if outbox is None else (outbox.channel, outbox.chat_id, outbox.context)
                 notes, handoff_state = self.handoff.after_turn(
                     unit, active, user_id=user_id, channel=channel, inbound=inbound, replies=turn.replies,
-                    events=turn.events, target=target, now=now)
+                    events=turn.events, target=target, texts=snapshot.texts, now=now)
                 turn = replace(turn, replies=(*turn.replies, *notes))
             if turn.delete_user_data:
                 unit.delete_user_data(

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_mode: Literal["webhook", "polling"] = "webhook"
+    #: The staff Telegram group (a supergroup id, negative) where hand-offs are posted, one forum topic
+    #: or reply thread per citizen; needs TELEGRAM_BOT_TOKEN.
+    handoff_telegram_chat_id: int | None = Field(default=None, lt=0)
 
     # Zalo Official Account (Open API v3).
     zalo_oa_app_id: str | None = None

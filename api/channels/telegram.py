@@ -55,6 +55,10 @@ from api.store.db import SQLITE_NOWAIT, DatabaseBusy
 from api.conversation import OutboxTarget, prepare_inbound
 from api.channels.outbox import DbBudget, Delivery, DeliveryStatus, Limit, OutboxWorker, RetryPolicy, RunDb
 from api.settings import Settings
+from api.handoff import group
+from api.handoff.group_inbox import handle_message
+from api.handoff.routes import Env
+from api.handoff.shell import HandoffShell
 from api.store import OutboxItem
 from bot.channels.telegram import (
     ALLOWED_UPDATES,
@@ -194,6 +198,8 @@ class TelegramSender:
         if chat_id is None:
             # Never sendable (the webhook refuses such updates; this guards rows from elsewhere).
             return Delivery.permanent(f"not a Telegram chat id: {item.chat_id[:40]!r}")
+        if context.get(group.STAFF_GROUP_KEY):
+            return await self._deliver_staff(chat_id, item)
         plan = render(item.body, context, public_base_url=self.settings.public_base_url)
         start = int(context.get("progress", 0) or 0)
         if plan.callback_payloads and start == 0:
@@ -209,6 +215,86 @@ class TelegramSender:
             if failed is not None:
                 return failed if failed.status is DeliveryStatus.PERMANENT else replace(failed, progress=index)
         return Delivery.ok()
+
+    async def _deliver_staff(self, chat_id: int, item: OutboxItem) -> Delivery:
+        """A post for the staff group: into the citizen's forum topic (made on the first post) or as a
+        reply to their root message when the group is not a forum; the message ids are recorded."""
+        spec = item.body.get(group.STAFF_GROUP_KEY) if isinstance(item.body, Mapping) else None
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("text"), str):
+            return Delivery.permanent("not a staff group post")
+        limits = self._limits(item.chat_id, "supergroup")
+        user_id = spec.get("user_id")
+        thread_id, reply_to = spec.get("thread_id"), spec.get("reply_to")
+        if type(user_id) is int:
+            place = await self._run_db(lambda: self._read(lambda u: group.thread_for(
+                u, group_chat_id=chat_id, user_id=user_id)))
+            if place is None:
+                wait = await self._take_budget(limits)
+                if wait > 0:
+                    return Delivery.retry(wait, "rate budget spent")
+                made = await self._guard(self._open_place(chat_id, user_id, str(spec.get("title") or user_id)))
+                if isinstance(made, Delivery):
+                    return made
+                place = made
+            thread_id, reply_to = place.thread_id, place.root_message_id
+        wait = await self._take_budget(limits)
+        if wait > 0:
+            return Delivery.retry(wait, "rate budget spent")
+        sent = await self._guard(self.bot.send_message(
+            chat_id=chat_id, text=spec["text"], message_thread_id=thread_id if type(thread_id) is int else None,
+            reply_to_message_id=reply_to if type(reply_to) is int else None, allow_sending_without_reply=True,
+            link_preview_options=_NO_PREVIEW))
+        if isinstance(sent, Delivery):
+            return sent
+        if type(user_id) is int:
+            message_id = sent.message_id
+            await self._run_db(lambda: self._write(lambda u: group.save_post(
+                u, group_chat_id=chat_id, message_id=message_id, user_id=user_id)))
+        return Delivery.ok()
+
+    async def _open_place(self, chat_id: int, user_id: int, title: str) -> group.Place:
+        """The citizen's topic, or (in a group without topics) a root message; recorded."""
+        try:
+            topic = await self.bot.create_forum_topic(chat_id=chat_id, name=title[:128])
+            place = group.Place(topic.message_thread_id, None)
+        except BadRequest as exc:
+            if "forum" not in exc.message.lower():
+                raise
+            root = await self.bot.send_message(chat_id=chat_id, text=f"🧵 {title}", link_preview_options=_NO_PREVIEW)
+            place = group.Place(None, root.message_id)
+            await self._run_db(lambda: self._write(lambda u: group.save_post(
+                u, group_chat_id=chat_id, message_id=root.message_id, user_id=user_id)))
+        now = dt.datetime.now(dt.UTC)
+        await self._run_db(lambda: self._write(lambda u: group.save_thread(
+            u, group_chat_id=chat_id, user_id=user_id, place=place, now=now)))
+        found = await self._run_db(lambda: self._read(lambda u: group.thread_for(
+            u, group_chat_id=chat_id, user_id=user_id)))
+        return found or place  # another instance may have made one first: the stored one wins
+
+    def _read(self, fn: Callable[[Any], T]) -> T:
+        with self.store.unit(readonly=True) as unit:
+            return fn(unit)
+
+    def _write(self, fn: Callable[[Any], T]) -> T:
+        with self.store.unit() as unit:
+            return fn(unit)
+
+    async def _guard(self, call: Coroutine[Any, Any, T]) -> T | Delivery:
+        """The result of a Bot API call, or the outbox's verdict on its failure."""
+        try:
+            return await call
+        except BadRequest as exc:
+            return Delivery.permanent(f"BadRequest: {exc.message}")
+        except RetryAfter as exc:
+            return Delivery.retry(_retry_after_s(exc), "429 retry_after")
+        except Forbidden as exc:
+            return Delivery.permanent(f"Forbidden: {exc.message}")
+        except ChatMigrated as exc:
+            return Delivery.permanent(f"chat migrated to {exc.new_chat_id}")
+        except TimedOut:
+            return Delivery.transient("TimedOut")
+        except TelegramError as exc:
+            return Delivery.transient(f"{type(exc).__name__}: {exc.message}")
 
     async def _attempt(self, chat_id: int, op: Op) -> Delivery | None:
         """Make one call (and its fallback when Telegram refuses it); None when done."""
@@ -412,7 +498,45 @@ class TelegramRuntime:
 
     async def handle_update(self, update: Update) -> HandleStatus:
         """Dedup, turn, masked log and outbox row in one transaction; then wake the sender."""
+        data = update.to_dict()
+        if self.is_staff_group(data):
+            return await self.handle_staff(data)
         return await self.handle(translate(update, bot_id=self.bot_id, bot_username=self.bot_username))
+
+    def is_staff_group(self, data: Mapping[str, Any]) -> bool:
+        """True for a message of the staff group (HANDOFF_TELEGRAM_CHAT_ID): routed before any citizen turn."""
+        group_id = self.settings.handoff_telegram_chat_id
+        if group_id is None:
+            return False
+        for key in ("message", "edited_message", "callback_query", "my_chat_member", "chat_member"):
+            part = data.get(key)
+            if isinstance(part, Mapping):
+                chat = part.get("chat") if key != "callback_query" else (part.get("message") or {}).get("chat")
+                return isinstance(chat, Mapping) and chat.get("id") == group_id
+        return False
+
+    async def handle_staff(self, data: Mapping[str, Any]) -> HandleStatus:
+        """A staff group update: a staff reply, ``/dong`` or ``/lienket`` (only new messages are read)."""
+        message = data.get("message")
+        update_id = data.get("update_id")
+        group_id = self.settings.handoff_telegram_chat_id
+        if not isinstance(message, Mapping) or type(update_id) is not int or group_id is None:
+            return "ignored"
+        store = self.services.store
+        env = Env(self.services.conversation.handoff or HandoffShell(), self.services.content)
+
+        def work() -> bool:
+            with store.unit() as unit:
+                if not unit.claim_update(channel=CHANNEL, update_id=str(update_id), now=dt.datetime.now(dt.UTC)):
+                    return False
+                handle_message(unit, message, group_chat_id=group_id, bot_username=self.bot_username, env=env,
+                               now=dt.datetime.now(dt.UTC))
+                return True
+
+        if not await self.run_db(work):
+            return "duplicate"
+        self.worker.wake()
+        return "answered"
 
     async def handle(self, incoming: Incoming | Ignored) -> HandleStatus:
         """:meth:`handle_update` for an update already translated (the webhook's fast path)."""

@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, delete, false, insert, or_, select, update
 
 from api.handoff.hours import DEFAULT_PICKUP_MINUTES, Hours, parse_schedule
+from api.handoff.scope import Scope
 from api.store import Unit
 from api.store.models import metadata
 
@@ -28,6 +29,7 @@ __all__ = [
     "add_line",
     "citizen_unit",
     "claim",
+    "clear_hours",
     "close",
     "escalate",
     "get",
@@ -37,6 +39,7 @@ __all__ = [
     "list_handoffs",
     "open_handoff",
     "overdue",
+    "own_hours",
     "province_of",
     "set_hours",
     "unit_name",
@@ -135,13 +138,18 @@ def active_for_user(unit: Unit, user_id: int) -> HandoffView | None:
 
 
 def list_handoffs(unit: Unit, *, statuses: Sequence[str] = (), unit_id: int | None = None,
-                  limit: int = 200) -> list[HandoffView]:
-    """Hand-offs, oldest waiting first; filtered by status and unit."""
+                  scope: Scope | None = None, limit: int = 200) -> list[HandoffView]:
+    """Hand-offs, oldest waiting first; filtered by status, unit and what the account may see."""
     q = _query()
     if statuses:
         q = q.where(_h.c.status.in_(list(statuses)))
     if unit_id is not None:
         q = q.where(_h.c.unit_id == unit_id)
+    if scope is not None and not scope.everything:
+        allowed = [_h.c.unit_id.in_(sorted(scope.unit_ids))] if scope.unit_ids else []
+        if scope.province_queue:
+            allowed.append(_h.c.unit_id.is_(None))
+        q = q.where(or_(*allowed) if allowed else false())
     return [_view(r) for r in unit.connection.execute(q.order_by(_h.c.created_at, _h.c.id).limit(limit))]
 
 
@@ -275,3 +283,16 @@ def set_hours(unit: Unit, *, unit_id: int, schedule: Mapping[str, list[str]],
               "updated_at": now}
     if conn.execute(update(_hours).where(_hours.c.unit_id == unit_id).values(**values)).rowcount == 0:
         conn.execute(insert(_hours).values(unit_id=unit_id, **values))
+
+
+def own_hours(unit: Unit, unit_id: int) -> tuple[dict[str, list[str]], int] | None:
+    """The unit's own schedule and pick-up minutes as stored, or None when it inherits."""
+    row = unit.connection.execute(select(_hours).where(_hours.c.unit_id == unit_id)).first()
+    if row is None:
+        return None
+    return {k: list(v) for k, v in dict(row.schedule).items()}, int(row.pickup_minutes)
+
+
+def clear_hours(unit: Unit, *, unit_id: int) -> bool:
+    """Drop the unit's own hours (it inherits its parent's again); False when it had none."""
+    return bool(unit.connection.execute(delete(_hours).where(_hours.c.unit_id == unit_id)).rowcount == 1)

@@ -13,27 +13,32 @@ import datetime as dt
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from api.console.security import Principal, Role, audit, client_ip, require, require_page
+from api.console.security import Forbidden, Principal, Role, audit, client_ip, require, require_page
 from api.console.web import render
 from api.deps import StoreDep
 from api.errors import ApiError, error_responses
-from api.handoff import repo
+from api.handoff import repo, staff
 from api.handoff.repo import HandoffView
+from api.handoff.scope import Scope, scope_for
 from api.handoff.shell import HandoffShell
 from api.inbound import BoundedJsonRoute
+from api.live_content import ContentRuntime
 from api.store import Store, Unit
 from bot.core import handoff as words
+from bot.core.ui_texts import UiTexts
 
 __all__ = [
     "HANDLERS",
     "WATCHERS",
+    "Env",
     "Escalator",
     "HandoffGone",
     "HandoffTaken",
@@ -87,6 +92,26 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def texts_of(content: ContentRuntime | None, unit: Unit) -> UiTexts:
+    """The live UI texts in ``unit``'s transaction (the shipped defaults without a content runtime)."""
+    return content.snapshot(unit).texts if content is not None else UiTexts()
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    """What staff actions need from the app: its hand-off shell (staff group included) and live content."""
+
+    shell: HandoffShell
+    content: ContentRuntime | None
+
+    @classmethod
+    def of(cls, app: Any) -> Env:
+        """The app's (a bare shell and the default texts before start-up)."""
+        conversation = getattr(app.state, "conversation", None)
+        shell = getattr(conversation, "handoff", None)
+        return cls(shell if isinstance(shell, HandoffShell) else _SHELL, getattr(app.state, "content", None))
+
+
 async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False) -> T:
     def run() -> T:
         with store.unit(readonly=readonly) as unit:
@@ -95,11 +120,17 @@ async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False
     return await run_in_threadpool(run)
 
 
-def _get(unit: Unit, handoff_id: int) -> HandoffView:
+def _get(unit: Unit, handoff_id: int, who: Principal | Scope) -> HandoffView:
+    """The hand-off, if the account may see it (another unit's is a 404, as if it did not exist)."""
     view = repo.get(unit, handoff_id)
-    if view is None:
+    scope = who if isinstance(who, Scope) else scope_for(unit, who)
+    if view is None or not scope.allows(view.unit_id):
         raise HandoffGone(f"no hand-off {handoff_id}")
     return view
+
+
+_UNLINKED = ("this member account is not tied to a unit, so it sees no hand-off; "
+             "an admin links it to a member on the team page")
 
 
 def _detail(unit: Unit, view: HandoffView) -> dict[str, Any]:
@@ -108,34 +139,41 @@ def _detail(unit: Unit, view: HandoffView) -> dict[str, Any]:
             "messages": [line.as_dict() for line in repo.lines(unit, view.id)]}
 
 
-def _claim(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
-    view = _get(unit, handoff_id)
+def _claim(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime,
+           env: Env) -> dict[str, Any]:
+    view = _get(unit, handoff_id, who)
     if not repo.claim(unit, handoff_id=handoff_id, staff=who.username, now=now):
         raise HandoffTaken(f"hand-off {handoff_id} is {view.status}"
                            + (f" by {view.claimed_by}" if view.claimed_by else ""))
-    _SHELL.tell(unit, view, author="system", text=words.CLAIMED.format(unit=view.unit_name), now=now)
+    texts = texts_of(env.content, unit)
+    env.shell.tell(unit, view, author="system", text=words.claimed_note(texts, unit=view.unit_name), texts=texts,
+                   now=now)
     audit(unit, who=who, action="handoff.claim", target=str(handoff_id), ip=ip, now=now)
-    return _get(unit, handoff_id).as_dict()
+    return _get(unit, handoff_id, who).as_dict()
 
 
-def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
-    view = _get(unit, handoff_id)
+def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now: dt.datetime,
+           env: Env, *, mirror: bool = True) -> dict[str, Any]:
+    view = _get(unit, handoff_id, who)
     if view.status != "claimed" or view.claimed_by != who.username:
         raise HandoffTaken(f"claim hand-off {handoff_id} first (it is {view.status})")
-    line_id = _SHELL.tell(unit, view, author="staff", text=text, staff=who.username, now=now)
+    line_id = env.shell.tell(unit, view, author="staff", text=text, staff=who.username,
+                             texts=texts_of(env.content, unit), now=now, mirror=mirror)
     audit(unit, who=who, action="handoff.reply", target=str(handoff_id), ip=ip, now=now)
     return {"id": line_id, "handoff_id": handoff_id}
 
 
-def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
-    view = _get(unit, handoff_id)
+def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetime,
+           env: Env) -> dict[str, Any]:
+    view = _get(unit, handoff_id, who)
     if view.status == "claimed" and view.claimed_by != who.username and who.role is not Role.ADMIN:
         raise HandoffTaken(f"hand-off {handoff_id} is held by {view.claimed_by}")
     if not repo.close(unit, handoff_id=handoff_id, staff=who.username, now=now):
         raise HandoffTaken(f"hand-off {handoff_id} is already closed")
-    _SHELL.tell(unit, view, author="system", text=words.CLOSED, now=now)
+    texts = texts_of(env.content, unit)
+    env.shell.tell(unit, view, author="system", text=words.closed_note(texts), texts=texts, now=now)
     audit(unit, who=who, action="handoff.close", target=str(handoff_id), ip=ip, now=now)
-    return _get(unit, handoff_id).as_dict()
+    return _get(unit, handoff_id, who).as_dict()
 
 
 # -- API -------------------------------------------------------------------------------------------
@@ -145,53 +183,70 @@ def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetim
 async def list_api(store: StoreDep, who: Watcher, status: Status = "active",
                    unit_id: Annotated[int | None, Query(ge=1)] = None) -> Any:
     """Hand-offs by ``status`` (open, escalated, claimed, closed; waiting = open or escalated; active;
-    all) and unit, oldest first."""
+    all) and unit, oldest first: those of the account's unit and below (admins, editors and viewers
+    see all; a member account not tied to a unit gets 403)."""
     statuses = _STATUSES.get(status, (status,))
-    views = await _db(store, lambda u: repo.list_handoffs(u, statuses=statuses, unit_id=unit_id), readonly=True)
+
+    def work(unit: Unit) -> list[HandoffView]:
+        scope = scope_for(unit, who)
+        if scope.nothing:
+            raise Forbidden(_UNLINKED)
+        return repo.list_handoffs(unit, statuses=statuses, unit_id=unit_id, scope=scope)
+
+    views = await _db(store, work, readonly=True)
     return {"handoffs": [v.as_dict() for v in views]}
 
 
 @admin.get("/{handoff_id}", responses=error_responses(401, 403, 404))
 async def get_api(handoff_id: int, store: StoreDep, who: Watcher) -> Any:
-    """One hand-off with the conversation before it (masked message log) and its lines."""
-    return await _db(store, lambda u: _detail(u, _get(u, handoff_id)), readonly=True)
+    """One hand-off with the conversation before it (masked message log) and its lines (404 for
+    another unit's)."""
+    return await _db(store, lambda u: _detail(u, _get(u, handoff_id, who)), readonly=True)
 
 
 @admin.post("/{handoff_id}/claim", responses=error_responses(401, 403, 404, 409))
 async def claim_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Take the hand-off (exactly one claim wins); the citizen is told a person is there."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow()))
+    return await _db(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
 
 
 @admin.post("/{handoff_id}/messages", status_code=201, responses=error_responses(400, 401, 403, 404, 409, 422))
 async def message_api(handoff_id: int, body: ReplyIn, request: Request, store: StoreDep, who: Handler) -> Any:
     """Reply to the citizen in their own chat (only the staff member holding the hand-off)."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow()))
+    return await _db(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow(), Env.of(request.app)))
 
 
 @admin.post("/{handoff_id}/close", responses=error_responses(401, 403, 404, 409))
 async def close_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Close the hand-off; the bot answers the citizen again."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _close(u, handoff_id, who, ip, _utcnow()))
+    return await _db(store, lambda u: _close(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
+
+
+def _content(request: Request) -> ContentRuntime | None:
+    content: ContentRuntime | None = getattr(request.app.state, "content", None)
+    return content
 
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 
 
 @public.get("/messages", responses=error_responses(422))
-async def chat_messages(store: StoreDep, user_id: UserId,
+async def chat_messages(request: Request, store: StoreDep, user_id: UserId,
                         after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> Any:
     """Staff replies and notices for a web chat user after message id ``after`` (the page polls this
     while ``active`` is true, and after the chat answer carried ``X-Handoff``)."""
+    content = _content(request)
+
     def read(unit: Unit) -> dict[str, Any]:
         uid = unit.find_user(channel="web", external_id=user_id)
         if uid is None:
             return {"messages": [], "active": False}
         found = repo.web_lines(unit, user_id=uid, after=after)
-        shown = [{"id": m.id, "text": words.STAFF_PREFIX + m.text if m.author == "staff" else m.text,
+        texts = texts_of(content, unit)
+        shown = [{"id": m.id, "text": words.staff_line(texts, m.text) if m.author == "staff" else m.text,
                   "author": m.author, "at": m.at.isoformat()} for m in found]
         return {"messages": shown, "active": repo.active_for_user(unit, uid) is not None}
 
@@ -202,16 +257,23 @@ async def chat_messages(store: StoreDep, user_id: UserId,
 
 
 def _page(request: Request, store: Store, who: Principal, *, selected: int | None, status: str,
-          error: str = "", status_code: int = 200) -> HTMLResponse:
+          error: str = "", status_code: int = 200, link_code: str = "") -> HTMLResponse:
     with store.unit(readonly=True) as unit:
-        views = repo.list_handoffs(unit, statuses=_STATUSES.get(status, (status,)))
+        scope = scope_for(unit, who)
+        views = repo.list_handoffs(unit, statuses=_STATUSES.get(status, (status,)), scope=scope)
         detail = None
         if selected is not None:
             view = repo.get(unit, selected)
-            detail = _detail(unit, view) if view is not None else None
+            detail = _detail(unit, view) if view is not None and scope.allows(view.unit_id) else None
+            if detail is None and not error:
+                error, status_code = "Không có cuộc trò chuyện này trong đơn vị của bạn.", 404
+        home = repo.unit_name(unit, scope.home) if scope.home is not None else None
+        linked = staff.telegram_of(unit, who.account_id) is not None
     return render(request, "handoffs.html", who=who, handoffs=[v.as_dict() for v in views], detail=detail,
                   status=status, error=error, can_act=who.can(HANDLERS), me=who.username,
-                  status_code=status_code)
+                  unlinked=scope.nothing, home=home, status_code=status_code, link_code=link_code,
+                  telegram_linked=linked, staff_group=request.app.state.settings.handoff_telegram_chat_id is not None,
+                  link_minutes=int(staff.LINK_CODE_TTL.total_seconds() // 60))
 
 
 @pages.get("", response_class=HTMLResponse)
@@ -232,11 +294,26 @@ async def _act(request: Request, store: Store, who: Principal, handoff_id: int,
     return RedirectResponse(f"/admin/handoffs?id={handoff_id}", status_code=303)
 
 
+@pages.post("/telegram-link", response_class=HTMLResponse)
+async def telegram_link_page(request: Request, store: StoreDep, who: PageHandler) -> HTMLResponse:
+    """A one-time code to link the account's Telegram user in the staff group (``/lienket CODE``)."""
+    ip, now = client_ip(request), _utcnow()
+
+    def work(unit: Unit) -> str:
+        code = staff.make_link_code(unit, account_id=who.account_id, now=now)
+        audit(unit, who=who, action="handoff.telegram_code", target=who.username, ip=ip, now=now)
+        return code
+
+    code = await _db(store, work)
+    return await run_in_threadpool(_page, request, store, who, selected=None, status="active", link_code=code)
+
+
 @pages.post("/{handoff_id}/claim")
 async def claim_page(handoff_id: int, request: Request, store: StoreDep, who: PageHandler) -> Response:
     """Form post of «Nhận»."""
     ip = client_ip(request)
-    return await _act(request, store, who, handoff_id, lambda u: _claim(u, handoff_id, who, ip, _utcnow()))
+    env = Env.of(request.app)
+    return await _act(request, store, who, handoff_id, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), env))
 
 
 @pages.post("/{handoff_id}/messages")
@@ -248,22 +325,26 @@ async def message_page(handoff_id: int, request: Request, store: StoreDep, who: 
         return await run_in_threadpool(_page, request, store, who, selected=handoff_id, status="active",
                                        error="Nội dung trả lời đang trống.", status_code=422)
     return await _act(request, store, who, handoff_id,
-                      lambda u: _reply(u, handoff_id, text.strip(), who, ip, _utcnow()))
+                      lambda u: _reply(u, handoff_id, text.strip(), who, ip, _utcnow(), Env.of(request.app)))
 
 
 @pages.post("/{handoff_id}/close")
 async def close_page(handoff_id: int, request: Request, store: StoreDep, who: PageHandler) -> Response:
     """Form post of «Kết thúc»."""
     ip = client_ip(request)
-    return await _act(request, store, who, handoff_id, lambda u: _close(u, handoff_id, who, ip, _utcnow()))
+    env = Env.of(request.app)
+    return await _act(request, store, who, handoff_id, lambda u: _close(u, handoff_id, who, ip, _utcnow(), env))
 
 
 class Escalator:
     """The lifespan task that escalates hand-offs not picked up in time (every ``interval_s``)."""
 
     def __init__(self, store: Store, *, interval_s: float = 60.0,
-                 clock: Callable[[], dt.datetime] = _utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = _utcnow, content: ContentRuntime | None = None,
+                 shell: HandoffShell | None = None) -> None:
         self.store = store
+        self.content = content
+        self.shell = shell if shell is not None else _SHELL
         self.interval_s = interval_s
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
@@ -271,7 +352,7 @@ class Escalator:
     def run_once(self) -> int:
         """One check (blocking); how many were escalated."""
         with self.store.unit() as unit:
-            return _SHELL.escalate_due(unit, now=self.clock())
+            return self.shell.escalate_due(unit, texts=texts_of(self.content, unit), now=self.clock())
 
     def start(self) -> None:
         """Start the loop."""
@@ -289,5 +370,5 @@ class Escalator:
             await asyncio.sleep(self.interval_s * random.uniform(0.8, 1.2))
             try:
                 await run_in_threadpool(self.run_once)
-            except Exception:  # noqa: BLE001 - logged; the next round retries
+            except Exception:
                 log.exception("handoff: the escalation check failed; retrying next round")

@@ -80,6 +80,8 @@ async def telegram_webhook(request: Request) -> JSONResponse:
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if type(update_id) is not int:
         raise InvalidBody("not a Telegram Update: an object with an integer update_id is expected")
+    if runtime.is_staff_group(data):  # the staff group's updates never reach a citizen conversation
+        return JSONResponse({"ok": True, "status": await runtime.handle_staff(data)})
     incoming = translate_json(data, bot_username=runtime.bot_username)
     if incoming is None:  # not one of the two common shapes: python-telegram-bot parses it
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Date, Float, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, Float, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -56,6 +56,7 @@ __all__ = [
     "SupportPoint",
     "SupportWindow",
     "TableModel",
+    "TeamLead",
     "Unanswered",
     "UnansweredBase",
     "UnansweredReason",
@@ -592,10 +593,79 @@ class HandoffHours(TableModel, table=True):
     updated_at: datetime
 
 
+# -- team leads (issue 13) ----------------------------------------------------------------------------
+
+
+class TeamLead(TableModel, table=True):
+    """A member who leads their team: sees every member of the team's counts (counts only).
+
+    A lead leads the team they are in: moving the member to another team or removing them ends it.
+    """
+
+    __tablename__ = "team_leads"
+
+    member_id: int = Field(primary_key=True, foreign_key="members.id", ondelete="CASCADE")
+    appointed_by: str = Field(default="", sa_type=String(64))
+    appointed_at: datetime
+
+
+# -- hand-off staff: units, the staff Telegram group (issue 14, second part) -----------------------
+#
+# Who answers for which unit, which Telegram user is which console account, and where each
+# citizen's hand-offs are discussed in the staff group (a forum topic, or a root message and its
+# replies). A citizen's rows go with the citizen.
+
+
+class HandoffStaff(TableModel, table=True):
+    """A console account on duty for a unit's hand-offs (that unit and every unit below it)."""
+
+    __tablename__ = "handoff_staff"
+    __table_args__ = (Index(None, "unit_id"),)
+
+    account_id: int = Field(primary_key=True, foreign_key="admin_accounts.id", ondelete="CASCADE")
+    unit_id: int = Field(foreign_key="org_units.id", ondelete="CASCADE")
+    created_at: datetime
+
+
+class StaffTelegram(TableModel, table=True):
+    """A Telegram user linked to a console account (``/lienket CODE`` in the staff group)."""
+
+    __tablename__ = "staff_telegram"
+    __table_args__ = (UniqueConstraint("account_id"),)
+
+    telegram_user_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    account_id: int = Field(foreign_key="admin_accounts.id", ondelete="CASCADE")
+    created_at: datetime
+
+
+class HandoffThread(TableModel, table=True):
+    """A citizen's place in the staff group: a forum topic (``thread_id``) or a root message."""
+
+    __tablename__ = "handoff_threads"
+    __table_args__ = (UniqueConstraint("group_chat_id", "user_id"), Index(None, "group_chat_id", "thread_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_chat_id: int = Field(sa_type=BigInteger)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    thread_id: int | None = Field(default=None, sa_type=BigInteger)
+    root_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime
+
+
+class HandoffGroupPost(TableModel, table=True):
+    """A message the bot posted in the staff group about a citizen (a staff reply to it reaches them)."""
+
+    __tablename__ = "handoff_group_posts"
+
+    group_chat_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    message_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+
+
 # -- the dashboard (issue 14) ------------------------------------------------------------------------
 #
 # No table of its own: the dashboard counts rows of the tables above. Its scans of the message log
-# read this covering index instead of the table (migration 0009).
+# read this covering index instead of the table (migration 0011).
 
 Index("ix_message_log_dashboard", MessageLog.__table__.c.direction, MessageLog.__table__.c.created_at,  # type: ignore[attr-defined]
       MessageLog.__table__.c.user_id, MessageLog.__table__.c.source,  # type: ignore[attr-defined]

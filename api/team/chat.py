@@ -20,7 +20,7 @@ from api.team.leaflet import leaflet_for, leaflet_pdf
 from bot.core import payloads, texts
 from bot.core import team as core_team
 from bot.core.content import ContentSnapshot
-from bot.core.team import ShareLinks, StatsView, TeamCommand
+from bot.core.team import MemberLine, ShareLinks, StatsView, TeamCommand
 from bot.core.types import Event, Inbound, Match, MatchKind, Reply
 
 __all__ = ["JOIN_ALL_PER_HOUR", "JOIN_TRIES", "JOIN_WINDOW_S", "TeamAnswer", "TeamShell"]
@@ -139,12 +139,16 @@ class TeamShell:
 
     @staticmethod
     def stats_view(unit: Unit, member: repo.MemberView) -> StatsView:
-        """A member's counts and their team's rank in the commune."""
+        """A member's counts and their team's rank in the commune; a team lead also gets each member's."""
         (stats,) = repo.member_stats(unit, members=[member])
         rank = repo.team_rank(unit, team_id=member.unit_id)
+        team: tuple[MemberLine, ...] = ()
+        if member.lead:
+            team = tuple(MemberLine(s.name, s.reached, s.completed, s.in_person, s.helped) for s in
+                         repo.member_stats(unit, members=repo.visible_members(unit, member)))
         return StatsView(member.display_name, member.team_name, stats.reached, stats.completed,
                          stats.completed_citizens, stats.in_person,
-                         rank[0] if rank else None, rank[1] if rank else None, rank[2] if rank else None)
+                         rank[0] if rank else None, rank[1] if rank else None, rank[2] if rank else None, team)
 
     @staticmethod
     def after_turn(unit: Unit, *, user_id: int, channel: str, external_id: str, events: Sequence[Event],

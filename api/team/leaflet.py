@@ -8,7 +8,9 @@ own precomposed glyph and ``pdftotext`` gives the text back as typed. Characters
 Layout: the guide's title, the QR code of the member's web link with the link written under it,
 the steps of the guide's main path in type of at least :data:`MIN_STEP_PT` points (steps that do not
 fit are left to the chat: "quét mã để xem tiếp"), the member's and team's names and the official
-hotlines. ``a4`` is one leaflet on an A4 page; ``a5`` is two copies side by side on a landscape A4
+hotlines. A question step (a branch: "Bạn làm cho ai?") is printed with its answers, each saying
+where it leads: a step further down the leaflet ("xem bước 3"), or the chat for the ways the paper
+does not follow ("quét mã QR"); a step's checklist ("Mang theo:") is printed under it. ``a4`` is one leaflet on an A4 page; ``a5`` is two copies side by side on a landscape A4
 sheet, to cut in half.
 """
 
@@ -35,11 +37,13 @@ __all__ = [
     "Leaflet",
     "Size",
     "font_path",
+    "is_question",
     "leaflet_for",
     "leaflet_pdf",
     "main_path",
     "qr_png",
     "qr_svg",
+    "step_texts",
 ]
 
 Size = Literal["a4", "a5"]
@@ -52,6 +56,8 @@ HOTLINES = (
 _SAFETY = "Không đưa mã OTP, mật khẩu, passcode cho bất kỳ ai, kể cả người xưng là công an."
 _SCAN = "Quét mã QR bằng điện thoại để mở hướng dẫn này trong Trợ lý 06"
 _MORE = "… các bước tiếp theo: quét mã QR để xem trong Trợ lý 06."
+_TO_STEP = "xem bước {n}"
+_TO_CHAT = "quét mã QR để được hướng dẫn tiếp"
 _MAX_STEPS = 10
 
 
@@ -202,7 +208,34 @@ def leaflet_pdf(leaflet: Leaflet, *, size: Size = "a4") -> bytes:
     return bytes(pdf.output())
 
 
+def is_question(step: Step) -> bool:
+    """A branch: the guide asks and each answer leads to its own step (no single "next")."""
+    return step.next is None and any(c.goto is not None for c in step.choices)
+
+
+def step_texts(flow: Flow) -> list[str]:
+    """The printed text of each step of the main path: a question with its answers, a checklist.
+
+    An answer leading to a step printed further down says which ("xem bước 3"); any other answer
+    (another branch, another guide, an FAQ entry) sends the reader to the chat through the QR code.
+    """
+    path = main_path(flow)
+    numbers = {step.id: n for n, step in enumerate(path, start=1)}
+    out = []
+    for n, step in enumerate(path, start=1):
+        lines = [" ".join(step.text.split())]
+        if step.checklist:
+            lines.append(step.checklist_title)
+            lines += [f"   – {item}" for item in step.checklist]
+        if is_question(step):
+            for choice in step.choices:
+                target = numbers.get(choice.goto or "")
+                where = _TO_STEP.format(n=target) if target is not None and target > n else _TO_CHAT
+                lines.append(f"   • «{choice.label}»: {where}")
+        out.append("\n".join(lines))
+    return out
+
+
 def leaflet_for(flow: Flow, *, url: str, member_name: str, team_name: str) -> Leaflet:
     """The leaflet of a guide for one member (``url``: the member's web link to the guide)."""
-    return Leaflet(title=flow.title, url=url, steps=[s.text for s in main_path(flow)],
-                   member_name=member_name, team_name=team_name)
+    return Leaflet(title=flow.title, url=url, steps=step_texts(flow), member_name=member_name, team_name=team_name)

@@ -29,12 +29,23 @@ def add_member(unit: Unit, *, display_name: str, unit_id: int, account_id: int |
 
 def change_member(unit: Unit, *, member_id: int, who: Principal, ip: str, now: dt.datetime,
                   unit_id: int | None = None, display_name: str | None = None,
-                  active: bool | None = None) -> repo.MemberView:
-    """Move a member to another team, rename or remove them."""
+                  active: bool | None = None, lead: bool | None = None) -> repo.MemberView:
+    """Move a member to another team, rename or remove them; make them their team's lead, or not.
+
+    ``lead`` is applied after a move, so "move and make lead" leads the new team (a move alone ends
+    a lead's role: they lead the team they are in).
+    """
     before = repo.get_member(unit, member_id)
+    if lead and active is False:
+        raise repo.TeamError("a removed member cannot lead a team", field="lead")
     member = repo.update_member(unit, member_id=member_id, unit_id=unit_id, display_name=display_name,
                                 active=active)
     detail: dict[str, object] = {}
+    if lead is not None and repo.set_lead(unit, member_id=member_id, lead=lead, by=who.username, now=now):
+        detail["lead"] = lead
+        member = repo.get_member(unit, member_id) or member
+    if before is not None and before.lead and not member.lead and lead is None:
+        detail["lead"] = False
     if before is not None and unit_id is not None and before.unit_id != unit_id:
         detail["unit_id"] = {"from": before.unit_id, "to": unit_id}
     if display_name is not None:

@@ -51,6 +51,8 @@ _NOTICES = {
     "removed": "Đã xoá thành viên khỏi tổ: liên kết của họ thôi tính, các con số đã có vẫn giữ.",
     "linked": "Đã gắn tài khoản trò chuyện.",
     "unlinked": "Đã gỡ tài khoản trò chuyện.",
+    "lead": "Đã đặt làm tổ trưởng: người này xem được số đếm của cả tổ.",
+    "not_lead": "Đã bỏ vai trò tổ trưởng.",
 }
 
 
@@ -185,6 +187,18 @@ async def remove_from_page(request: Request, who: _AdminPage, member_id: _Member
     done = await _act(request, who, lambda unit, ip, now: manage.change_member(
         unit, member_id=member_id, active=False, who=who, ip=ip, now=now), form=f"{member_id}:remove", values={})
     return done if isinstance(done, HTMLResponse) else _done("removed")
+
+
+@pages.post("/members/{member_id}/lead", response_class=HTMLResponse)
+async def lead_from_page(request: Request, who: _AdminPage, member_id: _MemberId) -> Response:
+    """Make a member their team's lead (``lead=yes``: they see every member's counts), or not (``lead=no``)."""
+    values, _errors = await form_fields(request, ("lead",), _MESSAGES)
+    if values["lead"] not in ("yes", "no"):
+        return await _page(request, who, status_code=422, problem="Không rõ đặt hay bỏ vai trò tổ trưởng.")
+    lead = values["lead"] == "yes"
+    done = await _act(request, who, lambda unit, ip, now: manage.change_member(
+        unit, member_id=member_id, lead=lead, who=who, ip=ip, now=now), form=f"{member_id}:lead", values={})
+    return done if isinstance(done, HTMLResponse) else _done("lead" if lead else "not_lead", member_id)
 
 
 async def _chat_form(request: Request) -> tuple[_ChatForm | None, dict[str, str], dict[str, str]]:

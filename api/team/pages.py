@@ -7,12 +7,12 @@ pages reads the message log, the sessions or the users table.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
 
 from api.console.security import ADMINS, MEMBERS, Principal, Role, audit, client_ip, require_page
 from api.console.web import render
@@ -152,32 +152,36 @@ async def share_page(request: Request, who: MemberPage, member: IdQuery = None) 
 
 @pages.get("/stats", response_class=HTMLResponse)
 async def stats_page(request: Request, who: MemberPage, unit_id: IdQuery = None,
-                     since: dt.date | None = None, until: dt.date | None = None) -> HTMLResponse:
-    """Counts per member, team and commune; leaderboards; progress by day (counts only)."""
+                     since: dt.date | None = None, until: dt.date | None = None,
+                     level: Literal["member", "team", "commune"] = "member") -> HTMLResponse:
+    """Counts per member, team and commune; leaderboards; the per-day table and the progress chart.
+
+    An admin sees everyone (or a unit's subtree); a team lead the rows of their team's members; any
+    other member their own row. Leaderboards are sums over the member's commune (counts only).
+    """
     start, end = stats.day_bounds(since, until)
+    bad_range = since is not None and until is not None and since > until
 
     def work(unit: Unit) -> dict[str, Any]:
-        if who.role is Role.ADMIN:
-            members = stats.scope_members(unit, unit_id=unit_id)
-            mine = None
-        else:
-            mine = repo.member_by_account(unit, who.account_id)
-            # A member sees their own row and the leaderboards of their commune (counts only).
-            commune = next((u.parent_id for u in repo.list_units(unit) if mine and u.id == mine.unit_id), None)
-            members = stats.scope_members(unit, unit_id=commune) if commune else []
-        rows = repo.member_stats(unit, members=members, since=start, until=end)
-        days = repo.daily_rows(unit, member_ids=[m.id for m in members] if who.role is Role.ADMIN
-                               else [mine.id] if mine else [], since=start, until=end)
+        view = stats.view_for(unit, who, unit_id=unit_id)
+        board = repo.member_stats(unit, members=view.board, since=start, until=end)
+        own_ids = {m.id for m in view.own}
         return {
-            "rows": rows if who.role is Role.ADMIN else [r for r in rows if mine and r.member_id == mine.id],
-            "teams": stats.by_group(unit, rows, level="team"),
-            "communes": stats.by_group(unit, rows, level="commune"),
-            "days": days,
-            "units": repo.list_units(unit),
+            "me": view.me,
+            "rows": [r for r in board if r.member_id in own_ids],
+            "teams": stats.by_group(unit, board, level="team"),
+            "communes": stats.by_group(unit, board, level="commune"),
+            "daily": [] if bad_range else stats.daily(unit, view.own if level == "member" else view.board,
+                                                      level=level, since=start, until=end),
+            "units": repo.list_units(unit) if who.role is Role.ADMIN else [],
         }
 
     data = await _db(request, work)
-    chart = Markup(stats.progress_svg(data["days"]))  # built here from numbers and escaped names
-    query = "&".join(f"{k}={v}" for k, v in (("unit_id", unit_id), ("since", since), ("until", until)) if v)
-    return render(request, "team_stats.html", who=who, chart=chart, query=query, unit_id=unit_id,
-                  since=since or "", until=until or "", **data)
+    filters = [(k, str(v)) for k, v in (("unit_id", unit_id), ("since", since), ("until", until)) if v]
+    totals = [sum(getattr(r, f) for r in data["rows"]) for f in ("reached", "completed", "in_person")]
+    alt = (f"Biểu đồ tiến độ cộng dồn theo ngày: {totals[0]} người tiếp cận, {totals[1]} lượt hoàn thành, "
+           f"{totals[2]} lượt giúp trực tiếp.")
+    return render(request, "team_stats.html", who=who, query=urlencode(filters),
+                  daily_query=urlencode([*filters, ("level", level)]), unit_id=unit_id, since=since or "",
+                  until=until or "", level=level, chart_alt=alt, bad_range=bad_range,
+                  status_code=422 if bad_range else 200, **data)

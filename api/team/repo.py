@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Date, and_, case, cast, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -55,9 +55,11 @@ __all__ = [
     "member_for_chat",
     "member_stats",
     "record_help",
+    "set_lead",
     "team_rank",
     "unlink_chat",
     "update_member",
+    "visible_members",
 ]
 
 Level = Literal["province", "commune", "team"]
@@ -78,6 +80,7 @@ _attr = metadata.tables["attributions"]
 _done = metadata.tables["completions"]
 _help = metadata.tables["help_records"]
 _accounts = metadata.tables["admin_accounts"]
+_leads = metadata.tables["team_leads"]
 
 #: The chat channels an admin may link to a member by hand (those a member can write from).
 LINKABLE_CHANNELS: tuple[str, ...] = ("telegram", "zalo_oa", "zalo_bot", "web")
@@ -106,7 +109,7 @@ class UnitView:
 
 @dataclass(frozen=True, slots=True)
 class MemberView:
-    """A member with their team's name."""
+    """A member with their team's name; ``lead``: they lead that team (see their team's counts)."""
 
     id: int
     display_name: str
@@ -115,6 +118,7 @@ class MemberView:
     referral_code: str
     account_id: int | None
     active: bool
+    lead: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,15 +243,18 @@ def _redeem(unit: Unit, code: str, now: dt.datetime) -> int | None:
 # -- members ------------------------------------------------------------------------------------------
 
 _MEMBER_COLS = (_members.c.id, _members.c.display_name, _members.c.unit_id, _units.c.name,
-                _members.c.referral_code, _members.c.account_id, _members.c.active)
+                _members.c.referral_code, _members.c.account_id, _members.c.active,
+                _leads.c.member_id.is_not(None))
 
 
 def _member_query() -> Any:
-    return select(*_MEMBER_COLS).select_from(_members.join(_units, _units.c.id == _members.c.unit_id))
+    return select(*_MEMBER_COLS).select_from(
+        _members.join(_units, _units.c.id == _members.c.unit_id)
+        .outerjoin(_leads, _leads.c.member_id == _members.c.id))
 
 
 def _view(row: Any) -> MemberView:
-    return MemberView(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5], bool(row[6]))
+    return MemberView(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5], bool(row[6]), bool(row[7]))
 
 
 def get_member(unit: Unit, member_id: int) -> MemberView | None:
@@ -324,6 +331,7 @@ def update_member(unit: Unit, *, member_id: int, unit_id: int | None = None, dis
 
     Removing keeps the counts but makes the record inactive: its links stop attributing, its chat
     accounts are unlinked and its console account is released (it may back a new record later).
+    A lead leads the team they are in: moving them to another team, or removing them, ends it.
     """
     member = get_member(unit, member_id)
     if member is None:
@@ -344,11 +352,42 @@ def update_member(unit: Unit, *, member_id: int, unit_id: int | None = None, dis
         if not active:
             unit.connection.execute(delete(_chats).where(_chats.c.member_id == member_id))
             values["account_id"] = None
+    if (active is False or (unit_id is not None and unit_id != member.unit_id)) and member.lead:
+        unit.connection.execute(delete(_leads).where(_leads.c.member_id == member_id))
     if values:
         unit.connection.execute(update(_members).where(_members.c.id == member_id).values(**values))
     updated = get_member(unit, member_id)
     assert updated is not None
     return updated
+
+
+def set_lead(unit: Unit, *, member_id: int, lead: bool, by: str, now: dt.datetime) -> bool:
+    """Make an active member the lead of their team, or not; False when nothing changed.
+
+    A team may have several leads (a lead and a deputy): each sees the team's counts.
+    """
+    member = get_member(unit, member_id)
+    if member is None or not member.active:
+        raise LookupError("no such member")
+    if not lead:
+        return bool(unit.connection.execute(delete(_leads).where(_leads.c.member_id == member_id)).rowcount)
+    made = unit.connection.execute(
+        _ins(unit.connection, _leads).values(member_id=member_id, appointed_by=by[:64], appointed_at=now)
+        .on_conflict_do_nothing(index_elements=[_leads.c.member_id]).returning(_leads.c.member_id)
+    ).first()
+    return made is not None
+
+
+def visible_members(unit: Unit, member: MemberView | None) -> list[MemberView]:
+    """Whose counts a member may see: a team lead every active member of their team, anyone else themself.
+
+    Counts only: the callers show member names and numbers, never a citizen.
+    """
+    if member is None or not member.active:
+        return []
+    if not member.lead:
+        return [member]
+    return list_members(unit, unit_ids=[member.unit_id])
 
 
 def chats_of(unit: Unit, *, member_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
@@ -504,20 +543,29 @@ def member_stats(unit: Unit, *, members: Sequence[MemberView], since: dt.datetim
 VN = dt.timezone(dt.timedelta(hours=7))
 
 
+def _vn_day(conn: Connection, column: Any) -> Any:
+    """SQL for the Vietnam day (UTC+7, no daylight saving) of a UTC timestamp column."""
+    if conn.dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column) + literal_column("INTERVAL '7 hours'"), Date)
+    return func.date(column, "+7 hours")  # SQLite keeps UTC timestamps as text
+
+
 def daily_rows(unit: Unit, *, member_ids: Sequence[int], since: dt.datetime | None = None,
                until: dt.datetime | None = None) -> list[DayRow]:
-    """Counts per member and day (Vietnam time), oldest first."""
+    """Counts per member and day (Vietnam time), oldest first; grouped in the database."""
     if not member_ids:
         return []
     c = unit.connection
     acc: dict[tuple[dt.date, int], list[int]] = defaultdict(lambda: [0, 0, 0])
-    sources = ((_attr, None, 0), (_done, None, 1), (_help, _help.c.count, 2))
-    for table, weight, slot in sources:
-        cols = [table.c.member_id, table.c.at] + ([weight] if weight is not None else [])
-        q = select(*cols).where(table.c.member_id.in_(list(member_ids)), *_window(table.c.at, since, until))
-        for row in c.execute(q):
-            at = row[1] if row[1].tzinfo is not None else row[1].replace(tzinfo=dt.UTC)
-            acc[(at.astimezone(VN).date(), int(row[0]))][slot] += int(row[2]) if weight is not None else 1
+    sources = ((_attr, func.count(), 0), (_done, func.count(), 1), (_help, func.sum(_help.c.count), 2))
+    for table, amount, slot in sources:
+        day = _vn_day(c, table.c.at).label("day")
+        q = (select(table.c.member_id, day, amount)
+             .where(table.c.member_id.in_(list(member_ids)), *_window(table.c.at, since, until))
+             .group_by(table.c.member_id, day))
+        for member_id, when, total in c.execute(q):
+            when = when if isinstance(when, dt.date) else dt.date.fromisoformat(str(when))
+            acc[(when, int(member_id))][slot] += int(total or 0)
     return [DayRow(day, mid, *counts) for (day, mid), counts in sorted(acc.items())]
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.console.charts import svg_response
 from api.console.security import ADMINS, MEMBERS, Principal, Role, audit, client_ip, require
 from api.deps import StoreDep
 from api.errors import ApiError, error_responses
@@ -173,12 +174,17 @@ class MemberIn(BaseModel):
 
 
 class MemberPatch(BaseModel):
-    """Move (``unit_id``), rename or remove (``active: false``) a member."""
+    """Move (``unit_id``), rename or remove (``active: false``) a member; make them their team's lead.
+
+    ``team_lead: true`` lets the member see the counts of every member of their team (counts only).
+    A move ends a lead's role unless the same request sets ``team_lead: true`` again.
+    """
 
     model_config = ConfigDict(extra="forbid")
     unit_id: DbId | None = None
     display_name: str | None = Field(default=None, min_length=1, max_length=128)
     active: bool | None = None
+    team_lead: bool | None = None
 
 
 class MemberOut(BaseModel):
@@ -191,11 +197,12 @@ class MemberOut(BaseModel):
     referral_code: str
     account_id: int | None
     active: bool
+    team_lead: bool
 
 
 def _member_out(m: repo.MemberView) -> MemberOut:
     return MemberOut(id=m.id, display_name=m.display_name, unit_id=m.unit_id, team=m.team_name,
-                     referral_code=m.referral_code, account_id=m.account_id, active=m.active)
+                     referral_code=m.referral_code, account_id=m.account_id, active=m.active, team_lead=m.lead)
 
 
 @admin.post("/members", status_code=201, response_model=MemberOut, responses=error_responses(400, 401, 422))
@@ -210,10 +217,10 @@ async def create_member(body: MemberIn, request: Request, store: StoreDep, who: 
 @admin.patch("/members/{member_id}", response_model=MemberOut, responses=error_responses(400, 401, 404, 422))
 async def update_member(member_id: MemberId, body: MemberPatch, request: Request, store: StoreDep,
                         who: Admin) -> Any:
-    """Move, rename or remove a member (admin)."""
+    """Move, rename or remove a member, or make them their team's lead (admin)."""
     member = await _db(store, lambda unit: manage.change_member(
         unit, member_id=member_id, unit_id=body.unit_id, display_name=body.display_name, active=body.active,
-        who=who, ip=client_ip(request), now=_now()))
+        lead=body.team_lead, who=who, ip=client_ip(request), now=_now()))
     return _member_out(member)
 
 
@@ -274,17 +281,38 @@ async def unlink_chat(member_id: MemberId, channel: str, external_id: str, reque
 
 def _scoped_rows(unit: Unit, who: Principal, unit_id: int | None, since: dt.date | None,
                  until: dt.date | None) -> list[repo.MemberStats]:
-    if who.role is Role.ADMIN:
-        members = stats.scope_members(unit, unit_id=unit_id)
-    else:
-        own = repo.member_by_account(unit, who.account_id)
-        members = [own] if own is not None and own.active else []
+    members = stats.view_for(unit, who, unit_id=unit_id).own
     start, end = stats.day_bounds(since, until)
     return repo.member_stats(unit, members=members, since=start, until=end)
 
 
+def _daily_rows(unit: Unit, who: Principal, level: stats.DayLevel, unit_id: int | None, since: dt.date | None,
+                until: dt.date | None) -> list[stats.DailyRow]:
+    view = stats.view_for(unit, who, unit_id=unit_id)
+    start, end = stats.day_bounds(since, until)
+    return stats.daily(unit, view.own if level == "member" else view.board, level=level, since=start, until=end)
+
+
+def _progress(unit: Unit, who: Principal, unit_id: int | None, since: dt.date | None,
+              until: dt.date | None) -> str:
+    view = stats.view_for(unit, who, unit_id=unit_id)
+    start, end = stats.day_bounds(since, until)
+    return stats.progress_chart(repo.daily_rows(unit, member_ids=[m.id for m in view.own], since=start, until=end))
+
+
 Since = Annotated[dt.date | None, Query(description="first day (Vietnam time), YYYY-MM-DD")]
 Until = Annotated[dt.date | None, Query(description="last day (Vietnam time), YYYY-MM-DD")]
+
+
+Level = Annotated[Literal["member", "team", "commune"],
+                  Query(description="one row per member, team or commune and day")]
+_STATS_SCOPE = (" An admin sees every member (``unit_id`` limits to a unit's subtree); a team lead the members "
+                "of their team; any other member themself.")
+
+
+def _check_days(since: dt.date | None, until: dt.date | None) -> None:
+    if since is not None and until is not None and since > until:
+        raise Refused("since is after until")
 
 
 class StatsRow(BaseModel):
@@ -304,7 +332,8 @@ class StatsRow(BaseModel):
 @admin.get("/stats/members", response_model=list[StatsRow], responses=error_responses(401, 422))
 async def member_stats(store: StoreDep, who: Member, unit_id: UnitQuery = None, since: Since = None,
                        until: Until = None) -> Any:
-    """Counts per member: an admin sees everyone (``unit_id`` limits to a subtree), a member themself."""
+    """Counts per member: an admin sees everyone (``unit_id`` limits to a subtree), a team lead their team,
+    any other member themself."""
     rows = await _db(store, lambda unit: _scoped_rows(unit, who, unit_id, since, until))
     return stats.stats_json(rows)
 
@@ -326,6 +355,68 @@ async def member_stats_xlsx(store: StoreDep, who: Member, unit_id: UnitQuery = N
     return Response(stats.rows_xlsx(rows),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": 'attachment; filename="thong-ke-thanh-vien.xlsx"'})
+
+
+class DailyOut(BaseModel):
+    """One member's, team's or commune's counts on one day (Vietnam time, UTC+7); counts only.
+
+    ``parent`` is the member's team, the team's commune or the commune's province. Days with
+    nothing recorded have no row.
+    """
+
+    day: dt.date
+    level: Literal["member", "team", "commune"]
+    id: int
+    name: str
+    parent: str
+    reached: int
+    completed: int
+    in_person: int
+
+
+@admin.get("/stats/daily", response_model=list[DailyOut], responses=error_responses(401, 403, 422),
+           description="Counts by day (Vietnam time: an event at 23:30 UTC counts on the next day), per member, "
+                       "team or commune, oldest day first. ``level=member`` rows cover the members the account "
+                       "may see;" + _STATS_SCOPE + " ``level=team`` and ``level=commune`` rows of a member or "
+                       "lead are the sums of their commune's teams (the leaderboards), naming no citizen.")
+async def daily_stats(store: StoreDep, who: Member, level: Level = "member", unit_id: UnitQuery = None,
+                      since: Since = None, until: Until = None) -> Any:
+    """Counts per member, team or commune by day."""
+    _check_days(since, until)
+    rows = await _db(store, lambda unit: _daily_rows(unit, who, level, unit_id, since, until))
+    return stats.daily_json(rows)
+
+
+@admin.get("/stats/daily.csv", responses=error_responses(401, 403, 422))
+async def daily_stats_csv(store: StoreDep, who: Member, level: Level = "member", unit_id: UnitQuery = None,
+                          since: Since = None, until: Until = None) -> Response:
+    """The per-day rows as CSV (a name starting with = + - @ is written with a leading apostrophe)."""
+    _check_days(since, until)
+    rows = await _db(store, lambda unit: _daily_rows(unit, who, level, unit_id, since, until))
+    return Response(stats.daily_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="thong-ke-theo-ngay-{level}.csv"'})
+
+
+@admin.get("/stats/daily.xlsx", responses=error_responses(401, 403, 422))
+async def daily_stats_xlsx(store: StoreDep, who: Member, level: Level = "member", unit_id: UnitQuery = None,
+                           since: Since = None, until: Until = None) -> Response:
+    """The per-day rows as an Excel workbook (names kept as text, never run as formulas)."""
+    _check_days(since, until)
+    rows = await _db(store, lambda unit: _daily_rows(unit, who, level, unit_id, since, until))
+    return Response(stats.daily_xlsx(rows, level=level),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="thong-ke-theo-ngay-{level}.xlsx"'})
+
+
+@admin.get("/stats/progress.svg", responses={**error_responses(401, 403, 422), 200: {
+    "content": {"image/svg+xml": {}}, "description": "The chart: an SVG document with no script"}},
+    response_class=Response)
+async def progress_chart(store: StoreDep, who: Member, unit_id: UnitQuery = None, since: Since = None,
+                         until: Until = None) -> Response:
+    """Cumulative reached, completions and in-person help by day as an SVG chart (pygal, no script)."""
+    _check_days(since, until)
+    svg = await _db(store, lambda unit: _progress(unit, who, unit_id, since, until))
+    return svg_response(svg)
 
 
 # -- links and leaflets -----------------------------------------------------------------------------

@@ -3,26 +3,28 @@
 The core counts misses in the session: two fallbacks in a row, or «Chưa đúng» twice, raise the
 same ``handoff_requested`` event as the «Gặp người hỗ trợ» button (with a ``reason``). The shell
 (:mod:`api.handoff`) opens the hand-off, picks the unit and its office hours, and words the notes
-with the functions below.
+with the functions below, from the live UI texts (content kind ``text``, ids ``handoff_*``), so an
+admin edits them in the console like the bot's other sentences.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.core.types import Event, Session
 
 __all__ = [
-    "CLAIMED",
-    "CLOSED",
-    "ESCALATED",
     "FEEDBACK_LIMIT",
     "MISS_LIMIT",
-    "STAFF_PREFIX",
     "already_open_note",
+    "claimed_note",
+    "closed_note",
     "count_misses",
+    "escalated_note",
     "opened_note",
+    "staff_line",
     "when_text",
 ]
 
@@ -32,13 +34,6 @@ FEEDBACK_LIMIT = 2
 _MISSES = "handoff_misses"
 _NOES = "handoff_noes"
 
-STAFF_PREFIX = "👤 Cán bộ hỗ trợ: "
-CLAIMED = ("Cán bộ {unit} đã nhận cuộc trò chuyện và sẽ trả lời bạn ngay tại đây. "
-           "Trong lúc này trợ lý tự động tạm dừng.")
-CLOSED = ("Cán bộ đã kết thúc cuộc trò chuyện. Trợ lý tự động tiếp tục trả lời bạn; "
-          "bấm «Gặp người hỗ trợ» nếu bạn cần người hỗ trợ lần nữa.")
-ESCALATED = ("Chưa có cán bộ {unit} nhận kịp yêu cầu của bạn, nên mình đã chuyển lên {queue}. "
-             "Cán bộ sẽ trả lời bạn tại đây{when}.")
 _WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
 
@@ -76,22 +71,43 @@ def when_text(at: dt.datetime) -> str:
     return f"{at.hour}:{at.minute:02d} {_WEEKDAYS[at.weekday()]} {at.day:02d}/{at.month:02d}"
 
 
-def opened_note(*, unit: str, open_now: bool, pickup_minutes: int, opens_at: dt.datetime | None,
-                automatic: bool) -> str:
-    """What the citizen is told when their conversation goes to a person (honest about when)."""
-    lead = ("Có vẻ trợ lý chưa giúp được bạn, nên mình đã chuyển cuộc trò chuyện cho cán bộ "
-            if automatic else "Mình đã chuyển cuộc trò chuyện cho cán bộ ")
+def _when(texts: Mapping[str, str], *, open_now: bool, pickup_minutes: int, opens_at: dt.datetime | None) -> str:
     if open_now:
-        when = f"Cán bộ sẽ trả lời bạn ngay tại đây, thường trong khoảng {pickup_minutes} phút."
-    elif opens_at is not None:
-        when = (f"Bây giờ là ngoài giờ làm việc; cán bộ sẽ trả lời bạn tại đây từ {when_text(opens_at)}.")
-    else:
-        when = "Bây giờ là ngoài giờ làm việc; cán bộ sẽ trả lời bạn tại đây khi làm việc trở lại."
-    return f"{lead}{unit}. {when} Trong lúc chờ, bạn vẫn có thể hỏi trợ lý."
+        return texts["handoff_when_open"].format(minutes=pickup_minutes)
+    if opens_at is not None:
+        return texts["handoff_when_later"].format(at=when_text(opens_at))
+    return texts["handoff_when_unknown"]
 
 
-def already_open_note(*, claimed: bool) -> str:
+def opened_note(texts: Mapping[str, str], *, unit: str, open_now: bool, pickup_minutes: int,
+                opens_at: dt.datetime | None, automatic: bool) -> str:
+    """What the citizen is told when their conversation goes to a person (honest about when)."""
+    when = _when(texts, open_now=open_now, pickup_minutes=pickup_minutes, opens_at=opens_at)
+    return texts["handoff_opened_auto" if automatic else "handoff_opened"].format(unit=unit, when=when)
+
+
+def already_open_note(texts: Mapping[str, str], *, claimed: bool) -> str:
     """A second request while one is waiting or held."""
-    if claimed:
-        return "Cán bộ đang hỗ trợ bạn tại đây; bạn cứ nhắn, cán bộ sẽ đọc."
-    return "Yêu cầu gặp cán bộ của bạn đã được ghi nhận; cán bộ sẽ trả lời bạn tại đây."
+    return texts["handoff_held" if claimed else "handoff_waiting"]
+
+
+def claimed_note(texts: Mapping[str, str], *, unit: str) -> str:
+    """A person took the conversation."""
+    return texts["handoff_claimed"].format(unit=unit)
+
+
+def closed_note(texts: Mapping[str, str]) -> str:
+    """The person closed the conversation; the bot answers again."""
+    return f"{texts['handoff_closed']} {texts['handoff_resumed']}"
+
+
+def escalated_note(texts: Mapping[str, str], *, unit: str, queue: str, open_now: bool, pickup_minutes: int,
+                   opens_at: dt.datetime | None) -> str:
+    """Nobody took it in time: it went up to the province queue (and when they will answer)."""
+    when = _when(texts, open_now=open_now, pickup_minutes=pickup_minutes, opens_at=opens_at)
+    return texts["handoff_escalated"].format(unit=unit, queue=queue, when=when)
+
+
+def staff_line(texts: Mapping[str, str], text: str) -> str:
+    """A staff member's reply as the citizen sees it (the label first)."""
+    return f"{texts['handoff_staff_label']} {text}"

@@ -27,8 +27,10 @@ from flows.schema import Flow
 __all__ = [
     "HELP_KINDS",
     "HELP_MAX",
+    "LEAD_LINES_MAX",
     "TARGET",
     "CommandName",
+    "MemberLine",
     "ShareItem",
     "ShareLinks",
     "StatsView",
@@ -289,9 +291,27 @@ def share_reply(content: ContentSnapshot, *, topic: str, member_name: str, code:
 # --- stats --------------------------------------------------------------------------------------
 
 
+#: A team lead's ``/thongke`` lists at most this many members (the console shows them all).
+LEAD_LINES_MAX = 20
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLine:
+    """One member's counts, as a team lead sees them (a member's name and numbers, never a citizen)."""
+
+    name: str
+    reached: int
+    completed: int
+    in_person: int
+    helped: int
+
+
 @dataclass(frozen=True, slots=True)
 class StatsView:
-    """A member's counts and their team's place in the commune (counts only, never who)."""
+    """A member's counts and their team's place in the commune (counts only, never who).
+
+    ``team``: for a team lead, every member of the team (the lead included); empty for anyone else.
+    """
 
     member_name: str
     team_name: str
@@ -302,6 +322,7 @@ class StatsView:
     rank: int | None = None
     teams: int | None = None
     commune_name: str | None = None
+    team: tuple[MemberLine, ...] = ()
 
     @property
     def helped(self) -> int:
@@ -318,6 +339,15 @@ def stats_reply(view: StatsView) -> Reply:
     )
     if view.rank is not None and view.teams and view.commune_name:
         text += "\n" + texts.TEAM_STATS_RANK.format(rank=view.rank, teams=view.teams, commune=view.commune_name)
+    if view.team:
+        ranked = sorted(view.team, key=lambda m: (-m.helped, -m.reached, m.name))
+        lines = [texts.TEAM_STATS_LEAD_HEAD.format(team=view.team_name, count=len(ranked))]
+        lines += [texts.TEAM_STATS_LEAD_LINE.format(
+            name=m.name, reached=m.reached, completed=m.completed, in_person=m.in_person, helped=m.helped,
+            target=TARGET, done=" ✅" if m.helped >= TARGET else "") for m in ranked[:LEAD_LINES_MAX]]
+        if len(ranked) > LEAD_LINES_MAX:
+            lines.append(texts.TEAM_STATS_LEAD_MORE.format(count=len(ranked) - LEAD_LINES_MAX))
+        text += "\n\n" + "\n".join(lines)
     return Reply(text, (Button("Lấy liên kết chia sẻ", "t-chiase"), Button("Ghi lượt giúp trực tiếp", "t-dagiup")))
 
 

@@ -69,6 +69,9 @@ __all__ = [
     "TEAM_SHARE_WEB",
     "TEAM_STATS",
     "TEAM_STATS_DONE",
+    "TEAM_STATS_LEAD_HEAD",
+    "TEAM_STATS_LEAD_LINE",
+    "TEAM_STATS_LEAD_MORE",
     "TEAM_STATS_RANK",
     "TEAM_TOO_MANY_TRIES",
     "THANKS",
@@ -284,6 +287,9 @@ TEAM_STATS = (
 )
 TEAM_STATS_DONE = " ✅ Đã đạt chỉ tiêu!"
 TEAM_STATS_RANK = "Tổ của bạn đứng thứ {rank}/{teams} trong «{commune}»."
+TEAM_STATS_LEAD_HEAD = "Bạn là tổ trưởng. Kết quả từng thành viên của «{team}» ({count} người):"
+TEAM_STATS_LEAD_LINE = "• {name}: tiếp cận {reached} · hoàn thành {completed} · trực tiếp {in_person} · đã giúp {helped}/{target}{done}"
+TEAM_STATS_LEAD_MORE = "… và {count} thành viên nữa: xem đủ ở trang «Thống kê tổ» của bảng điều khiển."
 TEAM_HELPED_ASK = "Bạn đã giúp trực tiếp việc gì? Chọn một mục, hoặc gõ ví dụ «/dagiup muc2 3» (giúp 3 người làm mức 2)."
 TEAM_HELPED = "✅ Đã ghi {count} lượt giúp trực tiếp: {kind}. Cảm ơn bạn! Tổng lượt giúp trực tiếp: {total}."
 TEAM_HELPED_BAD_COUNT = "Số người phải từ 1 đến {max}. Ví dụ: /dagiup muc2 3"
@@ -294,3 +300,24 @@ TEAM_HELP_KINDS: dict[str, str] = {
     "level2": "Định danh mức 2",
     "service": "Dịch vụ công",
 }
+
+# -- hand-off to a person (editable: content kind ``text``, ids ``handoff_*``) -----------------------
+HANDOFF_OPENED = "Tôi đã chuyển cuộc trò chuyện cho cán bộ {unit}. {when} Trong lúc chờ, bạn vẫn có thể hỏi trợ lý."
+HANDOFF_OPENED_AUTO = (
+    "Có vẻ trợ lý chưa giúp được bạn, nên tôi đã chuyển cuộc trò chuyện cho cán bộ {unit}. {when} "
+    "Trong lúc chờ, bạn vẫn có thể hỏi trợ lý."
+)
+HANDOFF_WHEN_OPEN = "Cán bộ sẽ trả lời bạn ngay tại đây, thường trong khoảng {minutes} phút."
+HANDOFF_WHEN_LATER = "Bây giờ là ngoài giờ làm việc; cán bộ sẽ trả lời bạn tại đây lúc {at}."
+HANDOFF_WHEN_UNKNOWN = "Bây giờ là ngoài giờ làm việc; cán bộ sẽ trả lời bạn tại đây khi làm việc trở lại."
+HANDOFF_WAITING = "Yêu cầu gặp cán bộ của bạn đã được ghi nhận; cán bộ sẽ trả lời bạn tại đây."
+HANDOFF_HELD = "Cán bộ đang hỗ trợ bạn tại đây; bạn cứ nhắn, cán bộ sẽ đọc."
+HANDOFF_CLAIMED = (
+    "Cán bộ {unit} đã nhận cuộc trò chuyện và sẽ trả lời bạn ngay tại đây. Trong lúc này trợ lý tự động tạm dừng."
+)
+HANDOFF_ESCALATED = "Chưa có cán bộ {unit} nhận kịp yêu cầu của bạn, nên tôi đã chuyển lên cán bộ {queue}. {when}"
+HANDOFF_CLOSED = "Cán bộ đã kết thúc cuộc trò chuyện."
+HANDOFF_RESUMED = (
+    "Trợ lý tự động tiếp tục trả lời bạn; bấm «Gặp người hỗ trợ» nếu bạn cần người hỗ trợ lần nữa."
+)
+HANDOFF_STAFF_LABEL = "👤 Cán bộ hỗ trợ:"

@@ -48,6 +48,18 @@ TextId = Literal[
     "resume_offer",
     "exit_done",
     "unknown_content",
+    "handoff_opened",
+    "handoff_opened_auto",
+    "handoff_when_open",
+    "handoff_when_later",
+    "handoff_when_unknown",
+    "handoff_waiting",
+    "handoff_held",
+    "handoff_claimed",
+    "handoff_escalated",
+    "handoff_closed",
+    "handoff_resumed",
+    "handoff_staff_label",
 ]
 
 #: Every editable sentence and its shipped default (the strings of :mod:`bot.core.texts`).
@@ -72,6 +84,18 @@ DEFAULTS: Mapping[str, str] = {
     "resume_offer": texts.RESUME_OFFER,
     "exit_done": texts.EXIT_DONE,
     "unknown_content": texts.UNKNOWN_CONTENT,
+    "handoff_opened": texts.HANDOFF_OPENED,
+    "handoff_opened_auto": texts.HANDOFF_OPENED_AUTO,
+    "handoff_when_open": texts.HANDOFF_WHEN_OPEN,
+    "handoff_when_later": texts.HANDOFF_WHEN_LATER,
+    "handoff_when_unknown": texts.HANDOFF_WHEN_UNKNOWN,
+    "handoff_waiting": texts.HANDOFF_WAITING,
+    "handoff_held": texts.HANDOFF_HELD,
+    "handoff_claimed": texts.HANDOFF_CLAIMED,
+    "handoff_escalated": texts.HANDOFF_ESCALATED,
+    "handoff_closed": texts.HANDOFF_CLOSED,
+    "handoff_resumed": texts.HANDOFF_RESUMED,
+    "handoff_staff_label": texts.HANDOFF_STAFF_LABEL,
 }
 
 #: What each sentence is for, as the console shows it.
@@ -96,6 +120,18 @@ TEXT_LABELS: Mapping[str, str] = {
     "resume_offer": "Mời làm tiếp hướng dẫn dở ({title}, {n}, {total})",
     "exit_done": "Khi thoát hướng dẫn (trước lời dẫn menu)",
     "unknown_content": "Khi nút hoặc đường dẫn không còn (trước lời dẫn menu)",
+    "handoff_opened": "Khi chuyển cho cán bộ theo yêu cầu ({unit}, {when})",
+    "handoff_opened_auto": "Khi tự chuyển cho cán bộ sau 2 lần chưa giúp được ({unit}, {when})",
+    "handoff_when_open": "Trong giờ làm việc: khi nào cán bộ trả lời ({minutes})",
+    "handoff_when_later": "Ngoài giờ làm việc: cán bộ trả lời lúc nào ({at})",
+    "handoff_when_unknown": "Ngoài giờ, chưa có giờ làm việc tiếp theo",
+    "handoff_waiting": "Hỏi lại khi yêu cầu đang chờ cán bộ",
+    "handoff_held": "Hỏi lại khi cán bộ đang hỗ trợ",
+    "handoff_claimed": "Khi cán bộ nhận cuộc trò chuyện ({unit})",
+    "handoff_escalated": "Khi chuyển lên cấp tỉnh vì chưa ai nhận ({unit}, {queue}, {when})",
+    "handoff_closed": "Khi cán bộ kết thúc cuộc trò chuyện",
+    "handoff_resumed": "Sau khi kết thúc: trợ lý tự động trả lời lại",
+    "handoff_staff_label": "Nhãn trước câu trả lời của cán bộ",
 }
 
 assert set(DEFAULTS) == set(get_args(TextId)) == set(TEXT_LABELS)

@@ -4,6 +4,7 @@ their own chat → the bot is silent → closed → the bot answers again. Web c
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from api.handoff import staff
 from api.handoff.routes import Escalator
 from api.store.models import MessageLog
+from api.team import repo as team_repo
 from tests.console.conftest import PASSWORD, ROLES, add_accounts, csrf_of
 from tests.e2e.telegram_harness import TelegramApp, open_telegram_app, telegram_settings
 from tests.fakes.telegram_api import FakeTelegramAPI, message_update
@@ -120,6 +123,10 @@ async def test_console_page_claim_reply_close(web: tuple[Any, httpx.AsyncClient]
     app, client = web
     user = "web-handoff-console-3"
     await client.post("/api/v1/chat", json={"user_id": user, "text": "gặp người hỗ trợ"})
+    with app.state.store.unit() as unit:  # a member account answers for the unit it is on duty for
+        province = team_repo.create_unit(unit, level="province", name="Tỉnh Thử", parent_id=None,
+                                         now=dt.datetime.now(dt.UTC))
+        staff.set_staff(unit, username="test-member", unit_id=province.id, now=dt.datetime.now(dt.UTC))
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50001))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
         page = await browser.get("/admin/login")

@@ -49,8 +49,13 @@ BOT_USERNAME = "troly06_test_bot"
 
 #: Parameters sent as plain strings (everything else is JSON-decoded).
 _STRING_PARAMS = frozenset(
-    {"text", "caption", "photo", "parse_mode", "callback_query_id", "url", "secret_token", "inline_message_id"}
+    {"text", "caption", "photo", "parse_mode", "callback_query_id", "url", "secret_token", "inline_message_id",
+     "name"}
 )
+
+
+class _Refused(Exception):
+    """A Bot API method refusing its parameters (a 400 with this description)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,9 @@ class _State:
     updates: list[dict[str, Any]] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
     commands: list[Any] = field(default_factory=list)
+    #: Supergroups with topics enabled (createForumTopic works there, and only there).
+    forums: set[int] = field(default_factory=set)
+    topics: dict[int, str] = field(default_factory=dict)
 
 
 def _decode(raw: bytes) -> dict[str, Any]:
@@ -263,7 +271,10 @@ class FakeTelegramAPI:
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return 404, _error(404, "Not Found")
-        result = handler(params)
+        try:
+            result = handler(params)
+        except _Refused as exc:
+            return 400, _error(400, f"Bad Request: {exc}")
         return 200, JSONResponse({"ok": True, "result": result})
 
     def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -279,10 +290,39 @@ class FakeTelegramAPI:
             "chat": chat,
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Trợ lý 06", "username": BOT_USERNAME},
         }
+        thread = params.get("message_thread_id")
+        if thread is not None:
+            message["message_thread_id"] = int(thread)
+            message["is_topic_message"] = True
+        reply = params.get("reply_parameters")
+        reply_to = reply.get("message_id") if isinstance(reply, dict) else params.get("reply_to_message_id")
+        if reply_to is not None:
+            message["reply_to_message"] = {"message_id": int(reply_to), "date": int(time.time()), "chat": chat}
         message.update(extra)
         return message
 
+    def make_forum(self, chat_id: int) -> None:
+        """Turn topics on in a supergroup (createForumTopic is refused elsewhere, as Telegram does)."""
+        with self._lock:
+            self._state.forums.add(chat_id)
+
+    def topics(self) -> dict[int, str]:
+        """The topics created so far: message_thread_id → name."""
+        with self._lock:
+            return dict(self._state.topics)
+
     # Bot API methods (only what the bot uses).
+
+    def _m_createForumTopic(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, name = int(params["chat_id"]), str(params.get("name", ""))
+        if not 1 <= len(name) <= 128:
+            raise _Refused("TOPIC_NAME_INVALID")
+        with self._lock:
+            if chat_id not in self._state.forums:
+                raise _Refused("the chat is not a forum")
+            thread_id = next(self._message_ids)
+            self._state.topics[thread_id] = name
+        return {"message_thread_id": thread_id, "name": name, "icon_color": 7322096}
 
     def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"id": BOT_ID, "is_bot": True, "first_name": "Trợ lý 06", "username": BOT_USERNAME,

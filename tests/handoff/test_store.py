@@ -12,6 +12,7 @@ from api.handoff.shell import HandoffShell
 from api.store import Store
 from api.store.models import Outbox
 from api.team import repo as team_repo
+from bot.core.ui_texts import UiTexts
 
 NOW = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 in Vietnam
 
@@ -59,16 +60,16 @@ def test_overdue_handoff_is_escalated_to_the_province_and_the_citizen_told(store
     handoff_id = _open(store, unit_id=commune.id, due=NOW + dt.timedelta(minutes=30))
     shell = HandoffShell()
     with store.unit() as unit:
-        assert shell.escalate_due(unit, now=NOW + dt.timedelta(minutes=29)) == 0
+        assert shell.escalate_due(unit, texts=UiTexts(), now=NOW + dt.timedelta(minutes=29)) == 0
     with store.unit() as unit:
-        assert shell.escalate_due(unit, now=NOW + dt.timedelta(minutes=31)) == 1
+        assert shell.escalate_due(unit, texts=UiTexts(), now=NOW + dt.timedelta(minutes=31)) == 1
         view = repo.get(unit, handoff_id)
         assert view is not None and view.status == "escalated" and view.unit_id == province.id
         told = [line.text for line in repo.lines(unit, handoff_id) if line.author == "system"]
         assert len(told) == 1 and "Xã An" in told[0] and "Tỉnh Thử" in told[0]
         assert unit.count(Outbox, chat_id="42") == 1  # the notice is queued for the citizen's chat
     with store.unit() as unit:  # an escalated hand-off is claimable, and not escalated twice
-        assert shell.escalate_due(unit, now=NOW + dt.timedelta(hours=5)) == 0
+        assert shell.escalate_due(unit, texts=UiTexts(), now=NOW + dt.timedelta(hours=5)) == 0
         assert repo.claim(unit, handoff_id=handoff_id, staff="tinh", now=NOW)
 
 

@@ -17,6 +17,9 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from api.settings import PROJECT_ROOT
+from api.team.leaflet import is_question, main_path, step_texts
+from flows.loader import load_flows_dir
 from tests.console.conftest import Console, csrf_of
 
 TOOLS = ("pdftoppm", "pdftotext", "zbarimg")
@@ -112,8 +115,13 @@ async def test_the_leaflet_round_trip(console: Console, tmp_path: Path, size: st
     assert decoded == [link] * (2 if size == "a5" else 1)
     text = await _run("pdftotext", "-enc", "UTF-8", str(pdf), "-")
     for phrase in ("Làm định danh mức 2", "Phạm Thị Hường", "Tổ công nghệ số tổ dân phố 7", "1900 0368", "1800 1096",
-                   "Quét mã QR", "Công an cấp xã"):
+                   "Quét mã QR", "Công an cấp xã",
+                   # A question step is printed with its answers and where each leads.
+                   ("Bạn làm cho ai? • «Làm cho tôi»: xem bước 3 • «Làm cho con dưới 14 tuổi»: quét mã QR để được "
+                    "hướng dẫn tiếp")):
         assert phrase in " ".join(text.split()), phrase
+    if size == "a4":  # a whole page has room for the next question too
+        assert "«Có, thẻ còn hạn»: xem bước 4" in " ".join(text.split())
     assert "\ufffd" not in text and "□" not in text
     fonts = await _run("pdffonts", str(pdf))
     assert "BeVietnamPro" in fonts and " yes " in fonts  # embedded
@@ -140,5 +148,29 @@ async def test_console_pages(console: Console, browser: httpx.AsyncClient) -> No
                                                               "days": "3"})
     assert refused.status_code in (200, 422)
     stats = await browser.get("/admin/team/stats")
-    assert stats.status_code == 200 and "<svg" in stats.text and "Bảng xếp hạng tổ" in stats.text
+    assert stats.status_code == 200 and 'src="/api/v1/admin/stats/progress.svg?"' in stats.text
+    assert "Bảng xếp hạng tổ" in stats.text and "Theo ngày" in stats.text
     assert "script" not in stats.text.split("<main", 1)[1]
+    chart = await browser.get("/api/v1/admin/stats/progress.svg")
+    assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
+    assert "<script" not in chart.text and "Chưa có số liệu" in chart.text
+
+
+def test_question_steps_print_their_answers() -> None:
+    flows = {f.id: f for f in load_flows_dir(PROJECT_ROOT / "flows" / "content").items}
+    steps = step_texts(flows["l2"])
+    assert [is_question(s) for s in main_path(flows["l2"])][:4] == [False, True, True, True]
+    assert steps[1].splitlines()[1:] == ["   • «Làm cho tôi»: xem bước 3",
+                                         "   • «Làm cho con dưới 14 tuổi»: quét mã QR để được hướng dẫn tiếp"]
+    assert steps[3].splitlines()[1:] == ["   • «Có»: xem bước 5",
+                                         "   • «Số không đúng tên tôi»: quét mã QR để được hướng dẫn tiếp",
+                                         "   • «Chưa có điện thoại»: quét mã QR để được hướng dẫn tiếp"]
+    # A checklist is printed under its step; a plain step and the end step's links to other guides are not options.
+    bring = steps[4].splitlines()
+    assert bring[1] == "Mang theo:" and bring[2] == "   – Thẻ căn cước (hoặc thẻ căn cước công dân) gắn chip"
+    assert "•" not in steps[0] and "•" not in steps[-1]
+    # Every guide's leaflet names every answer of every question it prints.
+    for flow in flows.values():
+        for step, printed in zip(main_path(flow), step_texts(flow), strict=True):
+            if is_question(step):
+                assert all(f"«{c.label}»" in printed for c in step.choices), (flow.id, step.id)

@@ -56,4 +56,28 @@
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
     form.addEventListener("submit", function (event) { event.preventDefault(); clearTimeout(timer); search(); });
   });
+
+  // Share page: «Sao chép» copies a member's link (buttons with data-copy stay hidden without this
+  // file; the link text can still be selected by hand). Where the clipboard is not allowed, the
+  // link is selected so a long press copies it.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    const label = button.textContent;
+    button.hidden = false;
+    const say = function (text) {
+      button.textContent = text;
+      setTimeout(function () { button.textContent = label; }, 2500);
+    };
+    const select = function () {
+      const link = button.parentElement ? button.parentElement.querySelector("a") : null;
+      if (link) window.getSelection().selectAllChildren(link);
+      say("Đã chọn: nhấn giữ để sao chép");
+    };
+    button.addEventListener("click", function () {
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(button.dataset.copy).then(function () { say("Đã sao chép"); }, select);
+      } else {
+        select();
+      }
+    });
+  });
 })();

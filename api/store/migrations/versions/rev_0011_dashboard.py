@@ -6,8 +6,8 @@ match_kind, match_id) SQLite and PostgreSQL answer from the index alone, without
 message texts: on 100,000 rows the channel totals went from about 400 ms to about 120 ms on a
 loaded two-core machine. One more index per logged line is the price on the write path.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,101 @@
+"""The support points page in headless Debian chromium on a 390 px phone: an admin adds a point,
+picking the commune by typing (support.js, CSP-safe), types a bad latitude and is told, fixes it,
+saves, sees it listed; no sideways scroll. Foreign requests, script and CSP errors fail the test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from api.app import create_app
+from api.console.security import Role, create_account
+from api.settings import Settings
+from tests.e2e.test_browser import PHONE, PageWatch, browser  # noqa: F401 - the fixture is used by name
+from tests.fakes.network import serve_app
+
+pytestmark = pytest.mark.browser
+
+ADMIN, PASSWORD = "quantri", "mat-khau-quan-tri-2026"
+SCREENSHOT = "/tmp/troly06-support-points.png"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("support-browser") / "troly06.sqlite3"
+    app = create_app(Settings(database_url=f"sqlite:///{db}", public_base_url="http://127.0.0.1",
+                              content_sync_on_start=False))
+    with serve_app(app, name="support-e2e", lifespan="on") as url:
+        with app.state.store.unit() as unit:
+            create_account(unit, username=ADMIN, password=PASSWORD, role=Role.ADMIN, now=dt.datetime.now(dt.UTC))
+        yield url
+
+
+@pytest.fixture
+def phone(browser: Browser, site: str) -> Iterator[Page]:  # noqa: F811 - the browser fixture
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  locale="vi-VN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    watch = PageWatch(site)
+    watch.attach(page)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not watch.foreign, watch.foreign
+    assert not watch.errors, watch.errors
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    widths = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1] == 390, widths
+
+
+def test_add_a_support_point_on_a_phone(phone: Page, site: str) -> None:
+    page = phone
+    page.goto(f"{site}/admin/support-points")
+    expect(page).to_have_url(re.compile(r"/admin/login"))
+    page.get_by_label("Tên đăng nhập").fill(ADMIN)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page).to_have_url(f"{site}/admin/support-points")
+    page.get_by_role("link", name="Thêm điểm hỗ trợ").click()
+
+    page.get_by_label("Tên điểm").fill("Buổi hỗ trợ tối chủ nhật")
+    page.get_by_label("Loại điểm").select_option("cultural_house")
+    page.get_by_label("Địa chỉ").fill("Nhà văn hóa tổ dân phố 5")
+    with page.expect_response("**/admin/support-points/communes*"):
+        page.get_by_label("Tìm xã/phường").fill("ba dinh ha noi")
+    picker = page.locator("#commune-pick")
+    expect(picker.locator("option", has_text="Ba Đình, Thành phố Hà Nội")).to_have_count(1)
+    picker.select_option(label=picker.locator("option", has_text="Ba Đình, Thành phố Hà Nội").inner_text())
+    page.get_by_label("Vĩ độ").fill("105.8372")  # swapped with the longitude
+    page.get_by_label("Kinh độ").fill("21.0341")
+    page.get_by_label("Định danh mức 2").check()
+    page.get_by_label("Hằng tuần vào").first.select_option(label="Chủ nhật")
+    page.get_by_label("Từ").first.fill("18:00")
+    page.get_by_label("Đến").first.fill("21:00")
+    _no_sideways_scroll(page)
+    page.get_by_role("button", name="Lưu điểm hỗ trợ").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("nằm ngoài Việt Nam")
+    expect(page.get_by_label("Tên điểm")).to_have_value("Buổi hỗ trợ tối chủ nhật")  # nothing lost
+    expect(page.get_by_label("Từ").first).to_have_value("18:00")
+    page.get_by_label("Vĩ độ").fill("21.0341")
+    page.get_by_label("Kinh độ").fill("105.8372")
+    _no_sideways_scroll(page)
+    page.screenshot(path=SCREENSHOT, full_page=False)
+    page.get_by_role("button", name="Lưu điểm hỗ trợ").click()
+
+    expect(page).to_have_url(re.compile(r"/admin/support-points\?saved=1$"))
+    expect(page.get_by_role("status")).to_contain_text("Đã lưu điểm hỗ trợ")
+    item = page.locator(".handoff-list li", has_text="Buổi hỗ trợ tối chủ nhật")
+    expect(item).to_contain_text("Chủ nhật 18:00-21:00")
+    expect(item).to_contain_text("Ba Đình")
+    _no_sideways_scroll(page)
+    found = page.request.get(f"{site}/api/v1/support-points", params={"lat": "21.034", "lon": "105.837"}).json()
+    assert [p["name"] for p in found["points"]] == ["Buổi hỗ trợ tối chủ nhật"]
