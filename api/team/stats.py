@@ -66,8 +66,10 @@ class Scope:
 
 def day_bounds(since: dt.date | None, until: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
     """[since, until] as days in Vietnam time → a half-open UTC window."""
-    start = dt.datetime.combine(since, dt.time(), VN) if since else None
-    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), VN) if until else None
+    # In UTC: SQLite keeps timestamps as naive UTC text, so a bound in another zone would be compared
+    # as if it were UTC (seven hours off).
+    start = dt.datetime.combine(since, dt.time(), VN).astimezone(dt.UTC) if since else None
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), VN).astimezone(dt.UTC) if until else None
     return start, end
 
 
