@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from bot.core import handoff, payloads, texts
+from bot.core import asking, handoff, payloads, texts
 from bot.core.content import ContentSnapshot
 from bot.core.types import (
     Button,
@@ -29,6 +29,7 @@ from faq.labels import pick_option
 from faq.matcher import Candidate
 from faq.normalize import fold
 from faq.schema import FaqEntry
+from faq.understand import FacetKey, Reading, read
 from flows import catalogue as cat
 from flows import engine
 from flows.engine import FlowOutcome
@@ -39,6 +40,8 @@ __all__ = ["respond"]
 RESUME_AFTER = dt.timedelta(hours=6)
 #: Words (folded) by which a citizen asks to be walked through something, not just told.
 GUIDE_WORDS = ("huong dan", "cac buoc", "tung buoc", "chi cach", "chi toi cach", "chi giup")
+#: A long question scoring below this, with no word of the bot's domain, is said to be out of scope.
+OUT_OF_SCOPE_BELOW = 0.11
 #: How close a guide's score must be to the top answer for a guide request to start it instead.
 GUIDE_MARGIN = 0.1
 
@@ -256,6 +259,7 @@ def _on_control(ctx: _Ctx, name: str) -> _Out:
 
 def _on_question(ctx: _Ctx, text: str) -> _Out:
     decision = ctx.content.matcher.decide(text, today=ctx.today)
+    reading = read(text)
     orig = ctx
     s = ctx.session
     # A question in the middle of a flow pauses it; the answer offers to continue.
@@ -273,7 +277,10 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         started = _start_guide(ctx, guide, _round(decision.candidates[0].score)) if guide else None
         if started is not None:
             return _offer_resume(orig, started)
-        buttons = [b for c in decision.candidates if c.kind != "offtopic" if (b := _candidate_button(ctx, c))]
+        service = asking.asked_service(ctx.content.catalogue, decision.candidates, reading)
+        own = Button(svc.title, payloads.make("s", svc.id)) if service and (svc := ctx.content.catalogue.get(service)) \
+            else None
+        buttons = asking.distinct_options(decision.candidates, lambda c: _candidate_button(ctx, c), first=own)
         if buttons:
             top = decision.candidates[0]
             reply = Reply(ctx.text("clarify"), (*buttons[:3], texts.MAIN_MENU_BUTTON))
@@ -287,11 +294,59 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     if started is not None:
         return _offer_resume(orig, started)
     best = decision.candidates[0] if decision.candidates else None
+    if _out_of_scope(ctx, text, reading, best):
+        reply = Reply(ctx.text("out_of_scope"), (*texts.MAIN_MENU[:3], texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON))
+        out = _out(ctx, reply, Match(MatchKind.OFFTOPIC, "out_of_scope", _round(best.score) if best else None),
+                   events=(Event("offtopic", (("entry", "out_of_scope"), ("question", text))),))
+        return _offer_resume(orig, out)
     reply = Reply(ctx.text("fallback"), (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
     data = (("question", text), ("best", best.key if best else ""), ("score", f"{best.score:.3f}" if best else ""))
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))
     return _offer_resume(orig, out)
+
+
+def _out_of_scope(ctx: _Ctx, text: str, reading: Reading, best: Candidate | None) -> bool:
+    """True for a long question that matches nothing of ours and names nothing of our domain.
+
+    Such a question (an inheritance, a divorce, a child's fever) is declined as outside the
+    bot's scope, saying who can help, instead of "I did not understand, ask shorter".
+    """
+    if not (reading.long and reading.asks) or ctx.content.matcher.is_anchored(text):
+        return False
+    return best is None or best.score < OUT_OF_SCOPE_BELOW
+
+
+def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float | None) -> _Out | None:
+    """A service asked about in a long question: the facet asked first, then the card.
+
+    When the facet asked (fee, time, documents…) is not on the card, the first line says so
+    honestly and points to the procedure page and a person.
+    """
+    svc = ctx.content.catalogue.get(service_id)
+    card = cat.service_card(ctx.content.catalogue, service_id, today=ctx.today)
+    if svc is None or card is None:
+        return None
+    facet = _main_facet(reading)
+    text = card.text
+    buttons = card.buttons
+    if facet is not None and not asking.card_covers(svc, facet):
+        note = ctx.text("facet_missing").format(facet=asking.FACET_LABELS[facet], service=svc.title)
+        text = f"{note}\n\n{text}"
+        buttons = (*buttons[:-1], texts.HANDOFF_BUTTON, buttons[-1]) if buttons else (texts.HANDOFF_BUTTON,)
+    data: tuple[tuple[str, str], ...] = (("service", service_id),)
+    if facet is not None:
+        data += (("facet", facet),)
+    return _leave_flow_for(ctx, Reply(text, buttons), Match(MatchKind.SERVICE, service_id, score),
+                           (Event("service_viewed", data),))
+
+
+def _main_facet(reading: Reading) -> FacetKey | None:
+    """The facet to answer first: the first specific one asked; "who" (any yes/no question) last."""
+    specific = [f for f in reading.facets if f != "who"]
+    if specific:
+        return specific[0]
+    return reading.facets[0] if reading.facets else None
 
 
 def _start_guide(ctx: _Ctx, flow_id: str, score: float | None) -> _Out | None:

@@ -48,6 +48,8 @@ TextId = Literal[
     "resume_offer",
     "exit_done",
     "unknown_content",
+    "out_of_scope",
+    "facet_missing",
 ]
 
 #: Every editable sentence and its shipped default (the strings of :mod:`bot.core.texts`).
@@ -72,6 +74,8 @@ DEFAULTS: Mapping[str, str] = {
     "resume_offer": texts.RESUME_OFFER,
     "exit_done": texts.EXIT_DONE,
     "unknown_content": texts.UNKNOWN_CONTENT,
+    "out_of_scope": texts.OUT_OF_SCOPE,
+    "facet_missing": texts.FACET_MISSING,
 }
 
 #: What each sentence is for, as the console shows it.
@@ -96,6 +100,8 @@ TEXT_LABELS: Mapping[str, str] = {
     "resume_offer": "Mời làm tiếp hướng dẫn dở ({title}, {n}, {total})",
     "exit_done": "Khi thoát hướng dẫn (trước lời dẫn menu)",
     "unknown_content": "Khi nút hoặc đường dẫn không còn (trước lời dẫn menu)",
+    "out_of_scope": "Câu hỏi dài rõ ràng ngoài phạm vi (tranh chấp, sức khỏe…)",
+    "facet_missing": "Thiếu chi tiết được hỏi của một thủ tục ({facet}, {service})",
 }
 
 assert set(DEFAULTS) == set(get_args(TextId)) == set(TEXT_LABELS)
