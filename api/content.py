@@ -436,4 +436,46 @@ def content_check(rows: Sequence[ContentRowView], *, today: dt.date) -> list[str
             problems.append(f"{name}: expired on {until.isoformat()}")
         elif until is not None and until <= expiry_cutoff:
             problems.append(f"{name}: expires on {until.isoformat()}, within {EXPIRY_WARNING_DAYS} days")
+        if row.kind == "service":
+            problems += _facet_problems(name, row.data, today=today, review_cutoff=review_cutoff,
+                                        expiry_cutoff=expiry_cutoff)
+    return problems
+
+
+def _valid_on(item: Mapping[str, Any], day: dt.date) -> bool:
+    start, end = _date(item.get("valid_from")), _date(item.get("valid_until"))
+    return (start is None or start <= day) and (end is None or day <= end)
+
+
+def _facet_problems(name: str, data: Mapping[str, Any], *, today: dt.date, review_cutoff: dt.date,
+                    expiry_cutoff: dt.date) -> list[str]:
+    """A service's facets and situations: not reviewed for 6 months, or expiring with nothing after them.
+
+    A facet whose later version (``facet_versions``) takes over the next day is not reported as
+    expiring; an expired facet is reported only while no version of it is served today.
+    """
+    facets = data.get("facets") or {}
+    items: list[tuple[str, str | None, Mapping[str, Any]]] = []
+    if isinstance(facets, Mapping):
+        items += [(f"facet {key}", str(key), item) for key, item in facets.items() if isinstance(item, Mapping)]
+    for item in data.get("facet_versions") or ():
+        if isinstance(item, Mapping):
+            items.append((f"facet {item.get('key')} (version)", str(item.get("key")), item))
+    for item in data.get("situations") or ():
+        if isinstance(item, Mapping):
+            items.append((f"situation {item.get('id')}", None, item))
+    problems: list[str] = []
+    for label, key, item in items:
+        reviewed = _date(item.get("reviewed"))
+        if reviewed is not None and reviewed < review_cutoff:
+            problems.append(f"{name} {label}: last reviewed {reviewed.isoformat()}, over {REVIEW_MONTHS} months ago")
+        until = _date(item.get("valid_until"))
+        if until is None:
+            continue
+        versions = [v for _, k, v in items if key is not None and k == key]
+        if until < today:
+            if not any(_valid_on(v, today) for v in versions):
+                problems.append(f"{name} {label}: expired on {until.isoformat()}")
+        elif until <= expiry_cutoff and not any(_valid_on(v, until + dt.timedelta(days=1)) for v in versions):
+            problems.append(f"{name} {label}: expires on {until.isoformat()}, within {EXPIRY_WARNING_DAYS} days")
     return problems

@@ -17,19 +17,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "CHOICE_LABEL_MAX",
+    "FACET_KEYS",
+    "FACET_TEXT_MAX",
     "FLOW_ID_RE",
     "SERVICE_ID_RE",
+    "SITUATION_ID_RE",
+    "SITUATION_KINDS",
+    "SITUATION_LABEL_MAX",
     "STEP_ID_RE",
     "STEP_TEXT_MAX",
     "TAXON_ID_RE",
     "Channel",
     "Choice",
+    "Facet",
+    "FacetKey",
+    "FacetVersion",
     "Fee",
     "Flow",
     "FlowFile",
@@ -38,6 +46,8 @@ __all__ = [
     "Sector",
     "Service",
     "ServiceFile",
+    "Situation",
+    "SituationKind",
     "Step",
     "TaxonomyFile",
 ]
@@ -46,6 +56,9 @@ __all__ = [
 FLOW_ID_RE = re.compile(r"^[a-z0-9_]{1,10}$")
 STEP_ID_RE = re.compile(r"^[a-z0-9_]{1,16}$")
 SERVICE_ID_RE = re.compile(r"^[a-z0-9_]{2,30}$")
+#: Situation ids go into ``sf-<service>-<situation>`` payloads: with a 30-character service id
+#: the payload is at most 54 characters (room for a referral suffix).
+SITUATION_ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,19}$")
 TAXON_ID_RE = re.compile(r"^[a-z0-9_]{2,20}$")
 #: Images are files shipped under ``flows/images/``; never an external URL.
 IMAGE_PATH_RE = re.compile(r"^[a-z0-9_][a-z0-9_/-]*\.(png|jpg|jpeg|webp|svg)$")
@@ -252,6 +265,83 @@ class Fee(_Model):
         return not (self.valid_until and day > self.valid_until)
 
 
+#: One facet of a service, as a citizen asks it: who may do it, where online, where in person,
+#: what to prepare, how much, how long, what you get.
+FacetKey = Literal["who", "online", "in_person", "documents", "fee", "time", "result"]
+FACET_KEYS: tuple[FacetKey, ...] = get_args(FacetKey)
+FACET_TEXT_MAX = 600
+#: A common situation of a service: lost or damaged papers, late registration, for a child, for an
+#: elderly or bedridden person, from abroad, wrong information, living away from the registered place.
+SituationKind = Literal["lost", "copy", "late", "child", "elderly", "abroad", "wrong_info", "where_live", "other"]
+SITUATION_KINDS: tuple[SituationKind, ...] = get_args(SituationKind)
+SITUATION_LABEL_MAX = 40
+
+
+class _Dated(_Model):
+    """A sourced, reviewed answer text, hidden outside ``valid_from``..``valid_until``."""
+
+    text: str = Field(min_length=5, max_length=FACET_TEXT_MAX)
+    #: A document name and number, or a page address.
+    source: str = Field(min_length=3)
+    reviewed: dt.date
+    #: True when the source is weak: the answer then carries a hedge line.
+    uncertain: bool = False
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> _Dated:
+        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
+            raise ValueError("valid_from is after valid_until")
+        return self
+
+    def is_valid_on(self, day: dt.date) -> bool:
+        """True when this text may be shown on ``day``."""
+        if self.valid_from and day < self.valid_from:
+            return False
+        return not (self.valid_until and day > self.valid_until)
+
+
+class Facet(_Dated):
+    """The answer to one facet of a service (``fee``: «Lệ phí»…), sourced and dated."""
+
+
+class FacetVersion(Facet):
+    """Another dated version of a facet (a fee after a reduction ends): served when the main one is not."""
+
+    key: FacetKey
+
+
+def _overlap(a: _Dated, b: _Dated) -> bool:
+    lo_a, hi_a = a.valid_from or dt.date.min, a.valid_until or dt.date.max
+    lo_b, hi_b = b.valid_from or dt.date.min, b.valid_until or dt.date.max
+    return lo_a <= hi_b and lo_b <= hi_a
+
+
+class Situation(_Dated):
+    """A common situation of a service («Mất giấy khai sinh»), with the phrases that signal it."""
+
+    id: str
+    kind: SituationKind
+    #: Button label.
+    label: str = Field(min_length=3, max_length=SITUATION_LABEL_MAX)
+    #: Vietnamese phrases (with diacritics) that signal this situation; the matcher normalises them.
+    triggers: tuple[str, ...] = Field(min_length=1, max_length=20)
+
+    @field_validator("id")
+    @classmethod
+    def _id_format(cls, v: str) -> str:
+        return _check_id(v, SITUATION_ID_RE, "situation id")
+
+    @field_validator("triggers")
+    @classmethod
+    def _triggers_nonempty(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(t.strip() for t in v)
+        if any(not t for t in cleaned):
+            raise ValueError("empty trigger phrase")
+        return cleaned
+
+
 class Service(_Model):
     """One public service (thủ tục) of the catalogue."""
 
@@ -287,11 +377,52 @@ class Service(_Model):
     reviewed: dt.date
     #: True when part of the card rests on facts marked uncertain.
     uncertain: bool = False
+    #: The service facet by facet (see :data:`FacetKey`), each sourced and dated; only sourced facets.
+    facets: dict[FacetKey, Facet] = Field(default_factory=dict)
+    #: Other dated versions of facets (the fee after 31/12/2026…); never two valid on the same day.
+    facet_versions: tuple[FacetVersion, ...] = ()
+    #: Its common situations (lost papers, late registration…), each sourced and dated.
+    situations: tuple[Situation, ...] = ()
 
     @field_validator("id")
     @classmethod
     def _id_format(cls, v: str) -> str:
         return _check_id(v, SERVICE_ID_RE, "service id")
+
+    @field_validator("situations")
+    @classmethod
+    def _situation_ids(cls, v: tuple[Situation, ...]) -> tuple[Situation, ...]:
+        seen: set[str] = set()
+        for sit in v:
+            if sit.id in seen:
+                raise ValueError(f"duplicate situation id {sit.id!r}")
+            if sit.id in FACET_KEYS:
+                raise ValueError(f"situation id {sit.id!r} is a facet name")
+            seen.add(sit.id)
+        return v
+
+    @model_validator(mode="after")
+    def _one_version_a_day(self) -> Service:
+        for i, version in enumerate(self.facet_versions):
+            others: list[_Dated] = list(self.facet_versions[:i])
+            main = self.facets.get(version.key)
+            if main is not None:
+                others.append(main)
+            for other in others:
+                if (not isinstance(other, FacetVersion) or other.key == version.key) and _overlap(version, other):
+                    raise ValueError(f"facet {version.key!r}: two versions are valid on the same day")
+        return self
+
+    def facet_on(self, key: FacetKey, day: dt.date) -> Facet | None:
+        """The version of facet ``key`` to serve on ``day``, or None (none given, or all expired)."""
+        main = self.facets.get(key)
+        if main is not None and main.is_valid_on(day):
+            return main
+        return next((v for v in self.facet_versions if v.key == key and v.is_valid_on(day)), None)
+
+    def situation(self, situation_id: str) -> Situation | None:
+        """The situation with this id, or None."""
+        return next((s for s in self.situations if s.id == situation_id), None)
 
     @field_validator("sector")
     @classmethod

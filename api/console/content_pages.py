@@ -41,6 +41,7 @@ from api.store import ContentRowView, Store
 from api.store.models import Unanswered
 from bot.core.ui_texts import DEFAULTS, TEXT_LABELS
 from faq.schema import FaqEntry
+from flows.facets import facet_labels
 from flows.schema import Service
 
 __all__ = ["router"]
@@ -318,7 +319,8 @@ def _edit_response(request: Request, who: Principal, spec: KindSpec, ident: str,
     return render(request, template, who=who, spec=spec, ident=ident, values=values, version=version, row=row,
                   errors=errors or {}, conflict=conflict, saved=saved, new=new, channels=_CHANNELS,
                   can_edit=who.role.value in ("admin", "editor"), soft_max=ANSWER_SOFT_MAX,
-                  label=TEXT_LABELS.get(ident, ""), default=DEFAULTS.get(ident, ""), status_code=status_code)
+                  label=TEXT_LABELS.get(ident, ""), default=DEFAULTS.get(ident, ""), facet_labels=facet_labels,
+                  status_code=status_code)
 
 
 def _edit_pages(spec: KindSpec) -> None:

@@ -10,6 +10,7 @@ referral suffix ``-r`` + 8 characters always fits.
 ``q-<faq id>``         one FAQ entry
 ``f-<flow>[-<step>]``  start a guided flow (optionally at a step)
 ``s-<service id>``     one service card
+``sf-<service>-<key>``  one facet of a service (``who``, ``fee``…) or one of its situations
 ``cat``                the services catalogue
 ``ev-<life event>``    services for a life event
 ``sec-<sector>``       services of a sector
@@ -35,7 +36,7 @@ __all__ = ["BASE_MAX", "Payload", "make", "parse", "with_referral"]
 BASE_MAX = PAYLOAD_MAX - 2 - REFERRAL_LEN
 _REF_RE = re.compile(r"^(?P<base>.+)-r(?P<ref>[A-Za-z0-9_]{%d})$" % REFERRAL_LEN)
 _ID_RE = re.compile(r"^[A-Za-z0-9_]+$")
-_KINDS = frozenset({"menu", "m", "q", "f", "s", "cat", "ev", "sec", "c", "fy", "fn", "dy", "dn", "t", "sp"})
+_KINDS = frozenset({"menu", "m", "q", "f", "s", "sf", "cat", "ev", "sec", "c", "fy", "fn", "dy", "dn", "t", "sp"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,5 +89,7 @@ def parse(raw: str) -> Payload | None:
     if kind in {"menu", "cat"} and args:
         return None
     if kind in {"m", "q", "f", "s", "ev", "sec", "c", "fy", "fn", "dy", "dn", "t", "sp"} and not args:
+        return None
+    if kind == "sf" and len(args) != 2:
         return None
     return Payload(kind=kind, args=args, referral=referral)

@@ -32,6 +32,7 @@ from faq.schema import FaqEntry
 from faq.understand import FacetKey, Reading, read
 from flows import catalogue as cat
 from flows import engine
+from flows import facets as svc_facets
 from flows.engine import FlowOutcome
 
 __all__ = ["respond"]
@@ -184,6 +185,9 @@ def _on_parsed(ctx: _Ctx, p: payloads.Payload) -> _Out:
         if card is None:
             return _unknown_content(ctx)
         return _leave_flow_for(ctx, card, Match(MatchKind.SERVICE, arg), (Event("service_viewed", (("service", arg),)),))
+    if p.kind == "sf":
+        out = _answer_facet(ctx, arg, p.args[1], score=None)
+        return _unknown_content(ctx) if out is None else out
     if p.kind == "cat":
         return _leave_flow_for(ctx, cat.browse_root(ctx.content.catalogue), Match(MatchKind.MENU, "cat"))
     if p.kind == "ev":
@@ -412,6 +416,16 @@ def _open_candidate(ctx: _Ctx, c: Candidate) -> _Out | None:
         return _leave_flow_for(ctx, card, Match(MatchKind.SERVICE, ident, score),
                                (Event("service_viewed", (("service", ident),)),))
     return None
+
+
+def _answer_facet(ctx: _Ctx, service_id: str, key: str, *, score: float | None) -> _Out | None:
+    """One facet (``fee``…) or situation of a service answered first; None when it is unknown or expired."""
+    svc = ctx.content.catalogue.get(service_id)
+    answer = svc_facets.render_facet(svc, key, ctx.today) if svc is not None else None
+    if answer is None:
+        return None
+    events = (Event("facet_viewed", (("service", service_id), ("facet", key))),)
+    return _leave_flow_for(ctx, Reply(answer.text, answer.buttons), Match(MatchKind.SERVICE, service_id, score), events)
 
 
 def _candidate_button(ctx: _Ctx, c: Candidate) -> Button | None:
