@@ -60,9 +60,9 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
     "online": ("online", "truc tuyen", "qua mang", "tren mang", "tai nha", "qua app", "tren app",
                "tren ung dung", "khong can den", "khong phai den", "qua dich vu cong", "tren dich vu cong",
                "tren cong dich vu"),
-    "who": ("ai duoc", "ai phai", "ai lam", "nguoi nao", "doi tuong", "dieu kien", "co duoc", "duoc khong",
-            "co phai", "bat buoc", "co can phai", "co bi phat", "truong hop nao", "co the lam", "co the xin",
-            "co the dang ky", "hay khong"),
+    # Only cues about who may or must: a bare yes/no ("được không", "hay không") is no facet.
+    "who": ("ai duoc", "ai phai", "ai lam", "ai co the", "nguoi nao", "doi tuong", "dieu kien", "co phai",
+            "bat buoc", "co can phai", "truong hop nao", "co thuoc"),
     "result": ("ket qua", "nhan duoc gi", "duoc cap gi", "nhan o dau", "tra ve", "nhan qua"),
 }
 

@@ -9,27 +9,39 @@ offered three loosely related buttons, and the buttons that are offered are dist
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, Literal
 
 from bot.core.types import Button
 from faq.matcher import Candidate
-from faq.normalize import fold
+from faq.normalize import fold, is_stopword, words
 from faq.understand import FacetKey, Reading
 from flows.catalogue import Catalogue
-from flows.schema import Service
+from flows.facets import available_facets, available_situations
+from flows.schema import Service, Situation
 
 __all__ = [
     "FACET_LABELS",
+    "MAX_FACETS",
     "MAX_OPTIONS",
+    "Pick",
+    "all_of_service",
     "asked_service",
     "card_covers",
     "distinct_options",
+    "is_main_entry",
+    "main_facet",
+    "pick_facet",
+    "trigger_hit",
     "services_for_key",
 ]
 
 #: At most this many "did you mean" options.
 MAX_OPTIONS: Final = 3
+#: At most this many facets answered at once ("đến cơ quan nào, cần giấy tờ gì?").
+MAX_FACETS: Final = 2
 
 #: How each facet is named to the citizen ("Tôi chưa có thông tin về {label} …").
 FACET_LABELS: Final[dict[FacetKey, str]] = {
@@ -74,6 +86,107 @@ def asked_service(cat: Catalogue, candidates: Sequence[Candidate], reading: Read
     if not best:
         return None
     return max(best, key=lambda sid: counts[sid])
+
+
+#: A trigger of at most this many words must occur as a phrase; a longer one may be spread out.
+_PHRASE_MAX: Final = 3
+
+
+def trigger_hit(trigger: str, text_words: Sequence[str]) -> bool:
+    """True when a situation's trigger phrase is in the (normalised) words of a message.
+
+    A short trigger ("mất cccd") must occur as written, so that "quên mật khẩu … cccd" (folded,
+    "mật" reads "mat") is no loss. A longer one ("nhà thuê có đăng ký thường trú được không") also
+    counts when all its content words occur and at least half of its word pairs do, as people tell
+    it their own way but keep its compounds ("nhà thuê", "thường trú").
+    """
+    tw = tuple(words(trigger))
+    n = len(tw)
+    if not n:
+        return False
+    if any(tuple(text_words[i : i + n]) == tw for i in range(len(text_words) - n + 1)):
+        return True
+    if n <= _PHRASE_MAX:
+        return False
+    content = {w for w in tw if not is_stopword(w)}
+    if not content or not content <= set(text_words):
+        return False
+    pairs = {(a, b) for a, b in zip(tw, tw[1:], strict=False) if not (is_stopword(a) and is_stopword(b))}
+    have = set(zip(text_words, text_words[1:], strict=False))
+    return len(pairs & have) * 2 >= len(pairs)
+
+
+def main_facet(reading: Reading) -> FacetKey | None:
+    """The facet to answer first: the first specific one asked; "who" (any yes/no question) last."""
+    specific = [f for f in reading.facets if f != "who"]
+    if specific:
+        return specific[0]
+    return reading.facets[0] if reading.facets else None
+
+
+#: Situations that change the procedure itself (a loss means re-issue or a copy, not a first
+#: registration): told in a long message, they come before the facet asked.
+_DECISIVE: Final = ("lost", "copy", "late", "wrong_info")
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """What of a service to answer first: facet keys or one situation id, and how it was found."""
+
+    keys: tuple[str, ...]
+    #: ``trigger``: the message contains one of the situation's trigger phrases (strong evidence).
+    how: Literal["trigger", "told", "facet"]
+
+
+def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pick | None:
+    """What of ``svc`` to answer first, or None when nothing fits.
+
+    In order: a situation whose trigger the message contains; for a long message, the one
+    situation of a decisive kind told (a loss, a late registration, wrong information); the
+    facets asked (at most two, "who" only when nothing more specific is), when the service has
+    them on ``today``; for a long message, the one situation of another kind told (a child,
+    someone elderly, abroad, where one lives).
+    """
+    situations = available_situations(svc, today)
+    text_words = words(text[:2000])
+    for sit in situations:
+        if any(trigger_hit(t, text_words) for t in sit.triggers):
+            return Pick((sit.id,), "trigger")
+
+    def told(kinds: Sequence[str]) -> str | None:
+        for kind in reading.situations:
+            same: list[Situation] = [s for s in situations if s.kind == kind]
+            if kind in kinds and len(same) == 1:
+                return same[0].id
+        return None
+
+    if reading.long and (hit := told(_DECISIVE)) is not None:
+        return Pick((hit,), "told")
+    have = set(available_facets(svc, today))
+    asked: list[str] = [f for f in reading.facets if f != "who" and f in have]
+    if not asked and "who" in reading.facets and "who" in have:
+        asked = ["who"]
+    if asked:
+        return Pick(tuple(asked[:MAX_FACETS]), "facet")
+    if reading.long and (hit := told([k for k in reading.situations if k not in _DECISIVE])) is not None:
+        return Pick((hit,), "told")
+    return None
+
+
+def is_main_entry(svc: Service, key: str) -> bool:
+    """True for the service's own card or its main FAQ entry (the first it lists): a general answer
+    about the procedure, which a facet asked may replace; a specific entry is kept."""
+    kind, _, ident = key.partition(":")
+    return (
+        (kind == "service" and ident == svc.id)
+        or (kind == "faq" and svc.faq[:1] == (ident,))
+        or (kind == "flow" and svc.flow == ident)
+    )
+
+
+def all_of_service(cat: Catalogue, candidates: Sequence[Candidate], service_id: str) -> bool:
+    """True when there are at least two candidates and every one belongs to ``service_id``."""
+    return len(candidates) >= 2 and all(service_id in services_for_key(cat, c.key) for c in candidates)
 
 
 def card_covers(svc: Service, facet: FacetKey) -> bool:

@@ -26,14 +26,15 @@ from bot.core.types import (
 )
 from bot.core.ui_texts import TextId
 from faq.labels import pick_option
-from faq.matcher import Candidate
+from faq.matcher import Candidate, Decision
 from faq.normalize import fold
 from faq.schema import FaqEntry
-from faq.understand import FacetKey, Reading, read
+from faq.understand import Reading, read
 from flows import catalogue as cat
 from flows import engine
 from flows import facets as svc_facets
 from flows.engine import FlowOutcome
+from flows.schema import Service
 
 __all__ = ["respond"]
 
@@ -269,6 +270,9 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     # A question in the middle of a flow pauses it; the answer offers to continue.
     session = replace(s, last_question=text, flow=None, paused_flow=s.flow or s.paused_flow)
     ctx = replace(ctx, session=session)
+    faceted = _facet_first(ctx, text, reading, decision)
+    if faceted is not None:
+        return _offer_resume(orig, faceted)
     if decision.outcome == "answer" and decision.candidates:
         top = _prefer_guide(ctx, text, decision.candidates)
         out = _open_candidate(ctx, top)
@@ -331,7 +335,7 @@ def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float |
     card = cat.service_card(ctx.content.catalogue, service_id, today=ctx.today)
     if svc is None or card is None:
         return None
-    facet = _main_facet(reading)
+    facet = asking.main_facet(reading)
     text = card.text
     buttons = card.buttons
     if facet is not None and not asking.card_covers(svc, facet):
@@ -345,12 +349,58 @@ def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float |
                            (Event("service_viewed", data),))
 
 
-def _main_facet(reading: Reading) -> FacetKey | None:
-    """The facet to answer first: the first specific one asked; "who" (any yes/no question) last."""
-    specific = [f for f in reading.facets if f != "who"]
-    if specific:
-        return specific[0]
-    return reading.facets[0] if reading.facets else None
+def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> _Out | None:
+    """The facet or situation asked of a service, answered first (kind ``service``), or None.
+
+    The service is the one a long question is clearly about (:func:`asking.asked_service`), or the
+    service of a confident answer. What to answer is :func:`asking.pick_facet`: a situation whose
+    trigger the message contains, the facet asked, or (long messages) the situation told.
+    """
+    if decision.outcome not in ("answer", "clarify") or not decision.candidates:
+        return None
+    catalogue = ctx.content.catalogue
+    top = decision.candidates[0]
+    service = asking.asked_service(catalogue, decision.candidates, reading)
+    if service is None and decision.outcome == "answer":
+        found = asking.services_for_key(catalogue, top.key)
+        service = found[0] if len(found) == 1 else None
+    svc = catalogue.get(service) if service is not None else None
+    if svc is None:
+        return None
+    pick = asking.pick_facet(svc, text, reading, ctx.today)
+    if pick is None:
+        if (decision.outcome == "clarify" and (reading.facets or reading.situations)
+                and asking.all_of_service(catalogue, decision.candidates, svc.id)):
+            # Every option is this service: its card, saying honestly when the facet asked is missing.
+            return _service_answer(ctx, svc.id, reading, _round(top.score))
+        return None
+    # A confident answer from a specific entry ("đổi thẻ theo mốc tuổi") is kept unless the
+    # message names one of the service's situations outright; a general one gives way.
+    if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key):
+        return None
+    return _facet_answers(ctx, svc, pick.keys, _round(top.score))
+
+
+def _facet_answers(ctx: _Ctx, svc: Service, keys: tuple[str, ...], score: float) -> _Out | None:
+    """One or two facets (or a situation) of ``svc`` answered in one reply, each under a heading
+    naming the procedure and the facet ("Đăng ký khai tử · Làm trực tiếp ở đâu")."""
+    parts: list[str] = []
+    shown: list[str] = []
+    last: svc_facets.FacetAnswer | None = None
+    for key in keys:
+        answer = svc_facets.render_facet(svc, key, ctx.today)
+        if answer is None:
+            continue
+        situation = svc.situation(key)
+        label = situation.label if situation is not None else svc_facets.facet_labels.get(key, "")  # type: ignore[call-overload]
+        parts.append(f"{svc.title} · {label}\n{answer.text}")
+        shown.append(svc_facets.facet_payload(svc.id, key))
+        last = answer
+    if last is None:
+        return None
+    buttons = tuple(b for b in last.buttons if b.payload not in shown)
+    events = tuple(Event("facet_viewed", (("service", svc.id), ("facet", k))) for k in keys)
+    return _leave_flow_for(ctx, Reply("\n\n".join(parts), buttons), Match(MatchKind.SERVICE, svc.id, score), events)
 
 
 def _start_guide(ctx: _Ctx, flow_id: str, score: float | None) -> _Out | None:
