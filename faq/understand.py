@@ -75,7 +75,7 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
     "copy": ("ban sao", "trich luc", "sao y"),
     "late": ("qua han", "tre han", "bi tre", "dang ky cham", "cham dang ky", "chua dang ky", "chua khai sinh",
              "chua khai tu", "chua lam khai sinh", "khai sinh muon", "khai tu muon", "dang ky muon",
-             "khong dang ky", "chua lam giay"),
+             "chua lam giay"),
     "child": ("con toi", "con gai", "con trai", "con nho", "con em", "be nha", "chau toi", "tre em",
               "tre so sinh", "tre moi sinh", "dua tre", "duoi 14 tuoi", "duoi 6 tuoi", "moi sinh", "cho con",
               "chau be", "con minh"),
@@ -95,9 +95,12 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
 _QUESTION_PHRASES: Final = (
     "o dau", "bao nhieu", "bao lau", "the nao", "ra sao", "lam sao", "lam gi", "xin hoi", "cho hoi",
     "muon hoi", "hoi la", "co phai", "hay khong", "duoc khong", "phai khong", "nhu nao", "khi nao",
-    "may ngay", "co can", "bat buoc", "giay to gi", "co quan nao", "can gi", "nhu the nao", "duoc nhan",
-    "co duoc", "co the", "hay la", "hay o", "nho tu van", "xin tu van", "tu van giup", "giai dap",
+    "may ngay", "bat buoc", "giay to gi", "co quan nao", "can gi", "nhu the nao", "duoc nhan",
+    "co duoc", "hay la", "hay o", "nho tu van", "xin tu van", "tu van giup", "giai dap",
+    "cho toi hoi", "cho minh hoi", "cho em hoi", "cho chau hoi", "toi hoi", "em hoi",
 )
+# Not cues, though they look like them once folded: "có thể" = "có thẻ" (has a card), "có cần" =
+# "có căn (cước)"; a "có thể … không" question ends in "không" anyway.
 #: A sentence whose last word (particles dropped) is one of these asks something.
 _QUESTION_ENDS: Final = frozenset({"khong", "chua", "sao", "gi", "nao", "dau", "ko", "k", "hong", "khum"})
 _TRAILING: Final = frozenset({"a", "vay", "nhi", "the", "nhe", "ha", "ak", "ah", "luon", "chu", "day", "oi",

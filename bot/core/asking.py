@@ -36,6 +36,7 @@ __all__ = [
     "pick_facet",
     "trigger_hit",
     "services_for_key",
+    "situation_named",
 ]
 
 #: At most this many "did you mean" options.
@@ -88,17 +89,18 @@ def asked_service(cat: Catalogue, candidates: Sequence[Candidate], reading: Read
     return max(best, key=lambda sid: counts[sid])
 
 
-#: A trigger of at most this many words must occur as a phrase; a longer one may be spread out.
-_PHRASE_MAX: Final = 3
+#: A trigger typed in at most this many words must occur as a phrase; a longer one may be spread out.
+_PHRASE_MAX: Final = 4
 
 
-def trigger_hit(trigger: str, text_words: Sequence[str]) -> bool:
+def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False) -> bool:
     """True when a situation's trigger phrase is in the (normalised) words of a message.
 
-    A short trigger ("mất cccd") must occur as written, so that "quên mật khẩu … cccd" (folded,
-    "mật" reads "mat") is no loss. A longer one ("nhà thuê có đăng ký thường trú được không") also
-    counts when all its content words occur and at least half of its word pairs do, as people tell
-    it their own way but keep its compounds ("nhà thuê", "thường trú").
+    A trigger typed in up to four words ("mất thẻ căn cước", "mất cccd") must occur as written, so
+    that "quên mật khẩu … cccd" or "đổi thẻ căn cước, mất phí không" (folded, "mật" and "mất" read
+    "mat") is no loss. A longer one ("nhà thuê có đăng ký thường trú được không") also counts
+    when all its content words occur and two thirds of its word pairs do, as people tell it their
+    own way but keep its compounds ("nhà thuê", "thường trú"); not with ``exact``.
     """
     tw = tuple(words(trigger))
     n = len(tw)
@@ -106,14 +108,27 @@ def trigger_hit(trigger: str, text_words: Sequence[str]) -> bool:
         return False
     if any(tuple(text_words[i : i + n]) == tw for i in range(len(text_words) - n + 1)):
         return True
-    if n <= _PHRASE_MAX:
+    if exact or len(fold(trigger).split()) <= _PHRASE_MAX:
         return False
     content = {w for w in tw if not is_stopword(w)}
     if not content or not content <= set(text_words):
         return False
     pairs = {(a, b) for a, b in zip(tw, tw[1:], strict=False) if not (is_stopword(a) and is_stopword(b))}
     have = set(zip(text_words, text_words[1:], strict=False))
-    return len(pairs & have) * 2 >= len(pairs)
+    return len(pairs & have) * 3 >= len(pairs) * 2
+
+
+def situation_named(cat: Catalogue, text: str, today: dt.date) -> tuple[str, str] | None:
+    """(service id, situation id) when the message contains, word for word, a trigger phrase of
+    exactly one service's situations ("mất giấy đăng ký xe"), whatever else it says."""
+    text_words = words(text[:2000])
+    found: dict[str, str] = {}
+    for svc in cat.services:
+        for sit in available_situations(svc, today):
+            if any(trigger_hit(t, text_words, exact=True) for t in sit.triggers):
+                found.setdefault(svc.id, sit.id)
+                break
+    return next(iter(found.items())) if len(found) == 1 else None
 
 
 def main_facet(reading: Reading) -> FacetKey | None:
@@ -144,8 +159,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     In order: a situation whose trigger the message contains; for a long message, the one
     situation of a decisive kind told (a loss, a late registration, wrong information); the
     facets asked (at most two, "who" only when nothing more specific is), when the service has
-    them on ``today``; for a long message, the one situation of another kind told (a child,
-    someone elderly, abroad, where one lives).
+    them on ``today``.
     """
     situations = available_situations(svc, today)
     text_words = words(text[:2000])
@@ -153,23 +167,19 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
         if any(trigger_hit(t, text_words) for t in sit.triggers):
             return Pick((sit.id,), "trigger")
 
-    def told(kinds: Sequence[str]) -> str | None:
+    if reading.long:
         for kind in reading.situations:
             same: list[Situation] = [s for s in situations if s.kind == kind]
-            if kind in kinds and len(same) == 1:
-                return same[0].id
-        return None
-
-    if reading.long and (hit := told(_DECISIVE)) is not None:
-        return Pick((hit,), "told")
+            if kind in _DECISIVE and len(same) == 1:
+                return Pick((same[0].id,), "told")
     have = set(available_facets(svc, today))
     asked: list[str] = [f for f in reading.facets if f != "who" and f in have]
     if not asked and "who" in reading.facets and "who" in have:
         asked = ["who"]
     if asked:
         return Pick(tuple(asked[:MAX_FACETS]), "facet")
-    if reading.long and (hit := told([k for k in reading.situations if k not in _DECISIVE])) is not None:
-        return Pick((hit,), "told")
+    # A child, someone elderly or abroad told in a story is often only background ("con tôi 6
+    # tuổi ở với ông bà"): those situations are answered only when their trigger is named.
     return None
 
 

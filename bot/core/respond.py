@@ -356,9 +356,15 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     service of a confident answer. What to answer is :func:`asking.pick_facet`: a situation whose
     trigger the message contains, the facet asked, or (long messages) the situation told.
     """
+    catalogue = ctx.content.catalogue
+    if decision.outcome != "answer":
+        # Unsure, but the message names one service's situation word for word ("mất cà vẹt xe").
+        named = asking.situation_named(catalogue, text, ctx.today)
+        if named is not None and (svc_named := catalogue.get(named[0])) is not None:
+            score = _round(decision.candidates[0].score) if decision.candidates else None
+            return _facet_answers(ctx, svc_named, (named[1],), score)
     if decision.outcome not in ("answer", "clarify") or not decision.candidates:
         return None
-    catalogue = ctx.content.catalogue
     top = decision.candidates[0]
     service = asking.asked_service(catalogue, decision.candidates, reading)
     if service is None and decision.outcome == "answer":
@@ -381,7 +387,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     return _facet_answers(ctx, svc, pick.keys, _round(top.score))
 
 
-def _facet_answers(ctx: _Ctx, svc: Service, keys: tuple[str, ...], score: float) -> _Out | None:
+def _facet_answers(ctx: _Ctx, svc: Service, keys: tuple[str, ...], score: float | None) -> _Out | None:
     """One or two facets (or a situation) of ``svc`` answered in one reply, each under a heading
     naming the procedure and the facet ("Đăng ký khai tử · Làm trực tiếp ở đâu")."""
     parts: list[str] = []
