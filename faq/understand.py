@@ -104,7 +104,7 @@ _QUESTION_PHRASES: Final = (
 #: A sentence whose last word (particles dropped) is one of these asks something.
 _QUESTION_ENDS: Final = frozenset({"khong", "chua", "sao", "gi", "nao", "dau", "ko", "k", "hong", "khum"})
 _TRAILING: Final = frozenset({"a", "vay", "nhi", "the", "nhe", "ha", "ak", "ah", "luon", "chu", "day", "oi",
-                              "nha", "ad", "admin", "ban", "em", "anh", "chi", "ru", "v", "z", "nhe"})
+                              "nha", "ad", "admin", "ban", "em", "anh", "chi", "ru", "v", "z"})
 _K = TypeVar("_K", bound=str)
 _SPLIT: Final = re.compile(r"(?<=[.?!;:…])\s+|\n+|(?<=[?!])(?=\S)")
 

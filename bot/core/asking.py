@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final, Literal
 
 from bot.core.types import Button
@@ -34,9 +35,9 @@ __all__ = [
     "is_main_entry",
     "main_facet",
     "pick_facet",
-    "trigger_hit",
     "services_for_key",
     "situation_named",
+    "trigger_hit",
 ]
 
 #: At most this many "did you mean" options.
@@ -113,8 +114,8 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False)
     content = {w for w in tw if not is_stopword(w)}
     if not content or not content <= set(text_words):
         return False
-    pairs = {(a, b) for a, b in zip(tw, tw[1:], strict=False) if not (is_stopword(a) and is_stopword(b))}
-    have = set(zip(text_words, text_words[1:], strict=False))
+    pairs = {(a, b) for a, b in pairwise(tw) if not (is_stopword(a) and is_stopword(b))}
+    have = set(pairwise(text_words))
     return len(pairs & have) * 3 >= len(pairs) * 2
 
 

@@ -6,7 +6,9 @@ import time
 
 import pytest
 
+from faq.matcher import BACKGROUND_WEIGHT, Matcher
 from faq.understand import LONG_CHARS, facets_in, is_question, read, situations_in, split_sentences
+from tests.unit.test_matcher import DOCS, TODAY
 
 STORY = (
     "Chào anh chị, tôi năm nay 62 tuổi, sống cùng con trai ở Bình Dương. Tháng trước tôi đi chợ "
@@ -97,3 +99,34 @@ def test_reading_is_linear_and_fast_on_a_pasted_page() -> None:
     r = read(page)
     assert time.perf_counter() - start < 0.2
     assert r.facets  # read up to its cap, not dropped
+
+
+# -- the matcher on long messages ------------------------------------------------------------------
+
+MOVED = ("Năm ngoái tôi chuyển vào Sài Gòn làm công nhân, ở trọ với mấy người bạn cùng quê. "
+         "Hôm qua tôi đổi điện thoại mới. Quên mật khẩu vneid thì làm sao?")
+
+
+def test_the_story_weighs_less_than_the_question() -> None:
+    m = Matcher(DOCS)
+    terms, weights = m.read_terms(MOVED)
+    assert weights is not None and set(terms) == set(weights)
+    assert weights["quen"] == 1.0 and weights["mat khau"] == 1.0
+    assert weights["cong nhan"] == pytest.approx(BACKGROUND_WEIGHT)
+    assert m.read_terms("Quên mật khẩu vneid thì làm sao?")[1] is None  # short: plain terms
+    assert m.read_terms("a" * 300)[1] is None  # long, but no question to set apart
+
+
+def test_a_story_needs_a_stronger_match_for_a_confident_answer() -> None:
+    strict = Matcher(DOCS, answer_threshold=0.1, clarify_threshold=0.05, long_answer_threshold=0.5)
+    story = strict.decide(MOVED, today=TODAY)
+    assert story.outcome == "clarify" and story.top is not None and story.top.key == "faq:forgot_password"
+    alone = strict.decide("Quên mật khẩu vneid thì làm sao?", today=TODAY)
+    assert alone.outcome == "answer"
+    lenient = Matcher(DOCS, answer_threshold=0.1, clarify_threshold=0.05, long_answer_threshold=0.1)
+    assert lenient.decide(MOVED, today=TODAY).outcome == "answer"
+
+
+def test_anchored_means_the_message_names_the_domain() -> None:
+    m = Matcher(DOCS)
+    assert m.is_anchored(MOVED) and not m.is_anchored("hàng xóm lấn đất nhà tôi thì làm sao")
