@@ -12,9 +12,10 @@ from pydantic import BaseModel
 from api.deps import ConversationDep, SnapshotDep
 from api.errors import ErrorOut, error_responses
 from flows.catalogue import Catalogue
+from flows.facets import available_facets, available_situations, facet_labels
 from flows.schema import Service
 
-__all__ = ["FeeOut", "ServiceOut", "router", "service_out"]
+__all__ = ["FacetOut", "FeeOut", "ServiceOut", "SituationOut", "router", "service_out"]
 
 router = APIRouter(prefix="/api/v1", tags=["services"])
 
@@ -28,6 +29,31 @@ class FeeOut(BaseModel):
     source: str
     valid_from: dt.date | None
     valid_until: dt.date | None
+
+
+class FacetOut(BaseModel):
+    """One facet of a service (who, online, in_person, documents, fee, time, result) as served today."""
+
+    key: str
+    label: str
+    text: str
+    source: str
+    reviewed: dt.date
+    uncertain: bool
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+
+class SituationOut(BaseModel):
+    """A common situation of a service (lost papers, late registration…) as served today."""
+
+    id: str
+    kind: str
+    label: str
+    text: str
+    source: str
+    reviewed: dt.date
+    uncertain: bool
 
 
 class ServiceOut(BaseModel):
@@ -53,11 +79,25 @@ class ServiceOut(BaseModel):
     source: str
     reviewed: dt.date
     uncertain: bool
+    #: The facets valid today, in the order who, online, in_person, documents, fee, time, result.
+    facets: list[FacetOut]
+    situations: list[SituationOut]
 
 
 def service_out(cat: Catalogue, svc: Service, *, today: dt.date) -> ServiceOut:
-    """The public JSON shape of a service; expired or future fees are left out."""
+    """The public JSON shape of a service; expired or future fees, facets and situations are left out."""
     sector = cat.sector(svc.sector)
+    facets = []
+    for key in available_facets(svc, today):
+        f = svc.facet_on(key, today)
+        if f is not None:
+            facets.append(FacetOut(key=key, label=facet_labels[key], text=f.text, source=f.source, reviewed=f.reviewed,
+                                   uncertain=f.uncertain, valid_from=f.valid_from, valid_until=f.valid_until))
+    situations = [
+        SituationOut(id=x.id, kind=x.kind, label=x.label, text=x.text, source=x.source, reviewed=x.reviewed,
+                     uncertain=x.uncertain)
+        for x in available_situations(svc, today)
+    ]
     return ServiceOut(
         id=svc.id,
         number=svc.number,
@@ -83,6 +123,8 @@ def service_out(cat: Catalogue, svc: Service, *, today: dt.date) -> ServiceOut:
         source=svc.source,
         reviewed=svc.reviewed,
         uncertain=svc.uncertain,
+        facets=facets,
+        situations=situations,
     )
 
 

@@ -57,7 +57,20 @@ async def test_typing_a_facet_button_label_presses_it(client: httpx.AsyncClient)
 
 
 async def test_unknown_facet_or_service_is_not_a_500(client: httpx.AsyncClient) -> None:
-    for payload in ("sf-death_reg-price", "sf-nope-fee", "sf-death_reg", "sf-marriage-lost_certificate"):
+    for payload in ("sf-death_reg-price", "sf-nope-fee", "sf-death_reg", "sf-exam_reg-lost_certificate", "sf-exam_reg-fee"):
         r = await client.post("/api/v1/chat", json={"user_id": uid(), "payload": payload})
         assert r.status_code == 200, payload
         assert r.json()["match"]["kind"] != "service", payload
+
+
+async def test_services_api_lists_todays_facets_and_situations(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/services/id_card")
+    assert r.status_code == 200
+    body = r.json()
+    keys = [f["key"] for f in body["facets"]]
+    assert keys == sorted(keys, key=["who", "online", "in_person", "documents", "fee", "time", "result"].index)
+    fee = next(f for f in body["facets"] if f["key"] == "fee")
+    assert fee["label"] == facet_labels["fee"] and fee["source"] and fee["reviewed"]
+    # Only the version served today is listed (one per key).
+    assert len(keys) == len(set(keys))
+    assert {s["kind"] for s in body["situations"]} >= {"lost", "child"}
