@@ -25,8 +25,10 @@ from flows.schema import Service, Situation
 
 __all__ = [
     "FACET_LABELS",
+    "DECISIVE",
     "MAX_FACETS",
     "MAX_OPTIONS",
+    "SOLE_SERVICE_MIN",
     "Pick",
     "all_of_service",
     "asked_service",
@@ -42,6 +44,11 @@ __all__ = [
 
 #: At most this many "did you mean" options.
 MAX_OPTIONS: Final = 3
+#: Situations that change the procedure itself (a loss means re-issue or a copy, not a first
+#: registration): told in a long message, they come before the facet asked.
+DECISIVE: Final = ("lost", "copy", "late", "wrong_info")
+#: The least confidence at which the only service among the options counts as the one asked.
+SOLE_SERVICE_MIN: Final = 0.1
 #: At most this many facets answered at once ("đến cơ quan nào, cần giấy tờ gì?").
 MAX_FACETS: Final = 2
 
@@ -73,7 +80,9 @@ def asked_service(cat: Catalogue, candidates: Sequence[Candidate], reading: Read
 
     Clear means: among the top three candidates, at least two belong to that service (its card,
     its guide or one of its FAQ entries), or the only candidate does, and the best candidate is
-    one of them. Only long messages are read this way; a short one is answered by its best match.
+    one of them; or it is the only service among them and the question asks a facet or tells a
+    decisive situation. Only long messages are read this way; a short one is answered by its best
+    match.
     """
     if not reading.long or not candidates or candidates[0].kind == "offtopic":
         return None
@@ -85,9 +94,15 @@ def asked_service(cat: Catalogue, candidates: Sequence[Candidate], reading: Read
             counts[sid] = counts.get(sid, 0) + 1
     need = 1 if len(top) == 1 else 2
     best = [sid for sid in votes[0] if counts[sid] >= need]
-    if not best:
-        return None
-    return max(best, key=lambda sid: counts[sid])
+    if best:
+        return max(best, key=lambda sid: counts[sid])
+    # The only service among the options, when the question says what it asks of a service (a
+    # facet) or tells a situation that changes the procedure (a loss, a late registration).
+    if len(counts) == 1 and len(votes[0]) == 1 and candidates[0].score >= SOLE_SERVICE_MIN and (
+        any(f != "who" for f in reading.facets) or any(k in DECISIVE for k in reading.situations)
+    ):
+        return votes[0][0]
+    return None
 
 
 #: A trigger typed in at most this many words must occur as a phrase; a longer one may be spread out.
@@ -140,9 +155,6 @@ def main_facet(reading: Reading) -> FacetKey | None:
     return reading.facets[0] if reading.facets else None
 
 
-#: Situations that change the procedure itself (a loss means re-issue or a copy, not a first
-#: registration): told in a long message, they come before the facet asked.
-_DECISIVE: Final = ("lost", "copy", "late", "wrong_info")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +183,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     if reading.long:
         for kind in reading.situations:
             same: list[Situation] = [s for s in situations if s.kind == kind]
-            if kind in _DECISIVE and len(same) == 1:
+            if kind in DECISIVE and len(same) == 1:
                 return Pick((same[0].id,), "told")
     have = set(available_facets(svc, today))
     asked: list[str] = [f for f in reading.facets if f != "who" and f in have]

@@ -363,9 +363,11 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         if named is not None and (svc_named := catalogue.get(named[0])) is not None:
             score = _round(decision.candidates[0].score) if decision.candidates else None
             return _facet_answers(ctx, svc_named, (named[1],), score)
-    if decision.outcome not in ("answer", "clarify") or not decision.candidates:
+    if not decision.candidates:
         return None
     top = decision.candidates[0]
+    if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:
+        return None
     service = asking.asked_service(catalogue, decision.candidates, reading)
     if service is None and decision.outcome == "answer":
         found = asking.services_for_key(catalogue, top.key)
