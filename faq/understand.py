@@ -98,6 +98,8 @@ _QUESTION_PHRASES: Final = (
     "may ngay", "bat buoc", "giay to gi", "co quan nao", "can gi", "nhu the nao", "duoc nhan",
     "co duoc", "hay la", "hay o", "nho tu van", "xin tu van", "tu van giup", "giai dap",
     "cho toi hoi", "cho minh hoi", "cho em hoi", "cho chau hoi", "toi hoi", "em hoi",
+    # a request is a question too ("nhờ anh chị hướng dẫn thủ tục…", "xin cho biết…")
+    "huong dan giup", "nho huong dan", "xin huong dan", "muon nho", "cho biet", "muon biet", "can biet",
 )
 # Not cues, though they look like them once folded: "có thể" = "có thẻ" (has a card), "có cần" =
 # "có căn (cước)"; a "có thể … không" question ends in "không" anyway.

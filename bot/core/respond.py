@@ -44,6 +44,8 @@ RESUME_AFTER = dt.timedelta(hours=6)
 GUIDE_WORDS = ("huong dan", "cac buoc", "tung buoc", "chi cach", "chi toi cach", "chi giup")
 #: A long question scoring below this, with no word of the bot's domain, is said to be out of scope.
 OUT_OF_SCOPE_BELOW = 0.11
+#: ... unless one of its options belongs to a service and scores at least this.
+SERVICE_GUESS_MIN = 0.09
 #: How close a guide's score must be to the top answer for a guide request to start it instead.
 GUIDE_MARGIN = 0.1
 
@@ -302,7 +304,7 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     if started is not None:
         return _offer_resume(orig, started)
     best = decision.candidates[0] if decision.candidates else None
-    if _out_of_scope(ctx, text, reading, best):
+    if _out_of_scope(ctx, text, reading, best, decision.candidates):
         reply = Reply(ctx.text("out_of_scope"), (*texts.MAIN_MENU[:3], texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON))
         out = _out(ctx, reply, Match(MatchKind.OFFTOPIC, "out_of_scope", _round(best.score) if best else None),
                    events=(Event("offtopic", (("entry", "out_of_scope"), ("question", text))),))
@@ -314,7 +316,8 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     return _offer_resume(orig, out)
 
 
-def _out_of_scope(ctx: _Ctx, text: str, reading: Reading, best: Candidate | None) -> bool:
+def _out_of_scope(ctx: _Ctx, text: str, reading: Reading, best: Candidate | None,
+                  candidates: tuple[Candidate, ...]) -> bool:
     """True for a long question that matches nothing of ours and names nothing of our domain.
 
     Such a question (an inheritance, a divorce, a child's fever) is declined as outside the
@@ -322,7 +325,13 @@ def _out_of_scope(ctx: _Ctx, text: str, reading: Reading, best: Candidate | None
     """
     if not (reading.long and reading.asks) or ctx.content.matcher.is_anchored(text):
         return False
-    return best is None or best.score < OUT_OF_SCOPE_BELOW
+    if best is not None and best.score >= OUT_OF_SCOPE_BELOW:
+        return False
+    # A service close enough to be a guess ("mua xe cũ… thủ tục thế nào"): not understood, rather
+    # than told it is not ours.
+    return not any(
+        c.score >= SERVICE_GUESS_MIN and asking.services_for_key(ctx.content.catalogue, c.key) for c in candidates
+    )
 
 
 def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float | None) -> _Out | None:
@@ -401,7 +410,12 @@ def _facet_answers(ctx: _Ctx, svc: Service, keys: tuple[str, ...], score: float 
             continue
         situation = svc.situation(key)
         label = situation.label if situation is not None else svc_facets.facet_labels.get(key, "")  # type: ignore[call-overload]
-        parts.append(f"{svc.title} · {label}\n{answer.text}")
+        body = answer.text
+        if situation is not None:
+            # A situation says what to do; where to do it is on the card: one line of it here.
+            head, sep, source = body.rpartition("\n\nNguồn:")
+            body = f"{head}\n{cat.where_line(svc)}{sep}{source}" if sep else f"{body}\n{cat.where_line(svc)}"
+        parts.append(f"{svc.title} · {label}\n{body}")
         shown.append(svc_facets.facet_payload(svc.id, key))
         last = answer
     if last is None:
