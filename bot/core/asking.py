@@ -24,8 +24,8 @@ from flows.facets import available_facets, available_situations
 from flows.schema import Service, Situation
 
 __all__ = [
-    "FACET_LABELS",
     "DECISIVE",
+    "FACET_LABELS",
     "MAX_FACETS",
     "MAX_OPTIONS",
     "SOLE_SERVICE_MIN",

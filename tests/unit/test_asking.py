@@ -136,7 +136,12 @@ def test_a_long_question_is_about_a_service_when_two_of_its_three_options_are() 
            Candidate("service:idcard", "service", 0.18)]
     one = [Candidate("faq:svc_idcard", "faq", 0.2), Candidate("faq:x", "faq", 0.19), Candidate("faq:y", "faq", 0.18)]
     assert asking.asked_service(cat, two, read(story)) == "idcard"
-    assert asking.asked_service(cat, one, read(story)) is None
+    # the only service among the options counts when the question asks a facet or tells a loss
+    assert asking.asked_service(cat, one, read(story)) == "idcard"
+    chat = "Tôi đi làm về thì phát hiện trời mưa. " * 3 + "Xin hỏi có sao không?"
+    assert asking.asked_service(cat, one, read(chat)) is None
+    weak = [Candidate("faq:svc_idcard", "faq", 0.05), Candidate("faq:x", "faq", 0.04)]
+    assert asking.asked_service(cat, weak, read(story)) is None
     assert asking.asked_service(cat, two, read("làm lại căn cước ở đâu")) is None  # short: the best match decides
 
 
@@ -218,3 +223,15 @@ def test_junk_and_short_unknown_questions_are_not_understood_rather_than_out_of_
 
 def test_fixed_day_keeps_the_tests_stable() -> None:
     assert TODAY == dt.date(2026, 11, 20) or TODAY.year >= 2026
+
+
+def test_a_situation_answer_says_where_to_do_it(content: ContentSnapshot) -> None:
+    turn = ask(content, "tôi bị mất thẻ căn cước thì sao")
+    text = turn.replies[0].text
+    assert "Mất thẻ thì làm thủ tục cấp lại" in text
+    assert "Làm ở đâu: Cổng Dịch vụ công quốc gia (dichvucong.gov.vn) hoặc ứng dụng VNeID." in text
+    assert text.index("Làm ở đâu") < text.index("Nguồn:")
+
+
+def test_a_request_is_a_question_too() -> None:
+    assert read("Bố tôi vừa mất. Nhờ anh chị hướng dẫn giúp thủ tục nhận mai táng phí.").split
