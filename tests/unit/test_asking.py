@@ -234,4 +234,5 @@ def test_a_situation_answer_says_where_to_do_it(content: ContentSnapshot) -> Non
 
 
 def test_a_request_is_a_question_too() -> None:
-    assert read("Bố tôi vừa mất. Nhờ anh chị hướng dẫn giúp thủ tục nhận mai táng phí.").split
+    assert read("Bố tôi hơn 80 tuổi, đang nhận trợ cấp người cao tuổi, vừa qua đời tuần trước. "
+                "Nhờ anh chị hướng dẫn giúp thủ tục nhận mai táng phí.").split
