@@ -41,6 +41,8 @@ __all__ = [
     "DEFAULT_ANSWER_THRESHOLD",
     "DEFAULT_CLARIFY_THRESHOLD",
     "DEFAULT_LONG_ANSWER_THRESHOLD",
+    "LONG_LEAD_MIN",
+    "LONG_LEAD_RATIO",
     "Candidate",
     "Decision",
     "DocKind",
@@ -71,6 +73,10 @@ MAX_WORDS: Final = 64
 #: At most this many uncached spelling look-ups per message (junk text stays fast).
 MAX_FIXES: Final = 8
 
+#: A long story's best match answers below the long bar when it scores at least LONG_LEAD_MIN and
+#: the next one at most LONG_LEAD_RATIO of it (chosen on the development and first real sets).
+LONG_LEAD_MIN: Final = 0.2
+LONG_LEAD_RATIO: Final = 0.75
 #: Weight of the story around the question sentences of a long message (see :meth:`Matcher.read_terms`).
 BACKGROUND_WEIGHT: Final = 0.7
 
@@ -602,6 +608,11 @@ class Matcher:
         if weights is not None:
             answer_at = max(answer_at, self.long_answer_threshold)
         if top.score >= answer_at:
+            return Decision("answer", tuple(ranked[:3]))
+        # ... or on a clear lead: just under the bar, with every other option far behind.
+        if weights is not None and top.score >= LONG_LEAD_MIN and top.kind != "offtopic" and (
+            len(ranked) < 2 or ranked[1].score <= LONG_LEAD_RATIO * top.score
+        ):
             return Decision("answer", tuple(ranked[:3]))
         if top.score >= self.clarify_threshold and top.kind != "offtopic":
             floor = max(self.clarify_threshold * 0.6, top.score * 0.5)
