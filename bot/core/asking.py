@@ -33,6 +33,7 @@ __all__ = [
     "all_of_service",
     "asked_service",
     "card_covers",
+    "covers_situation",
     "distinct_options",
     "is_main_entry",
     "main_facet",
@@ -172,7 +173,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     In order: a situation whose trigger the message contains; for a long message, the one
     situation of a decisive kind told (a loss, a late registration, wrong information); the
     facets asked (at most two, "who" only when nothing more specific is), when the service has
-    them on ``today``.
+    them on ``today``, unless the message tells a decisive situation the service has nothing on.
     """
     situations = available_situations(svc, today)
     text_words = words(text[:2000])
@@ -181,10 +182,15 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
             return Pick((sit.id,), "trigger")
 
     if reading.long:
-        for kind in reading.situations:
+        decisive = [k for k in reading.situations if k in DECISIVE]
+        for kind in decisive:
             same: list[Situation] = [s for s in situations if s.kind == kind]
-            if kind in DECISIVE and len(same) == 1:
+            if len(same) == 1:
                 return Pick((same[0].id,), "told")
+        if decisive and not all(covers_situation(svc, k) for k in decisive):
+            # A loss (or a late registration…) changes the procedure; a facet of a service that
+            # says nothing about it would answer another question.
+            return None
     have = set(available_facets(svc, today))
     asked: list[str] = [f for f in reading.facets if f != "who" and f in have]
     if not asked and "who" in reading.facets and "who" in have:
@@ -194,6 +200,24 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     # A child, someone elderly or abroad told in a story is often only background ("con tôi 6
     # tuổi ở với ông bà"): those situations are answered only when their trigger is named.
     return None
+
+
+#: Words by which a service's own name or keywords say it handles a decisive situation.
+_SITUATION_WORDS: Final[dict[str, tuple[str, ...]]] = {
+    "lost": ("cap lai", "lam lai", "bi mat", "mat the", "mat giay"),
+    "copy": ("ban sao", "trich luc"),
+    "late": ("qua han", "tre han", "muon"),
+    "wrong_info": ("cai chinh", "dieu chinh", "sua doi", "bi sai", "ghi sai"),
+}
+
+
+def covers_situation(svc: Service, kind: str) -> bool:
+    """True when ``svc`` handles a situation of ``kind``: one of its situations is of that kind, or
+    its name, title or keywords say so ("Cấp đổi, cấp lại giấy phép lái xe" covers a loss)."""
+    if any(s.kind == kind for s in svc.situations):
+        return True
+    words_of = f" {fold(' '.join((svc.name, svc.title, *svc.keywords)))} "
+    return any(f" {w} " in words_of for w in _SITUATION_WORDS.get(kind, ()))
 
 
 def is_main_entry(svc: Service, key: str) -> bool:

@@ -386,7 +386,9 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         return None
     pick = asking.pick_facet(svc, text, reading, ctx.today)
     if pick is None:
+        told = [k for k in reading.situations if k in asking.DECISIVE]
         if (decision.outcome == "clarify" and (reading.facets or reading.situations)
+                and all(asking.covers_situation(svc, k) for k in told)
                 and asking.all_of_service(catalogue, decision.candidates, svc.id)):
             # Every option is this service: its card, saying honestly when the facet asked is missing.
             return _service_answer(ctx, svc.id, reading, _round(top.score))

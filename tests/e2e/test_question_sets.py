@@ -45,7 +45,7 @@ FLOORS: dict[str, Floor] = {
     "fresh_queries_4.yaml": Floor(54, 15, 1),
     "fresh_queries_5.yaml": Floor(54, 15, 1),
     "fresh_queries_6.yaml": Floor(55, 15, 2),
-    "real_questions_dev.yaml": Floor(14, 5, 2),
+    "real_questions_dev.yaml": Floor(14, 5, 1),
     "real_questions_1.yaml": Floor(14, 12, 2),
 }
 

@@ -236,3 +236,18 @@ def test_a_situation_answer_says_where_to_do_it(content: ContentSnapshot) -> Non
 def test_a_request_is_a_question_too() -> None:
     assert read("Bố tôi hơn 80 tuổi, đang nhận trợ cấp người cao tuổi, vừa qua đời tuần trước. "
                 "Nhờ anh chị hướng dẫn giúp thủ tục nhận mai táng phí.").split
+
+
+def test_a_loss_is_only_answered_by_a_service_that_handles_it() -> None:
+    other = Service.model_validate({
+        "id": "cmnd", "name": "Xác nhận số chứng minh nhân dân cũ", "title": "Xác nhận số CMND",
+        "summary": "Giấy xác nhận số CMND cũ khi đã đổi sang thẻ căn cước.", "sector": "cong_an",
+        "body": "Bộ Công an", "channels": ["portal"], "source": "Nguồn thử", "reviewed": "2026-12-01",
+        "facets": {"who": _facet("Người đã đổi từ CMND sang thẻ căn cước (thử).")},
+    })
+    assert asking.covers_situation(_service(), "lost")  # it has a "lost" situation
+    assert not asking.covers_situation(other, "lost")
+    story = ("Trên đường đi làm tôi bị đánh rơi giấy tờ, trong đó có căn cước. Xin hỏi làm lại "
+             "chứng minh nhân dân có khó không, có phải xin giấy xác nhận của địa phương không?")
+    assert read(story).situations == ("lost",)
+    assert asking.pick_facet(other, story, read(story), TODAY) is None  # not its "who" facet
