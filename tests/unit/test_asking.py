@@ -240,7 +240,7 @@ def test_a_request_is_a_question_too() -> None:
 
 def test_a_loss_is_only_answered_by_a_service_that_handles_it() -> None:
     other = Service.model_validate({
-        "id": "cmnd", "name": "Xác nhận số chứng minh nhân dân cũ", "title": "Xác nhận số CMND",
+        "id": "cmnd", "number": 1, "name": "Xác nhận số chứng minh nhân dân cũ", "title": "Xác nhận số CMND",
         "summary": "Giấy xác nhận số CMND cũ khi đã đổi sang thẻ căn cước.", "sector": "cong_an",
         "body": "Bộ Công an", "channels": ["portal"], "source": "Nguồn thử", "reviewed": "2026-12-01",
         "facets": {"who": _facet("Người đã đổi từ CMND sang thẻ căn cước (thử).")},
