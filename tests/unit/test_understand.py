@@ -130,3 +130,36 @@ def test_a_story_needs_a_stronger_match_for_a_confident_answer() -> None:
 def test_anchored_means_the_message_names_the_domain() -> None:
     m = Matcher(DOCS)
     assert m.is_anchored(MOVED) and not m.is_anchored("hàng xóm lấn đất nhà tôi thì làm sao")
+
+
+# -- off-topic on the real content: one shared word never pulls an in-scope answer ----------------
+
+
+@pytest.fixture(scope="module")
+def real() -> Matcher:
+    from bot.bench_matcher import content_docs
+
+    docs, _ = content_docs()
+    return Matcher(docs)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("vượt đèn đỏ bị phạt bao nhiêu tiền", "offtopic:ot_fine_amounts"),
+        ("bị tạm hoãn xuất cảnh do nợ thuế thì làm sao", "offtopic:ot_tax_debt"),
+        ("công ty nợ lương 3 tháng không trả", "offtopic:ot_labour_disputes"),
+        ("con bị sốt cao co giật phải làm sao", "offtopic:ot_health"),
+        ("hàng xóm lấn chiếm đất nhà tôi", "offtopic:ot_legal_disputes"),
+        ("thủ tục ly hôn đơn phương thế nào", "offtopic:ot_family_law"),
+    ],
+)
+def test_off_topic_questions_are_declined_as_such(real: Matcher, text: str, key: str) -> None:
+    decision = real.decide(text, today=TODAY)
+    assert decision.outcome == "answer" and decision.top is not None and decision.top.key == key, decision
+
+
+@pytest.mark.parametrize("text", ["nộp phạt giao thông online", "đăng ký thuế lần đầu ở đâu", "làm thủ tục trợ cấp thất nghiệp"])
+def test_their_in_scope_neighbours_are_still_answered(real: Matcher, text: str) -> None:
+    decision = real.decide(text, today=TODAY)
+    assert decision.outcome == "answer" and decision.top is not None and decision.top.kind != "offtopic", decision
