@@ -61,8 +61,8 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
                "tren ung dung", "khong can den", "khong phai den", "qua dich vu cong", "tren dich vu cong",
                "tren cong dich vu"),
     # Only cues about who may or must: a bare yes/no ("được không", "hay không") is no facet.
-    "who": ("ai duoc", "ai phai", "ai lam", "ai co the", "nguoi nao", "doi tuong", "dieu kien", "co phai",
-            "bat buoc", "co can phai", "truong hop nao", "co thuoc"),
+    "who": ("ai duoc", "ai phai", "ai lam", "ai co the", "ai se", "ai la nguoi", "trach nhiem", "nguoi nao",
+            "doi tuong", "dieu kien", "co phai", "bat buoc", "co can phai", "truong hop nao", "co thuoc"),
     "result": ("ket qua", "nhan duoc gi", "duoc cap gi", "nhan o dau", "tra ve", "nhan qua"),
 }
 

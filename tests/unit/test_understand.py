@@ -80,6 +80,7 @@ def test_a_bare_yes_no_question_is_no_eligibility_facet() -> None:
     assert facets_in("làm online được không") == ("online",)
     assert facets_in("ai được làm thủ tục này") == ("who",)
     assert facets_in("có bắt buộc đổi thẻ không") == ("who",)
+    assert facets_in("ai sẽ là người bị phạt") == ("who",)
 
 
 def test_a_short_message_is_one_question() -> None:
