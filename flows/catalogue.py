@@ -30,6 +30,7 @@ __all__ = [
     "by_sector",
     "service_card",
     "service_index_docs",
+    "where_line",
 ]
 
 #: ``sec-all`` shows the list of sectors (no sector may use this id).
@@ -158,13 +159,18 @@ def _reviewed(day: dt.date) -> str:
     return f"{day.month:02d}/{day.year}"
 
 
+def where_line(svc: Service) -> str:
+    """«Làm ở đâu: …» of a service: its channels, and its sourced note on where."""
+    where = " hoặc ".join(_CHANNEL_TEXT[c] for c in svc.channels)
+    return f"Làm ở đâu: {where}." + (f" {svc.where_note}" if svc.where_note else "")
+
+
 def _card_text(svc: Service, today: dt.date | None) -> str:
     head = svc.name
     if svc.group == "de_an_06" and svc.number is not None:
         head += f" (dịch vụ công thiết yếu số {svc.number}/25, Đề án 06)"
     lines = [head, svc.summary, f"Cơ quan: {svc.body}"]
-    where = " hoặc ".join(_CHANNEL_TEXT[c] for c in svc.channels)
-    lines.append(f"Làm ở đâu: {where}." + (f" {svc.where_note}" if svc.where_note else ""))
+    lines.append(where_line(svc))
     if svc.prepare:
         lines.append("Chuẩn bị:")
         lines += [f"• {p}" for p in svc.prepare]

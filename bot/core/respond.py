@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from bot.core import handoff, payloads, texts
+from bot.core import asking, handoff, payloads, texts
 from bot.core.content import ContentSnapshot
 from bot.core.types import (
     Button,
@@ -26,13 +26,15 @@ from bot.core.types import (
 )
 from bot.core.ui_texts import TextId
 from faq.labels import pick_option
-from faq.matcher import Candidate
+from faq.matcher import Candidate, Decision
 from faq.normalize import fold
 from faq.schema import FaqEntry
+from faq.understand import Reading, read
 from flows import catalogue as cat
 from flows import engine
 from flows import facets as svc_facets
 from flows.engine import FlowOutcome
+from flows.schema import Service
 
 __all__ = ["respond"]
 
@@ -40,6 +42,10 @@ __all__ = ["respond"]
 RESUME_AFTER = dt.timedelta(hours=6)
 #: Words (folded) by which a citizen asks to be walked through something, not just told.
 GUIDE_WORDS = ("huong dan", "cac buoc", "tung buoc", "chi cach", "chi toi cach", "chi giup")
+#: A long question scoring below this, with no word of the bot's domain, is said to be out of scope.
+OUT_OF_SCOPE_BELOW = 0.11
+#: ... unless one of its options belongs to a service and scores at least this.
+SERVICE_GUESS_MIN = 0.09
 #: How close a guide's score must be to the top answer for a guide request to start it instead.
 GUIDE_MARGIN = 0.1
 
@@ -260,11 +266,15 @@ def _on_control(ctx: _Ctx, name: str) -> _Out:
 
 def _on_question(ctx: _Ctx, text: str) -> _Out:
     decision = ctx.content.matcher.decide(text, today=ctx.today)
+    reading = read(text)
     orig = ctx
     s = ctx.session
     # A question in the middle of a flow pauses it; the answer offers to continue.
     session = replace(s, last_question=text, flow=None, paused_flow=s.flow or s.paused_flow)
     ctx = replace(ctx, session=session)
+    faceted = _facet_first(ctx, text, reading, decision)
+    if faceted is not None:
+        return _offer_resume(orig, faceted)
     if decision.outcome == "answer" and decision.candidates:
         top = _prefer_guide(ctx, text, decision.candidates)
         out = _open_candidate(ctx, top)
@@ -277,7 +287,10 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         started = _start_guide(ctx, guide, _round(decision.candidates[0].score)) if guide else None
         if started is not None:
             return _offer_resume(orig, started)
-        buttons = [b for c in decision.candidates if c.kind != "offtopic" if (b := _candidate_button(ctx, c))]
+        service = asking.asked_service(ctx.content.catalogue, decision.candidates, reading)
+        own = Button(svc.title, payloads.make("s", svc.id)) if service and (svc := ctx.content.catalogue.get(service)) \
+            else None
+        buttons = asking.distinct_options(decision.candidates, lambda c: _candidate_button(ctx, c), first=own)
         if buttons:
             top = decision.candidates[0]
             reply = Reply(ctx.text("clarify"), (*buttons[:3], texts.MAIN_MENU_BUTTON))
@@ -291,11 +304,127 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     if started is not None:
         return _offer_resume(orig, started)
     best = decision.candidates[0] if decision.candidates else None
+    if _out_of_scope(ctx, text, reading, best, decision.candidates):
+        reply = Reply(ctx.text("out_of_scope"), (*texts.MAIN_MENU[:3], texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON))
+        out = _out(ctx, reply, Match(MatchKind.OFFTOPIC, "out_of_scope", _round(best.score) if best else None),
+                   events=(Event("offtopic", (("entry", "out_of_scope"), ("question", text))),))
+        return _offer_resume(orig, out)
     reply = Reply(ctx.text("fallback"), (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
     data = (("question", text), ("best", best.key if best else ""), ("score", f"{best.score:.3f}" if best else ""))
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))
     return _offer_resume(orig, out)
+
+
+def _out_of_scope(ctx: _Ctx, text: str, reading: Reading, best: Candidate | None,
+                  candidates: tuple[Candidate, ...]) -> bool:
+    """True for a long question that matches nothing of ours and names nothing of our domain.
+
+    Such a question (an inheritance, a divorce, a child's fever) is declined as outside the
+    bot's scope, saying who can help, instead of "I did not understand, ask shorter".
+    """
+    if not (reading.long and reading.asks) or ctx.content.matcher.is_anchored(text):
+        return False
+    if best is not None and best.score >= OUT_OF_SCOPE_BELOW:
+        return False
+    # A service close enough to be a guess ("mua xe cũ… thủ tục thế nào"): not understood, rather
+    # than told it is not ours.
+    return not any(
+        c.score >= SERVICE_GUESS_MIN and asking.services_for_key(ctx.content.catalogue, c.key) for c in candidates
+    )
+
+
+def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float | None) -> _Out | None:
+    """A service asked about in a long question: the facet asked first, then the card.
+
+    When the facet asked (fee, time, documents…) is not on the card, the first line says so
+    honestly and points to the procedure page and a person.
+    """
+    svc = ctx.content.catalogue.get(service_id)
+    card = cat.service_card(ctx.content.catalogue, service_id, today=ctx.today)
+    if svc is None or card is None:
+        return None
+    facet = asking.main_facet(reading)
+    text = card.text
+    buttons = card.buttons
+    if facet is not None and not asking.card_covers(svc, facet):
+        note = ctx.text("facet_missing").format(facet=asking.FACET_LABELS[facet], service=svc.title)
+        text = f"{note}\n\n{text}"
+        buttons = (*buttons[:-1], texts.HANDOFF_BUTTON, buttons[-1]) if buttons else (texts.HANDOFF_BUTTON,)
+    data: tuple[tuple[str, str], ...] = (("service", service_id),)
+    if facet is not None:
+        data += (("facet", facet),)
+    return _leave_flow_for(ctx, Reply(text, buttons), Match(MatchKind.SERVICE, service_id, score),
+                           (Event("service_viewed", data),))
+
+
+def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> _Out | None:
+    """The facet or situation asked of a service, answered first (kind ``service``), or None.
+
+    The service is the one a long question is clearly about (:func:`asking.asked_service`), or the
+    service of a confident answer. What to answer is :func:`asking.pick_facet`: a situation whose
+    trigger the message contains, the facet asked, or (long messages) the situation told.
+    """
+    catalogue = ctx.content.catalogue
+    if decision.outcome != "answer":
+        # Unsure, but the message names one service's situation word for word ("mất cà vẹt xe").
+        named = asking.situation_named(catalogue, text, ctx.today)
+        if named is not None and (svc_named := catalogue.get(named[0])) is not None:
+            score = _round(decision.candidates[0].score) if decision.candidates else None
+            return _facet_answers(ctx, svc_named, (named[1],), score)
+    if not decision.candidates:
+        return None
+    top = decision.candidates[0]
+    if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:
+        return None
+    service = asking.asked_service(catalogue, decision.candidates, reading)
+    if service is None and decision.outcome == "answer":
+        found = asking.services_for_key(catalogue, top.key)
+        service = found[0] if len(found) == 1 else None
+    svc = catalogue.get(service) if service is not None else None
+    if svc is None:
+        return None
+    pick = asking.pick_facet(svc, text, reading, ctx.today)
+    if pick is None:
+        told = [k for k in reading.situations if k in asking.DECISIVE]
+        if (decision.outcome == "clarify" and (reading.facets or reading.situations)
+                and all(asking.covers_situation(svc, k) for k in told)
+                and asking.all_of_service(catalogue, decision.candidates, svc.id)):
+            # Every option is this service: its card, saying honestly when the facet asked is missing.
+            return _service_answer(ctx, svc.id, reading, _round(top.score))
+        return None
+    # A confident answer from a specific entry ("đổi thẻ theo mốc tuổi") is kept unless the
+    # message names one of the service's situations outright; a general one gives way.
+    if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key):
+        return None
+    return _facet_answers(ctx, svc, pick.keys, _round(top.score))
+
+
+def _facet_answers(ctx: _Ctx, svc: Service, keys: tuple[str, ...], score: float | None) -> _Out | None:
+    """One or two facets (or a situation) of ``svc`` answered in one reply, each under a heading
+    naming the procedure and the facet ("Đăng ký khai tử · Làm trực tiếp ở đâu")."""
+    parts: list[str] = []
+    shown: list[str] = []
+    last: svc_facets.FacetAnswer | None = None
+    for key in keys:
+        answer = svc_facets.render_facet(svc, key, ctx.today)
+        if answer is None:
+            continue
+        situation = svc.situation(key)
+        label = situation.label if situation is not None else svc_facets.facet_labels.get(key, "")  # type: ignore[call-overload]
+        body = answer.text
+        if situation is not None:
+            # A situation says what to do; where to do it is on the card: one line of it here.
+            head, sep, source = body.rpartition("\n\nNguồn:")
+            body = f"{head}\n{cat.where_line(svc)}{sep}{source}" if sep else f"{body}\n{cat.where_line(svc)}"
+        parts.append(f"{svc.title} · {label}\n{body}")
+        shown.append(svc_facets.facet_payload(svc.id, key))
+        last = answer
+    if last is None:
+        return None
+    buttons = tuple(b for b in last.buttons if b.payload not in shown)
+    events = tuple(Event("facet_viewed", (("service", svc.id), ("facet", k))) for k in keys)
+    return _leave_flow_for(ctx, Reply("\n\n".join(parts), buttons), Match(MatchKind.SERVICE, svc.id, score), events)
 
 
 def _start_guide(ctx: _Ctx, flow_id: str, score: float | None) -> _Out | None:

@@ -18,6 +18,7 @@ __all__ = [
     "EMPTY",
     "EXIT_DONE",
     "EXIT_FLOW",
+    "FACET_MISSING",
     "FALLBACK",
     "FEEDBACK_NO",
     "FEEDBACK_NO_THANKS",
@@ -38,6 +39,7 @@ __all__ = [
     "MENU_TEXT",
     "NUMBER_HINT",
     "OFFTOPIC_DEFAULT",
+    "OUT_OF_SCOPE",
     "PII_WARNING",
     "PRIVACY",
     "PRIVACY_BUTTON",
@@ -139,6 +141,22 @@ EMPTY = "Bạn chưa gõ gì. Bạn cần giúp việc gì? Chọn một mục b
 OFFTOPIC_DEFAULT = (
     "Xin lỗi, việc này nằm ngoài phạm vi của tôi. Tôi chỉ giúp về ứng dụng VNeID, "
     "tài khoản định danh điện tử và dịch vụ công trực tuyến."
+)
+#: A long question that is clearly about something else (a dispute, an inheritance, an illness):
+#: said as outside the bot's scope, with who can help instead (not "try a shorter question").
+OUT_OF_SCOPE = (
+    "Câu hỏi này nằm ngoài những việc tôi giúp được. Tôi hướng dẫn ứng dụng VNeID, tài khoản định danh "
+    "điện tử và các dịch vụ công trực tuyến (căn cước, cư trú, khai sinh, khai tử, hộ chiếu, lý lịch tư "
+    "pháp…); tôi không tư vấn về tranh chấp, đất đai, thừa kế, hôn nhân, lao động hay sức khỏe.\n"
+    "Cần tư vấn pháp luật, bạn có thể hỏi luật sư hoặc Trung tâm trợ giúp pháp lý nhà nước của tỉnh "
+    "(thuộc Sở Tư pháp; miễn phí cho người thuộc diện được trợ giúp). Về sức khỏe, bạn hỏi bác sĩ "
+    "hoặc cơ sở y tế.\n"
+    "Nếu tôi hiểu chưa đúng, bạn chọn một chủ đề bên dưới hoặc gặp người hỗ trợ."
+)
+#: A service is clearly asked about but the facet asked (fee, time…) is not in the content.
+FACET_MISSING = (
+    "Tôi chưa có thông tin đã kiểm chứng về {facet} của thủ tục «{service}». Dưới đây là phần tôi có; "
+    "chi tiết bạn xem trang thủ tục trên Cổng Dịch vụ công quốc gia hoặc gặp người hỗ trợ."
 )
 #: Under a numbered list of options, on channels without buttons.
 NUMBER_HINT = "Gõ số để chọn (ví dụ: 1), hoặc gõ câu hỏi khác."

@@ -60,6 +60,8 @@ TextId = Literal[
     "handoff_closed",
     "handoff_resumed",
     "handoff_staff_label",
+    "out_of_scope",
+    "facet_missing",
 ]
 
 #: Every editable sentence and its shipped default (the strings of :mod:`bot.core.texts`).
@@ -96,6 +98,8 @@ DEFAULTS: Mapping[str, str] = {
     "handoff_closed": texts.HANDOFF_CLOSED,
     "handoff_resumed": texts.HANDOFF_RESUMED,
     "handoff_staff_label": texts.HANDOFF_STAFF_LABEL,
+    "out_of_scope": texts.OUT_OF_SCOPE,
+    "facet_missing": texts.FACET_MISSING,
 }
 
 #: What each sentence is for, as the console shows it.
@@ -132,6 +136,8 @@ TEXT_LABELS: Mapping[str, str] = {
     "handoff_closed": "Khi cán bộ kết thúc cuộc trò chuyện",
     "handoff_resumed": "Sau khi kết thúc: trợ lý tự động trả lời lại",
     "handoff_staff_label": "Nhãn trước câu trả lời của cán bộ",
+    "out_of_scope": "Câu hỏi dài rõ ràng ngoài phạm vi (tranh chấp, sức khỏe…)",
+    "facet_missing": "Thiếu chi tiết được hỏi của một thủ tục ({facet}, {service})",
 }
 
 assert set(DEFAULTS) == set(get_args(TextId)) == set(TEXT_LABELS)

@@ -1,0 +1,280 @@
+"""What a long question is about: the service asked, and "did you mean" options that help.
+
+Pure helpers for :mod:`bot.core.respond`. A long message is read by :func:`faq.understand.read`
+(question sentences, facets asked, situations told); here the ranked candidates of the matcher
+are tied to the services of the catalogue, so that a story about a lost card with a question at
+the end ("Tôi có thể xin cấp lại tại nhà hay không?") is answered as the card service rather than
+offered three loosely related buttons, and the buttons that are offered are distinct.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Final, Literal
+
+from bot.core.types import Button
+from faq.matcher import Candidate
+from faq.normalize import fold, is_stopword, words
+from faq.understand import FacetKey, Reading
+from flows.catalogue import Catalogue
+from flows.facets import available_facets, available_situations
+from flows.schema import Service, Situation
+
+__all__ = [
+    "DECISIVE",
+    "FACET_LABELS",
+    "MAX_FACETS",
+    "MAX_OPTIONS",
+    "SOLE_SERVICE_MIN",
+    "Pick",
+    "all_of_service",
+    "asked_service",
+    "card_covers",
+    "covers_situation",
+    "distinct_options",
+    "is_main_entry",
+    "main_facet",
+    "pick_facet",
+    "services_for_key",
+    "situation_named",
+    "trigger_hit",
+]
+
+#: At most this many "did you mean" options.
+MAX_OPTIONS: Final = 3
+#: Situations that change the procedure itself (a loss means re-issue or a copy, not a first
+#: registration): told in a long message, they come before the facet asked.
+DECISIVE: Final = ("lost", "copy", "late", "wrong_info")
+#: The least confidence at which the only service among the options counts as the one asked.
+SOLE_SERVICE_MIN: Final = 0.1
+#: At most this many facets answered at once ("đến cơ quan nào, cần giấy tờ gì?").
+MAX_FACETS: Final = 2
+
+#: How each facet is named to the citizen ("Tôi chưa có thông tin về {label} …").
+FACET_LABELS: Final[dict[FacetKey, str]] = {
+    "who": "ai được làm và điều kiện",
+    "online": "cách làm trực tuyến",
+    "in_person": "nơi nộp hồ sơ trực tiếp",
+    "documents": "giấy tờ cần chuẩn bị",
+    "fee": "lệ phí",
+    "time": "thời hạn giải quyết",
+    "result": "kết quả nhận được",
+}
+
+
+def services_for_key(cat: Catalogue, key: str) -> tuple[str, ...]:
+    """The services an index key belongs to: the service itself, or those listing its guide or FAQ entry."""
+    kind, _, ident = key.partition(":")
+    if kind == "service":
+        return (ident,) if cat.get(ident) is not None else ()
+    return tuple(
+        svc.id for svc in cat.services
+        if (kind == "faq" and ident in svc.faq) or (kind == "flow" and svc.flow == ident)
+    )
+
+
+def asked_service(cat: Catalogue, candidates: Sequence[Candidate], reading: Reading) -> str | None:
+    """The service a long question is clearly about, or None.
+
+    Clear means: among the top three candidates, at least two belong to that service (its card,
+    its guide or one of its FAQ entries), or the only candidate does, and the best candidate is
+    one of them; or it is the only service among them and the question asks a facet or tells a
+    decisive situation. Only long messages are read this way; a short one is answered by its best
+    match.
+    """
+    if not reading.long or not candidates or candidates[0].kind == "offtopic":
+        return None
+    top = candidates[:MAX_OPTIONS]
+    votes = [services_for_key(cat, c.key) for c in top]
+    counts: dict[str, int] = {}
+    for found in votes:
+        for sid in found:
+            counts[sid] = counts.get(sid, 0) + 1
+    need = 1 if len(top) == 1 else 2
+    best = [sid for sid in votes[0] if counts[sid] >= need]
+    if best:
+        return max(best, key=lambda sid: counts[sid])
+    # The only service among the options, when the question says what it asks of a service (a
+    # facet) or tells a situation that changes the procedure (a loss, a late registration).
+    if len(counts) == 1 and len(votes[0]) == 1 and candidates[0].score >= SOLE_SERVICE_MIN and (
+        any(f != "who" for f in reading.facets) or any(k in DECISIVE for k in reading.situations)
+    ):
+        return votes[0][0]
+    return None
+
+
+#: A trigger typed in at most this many words must occur as a phrase; a longer one may be spread out.
+_PHRASE_MAX: Final = 4
+
+
+def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False) -> bool:
+    """True when a situation's trigger phrase is in the (normalised) words of a message.
+
+    A trigger typed in up to four words ("mất thẻ căn cước", "mất cccd") must occur as written, so
+    that "quên mật khẩu … cccd" or "đổi thẻ căn cước, mất phí không" (folded, "mật" and "mất" read
+    "mat") is no loss. A longer one ("nhà thuê có đăng ký thường trú được không") also counts
+    when all its content words occur and two thirds of its word pairs do, as people tell it their
+    own way but keep its compounds ("nhà thuê", "thường trú"); not with ``exact``.
+    """
+    tw = tuple(words(trigger))
+    n = len(tw)
+    if not n:
+        return False
+    if any(tuple(text_words[i : i + n]) == tw for i in range(len(text_words) - n + 1)):
+        return True
+    if exact or len(fold(trigger).split()) <= _PHRASE_MAX:
+        return False
+    content = {w for w in tw if not is_stopword(w)}
+    if not content or not content <= set(text_words):
+        return False
+    pairs = {(a, b) for a, b in pairwise(tw) if not (is_stopword(a) and is_stopword(b))}
+    have = set(pairwise(text_words))
+    return len(pairs & have) * 3 >= len(pairs) * 2
+
+
+def situation_named(cat: Catalogue, text: str, today: dt.date) -> tuple[str, str] | None:
+    """(service id, situation id) when the message contains, word for word, a trigger phrase of
+    exactly one service's situations ("mất giấy đăng ký xe"), whatever else it says."""
+    text_words = words(text[:2000])
+    found: dict[str, str] = {}
+    for svc in cat.services:
+        for sit in available_situations(svc, today):
+            if any(trigger_hit(t, text_words, exact=True) for t in sit.triggers):
+                found.setdefault(svc.id, sit.id)
+                break
+    return next(iter(found.items())) if len(found) == 1 else None
+
+
+def main_facet(reading: Reading) -> FacetKey | None:
+    """The facet to answer first: the first specific one asked; "who" (any yes/no question) last."""
+    specific = [f for f in reading.facets if f != "who"]
+    if specific:
+        return specific[0]
+    return reading.facets[0] if reading.facets else None
+
+
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """What of a service to answer first: facet keys or one situation id, and how it was found."""
+
+    keys: tuple[str, ...]
+    #: ``trigger``: the message contains one of the situation's trigger phrases (strong evidence).
+    how: Literal["trigger", "told", "facet"]
+
+
+def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pick | None:
+    """What of ``svc`` to answer first, or None when nothing fits.
+
+    In order: a situation whose trigger the message contains; for a long message, the one
+    situation of a decisive kind told (a loss, a late registration, wrong information); the
+    facets asked (at most two, "who" only when nothing more specific is), when the service has
+    them on ``today``, unless the message tells a decisive situation the service has nothing on.
+    """
+    situations = available_situations(svc, today)
+    text_words = words(text[:2000])
+    for sit in situations:
+        if any(trigger_hit(t, text_words) for t in sit.triggers):
+            return Pick((sit.id,), "trigger")
+
+    if reading.long:
+        decisive = [k for k in reading.situations if k in DECISIVE]
+        for kind in decisive:
+            same: list[Situation] = [s for s in situations if s.kind == kind]
+            if len(same) == 1:
+                return Pick((same[0].id,), "told")
+        if decisive and not all(covers_situation(svc, k) for k in decisive):
+            # A loss (or a late registration…) changes the procedure; a facet of a service that
+            # says nothing about it would answer another question.
+            return None
+    have = set(available_facets(svc, today))
+    asked: list[str] = [f for f in reading.facets if f != "who" and f in have]
+    if not asked and "who" in reading.facets and "who" in have:
+        asked = ["who"]
+    if asked:
+        return Pick(tuple(asked[:MAX_FACETS]), "facet")
+    # A child, someone elderly or abroad told in a story is often only background ("con tôi 6
+    # tuổi ở với ông bà"): those situations are answered only when their trigger is named.
+    return None
+
+
+#: Words by which a service's own name or keywords say it handles a decisive situation.
+_SITUATION_WORDS: Final[dict[str, tuple[str, ...]]] = {
+    "lost": ("cap lai", "lam lai", "bi mat", "mat the", "mat giay"),
+    "copy": ("ban sao", "trich luc"),
+    "late": ("qua han", "tre han", "muon"),
+    "wrong_info": ("cai chinh", "dieu chinh", "sua doi", "bi sai", "ghi sai"),
+}
+
+
+def covers_situation(svc: Service, kind: str) -> bool:
+    """True when ``svc`` handles a situation of ``kind``: one of its situations is of that kind, or
+    its name, title or keywords say so ("Cấp đổi, cấp lại giấy phép lái xe" covers a loss)."""
+    if any(s.kind == kind for s in svc.situations):
+        return True
+    words_of = f" {fold(' '.join((svc.name, svc.title, *svc.keywords)))} "
+    return any(f" {w} " in words_of for w in _SITUATION_WORDS.get(kind, ()))
+
+
+def is_main_entry(svc: Service, key: str) -> bool:
+    """True for the service's own card or its main FAQ entry (the first it lists): a general answer
+    about the procedure, which a facet asked may replace; a specific entry is kept."""
+    kind, _, ident = key.partition(":")
+    return (
+        (kind == "service" and ident == svc.id)
+        or (kind == "faq" and svc.faq[:1] == (ident,))
+        or (kind == "flow" and svc.flow == ident)
+    )
+
+
+def all_of_service(cat: Catalogue, candidates: Sequence[Candidate], service_id: str) -> bool:
+    """True when there are at least two candidates and every one belongs to ``service_id``."""
+    return len(candidates) >= 2 and all(service_id in services_for_key(cat, c.key) for c in candidates)
+
+
+def card_covers(svc: Service, facet: FacetKey) -> bool:
+    """True when the service card itself says something about ``facet``."""
+    if facet in ("online", "in_person"):
+        return True  # «Làm ở đâu» lists the channels
+    if facet == "documents":
+        return bool(svc.prepare)
+    if facet in ("fee", "time"):
+        return bool(svc.fees)
+    return False
+
+
+def distinct_options(
+    candidates: Sequence[Candidate],
+    button_for: Callable[[Candidate], Button | None],
+    *,
+    first: Button | None = None,
+    limit: int = MAX_OPTIONS,
+) -> list[Button]:
+    """Up to ``limit`` "did you mean" buttons, never two with the same label or the same target.
+
+    ``first`` (the question's own service) leads; labels are compared folded ("Đổi thẻ" and
+    "doi the" are one option), payloads exactly; off-topic candidates are never offered.
+    """
+    out: list[Button] = []
+    labels: set[str] = set()
+    targets: set[str] = set()
+
+    def add(button: Button | None) -> None:
+        if button is None or len(out) >= limit:
+            return
+        label = " ".join(fold(button.label).split())
+        if label in labels or button.payload in targets:
+            return
+        labels.add(label)
+        targets.add(button.payload)
+        out.append(button)
+
+    add(first)
+    for c in candidates:
+        if c.kind != "offtopic":
+            add(button_for(c))
+    return out

@@ -1,0 +1,195 @@
+"""Reading a long message: which sentences ask something, which facet they ask, what situation.
+
+Real citizens write a story and then the question ("Mẹ tôi mất tuần trước… Xin hỏi tôi phải đến
+cơ quan nào, cần giấy tờ gì?"). :func:`read` splits the message into sentences, keeps those with a
+Vietnamese question cue («không» at the end, «ở đâu», «bao nhiêu», «thế nào», «có phải … không»,
+«xin hỏi», «?»…) as the *focus*, and names the **facets** asked (who, online, in_person, documents,
+fee, time, result), in the order they are asked, and the **situations** told (lost, copy, late,
+child, elderly, abroad, wrong_info, where_live). The matcher weighs the focus above the
+background; the core answers the facet asked first.
+
+Pure, no I/O; cues are folded phrases matched on word boundaries, so the cost is linear in the
+message (one fold, one pass per sentence, substring tests in C).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal, TypeVar
+
+from faq.normalize import fold
+
+__all__ = [
+    "FACETS",
+    "LONG_CHARS",
+    "SITUATIONS",
+    "FacetKey",
+    "Reading",
+    "SituationKind",
+    "facets_in",
+    "is_question",
+    "read",
+    "situations_in",
+    "split_sentences",
+]
+
+FacetKey = Literal["who", "online", "in_person", "documents", "fee", "time", "result"]
+SituationKind = Literal["lost", "copy", "late", "child", "elderly", "abroad", "wrong_info", "where_live"]
+
+#: A message this long (characters) is read sentence by sentence; shorter ones are one question.
+LONG_CHARS: Final = 100
+#: At most this many characters are read (a pasted page stays cheap).
+_MAX_READ: Final = 4000
+
+#: Facet cues, folded; a facet is "asked" when a cue occurs in the focus.
+FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
+    "fee": ("le phi", "mat phi", "ton phi", "chi phi", "phi bao nhieu", "bao nhieu tien", "mat tien",
+            "ton tien", "het bao nhieu", "mien phi", "nop phi", "thu phi", "muc phi", "mat bao nhieu tien",
+            "phi la", "co mat phi", "tra phi", "phai tra tien", "ton kem"),
+    "time": ("bao lau", "may ngay", "thoi han", "bao nhieu ngay", "mat bao lau", "han chot", "may hom",
+             "bao gio co", "bao gio thi", "khi nao co", "khi nao nhan", "trong bao lau", "thoi gian giai quyet",
+             "thoi gian la", "thoi gian bao"),
+    "documents": ("giay to gi", "giay to nao", "nhung giay to", "ho so gom", "ho so can", "can ho so",
+                  "ho so gi", "can chuan bi", "chuan bi nhung", "chuan bi gi", "mang theo", "can nhung gi",
+                  "can gi", "thanh phan ho so", "can giay", "ho so thu tuc", "ho so nhu"),
+    "in_person": ("o dau", "co quan nao", "noi nao", "den dau", "tai dau", "cho nao", "dia chi", "phuong nao",
+                  "xa nao", "ve que", "tinh khac", "bat ky", "noi thuong tru", "noi o hien tai", "noi tam tru",
+                  "lam truc tiep", "den truc tiep", "noi cu tru", "o tinh", "co quan gi"),
+    "online": ("online", "truc tuyen", "qua mang", "tren mang", "tai nha", "qua app", "tren app",
+               "tren ung dung", "khong can den", "khong phai den", "qua dich vu cong", "tren dich vu cong",
+               "tren cong dich vu"),
+    # Only cues about who may or must: a bare yes/no ("được không", "hay không") is no facet.
+    "who": ("ai duoc", "ai phai", "ai lam", "ai co the", "ai se", "ai la nguoi", "trach nhiem", "nguoi nao",
+            "doi tuong", "dieu kien", "co phai", "bat buoc", "co can phai", "truong hop nao", "co thuoc"),
+    "result": ("ket qua", "nhan duoc gi", "duoc cap gi", "nhan o dau", "tra ve", "nhan qua"),
+}
+
+#: Situation cues, folded, looked for in the whole message (the story tells the situation).
+SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
+    "lost": ("bi mat", "lam mat", "danh mat", "mat giay", "mat the", "mat can cuoc", "mat cccd", "mat bang",
+             "mat ho chieu", "mat so", "mat ca vet", "mat dang ky", "danh roi", "that lac", "bi giat", "bi trom",
+             "bi hong", "hu hong", "tray xuoc", "cong venh", "bi rach", "khong con giay", "khong con ban",
+             "mat het giay", "bi chay", "bi uot", "mo chu", "khong quet duoc"),
+    "copy": ("ban sao", "trich luc", "sao y"),
+    "late": ("qua han", "tre han", "bi tre", "dang ky cham", "cham dang ky", "chua dang ky", "chua khai sinh",
+             "chua khai tu", "chua lam khai sinh", "khai sinh muon", "khai tu muon", "dang ky muon",
+             "chua lam giay"),
+    "child": ("con toi", "con gai", "con trai", "con nho", "con em", "be nha", "chau toi", "tre em",
+              "tre so sinh", "tre moi sinh", "dua tre", "duoi 14 tuoi", "duoi 6 tuoi", "moi sinh", "cho con",
+              "chau be", "con minh"),
+    "elderly": ("gia yeu", "nguoi gia", "cao tuoi", "nam mot cho", "bi liet", "om nang", "dau yeu",
+                "khong di lai", "khong di duoc", "khong ra ngoai", "duong benh", "tuoi cao", "me toi gia",
+                "bo toi gia", "ong ba", "nam vien", "khuyet tat"),
+    "abroad": ("nuoc ngoai", "dinh cu", "viet kieu", "xuat khau lao dong", "ve viet nam", "ve nuoc",
+               "dang o my", "dang o nhat", "dang o han"),
+    "wrong_info": ("sai ten", "sai ngay", "sai thong tin", "sai ho", "ghi sai", "bi sai", "sai que",
+                   "sai dia chi", "khong khop", "sai nam sinh", "sai gioi tinh", "nham thong tin", "in sai"),
+    "where_live": ("noi thuong tru", "noi o hien tai", "noi tam tru", "ve que", "tinh khac", "khac tinh",
+                   "ho khau o", "thuong tru tai", "tam tru tai", "dang song o", "dang sinh song", "que o",
+                   "bat ky", "noi cu tru", "khong phai ve"),
+}
+
+#: Folded phrases that mark a sentence as a question wherever they occur.
+_QUESTION_PHRASES: Final = (
+    "o dau", "bao nhieu", "bao lau", "the nao", "ra sao", "lam sao", "lam gi", "xin hoi", "cho hoi",
+    "muon hoi", "hoi la", "co phai", "hay khong", "duoc khong", "phai khong", "nhu nao", "khi nao",
+    "may ngay", "bat buoc", "giay to gi", "co quan nao", "can gi", "nhu the nao", "duoc nhan",
+    "co duoc", "hay la", "hay o", "nho tu van", "xin tu van", "tu van giup", "giai dap",
+    "cho toi hoi", "cho minh hoi", "cho em hoi", "cho chau hoi", "toi hoi", "em hoi",
+    # a request is a question too ("nhờ anh chị hướng dẫn thủ tục…", "xin cho biết…")
+    "huong dan giup", "nho huong dan", "xin huong dan", "muon nho", "cho biet", "muon biet", "can biet",
+)
+# Not cues, though they look like them once folded: "có thể" = "có thẻ" (has a card), "có cần" =
+# "có căn (cước)"; a "có thể … không" question ends in "không" anyway.
+#: A sentence whose last word (particles dropped) is one of these asks something.
+_QUESTION_ENDS: Final = frozenset({"khong", "chua", "sao", "gi", "nao", "dau", "ko", "k", "hong", "khum"})
+_TRAILING: Final = frozenset({"a", "vay", "nhi", "the", "nhe", "ha", "ak", "ah", "luon", "chu", "day", "oi",
+                              "nha", "ad", "admin", "ban", "em", "anh", "chi", "ru", "v", "z"})
+_K = TypeVar("_K", bound=str)
+_SPLIT: Final = re.compile(r"(?<=[.?!;:…])\s+|\n+|(?<=[?!])(?=\S)")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a message asks: the focus text, the facets asked, the situations told."""
+
+    #: The question sentences as typed (the whole text when no sentence has a cue, or a short text).
+    focus: str
+    #: The other sentences (the story), as typed; empty for a short text.
+    background: str
+    #: True for a message of :data:`LONG_CHARS` or more.
+    long: bool
+    facets: tuple[FacetKey, ...] = ()
+    situations: tuple[SituationKind, ...] = ()
+    #: True when some sentence carries a question cue (a long text without one is not a question).
+    asks: bool = False
+
+    @property
+    def split(self) -> bool:
+        """True when the focus is only part of the message."""
+        return bool(self.background)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` (cut after . ? ! ; : … followed by a space, and at line breaks)."""
+    return [s.strip() for s in _SPLIT.split(text) if s and s.strip()]
+
+
+def _padded(folded: str) -> str:
+    return f" {folded} "
+
+
+def is_question(sentence: str) -> bool:
+    """True when a sentence carries a Vietnamese question cue (or a question mark)."""
+    if "?" in sentence:
+        return True
+    folded = fold(sentence)
+    padded = _padded(folded)
+    if any(f" {p} " in padded for p in _QUESTION_PHRASES):
+        return True
+    words = folded.split()
+    while words and words[-1] in _TRAILING:
+        words.pop()
+    return bool(words) and words[-1] in _QUESTION_ENDS
+
+
+def _found(padded: str, table: Mapping[_K, tuple[str, ...]]) -> list[_K]:
+    """Keys with a cue in ``padded``, ordered by their first cue."""
+    hits: list[tuple[int, _K]] = []
+    for key, cues in table.items():
+        positions = [i for c in cues if (i := padded.find(f" {c} ")) >= 0]
+        if positions:
+            hits.append((min(positions), key))
+    hits.sort(key=lambda hit: hit[0])
+    return [k for _, k in hits]
+
+
+def facets_in(text: str) -> tuple[FacetKey, ...]:
+    """Facets asked in ``text``, in the order they are asked."""
+    return tuple(_found(_padded(fold(text)), FACETS))
+
+
+def situations_in(text: str) -> tuple[SituationKind, ...]:
+    """Situations told in ``text``, in the order they are told."""
+    return tuple(_found(_padded(fold(text)), SITUATIONS))
+
+
+def read(text: str) -> Reading:
+    """Read ``text``: its question sentences, the facets asked and the situations told."""
+    text = text[:_MAX_READ]
+    long = len(text) >= LONG_CHARS
+    focus, background = text, ""
+    asks = False
+    if long:
+        sentences = split_sentences(text)
+        asked = [s for s in sentences if is_question(s)]
+        asks = bool(asked)
+        if asked and len(asked) < len(sentences):
+            focus = " ".join(asked)
+            background = " ".join(s for s in sentences if s not in asked)
+    else:
+        asks = is_question(text)
+    return Reading(focus=focus, background=background, long=long, facets=facets_in(focus),
+                   situations=situations_in(text), asks=asks)

@@ -1,0 +1,253 @@
+"""Long questions in the core: the service asked, facet first, "did you mean" options, out of scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from bot.core import asking
+from bot.core.content import ContentSnapshot
+from bot.core.respond import respond
+from bot.core.types import Button, Inbound, MatchKind, Session, Turn
+from faq.matcher import Candidate
+from faq.normalize import words
+from faq.schema import FaqEntry
+from faq.understand import read
+from flows.catalogue import Catalogue
+from flows.schema import LifeEvent, Sector, Service
+from tests.factories import NOW, small_faq, small_flows
+
+TODAY = NOW.date()
+
+
+def _facet(text: str) -> dict[str, Any]:
+    return {"text": text, "source": "Thông tư thử", "reviewed": "2026-12-01"}
+
+
+def _service() -> Service:
+    return Service.model_validate(
+        {
+            "id": "idcard",
+            "number": 2,
+            "name": "Cấp lại, đổi thẻ căn cước",
+            "title": "Cấp lại thẻ căn cước",
+            "summary": "Cấp đổi, cấp lại thẻ căn cước khi hỏng, mất hoặc đến tuổi đổi.",
+            "sector": "cong_an",
+            "body": "Bộ Công an",
+            "channels": ["portal", "vneid"],
+            "keywords": ["cấp lại thẻ căn cước", "đổi thẻ căn cước", "làm lại căn cước"],
+            "faq": ["svc_idcard", "idcard_age"],
+            "source": "Nguồn thử nghiệm",
+            "reviewed": "2026-12-01",
+            "facets": {
+                "fee": _facet("Cấp lại thẻ căn cước: 70.000 đồng (thử)."),
+                "in_person": _facet("Nộp ở Công an cấp xã bất kỳ (thử)."),
+                "documents": _facet("Không cần giấy tờ khác ngoài tờ khai (thử)."),
+            },
+            "situations": [
+                {
+                    "id": "lost_card", "kind": "lost", "label": "Mất thẻ căn cước",
+                    "triggers": ["mất thẻ căn cước", "thẻ căn cước bị hỏng nặng không dùng được"],
+                    **_facet("Mất thẻ thì làm thủ tục cấp lại (thử)."),
+                },
+            ],
+        }
+    )
+
+
+def _entries() -> list[FaqEntry]:
+    extra = [
+        FaqEntry.model_validate({
+            "id": "svc_idcard", "kind": "faq", "title": "Cấp lại thẻ căn cước",
+            "questions": ["cấp lại thẻ căn cước", "làm lại căn cước ở đâu", "đổi thẻ căn cước thế nào"],
+            "answer": "Bạn làm thủ tục cấp lại thẻ căn cước trên Cổng Dịch vụ công hoặc VNeID.",
+            "source": "Nguồn thử", "reviewed": "2026-12-01",
+        }),
+        FaqEntry.model_validate({
+            "id": "idcard_age", "kind": "faq", "title": "Đổi thẻ theo tuổi",
+            "questions": ["đủ 40 tuổi có phải đổi thẻ căn cước không", "mốc tuổi đổi thẻ căn cước"],
+            "answer": "Thẻ căn cước đổi khi đủ 14, 25, 40 và 60 tuổi; đổi theo mốc tuổi không mất lệ phí.",
+            "source": "Nguồn thử", "reviewed": "2026-12-01",
+        }),
+    ]
+    return [*small_faq(), *extra]
+
+
+@pytest.fixture(scope="module")
+def content() -> ContentSnapshot:
+    ev = LifeEvent.model_validate({"id": "giay_to", "title": "Giấy tờ tùy thân", "intro": "Các thủ tục giấy tờ."})
+    sec = Sector.model_validate({"id": "cong_an", "title": "Công an", "intro": "Các thủ tục của Công an."})
+    catalogue = Catalogue.build([_service()], [ev], [sec])
+    return ContentSnapshot.build(version=1, faq=_entries(), flows=small_flows(), catalogue=catalogue)
+
+
+def ask(content: ContentSnapshot, text: str) -> Turn:
+    return respond(Inbound(text=text), Session(), content, NOW)
+
+
+# -- "did you mean" ---------------------------------------------------------------------------------
+
+
+def _button(c: Candidate) -> Button | None:
+    labels = {"faq:a": "Đổi thẻ căn cước", "faq:b": "doi the can cuoc", "faq:c": "Lệ phí",
+              "flow:g": "Xem các bước", "faq:d": "Cấp lại thẻ", "faq:e": "Làm hộ chiếu"}
+    label = labels.get(c.key)
+    return Button(label, c.key.replace(":", "-")) if label else None
+
+
+def test_did_you_mean_has_no_duplicate_label_or_target_and_at_most_three() -> None:
+    cands = [Candidate("faq:a", "faq", 0.2), Candidate("faq:b", "faq", 0.19), Candidate("offtopic:x", "offtopic", 0.18),
+             Candidate("faq:c", "faq", 0.17), Candidate("faq:a", "faq", 0.16), Candidate("faq:d", "faq", 0.15),
+             Candidate("faq:e", "faq", 0.15)]
+    out = asking.distinct_options(cands, _button)
+    assert [b.label for b in out] == ["Đổi thẻ căn cước", "Lệ phí", "Cấp lại thẻ"]
+
+
+def test_did_you_mean_puts_the_questions_own_service_first_once() -> None:
+    own = Button("Cấp lại thẻ", "s-idcard")
+    out = asking.distinct_options([Candidate("faq:d", "faq", 0.2), Candidate("faq:c", "faq", 0.18)], _button, first=own)
+    assert out == [own, Button("Lệ phí", "faq-c")]  # "Cấp lại thẻ" of faq:d is the same label
+
+
+def test_did_you_mean_skips_unknown_items() -> None:
+    assert asking.distinct_options([Candidate("faq:zzz", "faq", 0.2)], _button) == []
+
+
+# -- which service, which facet -----------------------------------------------------------------------
+
+
+def test_the_service_of_an_entry_its_guide_or_its_card() -> None:
+    cat = Catalogue.build([_service()], [], [])
+    assert asking.services_for_key(cat, "service:idcard") == ("idcard",)
+    assert asking.services_for_key(cat, "faq:idcard_age") == ("idcard",)
+    assert asking.services_for_key(cat, "faq:other") == ()
+    assert asking.services_for_key(cat, "service:gone") == ()
+    svc = _service()
+    assert asking.is_main_entry(svc, "faq:svc_idcard") and asking.is_main_entry(svc, "service:idcard")
+    assert not asking.is_main_entry(svc, "faq:idcard_age")
+
+
+def test_a_long_question_is_about_a_service_when_two_of_its_three_options_are() -> None:
+    cat = Catalogue.build([_service()], [], [])
+    story = "Tôi đi làm về thì phát hiện bị mất ví. " * 3 + "Xin hỏi làm lại ở đâu?"
+    two = [Candidate("faq:svc_idcard", "faq", 0.2), Candidate("faq:other", "faq", 0.19),
+           Candidate("service:idcard", "service", 0.18)]
+    one = [Candidate("faq:svc_idcard", "faq", 0.2), Candidate("faq:x", "faq", 0.19), Candidate("faq:y", "faq", 0.18)]
+    assert asking.asked_service(cat, two, read(story)) == "idcard"
+    # the only service among the options counts when the question asks a facet or tells a loss
+    assert asking.asked_service(cat, one, read(story)) == "idcard"
+    chat = "Tôi đi làm về thì phát hiện trời mưa. " * 3 + "Xin hỏi có sao không?"
+    assert asking.asked_service(cat, one, read(chat)) is None
+    weak = [Candidate("faq:svc_idcard", "faq", 0.05), Candidate("faq:x", "faq", 0.04)]
+    assert asking.asked_service(cat, weak, read(story)) is None
+    assert asking.asked_service(cat, two, read("làm lại căn cước ở đâu")) is None  # short: the best match decides
+
+
+@pytest.mark.parametrize(
+    ("trigger", "message", "hit"),
+    [
+        ("mất thẻ căn cước", "hôm qua tôi bị mất thẻ căn cước rồi", True),
+        ("mất cccd", "quên mật khẩu vneid, số cccd là gì", False),  # "mật" folds to "mat"
+        ("thẻ căn cước bị hỏng nặng không dùng được", "thẻ căn cước của tôi bị hỏng nặng, không dùng được nữa", True),
+        ("thẻ căn cước bị hỏng nặng không dùng được", "căn cước của tôi hỏng", False),
+    ],
+)
+def test_trigger_phrases(trigger: str, message: str, hit: bool) -> None:
+    assert asking.trigger_hit(trigger, words(message)) is hit
+
+
+def test_pick_a_situation_before_the_facet_asked() -> None:
+    svc = _service()
+    pick = asking.pick_facet(svc, "mất thẻ căn cước làm lại mất phí không", read("mất thẻ căn cước làm lại mất phí không"),
+                             TODAY)
+    assert pick == asking.Pick(("lost_card",), "trigger")
+    q = "làm lại căn cước ở đâu, cần giấy tờ gì"
+    assert asking.pick_facet(svc, q, read(q), TODAY) == asking.Pick(("in_person", "documents"), "facet")
+    q = "thủ tục đổi căn cước mất bao lâu"  # no "time" facet in the content
+    assert asking.pick_facet(svc, q, read(q), TODAY) is None
+
+
+# -- through the core ----------------------------------------------------------------------------------
+
+
+def test_the_facet_asked_is_answered_first_with_the_rest_as_buttons(content: ContentSnapshot) -> None:
+    turn = ask(content, "làm lại căn cước mất phí bao nhiêu tiền")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "idcard"
+    main = turn.replies[0]
+    assert main.text.startswith("Cấp lại thẻ căn cước · Lệ phí\nCấp lại thẻ căn cước: 70.000 đồng")
+    labels = [b.label for b in main.buttons]
+    assert "Lệ phí" not in labels and "Làm trực tiếp ở đâu" in labels and "Xem cả thủ tục" in labels
+
+
+def test_two_facets_asked_are_both_answered(content: ContentSnapshot) -> None:
+    turn = ask(content, "cấp lại thẻ căn cước ở đâu và cần giấy tờ gì")
+    text = turn.replies[0].text
+    assert "Công an cấp xã bất kỳ" in text and "ngoài tờ khai" in text
+    assert not any(b.payload in ("sf-idcard-in_person", "sf-idcard-documents") for b in turn.replies[0].buttons)
+
+
+def test_a_specific_answer_is_not_replaced_by_a_facet(content: ContentSnapshot) -> None:
+    turn = ask(content, "đủ 40 tuổi có phải đổi thẻ căn cước không, mất phí không")
+    assert turn.match.kind is MatchKind.FAQ and turn.match.id == "idcard_age"
+
+
+def test_a_story_naming_a_situation_gets_that_situation(content: ContentSnapshot) -> None:
+    story = ("Chào bạn, tôi là công nhân ở khu công nghiệp, tuần trước đi làm về bị mất thẻ căn cước cùng "
+             "cái ví. Bây giờ tôi cần làm lại thì thế nào?")
+    turn = ask(content, story)
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "idcard"
+    assert "Mất thẻ thì làm thủ tục cấp lại" in turn.replies[0].text
+
+
+def test_a_long_question_outside_the_domain_is_said_to_be_out_of_scope(content: ContentSnapshot) -> None:
+    story = ("Nhà tôi và nhà hàng xóm có bức tường chung đã lâu năm. Tháng trước họ đập tường xây lại, "
+             "lấn sang đất nhà tôi gần nửa mét. Tôi nên làm gì để họ trả lại phần đất?")
+    turn = ask(content, story)
+    assert turn.match.kind is MatchKind.OFFTOPIC and turn.match.id == "out_of_scope"
+    assert "Trung tâm trợ giúp pháp lý" in turn.replies[0].text
+    assert "Gặp người hỗ trợ" in [b.label for b in turn.replies[0].buttons]
+
+
+def test_junk_and_short_unknown_questions_are_not_understood_rather_than_out_of_scope(
+    content: ContentSnapshot,
+) -> None:
+    assert ask(content, "a" * 3000).match.kind is MatchKind.FALLBACK
+    assert ask(content, "xyz abc qwe").match.kind is MatchKind.FALLBACK
+    # a long story in the domain's words is never called out of scope
+    story = ("Tôi có một câu hỏi về tài khoản định danh của bố tôi, ông năm nay 80 tuổi. "
+             "Ông có cần tự đi làm hay tôi đi thay được không?")
+    assert ask(content, story).match.id != "out_of_scope"
+
+
+def test_fixed_day_keeps_the_tests_stable() -> None:
+    assert TODAY == dt.date(2026, 11, 20) or TODAY.year >= 2026
+
+
+def test_a_situation_answer_says_where_to_do_it(content: ContentSnapshot) -> None:
+    turn = ask(content, "tôi bị mất thẻ căn cước thì sao")
+    text = turn.replies[0].text
+    assert "Mất thẻ thì làm thủ tục cấp lại" in text
+    assert "Làm ở đâu: Cổng Dịch vụ công quốc gia (dichvucong.gov.vn) hoặc ứng dụng VNeID." in text
+    assert text.index("Làm ở đâu") < text.index("Nguồn:")
+
+
+def test_a_request_is_a_question_too() -> None:
+    assert read("Bố tôi hơn 80 tuổi, đang nhận trợ cấp người cao tuổi, vừa qua đời tuần trước. "
+                "Nhờ anh chị hướng dẫn giúp thủ tục nhận mai táng phí.").split
+
+
+def test_a_loss_is_only_answered_by_a_service_that_handles_it() -> None:
+    other = Service.model_validate({
+        "id": "cmnd", "number": 1, "name": "Xác nhận số chứng minh nhân dân cũ", "title": "Xác nhận số CMND",
+        "summary": "Giấy xác nhận số CMND cũ khi đã đổi sang thẻ căn cước.", "sector": "cong_an",
+        "body": "Bộ Công an", "channels": ["portal"], "source": "Nguồn thử", "reviewed": "2026-12-01",
+        "facets": {"who": _facet("Người đã đổi từ CMND sang thẻ căn cước (thử).")},
+    })
+    assert asking.covers_situation(_service(), "lost")  # it has a "lost" situation
+    assert not asking.covers_situation(other, "lost")
+    story = ("Trên đường đi làm tôi bị đánh rơi giấy tờ, trong đó có căn cước. Xin hỏi làm lại "
+             "chứng minh nhân dân có khó không, có phải xin giấy xác nhận của địa phương không?")
+    assert read(story).situations == ("lost",)
+    assert asking.pick_facet(other, story, read(story), TODAY) is None  # not its "who" facet

@@ -1,0 +1,166 @@
+"""Reading a long message: question sentences, facets asked, situations told (faq/understand.py)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from faq.matcher import BACKGROUND_WEIGHT, Matcher
+from faq.understand import LONG_CHARS, facets_in, is_question, read, situations_in, split_sentences
+from tests.unit.test_matcher import DOCS, TODAY
+
+STORY = (
+    "Chào anh chị, tôi năm nay 62 tuổi, sống cùng con trai ở Bình Dương. Tháng trước tôi đi chợ "
+    "thì bị giật túi, mất hết giấy tờ trong đó có thẻ căn cước. Xin hỏi tôi phải đến cơ quan nào "
+    "để làm lại, và lệ phí bao nhiêu?"
+)
+
+
+def test_sentences_are_cut_at_punctuation_and_line_breaks_not_inside_numbers() -> None:
+    parts = split_sentences("Tôi ở TP.HCM, sốt 38.5 độ. Xin hỏi?\nCảm ơn!")
+    assert parts == ["Tôi ở TP.HCM, sốt 38.5 độ.", "Xin hỏi?", "Cảm ơn!"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Làm lại căn cước ở đâu",
+        "lam lai can cuoc o dau",
+        "Cho tôi hỏi thủ tục đăng ký khai tử",
+        "Con tôi có được cấp hộ chiếu riêng không ạ",
+        "Có phải đổi thẻ khi đủ 40 tuổi không vậy",
+        "Làm hộ chiếu mất bao lâu",
+        "Lệ phí bao nhiêu tiền",
+        "Đăng ký như thế nào?",
+        "Mẹ tôi đã làm mức 2 chưa nhỉ",
+    ],
+)
+def test_question_cues(sentence: str) -> None:
+    assert is_question(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Tôi không còn giấy tờ gốc.", "Mẹ tôi mất tuần trước", "Chào anh chị", "Tôi đang ở Hà Nội"],
+)
+def test_statements_are_not_questions(sentence: str) -> None:
+    assert not is_question(sentence)
+
+
+def test_a_story_is_split_into_background_and_the_question() -> None:
+    r = read(STORY)
+    assert r.long and r.split and r.asks
+    assert r.focus.startswith("Xin hỏi") and "lệ phí" in r.focus
+    assert "giật túi" in r.background and "Xin hỏi" not in r.background
+
+
+def test_facets_are_listed_in_the_order_asked() -> None:
+    assert read(STORY).facets == ("in_person", "fee")
+    assert facets_in("cần giấy tờ gì và mất bao lâu") == ("documents", "time")
+    assert facets_in("mất phí không, làm online được không") == ("fee", "online")
+
+
+def test_situations_come_from_the_whole_story() -> None:
+    assert read(STORY).situations == ("child", "lost")  # "con trai" is told before the loss
+    assert situations_in("thẻ bị trầy xước, cong vênh") == ("lost",)
+    assert situations_in("giấy khai sinh của con bị sai tên") == ("wrong_info",)
+    assert situations_in("xin bản sao trích lục khai tử") == ("copy",)
+    assert situations_in("mẹ tôi già yếu, nằm một chỗ") == ("elderly",)
+    assert situations_in("tôi đang định cư ở nước ngoài") == ("abroad",)
+
+
+def test_losing_a_password_or_a_parent_is_no_lost_document() -> None:
+    assert "lost" not in situations_in("quên mật khẩu VNeID")
+    assert "lost" not in situations_in("mẹ tôi mất thì đăng ký khai tử ở đâu")
+    assert facets_in("làm mức 2 mất bao lâu") == ("time",)
+
+
+def test_a_bare_yes_no_question_is_no_eligibility_facet() -> None:
+    assert facets_in("làm online được không") == ("online",)
+    assert facets_in("ai được làm thủ tục này") == ("who",)
+    assert facets_in("có bắt buộc đổi thẻ không") == ("who",)
+    assert facets_in("ai sẽ là người bị phạt") == ("who",)
+
+
+def test_a_short_message_is_one_question() -> None:
+    r = read("cấp lại căn cước ở đâu")
+    assert not r.long and not r.split and r.focus == "cấp lại căn cước ở đâu" and r.asks
+    assert len("cấp lại căn cước ở đâu") < LONG_CHARS
+
+
+def test_a_long_message_without_a_cue_is_kept_whole() -> None:
+    r = read("a" * 5000)
+    assert r.long and not r.split and not r.asks
+
+
+def test_reading_is_linear_and_fast_on_a_pasted_page() -> None:
+    page = STORY * 200  # ~45 KB
+    start = time.perf_counter()
+    r = read(page)
+    assert time.perf_counter() - start < 0.2
+    assert r.facets  # read up to its cap, not dropped
+
+
+# -- the matcher on long messages ------------------------------------------------------------------
+
+MOVED = ("Năm ngoái tôi chuyển vào Sài Gòn làm công nhân, ở trọ với mấy người bạn cùng quê. "
+         "Hôm qua tôi đổi điện thoại mới. Quên mật khẩu vneid thì làm sao?")
+
+
+def test_the_story_weighs_less_than_the_question() -> None:
+    m = Matcher(DOCS)
+    terms, weights = m.read_terms(MOVED)
+    assert weights is not None and set(terms) == set(weights)
+    assert weights["quen"] == 1.0 and weights["mat khau"] == 1.0
+    assert weights["cong nhan"] == pytest.approx(BACKGROUND_WEIGHT)
+    assert m.read_terms("Quên mật khẩu vneid thì làm sao?")[1] is None  # short: plain terms
+    assert m.read_terms("a" * 300)[1] is None  # long, but no question to set apart
+
+
+def test_a_story_needs_a_stronger_match_for_a_confident_answer() -> None:
+    strict = Matcher(DOCS, answer_threshold=0.1, clarify_threshold=0.05, long_answer_threshold=0.5)
+    story = strict.decide(MOVED, today=TODAY)
+    assert story.outcome == "clarify" and story.top is not None and story.top.key == "faq:forgot_password"
+    alone = strict.decide("Quên mật khẩu vneid thì làm sao?", today=TODAY)
+    assert alone.outcome == "answer"
+    lenient = Matcher(DOCS, answer_threshold=0.1, clarify_threshold=0.05, long_answer_threshold=0.1)
+    assert lenient.decide(MOVED, today=TODAY).outcome == "answer"
+
+
+def test_anchored_means_the_message_names_the_domain() -> None:
+    m = Matcher(DOCS)
+    assert m.is_anchored(MOVED) and not m.is_anchored("hàng xóm lấn đất nhà tôi thì làm sao")
+
+
+# -- off-topic on the real content: one shared word never pulls an in-scope answer ----------------
+
+
+@pytest.fixture(scope="module")
+def real() -> Matcher:
+    from bot.bench_matcher import content_docs
+
+    docs, _ = content_docs()
+    return Matcher(docs)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("vượt đèn đỏ bị phạt bao nhiêu tiền", "offtopic:ot_fine_amounts"),
+        ("bị tạm hoãn xuất cảnh do nợ thuế thì làm sao", "offtopic:ot_tax_debt"),
+        ("công ty nợ lương 3 tháng không trả", "offtopic:ot_labour_disputes"),
+        ("con bị sốt cao co giật phải làm sao", "offtopic:ot_health"),
+        ("hàng xóm lấn chiếm đất nhà tôi", "offtopic:ot_legal_disputes"),
+        ("thủ tục ly hôn đơn phương thế nào", "offtopic:ot_family_law"),
+    ],
+)
+def test_off_topic_questions_are_declined_as_such(real: Matcher, text: str, key: str) -> None:
+    decision = real.decide(text, today=TODAY)
+    assert decision.outcome == "answer" and decision.top is not None and decision.top.key == key, decision
+
+
+@pytest.mark.parametrize("text", ["nộp phạt giao thông online", "đăng ký thuế lần đầu ở đâu", "làm thủ tục trợ cấp thất nghiệp"])
+def test_their_in_scope_neighbours_are_still_answered(real: Matcher, text: str) -> None:
+    decision = real.decide(text, today=TODAY)
+    assert decision.outcome == "answer" and decision.top is not None and decision.top.kind != "offtopic", decision
