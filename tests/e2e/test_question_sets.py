@@ -50,6 +50,9 @@ FLOORS: dict[str, Floor] = {
     # collected apart (branch wt-realq) and never tuned on: measured only
     "real_questions_2.yaml": Floor(8, 4, 2),
     "real_questions_3.yaml": Floor(6, 4, 3),
+    # collected apart (branch wt-realq2), first seen by the matcher after wt-understand merged: measured only
+    "real_questions_4.yaml": Floor(7, 13, 5),
+    "real_questions_5.yaml": Floor(5, 9, 0),
 }
 
 
