@@ -143,8 +143,8 @@ async def test_offtopic_existing_and_dismiss(console: Console) -> None:
                                   json={"entry_id": offtopic_id})
     assert r.status_code == 200, r.text
     assert (await ask(console, "chó nhà tôi bị ốm"))["kind"] == "offtopic"
-    await ask(console, "bà con xóm tôi muốn hỏi chuyện hàng rào")
-    g = group_of(await groups(console), "bà con xóm tôi muốn hỏi chuyện hàng rào")
+    await ask(console, "bà con xóm tôi muốn hỏi chuyện cái giếng chung")
+    g = group_of(await groups(console), "bà con xóm tôi muốn hỏi chuyện cái giếng chung")
     r = await console.client.post(f"{API}/{g['id']}/dismiss", headers=console.auth("editor"))
     assert r.status_code == 200 and r.json()["resolved"] == 1
     with console.store.unit(readonly=True) as unit:
@@ -179,8 +179,8 @@ async def test_entry_search_folds_diacritics(console: Console) -> None:
     {"entry_id": "a", "questions": "not a list"}, {"entry_id": "a" * 100_000},
 ])
 async def test_bad_bodies_are_refused_and_save_nothing(console: Console, body: object) -> None:
-    await ask(console, "thủ tục nhận nuôi con nuôi ở xã")
-    g = group_of(await groups(console), "thủ tục nhận nuôi con nuôi ở xã")
+    await ask(console, "xin giấy phép nuôi chim yến ở xã")
+    g = group_of(await groups(console), "xin giấy phép nuôi chim yến ở xã")
     before = versions(console), open_rows(console)
     r = await console.client.post(f"{API}/{g['id']}/add-phrasing", json=body, headers=console.auth("editor"))
     assert r.status_code in (413, 422), r.text
@@ -189,7 +189,7 @@ async def test_bad_bodies_are_refused_and_save_nothing(console: Console, body: o
 
 
 async def test_bad_choices_are_refused(console: Console) -> None:
-    g = group_of(await groups(console), "thủ tục nhận nuôi con nuôi ở xã")
+    g = group_of(await groups(console), "xin giấy phép nuôi chim yến ở xã")
     before = versions(console), open_rows(console)
     for body in ({"entry_id": "no_such_entry"}, {"entry_id": "unlock_account", "questions": ["something else"]}):
         r = await console.client.post(f"{API}/{g['id']}/add-phrasing", json=body, headers=console.auth("editor"))
