@@ -54,3 +54,6 @@ eval: $(VENV)/.installed ## Score the bot on the development, extra and guide-st
 clean: ## Remove the virtual environment and caches (keeps data/)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+bench-broadcast: .venv/.installed
+	.venv/bin/python -m bot bench-broadcast --subscribers 3000

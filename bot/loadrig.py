@@ -66,13 +66,26 @@ class Sent:
 class FakeBotApi:
     """Answers the methods the bot calls; records the messages it is sent; fails when told to."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, limit_per_s: int | None = None, blocked: frozenset[int] = frozenset()) -> None:
         self.sent = 0
         self.refused = 0
+        #: Sends answered 429 because more than ``limit_per_s`` came within one second.
+        self.rate_limited = 0
         self._ids = 0
         self._failing = False
         self._records: list[Sent] = []
         self._lock = threading.Lock()
+        self._limit = limit_per_s
+        self._window: list[float] = []
+        #: Chats that blocked the bot: every send to them is refused with 403.
+        self.blocked = blocked
+
+    def per_chat(self) -> dict[int, int]:
+        """How many messages each chat received."""
+        counts: dict[int, int] = {}
+        for record in self.records():
+            counts[record.chat_id] = counts.get(record.chat_id, 0) + 1
+        return counts
 
     def set_failing(self, failing: bool) -> None:
         """While failing, every send is refused: 500 and 429 (``retry_after`` 1) in turn."""
@@ -113,6 +126,19 @@ class FakeBotApi:
                                  "parameters": {"retry_after": 1}}
                 params = _params(raw)
                 chat_id = int(params.get("chat_id") or 0)
+                if chat_id in self.blocked:
+                    return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+                if self._limit is not None:
+                    # Telegram's flood control as observed: more than `limit` messages within any one
+                    # second are refused with 429 and a retry_after.
+                    now = time.monotonic()
+                    while self._window and self._window[0] <= now - 1.0:
+                        self._window.pop(0)
+                    if len(self._window) >= self._limit:
+                        self.rate_limited += 1
+                        return 429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                     "parameters": {"retry_after": 1}}
+                    self._window.append(now)
                 self.sent += 1
                 self._ids += 1
                 self._records.append(Sent(chat_id, str(params.get("text") or params.get("caption") or ""),
@@ -135,11 +161,12 @@ def _params(raw: bytes) -> dict[str, Any]:
 
 
 @contextmanager
-def fake_bot_api() -> Iterator[tuple[str, FakeBotApi]]:
+def fake_bot_api(*, limit_per_s: int | None = None,
+                 blocked: frozenset[int] = frozenset()) -> Iterator[tuple[str, FakeBotApi]]:
     """Run a :class:`FakeBotApi` on a free loopback port; yields its base URL (``…/bot``) and itself."""
     import uvicorn
 
-    api = FakeBotApi()
+    api = FakeBotApi(limit_per_s=limit_per_s, blocked=blocked)
     config = uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="none",
                             access_log=False)
     server = uvicorn.Server(config)

@@ -116,16 +116,19 @@ class Pacer:
         self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
-        """Return at this caller's slot (never two within ``interval``; none before a pause ends)."""
-        while True:
-            async with self._lock:
+        """Return at this caller's slot: callers go one at a time, never two within ``interval``
+        (a late wake-up does not let the next ones catch up in a burst), none before a pause ends."""
+        async with self._lock:
+            while True:
                 now = self._clock()
                 at = max(self._next, now, self._paused_until)
-                self._next = at + self.interval
-            if at > now:
-                await asyncio.sleep(at - now)
-            if self._clock() >= self._paused_until:
-                return
+                if at > now:
+                    await asyncio.sleep(at - now)
+                if self._clock() >= self._paused_until:
+                    break
+            woke = self._clock()
+            # A wake-up a little late is made up within a quarter interval, never more.
+            self._next = max(at, woke - self.interval / 4) + self.interval
 
     def pause(self, seconds: float) -> None:
         """Hold every send for ``seconds`` from now."""
@@ -222,8 +225,9 @@ class Broadcaster:
                 if view.send_at is not None and view.send_at > now:
                     return None
                 repo.set_status(unit, announcement_id, allowed=("scheduled",), status="sending", now=now)
-                listed = repo.list_recipients(unit, view, now=now)
-                log.info("announce %d: sending to %d recipients", announcement_id, listed)
+                repo.list_recipients(unit, view, now=now)
+                log.info("announce %d: sending to %d recipients", announcement_id,
+                         repo.progress(unit, announcement_id)["total"])
                 view = repo.get(unit, announcement_id)
             return view
 

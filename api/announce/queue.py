@@ -95,7 +95,7 @@ def build_broadcaster(settings: Settings, store: Store) -> tuple[Broadcaster, li
         senders["telegram"] = tg
         clients.append(tg)
     broadcaster = Broadcaster(store, senders, rate_per_s=settings.announce_rate_per_s,
-                              concurrency=settings.announce_concurrency)
+                              concurrency=settings.announce_concurrency, lease_s=settings.announce_lease_s)
     return broadcaster, clients
 
 

@@ -125,9 +125,9 @@ def parse_request(inbound: Inbound, session: Session, *, subscribed: bool) -> An
     if plain in _STOP_EXACT:
         return AnnounceRequest("stop")
     folded = fold(plain)
-    if subscribed and folded in _STOP_FOLDED:
+    if subscribed and plain.isascii() and folded in _STOP_FOLDED:  # «đúng» is not «dung»
         return AnnounceRequest("stop")
-    if folded in _START_FOLDED or plain.startswith("/thongbao@"):
+    if folded in _START_FOLDED or plain == "/thongbao" or plain.startswith("/thongbao@"):
         return AnnounceRequest("start")
     offered = [b for b in session.options if b.payload.startswith("an-")]
     if offered:

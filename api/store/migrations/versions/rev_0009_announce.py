@@ -1,4 +1,4 @@
-"""Announcements by commune: subscriptions, announcements, per-recipient deliveries; procrastinate.
+"""Announcements by commune: subscriptions, announcements and per-recipient deliveries.
 
 A citizen's rows go with the citizen (``ON DELETE CASCADE`` from ``users``): «xóa dữ liệu của tôi»
 deletes their subscription and delivery rows. The task queue's own schema (procrastinate, on
