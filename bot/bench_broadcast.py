@@ -65,7 +65,7 @@ def _announce(store: Any, now: dt.datetime) -> int:
     return new_id
 
 
-async def _run(store: Any, settings: Any, announcement_id: int, expected: int, fake: Any) -> None:
+async def _run(store: Any, settings: Any, announcement_id: int) -> None:
     from api.announce.queue import AnnounceRunner, build_broadcaster
 
     broadcaster, clients = build_broadcaster(settings, store)
@@ -98,13 +98,13 @@ def main(args: argparse.Namespace) -> int:
     from api.settings import Settings
     from api.store import Store
     from api.store.db import make_engine, migrate
-    from bot.loadrig import SECRET, TOKEN, database, fake_bot_api
+    from bot.loadrig import SECRET, TOKEN, database, fake_bot_api_process
 
     n = int(args.subscribers)
     if n < 1 or args.limit < 1:
         print("--subscribers and --limit must be positive", file=sys.stderr)
         return 2
-    with fake_bot_api(limit_per_s=args.limit) as (url, fake), database(args.db) as db_url:
+    with fake_bot_api_process(limit_per_s=args.limit) as (url, fake_stats), database(args.db) as db_url:
         settings = Settings(_env_file=None, database_url=db_url, telegram_bot_token=SecretStr(TOKEN),
                             telegram_webhook_secret=SecretStr(SECRET), telegram_api_base_url=url,
                             announce_rate_per_s=float(args.limit))
@@ -116,19 +116,20 @@ def main(args: argparse.Namespace) -> int:
             seed(store, n, now=now)
             announcement_id = _announce(store, now)
             started = time.monotonic()
-            asyncio.run(_run(store, settings, announcement_id, n, fake))
+            asyncio.run(_run(store, settings, announcement_id))
             elapsed = time.monotonic() - started
         finally:
             engine.dispose()
-        records = fake.records()
-        per_chat = fake.per_chat()
+        stats = fake_stats()
+        per_chat = {int(k): int(v) for k, v in stats["per_chat"].items()}
         duplicates = sum(c - 1 for c in per_chat.values() if c > 1)
         lost = sum(1 for i in range(n) if (_CHAT_BASE + i) not in per_chat)
-        span = records[-1].at - records[0].at if len(records) > 1 else 0.0
-        rate = (len(records) - 1) / span if span > 0 else 0.0
-        result = {"sent": len(records), "duplicates": duplicates, "lost": lost, "rate_per_s": round(rate, 2),
+        sent = int(stats["sent"])
+        span = (stats["last_at"] - stats["first_at"]) if sent > 1 else 0.0
+        rate = (sent - 1) / span if span > 0 else 0.0
+        result = {"sent": sent, "duplicates": duplicates, "lost": lost, "rate_per_s": round(rate, 2),
                   "limit_per_s": args.limit, "subscribers": n, "db": args.db, "elapsed_s": round(elapsed, 1),
-                  "rate_share": round(rate / args.limit, 3), "refused_429": fake.rate_limited}
+                  "rate_share": round(rate / args.limit, 3), "refused_429": int(stats["rate_limited"])}
     print(json.dumps(result), flush=True)
     return 0
 

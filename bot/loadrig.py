@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ __all__ = [
     "app_factory",
     "database",
     "fake_bot_api",
+    "fake_bot_api_process",
     "free_port",
     "update_body",
 ]
@@ -103,6 +104,8 @@ class FakeBotApi:
         chunks: list[bytes] = []
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the sender went away before its request was complete: nothing was sent
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
@@ -114,6 +117,12 @@ class FakeBotApi:
 
     def _answer(self, method: str, raw: bytes) -> tuple[int, dict[str, Any]]:
         result: Any = True
+        if method == "_stats":  # the fake's own: what a separate process recorded (fake_bot_api_process)
+            records = self.records()
+            return 200, {"ok": True, "result": {
+                "sent": self.sent, "rate_limited": self.rate_limited, "refused": self.refused,
+                "per_chat": {str(k): v for k, v in self.per_chat().items()},
+                "first_at": records[0].at if records else None, "last_at": records[-1].at if records else None}}
         if method == "getMe":
             result = {"id": 7000000001, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
         elif method in ("sendMessage", "sendPhoto", "editMessageText"):
@@ -126,6 +135,8 @@ class FakeBotApi:
                                  "parameters": {"retry_after": 1}}
                 params = _params(raw)
                 chat_id = int(params.get("chat_id") or 0)
+                if not chat_id:
+                    return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
                 if chat_id in self.blocked:
                     return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
                 if self._limit is not None:
@@ -180,6 +191,58 @@ def fake_bot_api(*, limit_per_s: int | None = None,
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def fake_bot_api_process(*, limit_per_s: int | None = None) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
+    """A :class:`FakeBotApi` in a child process (its clock and the sender's do not share a GIL);
+    yields its base URL and a function returning its records (``_stats``)."""
+    import httpx
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "bot.loadrig", "--port", str(port)]
+    if limit_per_s is not None:
+        cmd += ["--limit", str(limit_per_s)]
+    proc = subprocess.Popen(cmd, cwd=_ROOT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}/bot"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.post(f"{base}{TOKEN}/getMe", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("the fake Bot API did not start")
+            time.sleep(0.1)
+
+        def stats() -> dict[str, Any]:
+            data: dict[str, Any] = httpx.post(f"{base}{TOKEN}/_stats", timeout=30).json()["result"]
+            return data
+
+        yield base, stats
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _serve_fake(argv: list[str] | None = None) -> None:
+    """``python -m bot.loadrig --port P [--limit L]``: a fake Bot API on 127.0.0.1 until terminated."""
+    import argparse
+
+    import uvicorn
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--limit", type=int)
+    args = p.parse_args(argv)
+    uvicorn.run(FakeBotApi(limit_per_s=args.limit), host="127.0.0.1", port=args.port, log_level="warning",
+                lifespan="off", ws="none", access_log=False)
 
 
 @contextmanager
@@ -317,3 +380,7 @@ def update_body(update_id: int, chat_id: int, text: str) -> bytes:
             "text": text,
         },
     }, ensure_ascii=False).encode()
+
+
+if __name__ == "__main__":
+    _serve_fake()

@@ -265,16 +265,7 @@ class Broadcaster:
             reply = render_reply(view)
             body = {"replies": [reply.to_dict()], "match": ANNOUNCE_MATCH.to_dict()}
             recorder = _Recorder(lambda pairs: self._run_db(functools.partial(self._write, body, pairs)))
-            while stop is None or not stop.is_set():
-                rows = await self._run_db(functools.partial(self._claim, announcement_id))
-                if rows:
-                    await self._send_round(rows, reply, recorder)
-                    continue
-                left, due = await self._run_db(functools.partial(self._state, announcement_id))
-                if not left:
-                    break
-                wait = 1.0 if due is None else (due - self._clock()).total_seconds()
-                await asyncio.sleep(min(1.0, max(0.05, wait)))
+            await self._send_all(announcement_id, reply, recorder, stop)
         final: dict[str, int] = await self._run_db(functools.partial(self._progress, announcement_id))
         return final
 
@@ -282,17 +273,40 @@ class Broadcaster:
         with self.store.unit(readonly=True) as unit:
             return repo.progress(unit, announcement_id)
 
-    async def _send_round(self, rows: list[Claimed], reply: Reply, recorder: _Recorder) -> None:
-        self._in_flight.update(r.id for r in rows)
-        keeper = asyncio.create_task(self._keep_leases(), name="announce-lease")
+    async def _send_all(self, announcement_id: int, reply: Reply, recorder: _Recorder,
+                        stop: asyncio.Event | None) -> None:
+        """Claim and send until no row is left; the next batch is claimed while half of the current
+        one is still queued at the pacer, so the pace never stalls between batches."""
         semaphore = asyncio.Semaphore(self._concurrency)
+        active: set[asyncio.Task[None]] = set()
+        keeper = asyncio.create_task(self._keep_leases(), name="announce-lease")
         try:
-            await asyncio.gather(*(self._deliver(row, reply, recorder, semaphore) for row in rows))
+            while stop is None or not stop.is_set():
+                if len(active) <= self._batch // 2:
+                    rows = await self._run_db(functools.partial(self._claim, announcement_id))
+                    for row in rows:
+                        self._in_flight.add(row.id)
+                        active.add(asyncio.create_task(self._deliver(row, reply, recorder, semaphore)))
+                    if rows:
+                        continue
+                    if not active:
+                        left, due = await self._run_db(functools.partial(self._state, announcement_id))
+                        if not left:
+                            return
+                        wait = 1.0 if due is None else (due - self._clock()).total_seconds()
+                        await asyncio.sleep(min(1.0, max(0.05, wait)))
+                        continue
+                done, active = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
         finally:
+            for task in active:
+                task.cancel()
+            if active:
+                await asyncio.gather(*active, return_exceptions=True)
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-            self._in_flight.difference_update(r.id for r in rows)
 
     async def _keep_leases(self) -> None:
         while True:
@@ -311,8 +325,10 @@ class Broadcaster:
         elif sender is None or row.chat_id is None:
             outcome = Outcome(row.id, row.user_id, "skipped", f"no sender for channel {row.channel}")
         else:
-            await self.pacer.wait()
+            # The slot is taken only once a connection is free, so a slow request never makes the
+            # sends behind it leave together.
             async with semaphore:
+                await self.pacer.wait()
                 try:
                     result = await sender.send(row, reply)
                 except asyncio.CancelledError:

@@ -7,8 +7,8 @@ PostgreSQL (a province, several instances): every app instance (or ``python -m b
 runs a procrastinate worker on queue ``announce``. The job ``announce.deliver`` carries one
 announcement id and the lock ``announce-delivery``: procrastinate runs one such job at a time across
 all workers, so a single paced sender speaks for the bot whatever the number of instances. A sweep
-every :data:`SWEEP_S` seconds, on every instance, (1) hands jobs of workers that stopped sending
-heartbeats (``kill -9``, a lost machine) back to the queue, and (2) defers a job for each announcement
+every :data:`SWEEP_S` seconds, on every instance, (1) ends the jobs of workers that stopped sending
+heartbeats (``kill -9``, a lost machine), which frees the lock, and (2) defers a job for each announcement
 that is due or still ``sending`` (the ``queueing_lock`` per announcement keeps it to one waiting job).
 So a scheduled announcement starts within seconds of its time, and a crash mid-run resumes on any
 instance from the rows. Procrastinate's own schema is installed by :func:`ensure_schema` when absent
@@ -157,12 +157,14 @@ class AnnounceRunner:
             for announcement_id in due:
                 await self.broadcaster.run(announcement_id)
             return due
-        from procrastinate import exceptions
+        from procrastinate import exceptions, jobs
 
         manager = self._procrastinate.job_manager
         for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=STALLED_S):
-            log.warning("announce: job %s of a stopped worker goes back to the queue", job.id)
-            await manager.retry_job(job)
+            # Its worker died: end the job (which frees the lock); the deferral below queues a new
+            # one for the announcement, which resumes from the delivery rows.
+            log.warning("announce: job %s of a stopped worker is ended; the announcement is queued again", job.id)
+            await manager.finish_job(job, status=jobs.Status.FAILED, delete_job=False)
         deliver = self._procrastinate.tasks[TASK_NAME]
         for announcement_id in due:
             with contextlib.suppress(exceptions.AlreadyEnqueued):
