@@ -11,6 +11,7 @@ link preview. A photo Telegram cannot fetch falls back to the text alone.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -97,7 +98,9 @@ class TelegramBroadcastSender:
 
     async def _call(self, method: str, params: dict[str, Any]) -> SendResult:
         try:
-            response = await self._client.post(self._prefix + method, json=params)
+            # Form-encoded, objects as JSON strings: how python-telegram-bot posts (the Bot API takes both).
+            form = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in params.items()}
+            response = await self._client.post(self._prefix + method, data=form)
         except httpx.HTTPError as exc:
             return SendResult("transient", error=type(exc).__name__)
         try:
