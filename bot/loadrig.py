@@ -122,7 +122,8 @@ class FakeBotApi:
             return 200, {"ok": True, "result": {
                 "sent": self.sent, "rate_limited": self.rate_limited, "refused": self.refused,
                 "per_chat": {str(k): v for k, v in self.per_chat().items()},
-                "first_at": records[0].at if records else None, "last_at": records[-1].at if records else None}}
+                "first_at": records[0].at if records else None, "last_at": records[-1].at if records else None,
+                "times": [r.at for r in records]}}
         if method == "getMe":
             result = {"id": 7000000001, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
         elif method in ("sendMessage", "sendPhoto", "editMessageText"):

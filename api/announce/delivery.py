@@ -12,9 +12,9 @@ answer and that commit leaves the row ``sending``; it is sent again when its lea
 ``kill -9`` can repeat at most the sends in flight at that instant (bounded by ``concurrency``, a
 handful at loopback latency); a kill during a wait (a 429's ``retry_after``, a back-off) repeats none.
 
-Pacing: one :class:`Pacer` per broadcaster spaces Telegram sends evenly at ``rate_per_s`` ×
-:data:`HEADROOM` (no bursts: Telegram counts about 30 messages per second per bot, and the sends of
-one announcement go to distinct chats, so the 1 message/s per chat rule holds by construction).
+Pacing: one :class:`Pacer` per broadcaster keeps Telegram sends to ``rate_per_s`` × :data:`HEADROOM`
+in any one-second window (Telegram counts about 30 messages per second per bot; the sends of one
+announcement go to distinct chats, so the 1 message/s per chat rule holds by construction).
 A 429 pauses every send for its ``retry_after`` and puts the row back without counting an attempt;
 5xx and network errors back off exponentially up to :data:`MAX_ATTEMPTS`; «bot was blocked by the
 user» marks the row and the subscription ``blocked``, a deleted account or a lost chat ``left``, and
@@ -26,6 +26,7 @@ fetched by the page (``GET /api/v1/chat/announcements``).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import functools
@@ -61,8 +62,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 RunDb = Callable[[Callable[[], T]], Awaitable[T]]
 
-#: Share of the platform's limit the pacer aims at: clock jitter and network latency then never
-#: push one second over the limit (an observed 429 costs a whole ``retry_after``).
+#: Share of the platform's limit the pacer aims at (29 of 30): network jitter between our clock and
+#: the platform's then never pushes one second over the limit (an observed 429 costs a whole
+#: ``retry_after``).
 HEADROOM = 0.97
 #: Failed attempts (5xx, network) after which a row is given up as ``failed``.
 MAX_ATTEMPTS = 6
@@ -104,31 +106,43 @@ class BroadcastSender(Protocol):
 
 
 class Pacer:
-    """Even spacing of sends at ``rate_per_s``; :meth:`pause` holds every send (a 429's ``retry_after``)."""
+    """At most ``rate_per_s`` sends in any one-second window (Telegram's flood control counts so),
+    never two closer than half the even spacing; :meth:`pause` holds every send (a 429's ``retry_after``).
 
-    def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    A sliding window, not a fixed interval: a sender that was descheduled for a moment (a busy
+    machine, a slow database commit) makes up the lost slots within the window instead of losing
+    them, and still never puts more than the limit in any second.
+    """
+
+    def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
+                 window_s: float = 1.0) -> None:
         if rate_per_s <= 0:
             raise ValueError("rate_per_s must be positive")
-        self.interval = 1.0 / rate_per_s
+        self.per_window = max(1, int(rate_per_s * window_s))
+        self.window_s = window_s
+        self.interval = window_s / self.per_window
+        self._min_gap = self.interval / 2
         self._clock = clock
-        self._next = 0.0
+        self._sent: collections.deque[float] = collections.deque()
+        self._last = -1e9
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
-        """Return at this caller's slot: callers go one at a time, never two within ``interval``
-        (a late wake-up does not let the next ones catch up in a burst), none before a pause ends."""
+        """Return at this caller's slot (callers are served one at a time, in order)."""
         async with self._lock:
             while True:
                 now = self._clock()
-                at = max(self._next, now, self._paused_until)
-                if at > now:
-                    await asyncio.sleep(at - now)
-                if self._clock() >= self._paused_until:
+                at = max(now, self._paused_until, self._last + self._min_gap)
+                if len(self._sent) >= self.per_window:
+                    at = max(at, self._sent[0] + self.window_s)
+                if at <= now:
                     break
-            woke = self._clock()
-            # A wake-up a little late is made up within a quarter interval, never more.
-            self._next = max(at, woke - self.interval / 4) + self.interval
+                await asyncio.sleep(at - now)
+            self._sent.append(now)
+            if len(self._sent) > self.per_window:
+                self._sent.popleft()
+            self._last = now
 
     def pause(self, seconds: float) -> None:
         """Hold every send for ``seconds`` from now."""

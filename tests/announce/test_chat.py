@@ -174,9 +174,9 @@ async def test_zalo_opt_in_and_stop_keep_the_zalo_chat_and_delivery_goes_through
     chat = f"zl{uuid.uuid4().hex[:10]}"
     target = OutboxTarget("zalo_bot", chat, {})
 
-    def turn(**kw: str) -> Any:
-        return conversation.run_turn(channel="zalo_bot", external_id=chat, inbound=prepare_inbound(**kw),
-                                     outbox=target)
+    def turn(*, text: str | None = None, payload: str | None = None) -> Any:
+        return conversation.run_turn(channel="zalo_bot", external_id=chat,
+                                     inbound=prepare_inbound(text=text, payload=payload), outbox=target)
 
     await asyncio.to_thread(turn, payload="sp-p-1")
     offered = await asyncio.to_thread(turn, payload=f"sp-w-{WARD}")
