@@ -68,6 +68,8 @@ RunDb = Callable[[Callable[[], T]], Awaitable[T]]
 HEADROOM = 0.97
 #: Failed attempts (5xx, network) after which a row is given up as ``failed``.
 MAX_ATTEMPTS = 6
+#: Seconds without a 429 after which the pacer wins back one message per second.
+RECOVER_S = 10.0
 _BACKOFF_BASE_S = 0.5
 _BACKOFF_CAP_S = 60.0
 #: Channels whose rows the Zalo outbox sends.
@@ -107,47 +109,62 @@ class BroadcastSender(Protocol):
 
 class Pacer:
     """At most ``rate_per_s`` sends in any one-second window (Telegram's flood control counts so),
-    never two closer than half the even spacing; :meth:`pause` holds every send (a 429's ``retry_after``).
+    never two closer than three quarters of the even spacing; :meth:`pause` holds every send (a 429's
+    ``retry_after``) and lowers the pace by one message per second, won back after
+    :data:`RECOVER_S` seconds without a 429.
 
     A sliding window, not a fixed interval: a sender that was descheduled for a moment (a busy
     machine, a slow database commit) makes up the lost slots within the window instead of losing
-    them, and still never puts more than the limit in any second.
+    them, and still never puts more than the limit in any second. Where the platform sees the
+    messages bunched anyway (jitter on the way), its 429s make the pace back off a little until
+    they stop.
     """
 
     def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
                  window_s: float = 1.0) -> None:
         if rate_per_s <= 0:
             raise ValueError("rate_per_s must be positive")
-        self.per_window = max(1, int(rate_per_s * window_s))
+        self.most = max(1, int(rate_per_s * window_s))
+        self.per_window = self.most
         self.window_s = window_s
-        self.interval = window_s / self.per_window
-        self._min_gap = self.interval / 2
         self._clock = clock
         self._sent: collections.deque[float] = collections.deque()
         self._last = -1e9
         self._paused_until = 0.0
+        self._lowered_at = 0.0
         self._lock = asyncio.Lock()
+
+    @property
+    def interval(self) -> float:
+        """The even spacing at the current pace."""
+        return self.window_s / self.per_window
 
     async def wait(self) -> None:
         """Return at this caller's slot (callers are served one at a time, in order)."""
         async with self._lock:
             while True:
                 now = self._clock()
-                at = max(now, self._paused_until, self._last + self._min_gap)
+                if self.per_window < self.most and now - self._lowered_at >= RECOVER_S:
+                    self.per_window += 1
+                    self._lowered_at = now
+                at = max(now, self._paused_until, self._last + self.interval * 0.75)
                 if len(self._sent) >= self.per_window:
-                    at = max(at, self._sent[0] + self.window_s)
+                    at = max(at, self._sent[-self.per_window] + self.window_s)
                 if at <= now:
                     break
                 await asyncio.sleep(at - now)
             self._sent.append(now)
-            if len(self._sent) > self.per_window:
+            while len(self._sent) > self.most:
                 self._sent.popleft()
             self._last = now
 
     def pause(self, seconds: float) -> None:
-        """Hold every send for ``seconds`` from now."""
-        until = self._clock() + max(0.0, seconds)
-        self._paused_until = max(self._paused_until, until)
+        """Hold every send for ``seconds`` from now (a 429), and slow down a little."""
+        now = self._clock()
+        if now >= self._paused_until:  # the other sends refused in the same moment do not count again
+            self.per_window = max((self.most + 1) // 2, self.per_window - 1)
+            self._lowered_at = now
+        self._paused_until = max(self._paused_until, now + max(0.0, seconds))
 
 
 def _place(view: AnnouncementView) -> str:

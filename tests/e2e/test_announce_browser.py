@@ -14,13 +14,17 @@ from tests.e2e.test_browser import browser  # noqa: F401 - the fixture is used b
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = "/tmp/troly06-console-announce.png"
+USER_KEY = "troly06.user_id"
 
 
 def test_write_preview_send_and_watch_progress(phone: Page, console_site: str) -> None:
     page = phone
-    # a web chat citizen of Phường Ba Đình opts in
+    # a web chat citizen of Phường Ba Đình (this browser's chat id) opts in
+    with page.expect_response("**/api/v1/chat"):
+        page.goto(console_site + "/")
+    citizen = page.evaluate(f"() => localStorage.getItem({USER_KEY!r})")
     for payload in ("sp-p-1", "sp-w-4", "an-y-4"):
-        r = page.request.post(f"{console_site}/api/v1/chat", data={"user_id": "browser-citizen", "payload": payload})
+        r = page.request.post(f"{console_site}/api/v1/chat", data={"user_id": citizen, "payload": payload})
         assert r.ok, r.text()
     sign_in(page, console_site, "/admin/announcements")
     page.get_by_label("Tiêu đề (chỉ cán bộ thấy)").fill("Hỗ trợ tối Chủ nhật")
@@ -39,5 +43,8 @@ def test_write_preview_send_and_watch_progress(phone: Page, console_site: str) -
     # the runner sends within its sweep; the page's script shows it without a reload
     expect(page.locator("#an-status")).to_have_text("đã gửi xong", timeout=20_000)
     expect(page.locator('dd[data-key="sent"]')).to_have_text("1")
-    answer = page.request.get(f"{console_site}/api/v1/chat/announcements?user_id=browser-citizen")
-    assert "Tối Chủ nhật 19h" in answer.json()["messages"][0]["text"]
+    # the citizen's chat page shows it, with its button
+    page.goto(console_site + "/")
+    bubble = page.locator(".msg.bot", has_text="Tối Chủ nhật 19h")
+    expect(bubble).to_be_visible(timeout=10_000)
+    expect(bubble.get_by_role("button", name="Hướng dẫn mức 2")).to_be_visible()
