@@ -49,11 +49,13 @@ from bot.core.types import Match, MatchKind, Reply
 __all__ = [
     "HEADROOM",
     "MAX_ATTEMPTS",
-    "Broadcaster",
+    "RECOVER_S",
     "BroadcastSender",
+    "Broadcaster",
     "Pacer",
     "SendResult",
     "render_reply",
+    "start_now",
     "thread_run_db",
 ]
 

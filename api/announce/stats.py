@@ -16,7 +16,11 @@ from api.announce.repo import DELIVERY_STATUSES
 from api.store import Store
 from api.store.models import metadata
 
-__all__ = ["DeliveryStats", "VN", "delivery_stats"]
+__all__ = [
+    "VN",
+    "DeliveryStats",
+    "delivery_stats",
+]
 
 VN = dt.timezone(dt.timedelta(hours=7), "ICT")
 _d = metadata.tables["announce_deliveries"]
