@@ -291,6 +291,17 @@ async def list_page(request: Request, store: StoreDep, who: PageReader) -> HTMLR
     return await run_in_threadpool(_list_page, request, store, who)
 
 
+_FIELD_NAMES = {
+    "title": "tiêu đề (1–120 ký tự)",
+    "text": f"nội dung (1–{TEXT_MAX} ký tự)",
+    "image_url": "địa chỉ ảnh (bắt đầu bằng http:// hoặc https://)",
+    "buttons": f"nút bấm (tối đa {MAX_BUTTONS}; mã f-…, sp-…, q-…, s-… hoặc menu; nhãn tối đa 40 ký tự)",
+    "label": "nhãn nút (1–40 ký tự)",
+    "payload": "mã nút (f-…, sp-…, q-…, s-… hoặc menu)",
+    "communes": "mã xã/phường",
+}
+
+
 def _parse_buttons(raw: str) -> list[ButtonIn]:
     """Form lines «Nhãn | payload»."""
     out: list[ButtonIn] = []
@@ -318,10 +329,13 @@ async def create_page(request: Request, store: StoreDep, who: PageWriter,
         body = DraftIn(title=title, text=text, image_url=image_url.strip() or None, buttons=_parse_buttons(buttons),
                        communes=codes)
     except ValueError as exc:
-        message = str(exc) if not hasattr(exc, "errors") else "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        if "invalid literal" in message:
+        if hasattr(exc, "errors"):
+            fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+            message = "Cần sửa: " + ", ".join(_FIELD_NAMES.get(f, f) for f in fields) + "."
+        elif "invalid literal" in str(exc):
             message = "Mã xã/phường phải là số, cách nhau bởi dấu phẩy."
+        else:
+            message = str(exc)
         return await run_in_threadpool(_list_page, request, store, who, error=message, form=form, status_code=422)
     ip = client_ip(request)
     try:

@@ -90,6 +90,10 @@ async def test_console_pages(console: Console, browser: httpx.AsyncClient) -> No
             "image_url": "", "buttons": "Hướng dẫn mức 2 | f-l2", "communes": str(WARD)}
     bad = await browser.post("/admin/announcements", data={**form, "buttons": "không có mã"})
     assert bad.status_code == 422 and "Nhãn | mã" in bad.text
+    bad_button = await browser.post("/admin/announcements", data={**form, "buttons": "Xóa | c-delete_yes"})
+    assert bad_button.status_code == 422 and "mã nút" in bad_button.text
+    empty = await browser.post("/admin/announcements", data={**form, "text": "  "})
+    assert empty.status_code == 422 and "nội dung" in empty.text
     bad_code = await browser.post("/admin/announcements", data={**form, "communes": "abc"})
     assert bad_code.status_code == 422 and "phải là số" in bad_code.text
     made = await browser.post("/admin/announcements", data=form)
