@@ -7,7 +7,7 @@ runs it (a procrastinate job on PostgreSQL, the in-process runner on SQLite, the
 rows are the truth: a restart finds ``pending`` rows and rows whose lease ended, and goes on.
 
 Exactly once, as far as a crash allows: a row is claimed before its send and marked ``sent`` the
-moment the platform said ok, before the slot is reused. A process killed between the platform's
+moment the platform said ok, before its connection slot is given back. A process killed between the platform's
 answer and that commit leaves the row ``sending``; it is sent again when its lease ends. So a
 ``kill -9`` can repeat at most the sends in flight at that instant (bounded by ``concurrency``, a
 handful at loopback latency); a kill during a wait (a 429's ``retry_after``, a back-off) repeats none.
@@ -359,7 +359,8 @@ class Broadcaster:
             outcome = Outcome(row.id, row.user_id, "skipped", f"no sender for channel {row.channel}")
         else:
             # The slot is taken only once a connection is free, so a slow request never makes the
-            # sends behind it leave together.
+            # sends behind it leave together; it is given back once the outcome is committed, so at
+            # most ``concurrency`` sends are ever unrecorded (what a crash may repeat).
             async with semaphore:
                 await self.pacer.wait()
                 try:
@@ -369,7 +370,9 @@ class Broadcaster:
                 except Exception as exc:  # a bug in a sender must not lose the row: retried with back-off
                     log.exception("announce: sender raised on row %d", row.id)
                     result = SendResult("transient", error=type(exc).__name__)
-            outcome = self._outcome(row, result)
+                await recorder.record(self._outcome(row, result), row)
+            self._in_flight.discard(row.id)
+            return
         await recorder.record(outcome, row)
         self._in_flight.discard(row.id)
 
