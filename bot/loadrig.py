@@ -194,6 +194,14 @@ def fake_bot_api(*, limit_per_s: int | None = None,
         thread.join(timeout=10)
 
 
+def _die_with_parent() -> None:
+    """In the child: receive SIGTERM when the parent dies (a killed benchmark leaves no fake behind)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @contextmanager
 def fake_bot_api_process(*, limit_per_s: int | None = None) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
     """A :class:`FakeBotApi` in a child process (its clock and the sender's do not share a GIL);
@@ -204,7 +212,7 @@ def fake_bot_api_process(*, limit_per_s: int | None = None) -> Iterator[tuple[st
     cmd = [sys.executable, "-m", "bot.loadrig", "--port", str(port)]
     if limit_per_s is not None:
         cmd += ["--limit", str(limit_per_s)]
-    proc = subprocess.Popen(cmd, cwd=_ROOT, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=_ROOT, preexec_fn=_die_with_parent)
     base = f"http://127.0.0.1:{port}/bot"
     try:
         deadline = time.monotonic() + 30
