@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint lock bench bench-webhook chaos eval clean
+.PHONY: help run test lint lock bench bench-webhook bench-broadcast chaos eval clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -54,3 +54,6 @@ eval: $(VENV)/.installed ## Score the bot on the development, extra and guide-st
 clean: ## Remove the virtual environment and caches (keeps data/)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+bench-broadcast: $(VENV)/.installed ## an announcement to 3,000 subscribers through a fake Bot API (30/s)
+	$(BIN)/python -m bot bench-broadcast --subscribers 3000

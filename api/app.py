@@ -11,6 +11,8 @@ import anyio
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.announce import routes as announce_routes
+from api.announce.queue import AnnounceRunner, build_broadcaster
 from api.bootstrap import build_services
 from api.console import (
     account_routes,
@@ -85,6 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         escalator = handoff_routes.Escalator(services.store, content=services.content,
                                              shell=services.conversation.handoff)
         escalator.start()
+        # Announcements by commune: the broadcast runner (procrastinate worker on PostgreSQL).
+        broadcaster, announce_clients = build_broadcaster(settings, services.store)
+        announce_runner = AnnounceRunner(services.store, broadcaster, database_url=settings.database_url)
+        await announce_runner.start()
+        app.state.announce_runner = announce_runner
         # Everything built so far (content index, libraries) lives as long as the process: keep it
         # out of the cyclic collector, whose full passes over it paused every request ~40 ms.
         gc.collect()
@@ -98,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 except Exception:  # one channel failing to stop must not keep the others running
                     log.exception("error while stopping a channel")
             await escalator.stop()
+            await announce_runner.stop()
+            for client in announce_clients:
+                await client.aclose()
             try:
                 await maintenance.stop()
             except Exception:
@@ -148,6 +158,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The dashboard (issue 14).
     app.include_router(dashboard_routes.api)
     app.include_router(dashboard_routes.pages)
+    # Announcements by commune (issue 14).
+    app.include_router(announce_routes.admin)
+    app.include_router(announce_routes.pages)
+    app.include_router(announce_routes.public)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(services_routes.router)

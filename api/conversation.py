@@ -17,12 +17,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from api import budget_keys
+from api.announce.chat import AnnounceShell
 from api.handoff.shell import HandoffShell
 from api.live_content import ContentRuntime
 from api.store import OUTBOX_ERASE_KEY, LogLine, Store, Unit
 from api.store.db import SQLITE_NOWAIT
 from api.support.chat import SupportShell, with_extra
 from api.team.chat import TeamAnswer, TeamShell
+from bot.core import announce as core_announce
 from bot.core import payloads
 from bot.core import support as core_support
 from bot.core.pii import mask_pii
@@ -32,6 +34,10 @@ from bot.core.types import Event, Inbound, Match, MatchKind, Reply, Session, Sou
 __all__ = ["Conversation", "OutboxTarget", "TurnResult", "prepare_inbound", "utcnow"]
 
 log = logging.getLogger(__name__)
+
+
+#: Session ``extra`` key: the citizen asked for announcements before their commune was known.
+ANNOUNCE_WANTED = "an"
 
 
 def utcnow() -> dt.datetime:
@@ -171,6 +177,8 @@ class Conversation:
         self.support = SupportShell()
         #: Hand-offs to a person; None leaves the bot answering everything (CLI tools, benchmarks).
         self.handoff = handoff
+        #: Announcements by commune: opt-in after a support search, «dừng» to opt out.
+        self.announce = AnnounceShell()
 
     def run_turn(
         self,
@@ -201,11 +209,32 @@ class Conversation:
             if self.handoff is not None and self.handoff.holds(unit, active, inbound=inbound, now=now):
                 return self._quiet_turn(unit, user_id=user_id, channel=channel, inbound=inbound, outbox=outbox,
                                         now=now)
+            reach = (channel, outbox.chat_id if outbox is not None else None,
+                     outbox.context if outbox is not None else {})
+            wanted = self.announce.parse(unit, inbound, session, user_id=user_id)
             request = self.support.parse(inbound, session)
+            lead: tuple[Reply, ...] = ()
+            if wanted is not None:
+                said = self.announce.handle(unit, wanted, user_id=user_id, target=reach, inbound=inbound,
+                                            session=session, now=now)
+                if said is not None:
+                    outbox_id = self._shell_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
+                                                session=session, answer=said, outbox=outbox, now=now)
+                    return TurnResult(said.replies, said.match, user_id, outbox_id)
+                if wanted.kind == "start":  # no commune known yet: the support search asks it
+                    request = core_support.SupportRequest("start")
+                    session = with_extra(session, ANNOUNCE_WANTED, "1")
+                    lead = (core_announce.choose_commune_reply(),)
             if request is not None:
                 handled = self.support.handle(unit, inbound=inbound, request=request, session=session, now=now)
                 if handled is not None:
                     answer, kept = handled
+                    wants = dict(session.extra).get(ANNOUNCE_WANTED) == "1"
+                    answer, kept = self.announce.offer(unit, answer, kept, user_id=user_id, target=reach, now=now,
+                                                       force=wants)
+                    if any(e.name == "announce_offered" for e in answer.events) or request.kind == "location":
+                        kept = with_extra(kept, ANNOUNCE_WANTED, None)
+                    answer = replace(answer, replies=(*lead, *answer.replies))
                     outbox_id = self._shell_turn(unit, user_id=user_id, channel=channel, inbound=inbound,
                                                 session=kept, answer=answer, outbox=outbox, now=now)
                     return TurnResult(answer.replies, answer.match, user_id, outbox_id)

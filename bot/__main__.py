@@ -328,6 +328,14 @@ def _parser() -> argparse.ArgumentParser:
     chaos.add_arguments(fault)
     fault.set_defaults(func=chaos.main)
 
+    from bot import bench_broadcast
+
+    broadcast = sub.add_parser("bench-broadcast", help="send one announcement to N subscribers through a fake Bot API")
+    bench_broadcast.add_arguments(broadcast)
+    broadcast.set_defaults(func=bench_broadcast.main)
+    sub.add_parser("announce-worker", help="run the announcement sender alone (until SIGTERM)").set_defaults(
+        func=bench_broadcast.worker_main)
+
     from bot.telegram_cli import add_telegram_commands
 
     add_telegram_commands(sub)

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ __all__ = [
     "app_factory",
     "database",
     "fake_bot_api",
+    "fake_bot_api_process",
     "free_port",
     "update_body",
 ]
@@ -66,13 +67,26 @@ class Sent:
 class FakeBotApi:
     """Answers the methods the bot calls; records the messages it is sent; fails when told to."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, limit_per_s: int | None = None, blocked: frozenset[int] = frozenset()) -> None:
         self.sent = 0
         self.refused = 0
+        #: Sends answered 429 because more than ``limit_per_s`` came within one second.
+        self.rate_limited = 0
         self._ids = 0
         self._failing = False
         self._records: list[Sent] = []
         self._lock = threading.Lock()
+        self._limit = limit_per_s
+        self._window: list[float] = []
+        #: Chats that blocked the bot: every send to them is refused with 403.
+        self.blocked = blocked
+
+    def per_chat(self) -> dict[int, int]:
+        """How many messages each chat received."""
+        counts: dict[int, int] = {}
+        for record in self.records():
+            counts[record.chat_id] = counts.get(record.chat_id, 0) + 1
+        return counts
 
     def set_failing(self, failing: bool) -> None:
         """While failing, every send is refused: 500 and 429 (``retry_after`` 1) in turn."""
@@ -90,6 +104,8 @@ class FakeBotApi:
         chunks: list[bytes] = []
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the sender went away before its request was complete: nothing was sent
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
@@ -101,6 +117,13 @@ class FakeBotApi:
 
     def _answer(self, method: str, raw: bytes) -> tuple[int, dict[str, Any]]:
         result: Any = True
+        if method == "_stats":  # the fake's own: what a separate process recorded (fake_bot_api_process)
+            records = self.records()
+            return 200, {"ok": True, "result": {
+                "sent": self.sent, "rate_limited": self.rate_limited, "refused": self.refused,
+                "per_chat": {str(k): v for k, v in self.per_chat().items()},
+                "first_at": records[0].at if records else None, "last_at": records[-1].at if records else None,
+                "times": [r.at for r in records]}}
         if method == "getMe":
             result = {"id": 7000000001, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
         elif method in ("sendMessage", "sendPhoto", "editMessageText"):
@@ -113,6 +136,21 @@ class FakeBotApi:
                                  "parameters": {"retry_after": 1}}
                 params = _params(raw)
                 chat_id = int(params.get("chat_id") or 0)
+                if not chat_id:
+                    return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+                if chat_id in self.blocked:
+                    return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+                if self._limit is not None:
+                    # Telegram's flood control as observed: more than `limit` messages within any one
+                    # second are refused with 429 and a retry_after.
+                    now = time.monotonic()
+                    while self._window and self._window[0] <= now - 1.0:
+                        self._window.pop(0)
+                    if len(self._window) >= self._limit:
+                        self.rate_limited += 1
+                        return 429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                     "parameters": {"retry_after": 1}}
+                    self._window.append(now)
                 self.sent += 1
                 self._ids += 1
                 self._records.append(Sent(chat_id, str(params.get("text") or params.get("caption") or ""),
@@ -135,11 +173,12 @@ def _params(raw: bytes) -> dict[str, Any]:
 
 
 @contextmanager
-def fake_bot_api() -> Iterator[tuple[str, FakeBotApi]]:
+def fake_bot_api(*, limit_per_s: int | None = None,
+                 blocked: frozenset[int] = frozenset()) -> Iterator[tuple[str, FakeBotApi]]:
     """Run a :class:`FakeBotApi` on a free loopback port; yields its base URL (``…/bot``) and itself."""
     import uvicorn
 
-    api = FakeBotApi()
+    api = FakeBotApi(limit_per_s=limit_per_s, blocked=blocked)
     config = uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="none",
                             access_log=False)
     server = uvicorn.Server(config)
@@ -153,6 +192,66 @@ def fake_bot_api() -> Iterator[tuple[str, FakeBotApi]]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def _die_with_parent() -> None:
+    """In the child: receive SIGTERM when the parent dies (a killed benchmark leaves no fake behind)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+@contextmanager
+def fake_bot_api_process(*, limit_per_s: int | None = None) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
+    """A :class:`FakeBotApi` in a child process (its clock and the sender's do not share a GIL);
+    yields its base URL and a function returning its records (``_stats``)."""
+    import httpx
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "bot.loadrig", "--port", str(port)]
+    if limit_per_s is not None:
+        cmd += ["--limit", str(limit_per_s)]
+    proc = subprocess.Popen(cmd, cwd=_ROOT, preexec_fn=_die_with_parent)
+    base = f"http://127.0.0.1:{port}/bot"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.post(f"{base}{TOKEN}/getMe", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("the fake Bot API did not start")
+            time.sleep(0.1)
+
+        def stats() -> dict[str, Any]:
+            data: dict[str, Any] = httpx.post(f"{base}{TOKEN}/_stats", timeout=30).json()["result"]
+            return data
+
+        yield base, stats
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _serve_fake(argv: list[str] | None = None) -> None:
+    """``python -m bot.loadrig --port P [--limit L]``: a fake Bot API on 127.0.0.1 until terminated."""
+    import argparse
+
+    import uvicorn
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--limit", type=int)
+    args = p.parse_args(argv)
+    uvicorn.run(FakeBotApi(limit_per_s=args.limit), host="127.0.0.1", port=args.port, log_level="warning",
+                lifespan="off", ws="none", access_log=False)
 
 
 @contextmanager
@@ -290,3 +389,7 @@ def update_body(update_id: int, chat_id: int, text: str) -> bytes:
             "text": text,
         },
     }, ensure_ascii=False).encode()
+
+
+if __name__ == "__main__":
+    _serve_fake()

@@ -73,6 +73,8 @@ _attr = metadata.tables["attributions"]
 _members = metadata.tables["members"]
 _units = metadata.tables["org_units"]
 _done = metadata.tables["completions"]
+_ann = metadata.tables["announcements"]
+_deliv = metadata.tables["announce_deliveries"]
 
 #: Sources never counted: evaluation runs and one-off CLI questions.
 EXCLUDED_SOURCES: Final = ("eval", "cli")
@@ -449,6 +451,31 @@ def handoffs(ctx: Context) -> Table:
     return Table((Col("metric", "Chỉ số", "hidden"), Col("label", "Chỉ số"), Col("value", "Giá trị")), rows, _note(ctx))
 
 
+# -- announcement delivery --------------------------------------------------------------------------
+
+#: Delivery statuses as the page names them (``pending`` and ``sending`` are shown together as «Đang chờ gửi»).
+_DELIVERY_COLS: Final = (("sent", "Đã gửi"), ("failed", "Lỗi"), ("blocked", "Đã chặn bot"),
+                         ("left", "Đã rời"), ("skipped", "Đã dừng nhận"), ("waiting", "Đang chờ gửi"))
+
+
+def deliveries(ctx: Context) -> Table:
+    """Each announcement's recipients by delivery status, counted on the day of the outcome."""
+    when = func.coalesce(_deliv.c.sent_at, _deliv.c.updated_at)
+    q = (select(_deliv.c.announcement_id, _ann.c.title, _deliv.c.status, func.count().label("n"))
+         .select_from(_deliv.join(_ann, _ann.c.id == _deliv.c.announcement_id))
+         .where(*_window(when, ctx), *_citizens(_deliv.c.user_id, ctx))
+         .group_by(_deliv.c.announcement_id, _ann.c.title, _deliv.c.status))
+    per: dict[int, dict[str, Any]] = {}
+    for announcement_id, title, status, n in ctx.unit.connection.execute(q):
+        row = per.setdefault(int(announcement_id), {"title": title, **{k: 0 for k, _ in _DELIVERY_COLS}})
+        key = "waiting" if status in ("pending", "sending") else status
+        if key in row:
+            row[key] += int(n)
+    rows = [(aid, r["title"], *(r[k] for k, _ in _DELIVERY_COLS)) for aid, r in sorted(per.items())]
+    cols = (Col("id", "Mã", "hidden"), Col("title", "Thông báo"), *(Col(k, label) for k, label in _DELIVERY_COLS))
+    return Table(cols, rows, _note(ctx))
+
+
 def install() -> None:
     """Register the built-in sections (idempotent)."""
     register(Section("channels", "Theo kênh", channels, (bars(x="channel", series=("messages", "citizens")),),
@@ -470,3 +497,5 @@ def install() -> None:
     register(Section("handoffs", "Gặp người hỗ trợ", handoffs,
                      (bars(x="label", series=("value",), kind="hbar",
                            where=None, limit=5),), order=90))
+    register(Section("deliveries", "Gửi thông báo", deliveries,
+                     (bars(x="title", series=("sent", "failed", "blocked", "left"), kind="stacked"),), order=95))

@@ -204,6 +204,31 @@ function geoPayload(lat, lon) {
     else polling = false;
   }
 
+  // Announcements of the citizen's commune (they opted in): fetched when the page opens and every minute.
+  const ANNOUNCE_MS = 60000;
+  const ANNOUNCE_KEY = "troly06.announce_after";
+
+  async function fetchAnnouncements() {
+    try {
+      let after = 0;
+      try { after = Number(localStorage.getItem(ANNOUNCE_KEY)) || 0; } catch (_) { /* storage disabled */ }
+      const url = "/api/v1/chat/announcements?" + new URLSearchParams({ user_id: userId, after: String(after) });
+      const response = await fetch(url);
+      if (response.ok) {
+        const data = await response.json();
+        for (const m of data.messages || []) {
+          const bubble = botBubble({ text: m.text, buttons: m.buttons || [], images: m.images || [] });
+          log.append(bubble);
+          reveal(bubble);
+          after = Math.max(after, m.id);
+        }
+        try { localStorage.setItem(ANNOUNCE_KEY, String(after)); } catch (_) { /* see above */ }
+      }
+    } catch (_) { /* network down: try again later */ }
+    setTimeout(fetchAnnouncements, ANNOUNCE_MS);
+  }
+  setTimeout(fetchAnnouncements, 1500);
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = input.value.trim();

@@ -20,6 +20,9 @@ __all__ = [
     "AdminAccount",
     "AdminAccountBase",
     "AdminSession",
+    "AnnounceDelivery",
+    "AnnounceSubscription",
+    "Announcement",
     "Attribution",
     "AuditEntry",
     "Completion",
@@ -670,3 +673,87 @@ class HandoffGroupPost(TableModel, table=True):
 Index("ix_message_log_dashboard", MessageLog.__table__.c.direction, MessageLog.__table__.c.created_at,  # type: ignore[attr-defined]
       MessageLog.__table__.c.user_id, MessageLog.__table__.c.source,  # type: ignore[attr-defined]
       MessageLog.__table__.c.match_kind, MessageLog.__table__.c.match_id)  # type: ignore[attr-defined]
+
+
+# -- announcements by commune (api/announce) ------------------------------------------------------
+
+
+class AnnounceSubscription(TableModel, table=True):
+    """A citizen's answer to «receive your commune's announcements?»: one row per user.
+
+    ``status``: ``asked`` (offered once, not answered yet), ``declined``, ``active``, ``stopped``
+    (opted out), ``blocked`` (the platform says the citizen blocked the bot), ``left`` (the chat is
+    gone). Only ``active`` rows receive announcements; the row itself records that the citizen was
+    asked, so the offer is never repeated. ``chat_id``/``context`` say where to send (NULL chat for
+    the web chat, whose page fetches). Gone with the user (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "announce_subscriptions"
+    __table_args__ = (UniqueConstraint("user_id"), Index(None, "status", "commune_code"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    channel: str = Field(sa_type=_TAG)
+    chat_id: str | None = Field(default=None, sa_type=Text)
+    context: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
+    commune_code: int | None = None
+    province_code: int | None = None
+    status: str = Field(default="asked", sa_type=String(16))
+    asked_at: datetime
+    updated_at: datetime
+
+
+class Announcement(TableModel, table=True):
+    """An announcement written in the console: text, optional image and buttons, targets, schedule.
+
+    ``communes`` lists commune/ward codes (empty: every subscriber). ``status``: ``draft``,
+    ``scheduled`` (due at ``send_at``), ``sending``, ``done``, ``cancelled``.
+    """
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index(None, "status", "send_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=String(120))
+    text: str = Field(sa_type=Text)
+    image_url: str | None = Field(default=None, sa_type=Text)
+    #: ``[{"label", "payload"}]``: a guide (``f-<flow>``) or a support point (``sp-w-<commune>``).
+    buttons: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
+    communes: list[int] = Field(default_factory=list, sa_type=JSON)
+    status: str = Field(default="draft", sa_type=String(16))
+    send_at: datetime | None = None
+    created_by: str = Field(sa_type=String(64))
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class AnnounceDelivery(TableModel, table=True):
+    """One recipient of one announcement: the truth about what was sent (a restart resumes from it).
+
+    ``status``: ``pending``, ``sending`` (claimed under a lease until ``lease_until``), ``sent``,
+    ``failed`` (gave up), ``blocked``, ``left``. Unique per (announcement, user): a recipient is
+    listed once, so a repeated listing adds nobody twice.
+    """
+
+    __tablename__ = "announce_deliveries"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "user_id"),
+        Index(None, "announcement_id", "status", "next_attempt_at"),
+        Index(None, "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcements.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    channel: str = Field(sa_type=_TAG)
+    chat_id: str | None = Field(default=None, sa_type=Text)
+    context: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
+    status: str = Field(default="pending", sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_until: datetime | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    sent_at: datetime | None = None
+    updated_at: datetime

@@ -430,7 +430,9 @@ _SQL = {"postgresql": _Sql(postgresql=True), "sqlite": _Sql(postgresql=False)}
 
 #: Tables whose rows a privacy deletion removes or scrubs (vacuumed by :meth:`Store.erase_traces`).
 _PERSONAL_TABLES = (_users, _sessions, _messages, _events, _unanswered, _handoffs, _outbox, _budgets, _updates,
-                    _attributions, _completions)
+                    _attributions, _completions,
+                    # Announcement subscriptions and deliveries (api.announce): deleted with the user row.
+                    metadata.tables["announce_subscriptions"], metadata.tables["announce_deliveries"])
 
 #: KeyValue key set when rows keyed to a user were deleted and the files still hold them.
 ERASE_DUE_KEY = "privacy:erase_due"

@@ -21,6 +21,7 @@ referral suffix ``-r`` + 8 characters always fits.
 ``dn-<flow>``          "Bạn đã làm xong chưa?": not yet
 ``t-<command>[-<arg>]``  a team member's command (handled by the shell, see ``bot.core.team``)
 ``sp-<step>[-<arg>…]``  finding a support point (handled by the shell, see ``bot.core.support``)
+``an-<answer>[-<arg>]``  announcements by commune: y-<commune>, n, stop, start (see ``bot.core.announce``)
 =====================  ==============================================
 """
 
@@ -36,7 +37,7 @@ __all__ = ["BASE_MAX", "Payload", "make", "parse", "with_referral"]
 BASE_MAX = PAYLOAD_MAX - 2 - REFERRAL_LEN
 _REF_RE = re.compile(r"^(?P<base>.+)-r(?P<ref>[A-Za-z0-9_]{%d})$" % REFERRAL_LEN)
 _ID_RE = re.compile(r"^[A-Za-z0-9_]+$")
-_KINDS = frozenset({"menu", "m", "q", "f", "s", "sf", "cat", "ev", "sec", "c", "fy", "fn", "dy", "dn", "t", "sp"})
+_KINDS = frozenset({"menu", "m", "q", "f", "s", "sf", "cat", "ev", "sec", "c", "fy", "fn", "dy", "dn", "t", "sp", "an"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,7 @@ def parse(raw: str) -> Payload | None:
         return None
     if kind in {"menu", "cat"} and args:
         return None
-    if kind in {"m", "q", "f", "s", "ev", "sec", "c", "fy", "fn", "dy", "dn", "t", "sp"} and not args:
+    if kind in {"m", "q", "f", "s", "ev", "sec", "c", "fy", "fn", "dy", "dn", "t", "sp", "an"} and not args:
         return None
     if kind == "sf" and len(args) != 2:
         return None

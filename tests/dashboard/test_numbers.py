@@ -11,6 +11,8 @@ import datetime as dt
 from collections import Counter, defaultdict
 from typing import Any
 
+from sqlalchemy import insert
+
 from api.dashboard.queries import OUTCOMES, TOP, outcome_of, percentile, vn_day
 from api.store.models import metadata
 from tests.dashboard.conftest import AFTER_MIDNIGHT, BEFORE_MIDNIGHT, World
@@ -99,7 +101,7 @@ async def test_every_number_matches_the_recorded_rows(world: World) -> None:
     w = world
     got = await w.dashboard()
     assert [s for s in got] == ["channels", "traffic", "outcomes", "top_questions", "unanswered", "funnel",
-                                "completions", "referrals", "handoffs"]
+                                "completions", "referrals", "handoffs", "deliveries"]
     assert got["traffic"]["rows"] == expected_traffic(w)
     assert got["channels"]["rows"] == expected_channels(w)
     assert got["outcomes"]["rows"] == expected_outcomes(w)
@@ -208,6 +210,40 @@ async def test_date_range_channel_and_commune_filters(world: World) -> None:
     assert "liên kết của một thành viên tổ" in got["channels"]["note"]
     got = await w.dashboard(commune=w.other_commune, channel="web")
     assert got["channels"]["rows"] == [{"channel": "Tổng", "messages": 0, "citizens": 0}]
+
+
+async def test_announcement_delivery_counts_each_outcome_on_its_vietnam_day(world: World) -> None:
+    w = world
+    users = sorted(w.rows("users"), key=lambda u: u.id)
+    web = [u for u in users if u.channel == "web"]
+    tg = [u for u in users if u.channel == "telegram"]
+    now = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
+    with w.store.unit() as unit:
+        aid = unit.connection.execute(insert(metadata.tables["announcements"]).values(
+            title="Lịch hỗ trợ chủ nhật", text="…", buttons=[], communes=[], status="done", created_by="admin",
+            created_at=now, updated_at=now)).inserted_primary_key[0]
+        deliveries = metadata.tables["announce_deliveries"]
+        rows = [(web[0], "sent", BEFORE_MIDNIGHT), (web[1], "sent", AFTER_MIDNIGHT), (web[2], "blocked", None),
+                (tg[0], "failed", None), (tg[1], "pending", None)]
+        for user, status, sent_at in rows:
+            unit.connection.execute(insert(deliveries).values(
+                announcement_id=aid, user_id=user.id, channel=user.channel, chat_id=None, status=status,
+                attempts=1, next_attempt_at=now, sent_at=sent_at, updated_at=sent_at or now))
+    try:
+        got = (await w.dashboard())["deliveries"]["rows"]
+        mine = [r for r in got if r["id"] == aid]
+        assert mine == [{"id": aid, "title": "Lịch hỗ trợ chủ nhật", "sent": 2, "failed": 1, "blocked": 1,
+                         "left": 0, "skipped": 0, "waiting": 1}]
+        # A sent row counts on the day it was sent: 16:59:59 UTC is still 30/11 in Vietnam.
+        day = [r for r in (await w.dashboard(**{"from": "2026-12-01", "to": "2026-12-01"}))["deliveries"]["rows"]
+               if r["id"] == aid]
+        assert day and (day[0]["sent"], day[0]["blocked"], day[0]["waiting"]) == (1, 1, 1)
+        tg_only = [r for r in (await w.dashboard(channel="telegram"))["deliveries"]["rows"] if r["id"] == aid]
+        assert tg_only and (tg_only[0]["sent"], tg_only[0]["failed"], tg_only[0]["waiting"]) == (0, 1, 1)
+    finally:
+        with w.store.unit() as unit:
+            unit.connection.execute(metadata.tables["announcements"].delete().where(
+                metadata.tables["announcements"].c.id == aid))
 
 
 async def test_bad_filters_and_roles(world: World) -> None:

@@ -1,0 +1,397 @@
+"""The broadcast sender: one announcement to every recipient row, paced, leased, resumable.
+
+:meth:`Broadcaster.run` lists the recipients once (a delivery row per active subscriber targeted),
+then loops: claim a small batch of due rows under a lease (``lease_s``), send each, and record each
+outcome right after its send (outcomes completing together share one short transaction). Whatever
+runs it (a procrastinate job on PostgreSQL, the in-process runner on SQLite, the benchmark), the
+rows are the truth: a restart finds ``pending`` rows and rows whose lease ended, and goes on.
+
+Exactly once, as far as a crash allows: a row is claimed before its send and marked ``sent`` the
+moment the platform said ok, before its connection slot is given back. A process killed between the platform's
+answer and that commit leaves the row ``sending``; it is sent again when its lease ends. So a
+``kill -9`` can repeat at most the sends in flight at that instant (bounded by ``concurrency``, a
+handful at loopback latency); a kill during a wait (a 429's ``retry_after``, a back-off) repeats none.
+
+Pacing: one :class:`Pacer` per broadcaster keeps Telegram sends to ``rate_per_s`` × :data:`HEADROOM`
+in any one-second window (Telegram counts about 30 messages per second per bot; the sends of one
+announcement go to distinct chats, so the 1 message/s per chat rule holds by construction).
+A 429 pauses every send for its ``retry_after`` and puts the row back without counting an attempt;
+5xx and network errors back off exponentially up to :data:`MAX_ATTEMPTS`; «bot was blocked by the
+user» marks the row and the subscription ``blocked``, a deleted account or a lost chat ``left``, and
+such citizens are skipped from then on. Zalo rows are handed to the Zalo outbox (its own sender,
+pacing and retries) in the same transaction that marks them sent; web chat rows are marked sent and
+fetched by the page (``GET /api/v1/chat/announcements``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import datetime as dt
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from api.announce import repo
+from api.announce.repo import AnnouncementView, Claimed, Outcome
+from api.store import Store, Unit
+from api.support import units
+from bot.core import announce as core
+from bot.core.types import Match, MatchKind, Reply
+
+__all__ = [
+    "HEADROOM",
+    "MAX_ATTEMPTS",
+    "RECOVER_S",
+    "BroadcastSender",
+    "Broadcaster",
+    "Pacer",
+    "SendResult",
+    "render_reply",
+    "start_now",
+    "thread_run_db",
+]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+RunDb = Callable[[Callable[[], T]], Awaitable[T]]
+
+#: Share of the platform's limit the pacer aims at (29 of 30): network jitter between our clock and
+#: the platform's then never pushes one second over the limit (an observed 429 costs a whole
+#: ``retry_after``).
+HEADROOM = 0.97
+#: Failed attempts (5xx, network) after which a row is given up as ``failed``.
+MAX_ATTEMPTS = 6
+#: Seconds without a 429 after which the pacer wins back one message per second.
+RECOVER_S = 10.0
+_BACKOFF_BASE_S = 0.5
+_BACKOFF_CAP_S = 60.0
+#: Channels whose rows the Zalo outbox sends.
+ZALO_CHANNELS = frozenset({"zalo_oa", "zalo_bot"})
+ANNOUNCE_MATCH = Match(MatchKind.MENU, "announce")
+
+
+def thread_run_db(threads: int = 2) -> RunDb[Any]:
+    """A runner for blocking database work on a small thread pool of its own."""
+    limiter = anyio.CapacityLimiter(threads)
+
+    async def run_db(fn: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(fn, limiter=limiter)
+
+    return run_db
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """How one send went: ``sent``, ``retry`` (429, ``after_s``), ``transient`` (5xx, network),
+    ``blocked``, ``left`` or ``failed`` (refused for good)."""
+
+    status: Literal["sent", "retry", "transient", "blocked", "left", "failed"]
+    after_s: float = 0.0
+    error: str = ""
+
+
+class BroadcastSender(Protocol):
+    """Sends one announcement to one chat of a channel (Telegram); never raises for platform errors."""
+
+    channel: str
+
+    async def send(self, row: Claimed, reply: Reply) -> SendResult:
+        """One send."""
+        ...
+
+
+class Pacer:
+    """At most ``rate_per_s`` sends in any one-second window (Telegram's flood control counts so),
+    never two closer than three quarters of the even spacing; :meth:`pause` holds every send (a 429's
+    ``retry_after``) and lowers the pace by one message per second, won back after
+    :data:`RECOVER_S` seconds without a 429.
+
+    A sliding window, not a fixed interval: a sender that was descheduled for a moment (a busy
+    machine, a slow database commit) makes up the lost slots within the window instead of losing
+    them, and still never puts more than the limit in any second. Where the platform sees the
+    messages bunched anyway (jitter on the way), its 429s make the pace back off a little until
+    they stop.
+    """
+
+    def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
+                 window_s: float = 1.0) -> None:
+        if rate_per_s <= 0:
+            raise ValueError("rate_per_s must be positive")
+        self.most = max(1, int(rate_per_s * window_s))
+        self.per_window = self.most
+        self.window_s = window_s
+        self._clock = clock
+        self._sent: collections.deque[float] = collections.deque()
+        self._last = -1e9
+        self._paused_until = 0.0
+        self._lowered_at = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def interval(self) -> float:
+        """The even spacing at the current pace."""
+        return self.window_s / self.per_window
+
+    async def wait(self) -> None:
+        """Return at this caller's slot (callers are served one at a time, in order)."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                if self.per_window < self.most and now - self._lowered_at >= RECOVER_S:
+                    self.per_window += 1
+                    self._lowered_at = now
+                at = max(now, self._paused_until, self._last + self.interval * 0.75)
+                if len(self._sent) >= self.per_window:
+                    at = max(at, self._sent[-self.per_window] + self.window_s)
+                if at <= now:
+                    break
+                await asyncio.sleep(at - now)
+            self._sent.append(now)
+            while len(self._sent) > self.most:
+                self._sent.popleft()
+            self._last = now
+
+    def pause(self, seconds: float) -> None:
+        """Hold every send for ``seconds`` from now (a 429), and slow down a little."""
+        now = self._clock()
+        if now >= self._paused_until:  # the other sends refused in the same moment do not count again
+            self.per_window = max((self.most + 1) // 2, self.per_window - 1)
+            self._lowered_at = now
+        self._paused_until = max(self._paused_until, now + max(0.0, seconds))
+
+
+def _place(view: AnnouncementView) -> str:
+    if len(view.communes) == 1:
+        ward = units.ward(view.communes[0])
+        if ward is not None:
+            return ward.name
+    return "Trợ lý 06"
+
+
+def render_reply(view: AnnouncementView) -> Reply:
+    """The announcement as every channel receives it (one reply; adapters render it)."""
+    return core.message_reply(view.text, image_url=view.image_url, buttons=view.buttons, place=_place(view))
+
+
+def _backoff(attempts: int) -> float:
+    return float(min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2.0 ** max(0, attempts - 1)))
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Recorder:
+    """Commits outcomes as they complete; outcomes arriving together share one transaction."""
+
+    def __init__(self, write: Callable[[list[tuple[Outcome, Claimed]]], Awaitable[None]]) -> None:
+        self._write = write
+        self._queue: list[tuple[list[tuple[Outcome, Claimed]], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def record(self, outcome: Outcome, row: Claimed) -> None:
+        """Returns once ``outcome`` is committed (a database outage is retried with back-off)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(([(outcome, row)], future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="announce-record")
+        await future
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)
+        failures = 0
+        while self._queue:
+            batch = list(self._queue)
+            try:
+                await self._write([pair for pairs, _ in batch for pair in pairs])
+            except Exception as exc:  # noqa: BLE001 - the database may be down: keep the outcomes
+                failures += 1
+                delay = min(10.0, 0.2 * 2 ** min(failures, 6))
+                log.warning("announce: recording %d outcomes failed (%s), retrying in %.1f s", len(batch),
+                            type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            del self._queue[: len(batch)]
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+
+class Broadcaster:
+    """Runs announcements to their end (or until stopped); safe to run in several processes at once."""
+
+    def __init__(self, store: Store, senders: dict[str, BroadcastSender], *, rate_per_s: float = 30.0,
+                 concurrency: int = 16, lease_s: float = 30.0, run_db: RunDb[Any] | None = None,
+                 clock: Callable[[], dt.datetime] = _utcnow) -> None:
+        self.store = store
+        self.senders = senders
+        self.rate_per_s = rate_per_s
+        self.pacer = Pacer(rate_per_s * HEADROOM)
+        self._concurrency = concurrency
+        self._lease_s = lease_s
+        self._run_db = run_db or thread_run_db()
+        self._clock = clock
+        #: Rows claimed per round: about two seconds of sending, so leases never end mid-round.
+        self._batch = max(8, min(500, int(rate_per_s * 2)))
+        self._in_flight: set[int] = set()
+
+    # -- transactions ---------------------------------------------------------------------------------
+
+    def _begin(self, announcement_id: int) -> AnnouncementView | None:
+        """Move a due announcement to ``sending`` and list its recipients (once); None when nothing to do."""
+        now = self._clock()
+        with self.store.unit() as unit:
+            view = repo.get(unit, announcement_id)
+            if view is None or view.status in ("done", "cancelled", "draft"):
+                return None
+            if view.status == "scheduled":
+                if view.send_at is not None and view.send_at > now:
+                    return None
+                repo.set_status(unit, announcement_id, allowed=("scheduled",), status="sending", now=now)
+                repo.list_recipients(unit, view, now=now)
+                log.info("announce %d: sending to %d recipients", announcement_id,
+                         repo.progress(unit, announcement_id)["total"])
+                view = repo.get(unit, announcement_id)
+            return view
+
+    def _claim(self, announcement_id: int) -> list[Claimed]:
+        with self.store.unit() as unit:
+            return repo.claim(unit, announcement_id, limit=self._batch, now=self._clock(), lease_s=self._lease_s)
+
+    def _state(self, announcement_id: int) -> tuple[int, dt.datetime | None]:
+        now = self._clock()
+        with self.store.unit() as unit:
+            left, due = repo.pending_state(unit, announcement_id, now=now)
+            if not left:
+                repo.finish_if_done(unit, announcement_id, now=now)
+            return left, due
+
+    def _write(self, body: dict[str, Any], pairs: list[tuple[Outcome, Claimed]]) -> None:
+        now = self._clock()
+        with self.store.unit() as unit:
+            for outcome, row in pairs:
+                if outcome.status == "sent" and row.channel in ZALO_CHANNELS and row.chat_id:
+                    unit.enqueue_outbox(channel=row.channel, chat_id=row.chat_id, body=body,
+                                        context=dict(row.context or {}), now=now)
+            repo.record(unit, [o for o, _ in pairs], now=now)
+
+    def _renew(self, ids: list[int]) -> None:
+        with self.store.unit() as unit:
+            repo.renew(unit, ids, until=self._clock() + dt.timedelta(seconds=self._lease_s))
+
+    # -- running ----------------------------------------------------------------------------------------
+
+    async def run(self, announcement_id: int, *, stop: asyncio.Event | None = None) -> dict[str, int]:
+        """Send the announcement to every listed recipient still due; its progress at the end."""
+        view = await self._run_db(functools.partial(self._begin, announcement_id))
+        if view is not None and view.status == "sending":
+            reply = render_reply(view)
+            body = {"replies": [reply.to_dict()], "match": ANNOUNCE_MATCH.to_dict()}
+            recorder = _Recorder(lambda pairs: self._run_db(functools.partial(self._write, body, pairs)))
+            await self._send_all(announcement_id, reply, recorder, stop)
+        final: dict[str, int] = await self._run_db(functools.partial(self._progress, announcement_id))
+        return final
+
+    def _progress(self, announcement_id: int) -> dict[str, int]:
+        with self.store.unit(readonly=True) as unit:
+            return repo.progress(unit, announcement_id)
+
+    async def _send_all(self, announcement_id: int, reply: Reply, recorder: _Recorder,
+                        stop: asyncio.Event | None) -> None:
+        """Claim and send until no row is left; the next batch is claimed while half of the current
+        one is still queued at the pacer, so the pace never stalls between batches."""
+        semaphore = asyncio.Semaphore(self._concurrency)
+        active: set[asyncio.Task[None]] = set()
+        keeper = asyncio.create_task(self._keep_leases(), name="announce-lease")
+        try:
+            while stop is None or not stop.is_set():
+                if len(active) <= self._batch // 2:
+                    rows = await self._run_db(functools.partial(self._claim, announcement_id))
+                    for row in rows:
+                        self._in_flight.add(row.id)
+                        active.add(asyncio.create_task(self._deliver(row, reply, recorder, semaphore)))
+                    if rows:
+                        continue
+                    if not active:
+                        left, due = await self._run_db(functools.partial(self._state, announcement_id))
+                        if not left:
+                            return
+                        wait = 1.0 if due is None else (due - self._clock()).total_seconds()
+                        await asyncio.sleep(min(1.0, max(0.05, wait)))
+                        continue
+                done, active = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
+        finally:
+            for task in active:
+                task.cancel()
+            if active:
+                await asyncio.gather(*active, return_exceptions=True)
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            ids = sorted(self._in_flight)
+            if ids:
+                try:
+                    await self._run_db(functools.partial(self._renew, ids))
+                except Exception as exc:  # noqa: BLE001 - the database may be down: next time
+                    log.warning("announce: renewing leases failed (%s)", type(exc).__name__)
+
+    async def _deliver(self, row: Claimed, reply: Reply, recorder: _Recorder, semaphore: asyncio.Semaphore) -> None:
+        sender = self.senders.get(row.channel)
+        if row.channel == "web" or row.channel in ZALO_CHANNELS:
+            outcome = Outcome(row.id, row.user_id, "sent")
+        elif sender is None or row.chat_id is None:
+            outcome = Outcome(row.id, row.user_id, "skipped", f"no sender for channel {row.channel}")
+        else:
+            # The slot is taken only once a connection is free, so a slow request never makes the
+            # sends behind it leave together; it is given back once the outcome is committed, so at
+            # most ``concurrency`` sends are ever unrecorded (what a crash may repeat).
+            async with semaphore:
+                await self.pacer.wait()
+                try:
+                    result = await sender.send(row, reply)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a bug in a sender must not lose the row: retried with back-off
+                    log.exception("announce: sender raised on row %d", row.id)
+                    result = SendResult("transient", error=type(exc).__name__)
+                await recorder.record(self._outcome(row, result), row)
+            self._in_flight.discard(row.id)
+            return
+        await recorder.record(outcome, row)
+        self._in_flight.discard(row.id)
+
+    def _outcome(self, row: Claimed, result: SendResult) -> Outcome:
+        now = self._clock()
+        if result.status == "retry":
+            self.pacer.pause(result.after_s)
+            log.info("announce: 429, every send waits %.1f s", result.after_s)
+            return Outcome(row.id, row.user_id, "pending", result.error,
+                           now + dt.timedelta(seconds=result.after_s), refund=True)
+        if result.status == "transient":
+            if row.attempts >= MAX_ATTEMPTS:
+                return Outcome(row.id, row.user_id, "failed", result.error)
+            return Outcome(row.id, row.user_id, "pending", result.error,
+                           now + dt.timedelta(seconds=_backoff(row.attempts)))
+        return Outcome(row.id, row.user_id, result.status, result.error)
+
+
+def start_now(unit: Unit, announcement_id: int, *, now: dt.datetime, send_at: dt.datetime | None) -> bool:
+    """Schedule a draft (now or at ``send_at``); False when it is not a draft."""
+    return repo.set_status(unit, announcement_id, allowed=("draft",), status="scheduled", now=now,
+                           send_at=send_at or now)

@@ -1,0 +1,142 @@
+"""Delivery through the fake Bot API: once each, paced, 429 obeyed, 5xx retried, blocked users skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from api.announce import repo
+from api.announce.delivery import HEADROOM
+from api.store import Store
+from bot.loadrig import fake_bot_api, fake_bot_api_process
+from tests.announce.helpers import announce, broadcaster, progress, subscribe, subscription_status
+
+
+def _run(store: Store, url: str, announcement_id: int, **kw: float) -> dict[str, int]:
+    async def go() -> dict[str, int]:
+        b, sender = broadcaster(store, url, **kw)
+        try:
+            return await b.run(announcement_id)
+        finally:
+            await sender.aclose()
+
+    return asyncio.run(go())
+
+
+def test_every_subscriber_of_the_commune_gets_it_once(store: Store) -> None:
+    chats = subscribe(store, 120, commune=4)
+    others = subscribe(store, 30, commune=7, first=1000)
+    subscribe(store, 10, commune=4, first=2000, status="stopped")
+    web = subscribe(store, 5, commune=4, first=3000, channel="web")
+    with fake_bot_api() as (url, fake):
+        announcement_id = announce(store, communes=[4])
+        final = _run(store, url, announcement_id)
+        per_chat = fake.per_chat()
+    assert set(per_chat) == set(chats) and set(per_chat.values()) == {1}
+    assert not set(others) & set(per_chat)
+    assert final["sent"] == 125 and final["total"] == 125  # the web chat's 5 wait in their page
+    assert len(web) == 5
+    with store.unit(readonly=True) as unit:
+        view = repo.get(unit, announcement_id)
+        assert view is not None and view.status == "done"
+    text = fake.records()[0].text
+    assert text.startswith("📢 Thông báo (Phường Ba Đình)") and "«dừng»" in text
+
+
+def test_a_second_run_sends_nothing_more(sqlite_store: Store) -> None:
+    subscribe(sqlite_store, 40)
+    with fake_bot_api() as (url, fake):
+        announcement_id = announce(sqlite_store)
+        _run(sqlite_store, url, announcement_id)
+        _run(sqlite_store, url, announcement_id)
+        assert fake.sent == 40
+
+
+def test_429_is_obeyed_and_nothing_is_lost(sqlite_store: Store) -> None:
+    chats = subscribe(sqlite_store, 150)
+    with fake_bot_api(limit_per_s=50) as (url, fake):  # we pace at 500/s: the fake refuses the excess
+        announcement_id = announce(sqlite_store)
+        started = time.monotonic()
+        final = _run(sqlite_store, url, announcement_id, rate=500.0)
+        elapsed = time.monotonic() - started
+        per_chat = fake.per_chat()
+        records = fake.records()
+    assert fake.rate_limited >= 1
+    assert set(per_chat) == set(chats) and set(per_chat.values()) == {1}
+    assert final["sent"] == 150
+    # retry_after is 1 s: 150 messages at 50 per second window take at least two further seconds
+    assert elapsed >= 2.0
+    # after a refusal everyone waited: no second holds more than the limit
+    times = [r.at for r in records]
+    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) <= 50
+
+
+def test_pacing_stays_under_the_limit_and_close_to_it(sqlite_store: Store) -> None:
+    """About two seconds at Telegram's 30/s, against a fake in its own process (its clock is not
+    held up by ours): nothing refused, and the rate close to the limit."""
+    subscribe(sqlite_store, 75)
+    with fake_bot_api_process(limit_per_s=30) as (url, stats):
+        announcement_id = announce(sqlite_store)
+        _run(sqlite_store, url, announcement_id, rate=30.0)
+        seen = stats()
+    assert seen["sent"] == 75 and seen["rate_limited"] <= 1
+    times: list[float] = seen["times"]
+    busiest = max(sum(1 for t in times if s <= t < s + 1.0) for s in times)
+    assert 25 <= busiest <= 30, busiest  # close to the limit, never over it
+    # 75 messages at 29 per second need two full windows, and not much more
+    assert 2.0 <= times[-1] - times[0] <= 3.0, times[-1] - times[0]
+    assert HEADROOM < 1
+
+
+def test_blocked_users_are_marked_and_skipped_afterwards(sqlite_store: Store) -> None:
+    chats = subscribe(sqlite_store, 20)
+    blocked = frozenset(chats[:3])
+    with fake_bot_api(blocked=blocked) as (url, fake):
+        first = announce(sqlite_store)
+        final = _run(sqlite_store, url, first)
+        assert final["blocked"] == 3 and final["sent"] == 17
+        assert all(subscription_status(sqlite_store, c) == "blocked" for c in blocked)
+        second = announce(sqlite_store)
+        final2 = _run(sqlite_store, url, second)
+    assert final2["total"] == 17 and final2["sent"] == 17  # the blocked three are not even listed
+
+
+def test_5xx_is_retried_with_back_off(sqlite_store: Store) -> None:
+    chats = subscribe(sqlite_store, 10)
+    with fake_bot_api() as (url, fake):
+        announcement_id = announce(sqlite_store)
+        fake.set_failing(True)
+
+        async def go() -> dict[str, int]:
+            b, sender = broadcaster(sqlite_store, url)
+            try:
+                task = asyncio.create_task(b.run(announcement_id))
+                await asyncio.sleep(0.6)
+                fake.set_failing(False)
+                return await task
+            finally:
+                await sender.aclose()
+
+        final = asyncio.run(go())
+        assert fake.refused >= 2
+        assert set(fake.per_chat()) == set(chats) and set(fake.per_chat().values()) == {1}
+    assert final["sent"] == 10 and final["failed"] == 0
+
+
+def test_a_citizen_who_stops_meanwhile_is_skipped(sqlite_store: Store) -> None:
+    chats = subscribe(sqlite_store, 5)
+    with fake_bot_api() as (url, fake):
+        announcement_id = announce(sqlite_store)
+        with sqlite_store.unit() as unit:
+            view = repo.get(unit, announcement_id)
+            assert view is not None
+            repo.set_status(unit, announcement_id, allowed=("scheduled",), status="sending", now=view.created_at)
+            repo.list_recipients(unit, view, now=view.created_at)
+            uid = unit.find_user(channel="telegram", external_id=str(chats[0]))
+            assert uid is not None
+            repo.upsert_subscription(unit, user_id=uid, channel="telegram", chat_id=str(chats[0]), context=None,
+                                     status="stopped", now=view.created_at)
+        final = _run(sqlite_store, url, announcement_id)
+        assert chats[0] not in fake.per_chat()
+    assert final["skipped"] == 1 and final["sent"] == 4
+    assert progress(sqlite_store, announcement_id)["sent"] == 4

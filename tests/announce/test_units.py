@@ -1,0 +1,94 @@
+"""Small pure parts: how a Bot API answer is classified, the pacer's back-off, the Telegram calls, the stats."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from api.announce.delivery import Pacer
+from api.announce.stats import VN, delivery_stats
+from api.announce.telegram import CAPTION_MAX, classify, telegram_calls
+from api.store import Store
+from bot.core import announce as core
+from bot.loadrig import fake_bot_api
+from tests.announce.helpers import announce, broadcaster, subscribe
+
+
+@pytest.mark.parametrize(("status", "body", "expected"), [
+    (200, {"ok": True, "result": {}}, "sent"),
+    (429, {"ok": False, "description": "Too Many Requests: retry after 7", "parameters": {"retry_after": 7}}, "retry"),
+    (403, {"ok": False, "description": "Forbidden: bot was blocked by the user"}, "blocked"),
+    (403, {"ok": False, "description": "Forbidden: user is deactivated"}, "left"),
+    (400, {"ok": False, "description": "Bad Request: chat not found"}, "left"),
+    (400, {"ok": False, "description": "Bad Request: message text is empty"}, "failed"),
+    (502, None, "transient"),
+])
+def test_classify(status: int, body: object, expected: str) -> None:
+    result = classify(status, body)
+    assert result.status == expected
+    if expected == "retry":
+        assert result.after_s == 7
+
+
+def test_pacer_backs_off_once_per_429_and_recovers() -> None:
+    now = [100.0]
+    pacer = Pacer(30, clock=lambda: now[0])
+    assert pacer.per_window == 30
+    pacer.pause(1.0)
+    pacer.pause(1.0)  # refused in the same moment: counted once
+    assert pacer.per_window == 29
+    now[0] += 2.0
+    pacer.pause(1.0)
+    assert pacer.per_window == 28
+    now[0] += 11.0
+    asyncio.run(pacer.wait())
+    assert pacer.per_window == 29
+
+
+def test_pacer_never_puts_more_than_the_limit_in_a_second() -> None:
+    async def go() -> list[float]:
+        pacer = Pacer(40)
+        times = []
+        loop = asyncio.get_running_loop()
+        for _ in range(90):
+            await pacer.wait()
+            times.append(loop.time())
+        return times
+
+    times = asyncio.run(go())
+    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) <= 40
+    assert times[-1] - times[0] >= 2.0
+
+
+def test_telegram_calls_photo_caption_or_preview() -> None:
+    short = core.message_reply("Ngắn.", image_url="https://example.org/a.png", buttons=[("Mức 2", "f-l2")],
+                               place="Phường Ba Đình")
+    calls = telegram_calls(short, 42)
+    assert calls[0][0] == "sendPhoto" and calls[0][1]["caption"] == short.text
+    assert calls[0][1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "f-l2"
+    long = core.message_reply("x" * CAPTION_MAX, image_url="https://example.org/a.png", buttons=[], place="P")
+    first = telegram_calls(long, 42)[0]
+    assert first[0] == "sendMessage" and first[1]["link_preview_options"]["url"] == "https://example.org/a.png"
+
+
+def test_delivery_stats_per_announcement_and_day(sqlite_store: Store) -> None:
+    chats = subscribe(sqlite_store, 8)
+    with fake_bot_api(blocked=frozenset(chats[:2])) as (url, _):
+        announcement_id = announce(sqlite_store)
+
+        async def go() -> None:
+            b, sender = broadcaster(sqlite_store, url)
+            try:
+                await b.run(announcement_id)
+            finally:
+                await sender.aclose()
+
+        asyncio.run(go())
+    stats = delivery_stats(sqlite_store)
+    assert stats.by_announcement[announcement_id]["sent"] == 6
+    assert stats.by_announcement[announcement_id]["blocked"] == 2
+    today = dt.datetime.now(VN).date()
+    assert stats.by_day[today]["sent"] == 6 and stats.titles[announcement_id] == "thử"
+    assert delivery_stats(sqlite_store, start=today + dt.timedelta(days=1)).by_day == {}
