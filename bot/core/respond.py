@@ -46,6 +46,9 @@ GUIDE_WORDS = ("huong dan", "cac buoc", "tung buoc", "chi cach", "chi toi cach",
 OUT_OF_SCOPE_BELOW = 0.11
 #: ... unless one of its options belongs to a service and scores at least this.
 SERVICE_GUESS_MIN = 0.09
+#: When unsure, a service is answered for a long question only when at least this share of the
+#: objects it is about are asked (:meth:`faq.matcher.Matcher.asked_share`).
+SERVICE_FIT_MIN = 0.5
 #: How close a guide's score must be to the top answer for a guide request to start it instead.
 GUIDE_MARGIN = 0.1
 
@@ -288,6 +291,8 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         if started is not None:
             return _offer_resume(orig, started)
         service = asking.asked_service(ctx.content.catalogue, decision.candidates, reading)
+        if service is not None and not ctx.content.matcher.about(f"service:{service}", ctx.content.matcher.asked_topics(text)):
+            service = None  # not the question's own service: about another object
         own = Button(svc.title, payloads.make("s", svc.id)) if service and (svc := ctx.content.catalogue.get(service)) \
             else None
         buttons = asking.distinct_options(decision.candidates, lambda c: _candidate_button(ctx, c), first=own)
@@ -366,10 +371,12 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     trigger the message contains, the facet asked, or (long messages) the situation told.
     """
     catalogue = ctx.content.catalogue
+    asked = ctx.content.matcher.asked_topics(text)
     if decision.outcome != "answer":
         # Unsure, but the message names one service's situation word for word ("mất cà vẹt xe").
         named = asking.situation_named(catalogue, text, ctx.today)
-        if named is not None and (svc_named := catalogue.get(named[0])) is not None:
+        if named is not None and (svc_named := catalogue.get(named[0])) is not None \
+                and ctx.content.matcher.about(f"service:{svc_named.id}", asked):
             score = _round(decision.candidates[0].score) if decision.candidates else None
             return _facet_answers(ctx, svc_named, (named[1],), score)
     if not decision.candidates:
@@ -382,12 +389,19 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         found = asking.services_for_key(catalogue, top.key)
         service = found[0] if len(found) == 1 else None
     svc = catalogue.get(service) if service is not None else None
-    if svc is None:
+    if svc is None or not ctx.content.matcher.about(f"service:{svc.id}", asked):
+        # A service about another object than the one asked («gia hạn tạm trú» is no birth
+        # registration, though an entry of that service shares «quá hạn … bị phạt»).
+        return None
+    if decision.outcome != "answer" and ctx.content.matcher.asked_share(f"service:{svc.id}", asked) < SERVICE_FIT_MIN:
+        # Unsure, and the service is mostly about other things (a thẻ BHYT question and the
+        # birth – residence – BHYT bundle): the options, not that service's answer.
         return None
     pick = asking.pick_facet(svc, text, reading, ctx.today)
     if pick is None:
         told = [k for k in reading.situations if k in asking.DECISIVE]
-        if (decision.outcome == "clarify" and (reading.facets or reading.situations)
+        if (decision.outcome == "clarify" and top.score >= ctx.content.matcher.clarify_threshold
+                and (reading.facets or reading.situations)
                 and all(asking.covers_situation(svc, k) for k in told)
                 and asking.all_of_service(catalogue, decision.candidates, svc.id)):
             # Every option is this service: its card, saying honestly when the facet asked is missing.
