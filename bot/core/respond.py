@@ -389,15 +389,26 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         found = asking.services_for_key(catalogue, top.key)
         service = found[0] if len(found) == 1 else None
     svc = catalogue.get(service) if service is not None else None
-    if svc is None or not ctx.content.matcher.about(f"service:{svc.id}", asked):
+    matcher = ctx.content.matcher
+    if svc is not None and (not matcher.about(f"service:{svc.id}", asked) or (
+            decision.outcome != "answer" and matcher.asked_share(f"service:{svc.id}", asked) < SERVICE_FIT_MIN)):
         # A service about another object than the one asked («gia hạn tạm trú» is no birth
-        # registration, though an entry of that service shares «quá hạn … bị phạt»).
+        # registration, though an entry of that service shares «quá hạn … bị phạt»); or, unsure,
+        # one mostly about other things (a thẻ BHYT question and the birth – residence – BHYT
+        # bundle): not that service's answer.
+        svc = None
+    pick: asking.Pick | None = None
+    if svc is not None:
+        pick = asking.pick_facet(svc, text, reading, ctx.today)
+    if svc is None and reading.long and decision.outcome == "clarify":
+        # Unsure and no clear service, but a late or lost paper is told: the service among the
+        # options, about the object asked, that handles it («chưa đăng ký khai tử» → death
+        # registration's late case).
+        other = _service_for_situation(ctx, text, decision.candidates, reading, asked)
+        if other is not None:
+            svc, pick = other
+    if svc is None:
         return None
-    if decision.outcome != "answer" and ctx.content.matcher.asked_share(f"service:{svc.id}", asked) < SERVICE_FIT_MIN:
-        # Unsure, and the service is mostly about other things (a thẻ BHYT question and the
-        # birth – residence – BHYT bundle): the options, not that service's answer.
-        return None
-    pick = asking.pick_facet(svc, text, reading, ctx.today)
     if pick is None:
         told = [k for k in reading.situations if k in asking.DECISIVE]
         if (decision.outcome == "clarify" and top.score >= ctx.content.matcher.clarify_threshold
@@ -412,6 +423,31 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key):
         return None
     return _facet_answers(ctx, svc, pick.keys, _round(top.score))
+
+
+def _service_for_situation(ctx: _Ctx, text: str, candidates: tuple[Candidate, ...], reading: Reading,
+                           asked: frozenset[str]) -> tuple[Service, asking.Pick] | None:
+    """A service of the options, about an object asked, that handles a decisive situation told
+    (a loss, a late registration…), with what of it to answer; or None."""
+    told = [k for k in reading.situations if k in asking.DECISIVE]
+    if not told:
+        return None
+    catalogue = ctx.content.catalogue
+    seen: set[str] = set()
+    for c in candidates:
+        for sid in asking.services_for_key(catalogue, c.key):
+            other = catalogue.get(sid)
+            if sid in seen or other is None:
+                continue
+            seen.add(sid)
+            key = f"service:{sid}"
+            if not ctx.content.matcher.about(key, asked) or ctx.content.matcher.asked_share(key, asked) < SERVICE_FIT_MIN \
+                    or not any(asking.covers_situation(other, k) for k in told):
+                continue
+            pick = asking.pick_facet(other, text, reading, ctx.today)
+            if pick is not None:
+                return other, pick
+    return None
 
 
 def _facet_answers(ctx: _Ctx, svc: Service, keys: tuple[str, ...], score: float | None) -> _Out | None:
