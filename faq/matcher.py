@@ -623,6 +623,13 @@ class Matcher:
             outcome: Outcome = "answer" if foreign.score >= self.clarify_threshold else "none"
             return Decision(outcome, tuple(ranked[:3]))
         asked = self._asked_topics(text)
+        if asked.topics and ranked[0].kind == "offtopic" and self._topics[self._index[ranked[0].key]] \
+                and not self._about(ranked[0].key, asked.topics):
+            # A decline about another object («tách thửa đất» for a «tách hộ» question) does not
+            # decline a question about one of ours.
+            ranked = [c for c in ranked if c.kind != "offtopic" or self._about(c.key, asked.topics)]
+            if not ranked:
+                return Decision("none", ())
         if asked.topics and ranked[0].kind != "offtopic":
             ranked = self._topic_order(ranked, asked.topics)
             top = ranked[0]

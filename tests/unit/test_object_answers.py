@@ -90,3 +90,10 @@ def test_the_land_change_service_is_still_found(content: Services) -> None:
     turn = ask(content, "đổi số căn cước trên sổ đỏ")
     assert turn.match.kind in (MatchKind.SERVICE, MatchKind.FAQ), turn.match
     assert turn.match.id in ("land_change", "svc_land", "svc_cmnd_confirm", "cmnd_confirm"), turn.match
+
+
+def test_splitting_a_household_is_a_residence_procedure(content: Services) -> None:
+    turn = ask(content, "Tôi đã lập gia đình, muốn tách hộ ra khỏi hộ của bố mẹ nhưng vẫn ở cùng nhà, cần điều kiện gì?")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
+    reply = turn.replies[0].text
+    assert "Tách hộ" in reply and "chủ hộ" in reply and "Điều 25" in reply

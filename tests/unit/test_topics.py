@@ -139,3 +139,17 @@ def test_asked_share_and_about(matcher: Matcher) -> None:
     assert matcher.asked_share("service:passport", asked) == 1.0
     assert matcher.asked_share("faq:late_birth", asked) == 0.0
     assert matcher.asked_share("faq:late_birth", frozenset()) == 1.0
+
+
+def test_a_decline_about_another_object_never_declines_one_of_ours() -> None:
+    matcher = Matcher((
+        IndexDoc("offtopic:land", "offtopic", ("Tách thửa đất", "Tách thửa đất cần điều kiện gì", "Chia đất"),
+                 "Trợ lý 06 không hướng dẫn tách thửa đất."),
+        IndexDoc("faq:residence", "faq", ("Đăng ký thường trú", "Nhập hộ khẩu", "Chuyển hộ khẩu"),
+                 "Bạn đăng ký thường trú ở Công an cấp xã hoặc trực tuyến."),
+    ))
+    text = ("Vợ chồng tôi ở cùng nhà với bố mẹ từ khi cưới đến nay. Giờ muốn tách hộ khẩu ra riêng "
+            "thì cần điều kiện gì, tách thế nào?")
+    assert matcher.search(text, today=TODAY, k=1)[0].key == "offtopic:land", "premise"
+    decision = matcher.decide(text, today=TODAY)
+    assert all(c.kind != "offtopic" for c in decision.candidates), decision
