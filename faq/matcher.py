@@ -310,6 +310,8 @@ class Matcher:
         self._topics: tuple[frozenset[str], ...] = tuple(topics)
 
         self._loss: tuple[bool, ...] = tuple(loss)
+        #: Services whose own words say they issue a paper again («Cấp lại, đổi thẻ căn cước»).
+        self._reissuing: tuple[int, ...] = tuple(i for i, d in enumerate(unique) if d.kind == "service" and loss[i])
 
         # Off-topic entries' own words, to recognise a question about another app or topic, and
         # how many in-scope items are *asked* with each (phrasings only: answers mention Zalo in
@@ -757,8 +759,7 @@ class Matcher:
         """The best-scoring valid service about an object asked whose own words say it issues a
         paper again («Cấp lại, đổi thẻ căn cước»), scored on the question; None when there is none."""
         found = [
-            i for i, d in enumerate(self._docs)
-            if d.kind == "service" and self._loss[i] and not self._topics[i].isdisjoint(asked) and d.is_valid_on(today)
+            i for i in self._reissuing if not self._topics[i].isdisjoint(asked) and self._docs[i].is_valid_on(today)
         ]
         if not found:
             return None
