@@ -34,7 +34,7 @@ from rapidfuzz.distance import OSA
 from faq.abbreviations import COMPOUNDS, DOMAIN_ANCHORS, GENERIC_WORDS
 from faq.normalize import is_stopword, is_syllable, words
 from faq.schema import FaqEntry
-from faq.topics import names_loss, topics_in, topics_of_words
+from faq.topics import names_loss, narrowed, topics_in, topics_of_words
 from faq.understand import LONG_CHARS, read
 
 __all__ = [
@@ -673,7 +673,7 @@ class Matcher:
             return _Asked(frozenset(), lost=False)
         reading = read(text)
         found = topics_in(reading.focus) if reading.split else frozenset()
-        return _Asked(found or topics_in(text), lost="lost" in reading.situations)
+        return _Asked(narrowed(found or topics_in(text)), lost="lost" in reading.situations)
 
     def asked_topics(self, text: str) -> frozenset[str]:
         """The objects (:mod:`faq.topics`) a long question asks about; none for a short one."""

@@ -19,7 +19,7 @@ from typing import Final
 
 from faq.normalize import words
 
-__all__ = ["LOSS_PHRASES", "TOPICS", "names_loss", "topics_in", "topics_of_words"]
+__all__ = ["LOSS_PHRASES", "TOPICS", "names_loss", "narrowed", "topics_in", "topics_of_words"]
 
 #: Objects and the phrases (folded words) that name them. Only nouns a procedure is *about*;
 #: not the app («vneid»), which many questions mention in passing, nor generic words («phạt»).
@@ -73,6 +73,18 @@ def topics_of_words(seq: Iterable[str]) -> frozenset[str]:
         if phrase in padded:
             found |= topics
     return frozenset(found)
+
+
+#: Objects that «cư trú» («residence») stands for; a question naming one asks about it, not the rest.
+_RESIDENCE_KINDS: Final = frozenset({"permanent_residence", "temporary_residence", "temporary_absence", "stay_notice"})
+
+
+def narrowed(topics: frozenset[str]) -> frozenset[str]:
+    """The objects a question asks about: «residence» at large only when it names no kind of it
+    («đăng ký thường trú» is permanent residence, not temporary residence too)."""
+    if "residence" in topics and not topics.isdisjoint(_RESIDENCE_KINDS):
+        return topics - {"residence"}
+    return topics
 
 
 def topics_in(text: str) -> frozenset[str]:

@@ -97,3 +97,21 @@ def test_splitting_a_household_is_a_residence_procedure(content: Services) -> No
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
     reply = turn.replies[0].text
     assert "Tách hộ" in reply and "chủ hộ" in reply and "Điều 25" in reply
+
+
+def test_who_must_register_temporary_residence(content: Services) -> None:
+    turn = ask(content, (
+        "Em trai tôi từ quê lên ở cùng phòng trọ với tôi để đi làm, chắc ở khoảng nửa năm. "
+        "Xin hỏi trường hợp nào phải đăng ký tạm trú, ai phải đăng ký tạm trú?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_residence"), turn.match
+    assert "30 ngày" in turn.replies[0].text
+
+
+def test_settling_abroad_and_permanent_residence(content: Services) -> None:
+    turn = ask(content, (
+        "Con gái tôi lấy chồng người Úc và sắp ra nước ngoài định cư cùng chồng. "
+        "Xin hỏi hộ khẩu thường trú của cháu ở nhà tôi sẽ thế nào, có phải làm thủ tục gì không?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
+    assert "Điều 24" in turn.replies[0].text

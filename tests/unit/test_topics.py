@@ -153,3 +153,11 @@ def test_a_decline_about_another_object_never_declines_one_of_ours() -> None:
     assert matcher.search(text, today=TODAY, k=1)[0].key == "offtopic:land", "premise"
     decision = matcher.decide(text, today=TODAY)
     assert all(c.kind != "offtopic" for c in decision.candidates), decision
+
+
+def test_residence_at_large_only_when_no_kind_of_it_is_named() -> None:
+    from faq.topics import narrowed
+
+    assert narrowed(topics_in("đăng ký thường trú")) == {"permanent_residence"}
+    assert narrowed(topics_in("đăng ký cư trú cho cả nhà")) == {"residence"}
+    assert narrowed(topics_in("hộ chiếu")) == {"passport"}
