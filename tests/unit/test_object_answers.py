@@ -115,3 +115,10 @@ def test_settling_abroad_and_permanent_residence(content: Services) -> None:
     ))
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
     assert "Điều 24" in turn.replies[0].text
+
+
+def test_a_child_registered_at_the_grandparents_needs_their_consent(content: Services) -> None:
+    turn = ask(content, "Tôi muốn nhập khẩu cho con vào nhà ông bà ngoại để cháu đi học gần, có được không?")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
+    reply = turn.replies[0].text
+    assert "ông bà" in reply and "đồng ý" in reply and "Điều 20" in reply
