@@ -122,3 +122,13 @@ def test_a_child_registered_at_the_grandparents_needs_their_consent(content: Ser
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
     reply = turn.replies[0].text
     assert "ông bà" in reply and "đồng ý" in reply and "Điều 20" in reply
+
+
+def test_an_expired_driving_licence_says_which_tests_again(content: Services) -> None:
+    turn = ask(content, (
+        "Mấy năm nay tôi đi làm bằng xe buýt nên không để ý, nay mới biết bằng lái ô tô đã quá hạn hơn một năm. "
+        "Giờ tôi muốn xin cấp lại thì có phải thi lại không?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "driving_lic"), turn.match
+    reply = turn.replies[0].text
+    assert "lý thuyết" in reply and "thực hành" in reply and "12/2025" in reply
