@@ -34,6 +34,7 @@ from rapidfuzz.distance import OSA
 from faq.abbreviations import COMPOUNDS, DOMAIN_ANCHORS, GENERIC_WORDS
 from faq.normalize import is_stopword, is_syllable, words
 from faq.schema import FaqEntry
+from faq.topics import names_loss, narrowed, topics_in, topics_of_words
 from faq.understand import LONG_CHARS, read
 
 __all__ = [
@@ -85,6 +86,9 @@ _CACHE_MAX: Final = 20_000
 _RARE_SHARE: Final = 0.04
 #: Pruning checks cost a pass over the accumulator; skip them while it is this large.
 _PRUNE_MAX: Final = 600
+#: Options within this share of the best score are close enough to be re-ordered by how well
+#: their objects agree with the question's (see :meth:`Matcher._topic_order`).
+TOPIC_BAND: Final = 0.9
 #: A word with a lower idf (in about two thirds of the items or more) is too common to ground an
 #: answer on its own, unless it is a domain anchor ("vneid").
 _INFORMATIVE_IDF: Final = 0.5
@@ -109,6 +113,14 @@ class Tuning:
     unseen_pair_weight: float = 0.5
     #: Index the syllables of :data:`faq.abbreviations.COMPOUNDS` only as pairs.
     compounds: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The objects a question names (:mod:`faq.topics`) and whether it tells of a lost paper."""
+
+    topics: frozenset[str]
+    lost: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +257,12 @@ class Matcher:
         df: Counter[str] = Counter()
         word_df: Counter[str] = Counter()
         analysed: dict[str, tuple[list[str], frozenset[str]]] = {}  # text → terms, content words
+        topics: list[frozenset[str]] = []
+        loss: list[bool] = []
         for doc in unique:
+            phrased = [words(p) for p in doc.phrasings]
+            topics.append(frozenset().union(*(topics_of_words(seq) for seq in phrased)))
+            loss.append(any(names_loss(seq) for seq in phrased))
             tf: dict[str, float] = {}
             length = 0.0
             doc_words: set[str] = set()
@@ -289,6 +306,12 @@ class Matcher:
         self._postings: dict[str, dict[int, float]] = postings
         self._max_impact: dict[str, float] = {t: max(p.values()) for t, p in postings.items()}
         self._index: dict[str, int] = {d.key: i for i, d in enumerate(unique)}
+        #: The objects each item's phrasings name, and whether they speak of a lost paper.
+        self._topics: tuple[frozenset[str], ...] = tuple(topics)
+
+        self._loss: tuple[bool, ...] = tuple(loss)
+        #: Services whose own words say they issue a paper again («Cấp lại, đổi thẻ căn cước»).
+        self._reissuing: tuple[int, ...] = tuple(i for i, d in enumerate(unique) if d.kind == "service" and loss[i])
 
         # Off-topic entries' own words, to recognise a question about another app or topic, and
         # how many in-scope items are *asked* with each (phrasings only: answers mention Zalo in
@@ -601,6 +624,23 @@ class Matcher:
             ranked.insert(0, foreign)
             outcome: Outcome = "answer" if foreign.score >= self.clarify_threshold else "none"
             return Decision(outcome, tuple(ranked[:3]))
+        asked = self._asked_topics(text)
+        if asked.topics and ranked[0].kind == "offtopic" and self._topics[self._index[ranked[0].key]] \
+                and not self._about(ranked[0].key, asked.topics):
+            # A decline about another object («tách thửa đất» for a «tách hộ» question) does not
+            # decline a question about one of ours.
+            ranked = [c for c in ranked if c.kind != "offtopic" or self._about(c.key, asked.topics)]
+            if not ranked:
+                return Decision("none", ())
+        if asked.topics and ranked[0].kind != "offtopic":
+            ranked = self._topic_order(ranked, asked.topics)
+            top = ranked[0]
+            if not self._about(top.key, asked.topics) or (asked.lost and not self._loss[self._index[top.key]]):
+                # The best item is about another object than the one asked («mất hộ chiếu … bị
+                # phạt không» → the traffic-fine entry), or the question tells of a lost paper and
+                # the item says nothing of one: an honest "did you mean" among the items about
+                # the object asked, never a confident answer.
+                return self._unsure(ranked, asked, terms, weights, today)
         top = ranked[0]
         # A long message with a story around its question is answered with confidence only on a
         # stronger match: a weak match there is usually another question's answer.
@@ -614,11 +654,126 @@ class Matcher:
             len(ranked) < 2 or ranked[1].score <= LONG_LEAD_RATIO * top.score
         ):
             return Decision("answer", tuple(ranked[:3]))
+        if asked.topics and top.kind != "offtopic":
+            # Unsure about a long question naming its object: the options are about that object.
+            return self._unsure(ranked, asked, terms, weights, today)
         if top.score >= self.clarify_threshold and top.kind != "offtopic":
             floor = max(self.clarify_threshold * 0.6, top.score * 0.5)
             options = tuple(c for c in ranked if c.kind != "offtopic" and c.score >= floor)[:3]
             return Decision("clarify", options)
         return Decision("none", tuple(ranked[:3]))
+
+    def _asked_topics(self, text: str) -> _Asked:
+        """The objects a long question asks about: those of its question sentences, or of the
+        whole message when those name none («Vậy tôi phải làm gì?»); and whether it tells of a
+        loss. A short question names none here: typed in a few words, every word is what it asks
+        about («thẻ căn cước trên điện thoại xem ở mức nào»), and BM25 alone was measured right."""
+        text = text[:MAX_CHARS]
+        if len(text) < LONG_CHARS:
+            return _Asked(frozenset(), lost=False)
+        reading = read(text)
+        found = topics_in(reading.focus) if reading.split else frozenset()
+        return _Asked(narrowed(found or topics_in(text)), lost="lost" in reading.situations)
+
+    def asked_topics(self, text: str) -> frozenset[str]:
+        """The objects (:mod:`faq.topics`) a long question asks about; none for a short one."""
+        return self._asked_topics(text).topics
+
+    def about(self, key: str, asked: frozenset[str]) -> bool:
+        """True when the item ``key`` is asked about one of the objects ``asked`` (always, when
+        ``asked`` is empty; never for an unknown key)."""
+        if not asked:
+            return True
+        i = self._index.get(key)
+        return i is not None and not self._topics[i].isdisjoint(asked)
+
+    def asked_share(self, key: str, asked: frozenset[str]) -> float:
+        """The share of the objects item ``key`` is about that the question asks (0 to 1): low
+        for an item mostly about other things (the birth – residence – BHYT bundle, for a thẻ
+        BHYT question). 1.0 when nothing is asked; 0.0 for an unknown key or an item about none."""
+        if not asked:
+            return 1.0
+        i = self._index.get(key)
+        own = self._topics[i] if i is not None else frozenset()
+        return len(own & asked) / len(own) if own else 0.0
+
+    def _about(self, key: str, asked: frozenset[str]) -> bool:
+        """True when the item ``key`` is asked about one of the objects ``asked``."""
+        return not self._topics[self._index[key]].isdisjoint(asked)
+
+    def _agreement(self, key: str, asked: frozenset[str]) -> float:
+        """How well the objects of item ``key`` agree with those asked (shared over all, 0 to 1)."""
+        own = self._topics[self._index[key]]
+        union = own | asked
+        return len(own & asked) / len(union) if union else 0.0
+
+    def _topic_order(self, ranked: Sequence[Candidate], asked: frozenset[str]) -> list[Candidate]:
+        """``ranked`` with the item whose objects agree best with those asked first, among the
+        in-scope items scoring within :data:`TOPIC_BAND` of the best («khai sinh con … thế nào»:
+        the birth registration entry before the newborn's residence entry, which also names
+        «thường trú»). A strictly better agreement is needed to move an item up."""
+        out = list(ranked)
+        band = [c for c in out if c.kind != "offtopic" and c.score >= TOPIC_BAND * out[0].score]
+        if len(band) < 2:
+            return out
+        best = max(band, key=lambda c: (self._agreement(c.key, asked), c.score))
+        if best is not out[0] and self._agreement(best.key, asked) > self._agreement(out[0].key, asked):
+            out.remove(best)
+            out.insert(0, best)
+        return out
+
+    def _unsure(
+        self, ranked: Sequence[Candidate], question: _Asked, terms: Sequence[str],
+        weights: Mapping[str, float] | None, today: date,
+    ) -> Decision:
+        """A "did you mean" among the in-scope items about an object asked, or nothing.
+
+        The message must match well enough for a "did you mean" (its best item at the clarify
+        bar); the options offered are then the items about the object asked, from a lower floor,
+        since the item that matched best was about something else, those whose objects agree best
+        with the question's first.
+        """
+        asked = question.topics
+        floor = self.clarify_threshold * 0.6
+        options = tuple(
+            c for c in ranked if c.kind != "offtopic" and c.score >= floor and self._about(c.key, asked)
+        )
+        reissue = None
+        if question.lost:
+            # A lost paper: the service that issues it again leads the options, ranked or not.
+            reissue = self._reissuing_service(asked, terms, weights, today)
+            if reissue is not None:
+                options = tuple(c for c in options if c.key != reissue.key)
+        if (options or reissue) and ranked[0].score >= self.clarify_threshold:
+            floor = max(floor, max((c.score for c in options), default=0.0) * 0.5)
+            kept = sorted((c for c in options if c.score >= floor),
+                          key=lambda c: (-self._agreement(c.key, asked), -c.score))
+            if reissue is not None:
+                kept.insert(0, reissue)
+            return Decision("clarify", tuple(kept[:3]))
+        return Decision("none", tuple(ranked[:3]))
+
+    def _reissuing_service(
+        self, asked: frozenset[str], terms: Sequence[str], weights: Mapping[str, float] | None, today: date
+    ) -> Candidate | None:
+        """The best-scoring valid service about an object asked whose own words say it issues a
+        paper again («Cấp lại, đổi thẻ căn cước»), scored on the question; None when there is none."""
+        found = [
+            i for i in self._reissuing if not self._topics[i].isdisjoint(asked) and self._docs[i].is_valid_on(today)
+        ]
+        if not found:
+            return None
+        freq: Mapping[str, float] = weights if weights is not None else Counter(terms)
+        self_score = self._self_score(terms) if weights is None else self._self_score_weighted(weights)
+        if self_score <= 0.0:
+            return None
+
+        def score(i: int) -> float:
+            return sum(self._postings[t].get(i, 0.0) * f for t, f in freq.items() if t in self._postings)
+
+        best = max(found, key=lambda i: (score(i), -i))
+        doc = self._docs[best]
+        return Candidate(doc.key, doc.kind, round(min(1.0, score(best) / self_score), 4))
 
     def _foreign_match(
         self, terms: Sequence[str], ranked: Sequence[Candidate], today: date

@@ -11,15 +11,20 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Final
 
 from bot.core import texts
 from bot.core.payloads import make
 from bot.core.types import Button, Reply
 from faq.matcher import IndexDoc
-from flows.schema import Channel, LifeEvent, Sector, Service
+from faq.normalize import fold
+from flows.facets import facet_labels, facet_payload
+from flows.schema import Channel, FacetKey, LifeEvent, Sector, Service
 
 __all__ = [
     "ALL_SECTORS",
+    "CARD_FACETS",
+    "CARD_FACET_BUTTONS_MAX",
     "CARD_MAX",
     "CATALOGUE_BUTTON",
     "COVERAGE",
@@ -28,6 +33,7 @@ __all__ = [
     "browse_root",
     "by_life_event",
     "by_sector",
+    "card_buttons",
     "service_card",
     "service_index_docs",
     "where_line",
@@ -186,8 +192,18 @@ def _card_text(svc: Service, today: dt.date | None) -> str:
     return "\n".join(lines)
 
 
-def card_buttons(cat: Catalogue, svc: Service) -> tuple[Button, ...]:
-    """Buttons of a service card: its guide, how to submit online, related FAQ, catalogue, menu."""
+#: The facets a card offers as buttons, in this order, when the service has them on the day:
+#: what a citizen most often asks next after reading the card. «Làm online ở đâu» is left to the
+#: card's «Cách nộp trực tuyến».
+CARD_FACETS: Final[tuple[FacetKey, ...]] = ("fee", "documents", "in_person", "time", "who", "result")
+#: At most this many facet buttons on a card.
+CARD_FACET_BUTTONS_MAX: Final = 3
+
+
+def card_buttons(cat: Catalogue, svc: Service, today: dt.date | None = None) -> tuple[Button, ...]:
+    """Buttons of a service card: its guide, how to submit online, related FAQ, then (with
+    ``today``) up to :data:`CARD_FACET_BUTTONS_MAX` of its facets valid that day («Lệ phí», «Cần
+    chuẩn bị gì», «Làm trực tiếp ở đâu»), catalogue, menu. No two buttons share a label."""
     out: list[Button] = []
     if svc.flow is not None:
         out.append(Button("Xem các bước", make("f", svc.flow)))
@@ -197,8 +213,18 @@ def card_buttons(cat: Catalogue, svc: Service) -> tuple[Button, ...]:
         title = cat.faq_title(faq_id)
         if title and len(out) < 3:
             out.append(Button(title, make("q", faq_id)))
+    if today is not None:
+        facets = [k for k in CARD_FACETS if svc.facet_on(k, today) is not None][:CARD_FACET_BUTTONS_MAX]
+        out += [Button(facet_labels[k], facet_payload(svc.id, k)) for k in facets]
     out += [CATALOGUE_BUTTON, texts.MAIN_MENU_BUTTON]
-    return tuple(out)
+    seen: set[str] = set()
+    unique: list[Button] = []
+    for b in out:
+        label = " ".join(fold(b.label).split())
+        if label not in seen:
+            seen.add(label)
+            unique.append(b)
+    return tuple(unique)
 
 
 def service_card(cat: Catalogue, service_id: str, *, today: dt.date | None = None) -> Reply | None:
@@ -206,7 +232,7 @@ def service_card(cat: Catalogue, service_id: str, *, today: dt.date | None = Non
     svc = cat.get(service_id)
     if svc is None:
         return None
-    return Reply(text=_card_text(svc, today), buttons=card_buttons(cat, svc))
+    return Reply(text=_card_text(svc, today), buttons=card_buttons(cat, svc, today))
 
 
 def service_index_docs(cat: Catalogue) -> list[IndexDoc]:

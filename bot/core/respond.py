@@ -46,6 +46,9 @@ GUIDE_WORDS = ("huong dan", "cac buoc", "tung buoc", "chi cach", "chi toi cach",
 OUT_OF_SCOPE_BELOW = 0.11
 #: ... unless one of its options belongs to a service and scores at least this.
 SERVICE_GUESS_MIN = 0.09
+#: When unsure, a service is answered for a long question only when at least this share of the
+#: objects it is about are asked (:meth:`faq.matcher.Matcher.asked_share`).
+SERVICE_FIT_MIN = 0.5
 #: How close a guide's score must be to the top answer for a guide request to start it instead.
 GUIDE_MARGIN = 0.1
 
@@ -288,6 +291,8 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         if started is not None:
             return _offer_resume(orig, started)
         service = asking.asked_service(ctx.content.catalogue, decision.candidates, reading)
+        if service is not None and not ctx.content.matcher.about(f"service:{service}", ctx.content.matcher.asked_topics(text)):
+            service = None  # not the question's own service: about another object
         own = Button(svc.title, payloads.make("s", svc.id)) if service and (svc := ctx.content.catalogue.get(service)) \
             else None
         buttons = asking.distinct_options(decision.candidates, lambda c: _candidate_button(ctx, c), first=own)
@@ -366,10 +371,12 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     trigger the message contains, the facet asked, or (long messages) the situation told.
     """
     catalogue = ctx.content.catalogue
+    asked = ctx.content.matcher.asked_topics(text)
     if decision.outcome != "answer":
         # Unsure, but the message names one service's situation word for word ("mất cà vẹt xe").
         named = asking.situation_named(catalogue, text, ctx.today)
-        if named is not None and (svc_named := catalogue.get(named[0])) is not None:
+        if named is not None and (svc_named := catalogue.get(named[0])) is not None \
+                and ctx.content.matcher.about(f"service:{svc_named.id}", asked):
             score = _round(decision.candidates[0].score) if decision.candidates else None
             return _facet_answers(ctx, svc_named, (named[1],), score)
     if not decision.candidates:
@@ -382,12 +389,30 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         found = asking.services_for_key(catalogue, top.key)
         service = found[0] if len(found) == 1 else None
     svc = catalogue.get(service) if service is not None else None
+    matcher = ctx.content.matcher
+    if svc is not None and (not matcher.about(f"service:{svc.id}", asked) or (
+            decision.outcome != "answer" and matcher.asked_share(f"service:{svc.id}", asked) < SERVICE_FIT_MIN)):
+        # A service about another object than the one asked («gia hạn tạm trú» is no birth
+        # registration, though an entry of that service shares «quá hạn … bị phạt»); or, unsure,
+        # one mostly about other things (a thẻ BHYT question and the birth – residence – BHYT
+        # bundle): not that service's answer.
+        svc = None
+    pick: asking.Pick | None = None
+    if svc is not None:
+        pick = asking.pick_facet(svc, text, reading, ctx.today)
+    if svc is None and reading.long and decision.outcome == "clarify":
+        # Unsure and no clear service, but a late or lost paper is told: the service among the
+        # options, about the object asked, that handles it («chưa đăng ký khai tử» → death
+        # registration's late case).
+        other = _service_for_situation(ctx, text, decision.candidates, reading, asked)
+        if other is not None:
+            svc, pick = other
     if svc is None:
         return None
-    pick = asking.pick_facet(svc, text, reading, ctx.today)
     if pick is None:
         told = [k for k in reading.situations if k in asking.DECISIVE]
-        if (decision.outcome == "clarify" and (reading.facets or reading.situations)
+        if (decision.outcome == "clarify" and top.score >= ctx.content.matcher.clarify_threshold
+                and (reading.facets or reading.situations)
                 and all(asking.covers_situation(svc, k) for k in told)
                 and asking.all_of_service(catalogue, decision.candidates, svc.id)):
             # Every option is this service: its card, saying honestly when the facet asked is missing.
@@ -398,6 +423,31 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key):
         return None
     return _facet_answers(ctx, svc, pick.keys, _round(top.score))
+
+
+def _service_for_situation(ctx: _Ctx, text: str, candidates: tuple[Candidate, ...], reading: Reading,
+                           asked: frozenset[str]) -> tuple[Service, asking.Pick] | None:
+    """A service of the options, about an object asked, that handles a decisive situation told
+    (a loss, a late registration…), with what of it to answer; or None."""
+    told = [k for k in reading.situations if k in asking.DECISIVE]
+    if not told:
+        return None
+    catalogue = ctx.content.catalogue
+    seen: set[str] = set()
+    for c in candidates:
+        for sid in asking.services_for_key(catalogue, c.key):
+            other = catalogue.get(sid)
+            if sid in seen or other is None:
+                continue
+            seen.add(sid)
+            key = f"service:{sid}"
+            if not ctx.content.matcher.about(key, asked) or ctx.content.matcher.asked_share(key, asked) < SERVICE_FIT_MIN \
+                    or not any(asking.covers_situation(other, k) for k in told):
+                continue
+            pick = asking.pick_facet(other, text, reading, ctx.today)
+            if pick is not None:
+                return other, pick
+    return None
 
 
 def _facet_answers(ctx: _Ctx, svc: Service, keys: tuple[str, ...], score: float | None) -> _Out | None:

@@ -12,6 +12,7 @@ from bot.core.payloads import BASE_MAX, parse
 from bot.core.types import Reply, is_valid_payload
 from faq.loader import load_faq_dir
 from flows.catalogue import (
+    CARD_FACET_BUTTONS_MAX,
     CARD_MAX,
     Catalogue,
     browse_root,
@@ -21,6 +22,7 @@ from flows.catalogue import (
     service_index_docs,
 )
 from flows.loader import load_catalogue_dir, load_flows_dir, load_life_events, load_sectors, load_taxonomy
+from flows.schema import FACET_KEYS
 from tests.unit.test_flows_graph import CATALOGUE_DIR, FAQ_DIR, FLOWS_DIR, text_problems
 
 TODAY = dt.date(2026, 11, 23)
@@ -98,6 +100,12 @@ def check_reply(reply: Reply, cat: Catalogue, targets: dict[str, set[str]]) -> N
             assert by_sector(cat, p.args[0]) is not None, b
         elif p.kind in ("f", "q"):
             assert p.args[0] in targets[p.kind], b
+        elif p.kind == "sf":
+            svc = cat.get(p.args[0])
+            assert svc is not None, b
+            key = p.args[1]
+            assert key in svc.facets or any(v.key == key for v in svc.facet_versions) \
+                or svc.situation(key) is not None, b
         else:
             assert p.kind in ("cat", "menu"), b
 
@@ -325,3 +333,31 @@ def test_broken_taxonomy_is_reported_and_services_still_load(tmp_path: Path) -> 
 def test_reserved_sector_id(tmp_path: Path) -> None:
     write(tmp_path, "taxonomy.yaml", TAXONOMY.replace("id: ho_tich", "id: all"))
     assert load_taxonomy(tmp_path).errors
+
+
+@pytest.mark.parametrize("day", [TODAY, dt.date(2027, 3, 1)])
+def test_a_card_offers_the_facets_asked_next(cat: Catalogue, day: dt.date) -> None:
+    """At most three facet buttons, valid on the day, never two buttons with one label; the
+    guide, catalogue and menu buttons stay."""
+    offered = 0
+    for s in cat.services:
+        card = service_card(cat, s.id, today=day)
+        assert card is not None
+        facets = [b for b in card.buttons if b.payload.startswith(f"sf-{s.id}-")]
+        assert len(facets) <= CARD_FACET_BUTTONS_MAX
+        valid = {f"sf-{s.id}-{k}" for k in FACET_KEYS if s.facet_on(k, day) is not None}
+        assert {b.payload for b in facets} <= valid, s.id
+        labels = [" ".join(b.label.lower().split()) for b in card.buttons]
+        assert len(labels) == len(set(labels)), (s.id, labels)
+        payloads = [b.payload for b in card.buttons]
+        assert payloads[-2:] == ["cat", "menu"]
+        offered += bool(facets)
+    assert offered >= 20, "most services have facets to offer"
+    card = service_card(cat, "id_card", today=day)
+    assert card is not None
+    assert [b.label for b in card.buttons if b.payload.startswith("sf-")][:1] == ["Lệ phí"]
+
+
+def test_a_card_without_a_day_offers_no_dated_facet(cat: Catalogue) -> None:
+    card = service_card(cat, "id_card")
+    assert card is not None and not any(b.payload.startswith("sf-") for b in card.buttons)

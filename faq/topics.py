@@ -1,0 +1,98 @@
+"""What a question is about: the object (paper, card, register) it names.
+
+A real question is pulled to an unrelated entry by one shared generic word: «phạt» takes a lost
+passport to the traffic-fine entry, «gia hạn» takes an expiring temporary residence to late birth
+registration. The object the question names (hộ chiếu, thẻ bảo hiểm y tế, tạm trú, sổ đỏ…) is what
+the answer must be about. :func:`topics_in` names the objects of a text; the matcher compares the
+objects of the question with those of an entry's own phrasings (title, questions, tags), never its
+answer text, which mentions many things it is not about.
+
+Objects are phrases of :func:`faq.normalize.words` (folded, abbreviations expanded), matched on word
+boundaries, so the cost is one pass of substring tests over the text. A phrase may name several
+objects: «tạm trú» is temporary residence and residence at large («cư trú»). Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from faq.normalize import words
+
+__all__ = ["LOSS_PHRASES", "TOPICS", "names_loss", "narrowed", "topics_in", "topics_of_words"]
+
+#: Objects and the phrases (folded words) that name them. Only nouns a procedure is *about*;
+#: not the app («vneid»), which many questions mention in passing, nor generic words («phạt»).
+TOPICS: Final[dict[str, tuple[str, ...]]] = {
+    "passport": ("ho chieu",),
+    "health_insurance": ("bao hiem y te", "the y te"),
+    "social_insurance": ("bao hiem xa hoi", "so bao hiem", "vssid", "luong huu"),
+    "unemployment": ("that nghiep",),
+    "permanent_residence": ("thuong tru", "ho khau", "nhap khau", "tach ho", "chuyen khau", "cat khau"),
+    "temporary_residence": ("tam tru",),
+    "temporary_absence": ("tam vang",),
+    "stay_notice": ("luu tru",),
+    # every residence procedure, and «cư trú», which names them all
+    "residence": ("cu tru", "thuong tru", "ho khau", "nhap khau", "tach ho", "chuyen khau", "cat khau",
+                  "tam tru", "tam vang", "luu tru"),
+    "id_card": ("can cuoc", "chung minh nhan dan", "chung minh thu", "the chip", "gan chip"),
+    "account": ("dinh danh", "muc 1", "muc 2"),
+    "birth": ("khai sinh",),
+    "death": ("khai tu", "chung tu", "bao tu"),
+    "marriage": ("ket hon", "hon nhan", "doc than"),
+    "criminal_record": ("ly lich tu phap",),
+    "driving_licence": ("giay phep lai xe", "bang lai"),
+    "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe"),
+    "traffic_fine": ("phat nguoi", "vi pham giao thong"),
+    "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),
+    "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien"),
+    "tax": ("ma so thue", "dang ky thue", "quyet toan thue", "thue thu nhap"),
+    "exam": ("thi thpt", "xet tuyen", "tot nghiep thpt", "thi tot nghiep"),
+    "seal": ("con dau",),
+}
+
+#: Phrases by which an entry says it handles a lost or damaged paper (folded words; «mất» alone
+#: is also «mật», as in «mật khẩu», so it only counts in a phrase).
+LOSS_PHRASES: Final[tuple[str, ...]] = (
+    "bi mat", "lam mat", "danh mat", "mat the", "mat giay", "mat ho chieu", "mat can cuoc", "mat so",
+    "mat ca vet", "mat dang ky", "mat bang", "cap lai", "lam lai", "bi hong", "hu hong", "danh roi",
+    "that lac", "bi hu", "mat dien thoai", "mat sim",
+)
+
+_BY_PHRASE: Final[tuple[tuple[str, frozenset[str]], ...]] = tuple(
+    (f" {phrase} ", frozenset(t for t, phrases in TOPICS.items() if phrase in phrases))
+    for phrase in dict.fromkeys(p for phrases in TOPICS.values() for p in phrases)
+)
+
+
+def topics_of_words(seq: Iterable[str]) -> frozenset[str]:
+    """The objects named in a sequence of :func:`~faq.normalize.words`."""
+    padded = f" {' '.join(seq)} "
+    found: set[str] = set()
+    for phrase, topics in _BY_PHRASE:
+        if phrase in padded:
+            found |= topics
+    return frozenset(found)
+
+
+#: Objects that «cư trú» («residence») stands for; a question naming one asks about it, not the rest.
+_RESIDENCE_KINDS: Final = frozenset({"permanent_residence", "temporary_residence", "temporary_absence", "stay_notice"})
+
+
+def narrowed(topics: frozenset[str]) -> frozenset[str]:
+    """The objects a question asks about: «residence» at large only when it names no kind of it
+    («đăng ký thường trú» is permanent residence, not temporary residence too)."""
+    if "residence" in topics and not topics.isdisjoint(_RESIDENCE_KINDS):
+        return topics - {"residence"}
+    return topics
+
+
+def topics_in(text: str) -> frozenset[str]:
+    """The objects a text names («mất hộ chiếu thì bị phạt không» → passport)."""
+    return topics_of_words(words(text))
+
+
+def names_loss(seq: Iterable[str]) -> bool:
+    """True when the words say a paper was lost, damaged or must be issued again."""
+    padded = f" {' '.join(seq)} "
+    return any(f" {p} " in padded for p in LOSS_PHRASES)

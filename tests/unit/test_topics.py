@@ -1,0 +1,163 @@
+"""The object a long question is about (faq.topics) and how the matcher uses it (issue 12).
+
+A long question is never answered with confidence by an item about another object than the one it
+asks about; a lost paper leads to the service that issues it again; "did you mean" options are
+about the object asked. Short questions are left to BM25 alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from faq.matcher import IndexDoc, Matcher
+from faq.normalize import words
+from faq.topics import names_loss, topics_in
+
+TODAY = date(2026, 12, 2)
+
+DOCS = (
+    IndexDoc(
+        "faq:traffic_fine",
+        "faq",
+        ("Nộp phạt nguội", "Nộp phạt vi phạm giao thông trực tuyến", "Bị phạt thì nộp phạt ở đâu",
+         "Có bị xử phạt không, mức phạt nộp thế nào"),
+        "Bạn nộp phạt vi phạm giao thông trên Cổng Dịch vụ công.",
+    ),
+    IndexDoc(
+        "faq:passport",
+        "faq",
+        ("Làm hộ chiếu", "Cấp hộ chiếu phổ thông trực tuyến", "Hộ chiếu làm ở đâu"),
+        "Bạn nộp hồ sơ cấp hộ chiếu trên Cổng Dịch vụ công hoặc VNeID mức 2.",
+    ),
+    IndexDoc(
+        "service:passport",
+        "service",
+        ("Cấp, cấp lại hộ chiếu", "Làm hộ chiếu", "hộ chiếu phổ thông"),
+        "Cấp lần đầu hoặc cấp lại hộ chiếu phổ thông.",
+    ),
+    IndexDoc(
+        "faq:late_birth",
+        "faq",
+        ("Khai sinh quá hạn", "Quá hạn chưa khai sinh có bị phạt không", "Đăng ký khai sinh muộn"),
+        "Quá hạn vẫn đăng ký khai sinh được ở Ủy ban nhân dân cấp xã.",
+    ),
+    IndexDoc(
+        "faq:temp_residence",
+        "faq",
+        ("Đăng ký tạm trú", "Gia hạn tạm trú", "Đăng ký tạm trú online"),
+        "Bạn đăng ký hoặc gia hạn tạm trú trên Cổng Dịch vụ công hoặc VNeID.",
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(DOCS)
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        ("Tôi bị mất hộ chiếu thì có bị phạt không?", {"passport"}),
+        ("mat the bhyt lam lai o dau", {"health_insurance"}),
+        ("gia hạn tạm trú", {"temporary_residence", "residence"}),
+        ("Luật Cư trú nói gì", {"residence"}),
+        ("sổ đỏ mua bằng giấy viết tay", {"land"}),
+        ("quên mật khẩu vneid", set()),  # the app is no object: every question names it
+        ("có bị phạt không", set()),  # nor is a generic word
+    ],
+)
+def test_the_objects_a_text_names(text: str, topics: set[str]) -> None:
+    assert topics_in(text) == topics
+
+
+def test_a_loss_is_told_in_a_phrase_never_by_the_folded_word_alone() -> None:
+    assert names_loss(words("Cấp lại thẻ căn cước khi bị mất"))
+    assert names_loss(words("tôi làm mất giấy đăng ký xe"))
+    assert not names_loss(words("quên mật khẩu")), "«mật» folds to «mat» too"
+    assert not names_loss(words("đổi mật khẩu VNeID"))
+
+
+LONG_LOST_PASSPORT = (
+    "Hôm trước đi công tác về tôi mới thấy hộ chiếu của mình không còn trong cặp nữa, tìm mãi không ra. "
+    "Nếu tôi không đi trình báo thì có bị xử phạt không, và mức phạt ra sao?"
+)
+
+
+def test_a_generic_word_never_carries_a_long_question_to_another_object(matcher: Matcher) -> None:
+    ranked = matcher.search(LONG_LOST_PASSPORT, today=TODAY, k=3)
+    assert ranked[0].key == "faq:traffic_fine", "premise: «phạt» ranks the fine entry first"
+    decision = matcher.decide(LONG_LOST_PASSPORT, today=TODAY)
+    assert decision.outcome != "answer"
+    if decision.outcome == "clarify":
+        assert all("passport" in c.key for c in decision.candidates), decision
+
+
+def test_the_same_words_short_are_left_to_the_ranking(matcher: Matcher) -> None:
+    assert matcher.asked_topics("mất hộ chiếu có bị phạt không") == frozenset()
+    assert matcher.asked_topics(LONG_LOST_PASSPORT) == frozenset({"passport"})
+
+
+def test_a_lost_paper_leads_to_the_service_that_issues_it_again(matcher: Matcher) -> None:
+    text = (
+        "Tuần trước đi chợ tôi bị mất ví, trong đó có cả hộ chiếu lẫn tiền mặt, chắc bị móc túi. "
+        "Giờ tôi phải làm những thủ tục gì, có bị phạt không?"
+    )
+    decision = matcher.decide(text, today=TODAY)
+    assert decision.outcome == "clarify"
+    assert decision.candidates[0].key == "service:passport", decision
+
+
+def test_a_late_extension_is_no_late_birth_registration(matcher: Matcher) -> None:
+    text = (
+        "Tôi thuê phòng gần công ty và đã đăng ký ở đó từ năm ngoái. Tháng này sắp hết thời hạn tạm trú "
+        "mà tôi chưa kịp gia hạn, quá hạn thì có bị phạt không?"
+    )
+    decision = matcher.decide(text, today=TODAY)
+    assert decision.candidates[0].key == "faq:temp_residence", decision
+    assert all(c.key != "faq:late_birth" for c in decision.candidates)
+
+
+def test_an_item_about_the_asked_object_stays_answerable(matcher: Matcher) -> None:
+    text = (
+        "Con tôi năm nay vào đại học, cháu muốn đi du học nên cần giấy tờ đi nước ngoài. "
+        "Xin hỏi làm hộ chiếu phổ thông cho cháu ở đâu, làm trực tuyến được không?"
+    )
+    decision = matcher.decide(text, today=TODAY)
+    assert decision.candidates[0].key in ("faq:passport", "service:passport")
+    assert decision.outcome in ("answer", "clarify")
+
+
+def test_asked_share_and_about(matcher: Matcher) -> None:
+    asked = frozenset({"passport"})
+    assert matcher.about("faq:passport", asked)
+    assert not matcher.about("faq:traffic_fine", asked)
+    assert not matcher.about("faq:nothing_here", asked)
+    assert matcher.about("faq:traffic_fine", frozenset())
+    assert matcher.asked_share("service:passport", asked) == 1.0
+    assert matcher.asked_share("faq:late_birth", asked) == 0.0
+    assert matcher.asked_share("faq:late_birth", frozenset()) == 1.0
+
+
+def test_a_decline_about_another_object_never_declines_one_of_ours() -> None:
+    matcher = Matcher((
+        IndexDoc("offtopic:land", "offtopic", ("Tách thửa đất", "Tách thửa đất cần điều kiện gì", "Chia đất"),
+                 "Trợ lý 06 không hướng dẫn tách thửa đất."),
+        IndexDoc("faq:residence", "faq", ("Đăng ký thường trú", "Nhập hộ khẩu", "Chuyển hộ khẩu"),
+                 "Bạn đăng ký thường trú ở Công an cấp xã hoặc trực tuyến."),
+    ))
+    text = ("Vợ chồng tôi ở cùng nhà với bố mẹ từ khi cưới đến nay. Giờ muốn tách hộ khẩu ra riêng "
+            "thì cần điều kiện gì, tách thế nào?")
+    assert matcher.search(text, today=TODAY, k=1)[0].key == "offtopic:land", "premise"
+    decision = matcher.decide(text, today=TODAY)
+    assert all(c.kind != "offtopic" for c in decision.candidates), decision
+
+
+def test_residence_at_large_only_when_no_kind_of_it_is_named() -> None:
+    from faq.topics import narrowed
+
+    assert narrowed(topics_in("đăng ký thường trú")) == {"permanent_residence"}
+    assert narrowed(topics_in("đăng ký cư trú cho cả nhà")) == {"residence"}
+    assert narrowed(topics_in("hộ chiếu")) == {"passport"}
