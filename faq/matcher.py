@@ -308,6 +308,8 @@ class Matcher:
         self._index: dict[str, int] = {d.key: i for i, d in enumerate(unique)}
         #: The objects each item's phrasings name, and whether they speak of a lost paper.
         self._topics: tuple[frozenset[str], ...] = tuple(topics)
+        #: The objects some item is about; a question naming another one asks what no item covers.
+        self._covered: frozenset[str] = frozenset().union(*self._topics)
 
         self._loss: tuple[bool, ...] = tuple(loss)
         #: Services whose own words say they issue a paper again («Cấp lại, đổi thẻ căn cước»).
@@ -599,6 +601,12 @@ class Matcher:
         except (ValueError, TypeError, UnicodeError):
             return Decision("none", ())
         if not ranked:
+            return Decision("none", ())
+        # A question naming only procedures no item is about («đăng ký giám hộ cho cháu») is not
+        # understood rather than answered with an item sharing its other words («hộ», «cháu»):
+        # it goes to the unanswered inbox, where an admin can add the entry.
+        named = topics_in(text[:MAX_CHARS])
+        if named and named.isdisjoint(self._covered):
             return Decision("none", ())
         # Grounding: an item that shares only vague words with the question ("máy", "bị", "lỗi",
         # "bằng mấy") is never answered or offered, however high its score.

@@ -49,6 +49,11 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "tax": ("ma so thue", "dang ky thue", "quyet toan thue", "thue thu nhap"),
     "exam": ("thi thpt", "xet tuyen", "tot nghiep thpt", "thi tot nghiep"),
     "seal": ("con dau",),
+    # Civil-status procedures the shipped content does not cover (yet): named so that a question about
+    # one is never answered by an entry that merely shares «đăng ký», «ở xã» or «cháu» with it.
+    "guardianship": ("giam ho",),
+    "parentage": ("nhan cha con", "nhan me con", "nhan cha me con", "xac nhan cha con"),
+    "adoption": ("con nuoi",),
 }
 
 #: Phrases by which an entry says it handles a lost or damaged paper (folded words; «mất» alone

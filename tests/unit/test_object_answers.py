@@ -132,3 +132,20 @@ def test_an_expired_driving_licence_says_which_tests_again(content: Services) ->
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "driving_lic"), turn.match
     reply = turn.replies[0].text
     assert "lý thuyết" in reply and "thực hành" in reply and "12/2025" in reply
+
+
+@pytest.mark.parametrize("question", [
+    "thủ tục đăng ký giám hộ cho cháu ở xã",
+    "làm giấy nhận cha con ở xã cần gì",
+    "thủ tục nhận nuôi con nuôi ở xã",
+])
+def test_a_procedure_no_entry_covers_is_not_answered_with_another(content: Services, question: str) -> None:
+    # Short questions written for this test: each shares «đăng ký», «ở xã», «hộ» or «con» with an entry
+    # about something else (the household health insurance, the community digital team, family law).
+    turn = ask(content, question)
+    assert turn.match.kind is MatchKind.FALLBACK, turn.match
+
+
+def test_a_covered_object_beside_an_uncovered_one_is_still_answered(content: Services) -> None:
+    turn = ask(content, "con nuôi có làm căn cước được không")
+    assert turn.match.kind is MatchKind.FAQ and turn.match.id is not None and "card" in turn.match.id, turn.match
