@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal, get_args
+from typing import Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -244,16 +244,14 @@ class FlowFile(_Model):
 Channel = Literal["portal", "vneid", "commune"]
 
 
-class Fee(_Model):
-    """A fee, processing time or other time-limited fact; hidden outside ``valid_from``..``valid_until``."""
+class _Window(_Model):
+    """Something shown only from ``valid_from`` to ``valid_until`` (both inclusive, both optional)."""
 
-    text: str = Field(min_length=5, max_length=300)
-    source: str = Field(min_length=3)
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
 
     @model_validator(mode="after")
-    def _window(self) -> Fee:
+    def _window(self) -> Self:
         if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
             raise ValueError("valid_from is after valid_until")
         return self
@@ -263,6 +261,13 @@ class Fee(_Model):
         if self.valid_from and day < self.valid_from:
             return False
         return not (self.valid_until and day > self.valid_until)
+
+
+class Fee(_Window):
+    """A fee, processing time or other time-limited fact; hidden outside ``valid_from``..``valid_until``."""
+
+    text: str = Field(min_length=5, max_length=300)
+    source: str = Field(min_length=3)
 
 
 #: One facet of a service, as a citizen asks it: who may do it, where online, where in person,
@@ -277,7 +282,7 @@ SITUATION_KINDS: tuple[SituationKind, ...] = get_args(SituationKind)
 SITUATION_LABEL_MAX = 40
 
 
-class _Dated(_Model):
+class _Dated(_Window):
     """A sourced, reviewed answer text, hidden outside ``valid_from``..``valid_until``."""
 
     text: str = Field(min_length=5, max_length=FACET_TEXT_MAX)
@@ -286,20 +291,6 @@ class _Dated(_Model):
     reviewed: dt.date
     #: True when the source is weak: the answer then carries a hedge line.
     uncertain: bool = False
-    valid_from: dt.date | None = None
-    valid_until: dt.date | None = None
-
-    @model_validator(mode="after")
-    def _window(self) -> _Dated:
-        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
-            raise ValueError("valid_from is after valid_until")
-        return self
-
-    def is_valid_on(self, day: dt.date) -> bool:
-        """True when this text may be shown on ``day``."""
-        if self.valid_from and day < self.valid_from:
-            return False
-        return not (self.valid_until and day > self.valid_until)
 
 
 class Facet(_Dated):
