@@ -7,8 +7,9 @@ runs it (a procrastinate job on PostgreSQL, the in-process runner on SQLite, the
 rows are the truth: a restart finds ``pending`` rows and rows whose lease ended, and goes on.
 
 No duplicate after a crash, nothing lost that never left: a row is claimed (``sending``) before
-its send, marked ``inflight`` right before its request goes out (that mark is committed first;
-marks of rows starting together share one transaction, like outcomes), and marked ``sent`` the
+its send, marked ``inflight`` right before its request goes out (that mark is committed first,
+while the send is next in line at the pacer, so its latency hides in the pacing wait and the
+pacer counts the moment the request really leaves), and marked ``sent`` the
 moment the platform said ok, before its connection slot is given back. When the lease of a dead
 worker's rows ends, a ``sending`` row (never tried) is claimed and sent again, while an ``inflight``
 row (its request may have reached the platform) becomes ``unconfirmed``, a final status, and is
@@ -148,9 +149,15 @@ class Pacer:
         """The even spacing at the current pace."""
         return self.window_s / self.per_window
 
-    async def wait(self) -> None:
-        """Return at this caller's slot (callers are served one at a time, in order)."""
+    async def wait(self, ready: Callable[[], Awaitable[T]] | None = None) -> T | None:
+        """Return at this caller's slot (callers are served one at a time, in order).
+
+        ``ready`` (the send's start mark) is started once this caller is next in line and awaited
+        before the slot is given: its latency hides in the wait, and the time counted for the window
+        is when the caller really leaves. Its result is returned.
+        """
         async with self._lock:
+            prepared = asyncio.ensure_future(ready()) if ready is not None else None
             while True:
                 now = self._clock()
                 if self.per_window < self.most and now - self._lowered_at >= RECOVER_S:
@@ -160,12 +167,16 @@ class Pacer:
                 if len(self._sent) >= self.per_window:
                     at = max(at, self._sent[-self.per_window] + self.window_s)
                 if at <= now:
-                    break
+                    if prepared is None or prepared.done():
+                        break
+                    await asyncio.shield(prepared)  # slot reached before the mark: leave once it is done
+                    continue
                 await asyncio.sleep(at - now)
             self._sent.append(now)
             while len(self._sent) > self.most:
                 self._sent.popleft()
             self._last = now
+            return prepared.result() if prepared is not None else None
 
     def pause(self, seconds: float) -> None:
         """Hold every send for ``seconds`` from now (a 429), and slow down a little."""
@@ -370,6 +381,7 @@ class Broadcaster:
                     task.cancel()
             if active:
                 await asyncio.shield(asyncio.gather(*active, return_exceptions=True))
+            self._in_flight.difference_update(active.values())  # put back: their leases are not renewed
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
@@ -394,11 +406,15 @@ class Broadcaster:
             # The slot is taken only once a connection is free, so a slow request never makes the
             # sends behind it leave together; it is given back once the outcome is committed, so at
             # most ``concurrency`` rows are ever ``inflight`` (what a crash may leave unconfirmed).
+            # The start mark is committed while this send is next in line at the pacer, and the
+            # request leaves only once it is: one row at most is marked and not yet on its way.
             async with semaphore:
-                await self.pacer.wait()
-                books.started.add(row.id)  # from here on a stop lets this send end
+                def mark() -> Awaitable[set[int]]:
+                    books.started.add(row.id)  # from here on (next in line) a stop lets this send end
+                    return books.starter.submit(row)
+
                 try:
-                    if row.id not in await books.starter.submit(row):
+                    if row.id not in (await self.pacer.wait(mark) or ()):
                         log.warning("announce: row %d is no longer claimed by this sender, not sent", row.id)
                         return
                     try:

@@ -90,7 +90,7 @@ def _check_at_most_once(store: Store, announcement_id: int, chats: list[int], pe
     return len(unconfirmed)
 
 
-def test_kill_9_mid_run_then_restart_sends_each_exactly_once(pg_url: str) -> None:
+def test_kill_9_mid_run_then_restart_sends_each_at_most_once_and_loses_only_unconfirmed_rows(pg_url: str) -> None:
     engine = make_engine(pg_url)
     migrate(engine)
     store = Store(engine)
