@@ -5,7 +5,7 @@ writes one announcement to everyone and sends it with the real delivery path: th
 on SQLite, a procrastinate worker on PostgreSQL. The fake Bot API answers 429 (``retry_after`` 1)
 to any message beyond ``--limit`` within one second, as Telegram does, and records every message
 with its arrival time. The final stdout line is
-``{"sent", "duplicates", "lost", "rate_per_s", "limit_per_s", …}``: the rate is measured at the
+``{"sent", "duplicates", "lost", "rate_per_s", "limit_per_s", "unconfirmed", …}``: the rate is measured at the
 fake, from the first message to the last.
 
 ``announce-worker`` runs the announcement runner alone (settings from the environment), for a
@@ -95,6 +95,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the benchmark; one JSON line on stdout."""
     from pydantic import SecretStr
 
+    from api.announce import repo
     from api.settings import Settings
     from api.store import Store
     from api.store.db import make_engine, migrate
@@ -118,6 +119,8 @@ def main(args: argparse.Namespace) -> int:
             started = time.monotonic()
             asyncio.run(_run(store, settings, announcement_id))
             elapsed = time.monotonic() - started
+            with store.unit(readonly=True) as unit:
+                unconfirmed = repo.progress(unit, announcement_id)["unconfirmed"]
         finally:
             engine.dispose()
         stats = fake_stats()
@@ -129,7 +132,8 @@ def main(args: argparse.Namespace) -> int:
         rate = (sent - 1) / span if span > 0 else 0.0
         result = {"sent": sent, "duplicates": duplicates, "lost": lost, "rate_per_s": round(rate, 2),
                   "limit_per_s": args.limit, "subscribers": n, "db": args.db, "elapsed_s": round(elapsed, 1),
-                  "rate_share": round(rate / args.limit, 3), "refused_429": int(stats["rate_limited"])}
+                  "rate_share": round(rate / args.limit, 3), "refused_429": int(stats["rate_limited"]),
+                  "unconfirmed": unconfirmed}
     print(json.dumps(result), flush=True)
     return 0
 

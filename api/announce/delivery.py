@@ -6,11 +6,17 @@ outcome right after its send (outcomes completing together share one short trans
 runs it (a procrastinate job on PostgreSQL, the in-process runner on SQLite, the benchmark), the
 rows are the truth: a restart finds ``pending`` rows and rows whose lease ended, and goes on.
 
-Exactly once, as far as a crash allows: a row is claimed before its send and marked ``sent`` the
-moment the platform said ok, before its connection slot is given back. A process killed between the platform's
-answer and that commit leaves the row ``sending``; it is sent again when its lease ends. So a
-``kill -9`` can repeat at most the sends in flight at that instant (bounded by ``concurrency``, a
-handful at loopback latency); a kill during a wait (a 429's ``retry_after``, a back-off) repeats none.
+No duplicate after a crash, nothing lost that never left: a row is claimed (``sending``) before
+its send, marked ``inflight`` right before its request goes out (that mark is committed first,
+while the send is next in line at the pacer, so its latency hides in the pacing wait and the
+pacer counts the moment the request really leaves), and marked ``sent`` the
+moment the platform said ok, before its connection slot is given back. When the lease of a dead
+worker's rows ends, a ``sending`` row (never tried) is claimed and sent again, while an ``inflight``
+row (its request may have reached the platform) becomes ``unconfirmed``, a final status, and is
+never sent again. So a ``kill -9`` repeats nothing; at most the sends in flight at that instant
+(bounded by ``concurrency``) end ``unconfirmed``, and only those of them the platform never got
+are missing. A 429 or 5xx answer is an outcome (retried as below), not a crash. A clean stop lets
+the requests under way finish and puts the rest back.
 
 Pacing: one :class:`Pacer` per broadcaster keeps Telegram sends to ``rate_per_s`` × :data:`HEADROOM`
 in any one-second window (Telegram counts about 30 messages per second per bot; the sends of one
@@ -33,8 +39,8 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -62,6 +68,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+I = TypeVar("I")
+R = TypeVar("R")
 RunDb = Callable[[Callable[[], T]], Awaitable[T]]
 
 #: Share of the platform's limit the pacer aims at (29 of 30): network jitter between our clock and
@@ -141,9 +149,15 @@ class Pacer:
         """The even spacing at the current pace."""
         return self.window_s / self.per_window
 
-    async def wait(self) -> None:
-        """Return at this caller's slot (callers are served one at a time, in order)."""
+    async def wait(self, ready: Callable[[], Awaitable[T]] | None = None) -> T | None:
+        """Return at this caller's slot (callers are served one at a time, in order).
+
+        ``ready`` (the send's start mark) is started once this caller is next in line and awaited
+        before the slot is given: its latency hides in the wait, and the time counted for the window
+        is when the caller really leaves. Its result is returned.
+        """
         async with self._lock:
+            prepared = asyncio.ensure_future(ready()) if ready is not None else None
             while True:
                 now = self._clock()
                 if self.per_window < self.most and now - self._lowered_at >= RECOVER_S:
@@ -153,12 +167,16 @@ class Pacer:
                 if len(self._sent) >= self.per_window:
                     at = max(at, self._sent[-self.per_window] + self.window_s)
                 if at <= now:
-                    break
+                    if prepared is None or prepared.done():
+                        break
+                    await asyncio.shield(prepared)  # slot reached before the mark: leave once it is done
+                    continue
                 await asyncio.sleep(at - now)
             self._sent.append(now)
             while len(self._sent) > self.most:
                 self._sent.popleft()
             self._last = now
+            return prepared.result() if prepared is not None else None
 
     def pause(self, seconds: float) -> None:
         """Hold every send for ``seconds`` from now (a 429), and slow down a little."""
@@ -190,21 +208,23 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class _Recorder:
-    """Commits outcomes as they complete; outcomes arriving together share one transaction."""
+class _Batcher(Generic[I, R]):
+    """Commits items as they come; items arriving together share one transaction (the write's result
+    is every caller's answer)."""
 
-    def __init__(self, write: Callable[[list[tuple[Outcome, Claimed]]], Awaitable[None]]) -> None:
+    def __init__(self, write: Callable[[list[I]], Awaitable[R]], what: str) -> None:
         self._write = write
-        self._queue: list[tuple[list[tuple[Outcome, Claimed]], asyncio.Future[None]]] = []
+        self._what = what
+        self._queue: list[tuple[I, asyncio.Future[R]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def record(self, outcome: Outcome, row: Claimed) -> None:
-        """Returns once ``outcome`` is committed (a database outage is retried with back-off)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(([(outcome, row)], future))
+    async def submit(self, item: I) -> R:
+        """Returns once ``item`` is committed (a database outage is retried with back-off)."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="announce-record")
-        await future
+            self._flusher = asyncio.create_task(self._flush(), name=f"announce-{self._what}")
+        return await future
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)
@@ -212,11 +232,11 @@ class _Recorder:
         while self._queue:
             batch = list(self._queue)
             try:
-                await self._write([pair for pairs, _ in batch for pair in pairs])
-            except Exception as exc:  # noqa: BLE001 - the database may be down: keep the outcomes
+                result = await self._write([item for item, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - the database may be down: keep the items
                 failures += 1
                 delay = min(10.0, 0.2 * 2 ** min(failures, 6))
-                log.warning("announce: recording %d outcomes failed (%s), retrying in %.1f s", len(batch),
+                log.warning("announce: writing %d %s failed (%s), retrying in %.1f s", len(batch), self._what,
                             type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 continue
@@ -224,7 +244,17 @@ class _Recorder:
             del self._queue[: len(batch)]
             for _, future in batch:
                 if not future.done():
-                    future.set_result(None)
+                    future.set_result(result)
+
+
+@dataclass(slots=True)
+class _Books:
+    """Where one run writes: outcomes, start marks, and the rows whose start mark is on its way or
+    committed (their sends are never cancelled)."""
+
+    recorder: _Batcher[tuple[Outcome, Claimed], None]
+    starter: _Batcher[Claimed, set[int]]
+    started: set[int] = field(default_factory=set)
 
 
 class Broadcaster:
@@ -285,6 +315,10 @@ class Broadcaster:
                                         context=dict(row.context or {}), now=now)
             repo.record(unit, [o for o, _ in pairs], now=now)
 
+    def _start(self, rows: list[Claimed]) -> set[int]:
+        with self.store.unit() as unit:
+            return repo.start(unit, [row.id for row in rows], now=self._clock())
+
     def _renew(self, ids: list[int]) -> None:
         with self.store.unit() as unit:
             repo.renew(unit, ids, until=self._clock() + dt.timedelta(seconds=self._lease_s))
@@ -297,8 +331,11 @@ class Broadcaster:
         if view is not None and view.status == "sending":
             reply = render_reply(view)
             body = {"replies": [reply.to_dict()], "match": ANNOUNCE_MATCH.to_dict()}
-            recorder = _Recorder(lambda pairs: self._run_db(functools.partial(self._write, body, pairs)))
-            await self._send_all(announcement_id, reply, recorder, stop)
+            recorder: _Batcher[tuple[Outcome, Claimed], None] = _Batcher(
+                lambda pairs: self._run_db(functools.partial(self._write, body, pairs)), "outcomes")
+            starter: _Batcher[Claimed, set[int]] = _Batcher(
+                lambda rows: self._run_db(functools.partial(self._start, rows)), "start marks")
+            await self._send_all(announcement_id, reply, _Books(recorder, starter), stop)
         final: dict[str, int] = await self._run_db(functools.partial(self._progress, announcement_id))
         return final
 
@@ -306,12 +343,17 @@ class Broadcaster:
         with self.store.unit(readonly=True) as unit:
             return repo.progress(unit, announcement_id)
 
-    async def _send_all(self, announcement_id: int, reply: Reply, recorder: _Recorder,
+    async def _send_all(self, announcement_id: int, reply: Reply, books: _Books,
                         stop: asyncio.Event | None) -> None:
         """Claim and send until no row is left; the next batch is claimed while half of the current
-        one is still queued at the pacer, so the pace never stalls between batches."""
+        one is still queued at the pacer, so the pace never stalls between batches.
+
+        Stopped (``stop``, a cancelled job, an error), it puts back the rows not started (they stay
+        ``sending`` and are claimed again when their lease ends) and lets the requests under way end
+        and their outcomes be recorded, so a clean stop leaves no ``inflight`` row behind.
+        """
         semaphore = asyncio.Semaphore(self._concurrency)
-        active: set[asyncio.Task[None]] = set()
+        active: dict[asyncio.Task[None], int] = {}
         keeper = asyncio.create_task(self._keep_leases(), name="announce-lease")
         try:
             while stop is None or not stop.is_set():
@@ -319,7 +361,7 @@ class Broadcaster:
                     rows = await self._run_db(functools.partial(self._claim, announcement_id))
                     for row in rows:
                         self._in_flight.add(row.id)
-                        active.add(asyncio.create_task(self._deliver(row, reply, recorder, semaphore)))
+                        active[asyncio.create_task(self._deliver(row, reply, books, semaphore))] = row.id
                     if rows:
                         continue
                     if not active:
@@ -329,14 +371,17 @@ class Broadcaster:
                         wait = 1.0 if due is None else (due - self._clock()).total_seconds()
                         await asyncio.sleep(min(1.0, max(0.05, wait)))
                         continue
-                done, active = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
+                    del active[task]
                     task.result()
         finally:
-            for task in active:
-                task.cancel()
+            for task, row_id in active.items():
+                if row_id not in books.started:
+                    task.cancel()
             if active:
-                await asyncio.gather(*active, return_exceptions=True)
+                await asyncio.shield(asyncio.gather(*active, return_exceptions=True))
+            self._in_flight.difference_update(active.values())  # put back: their leases are not renewed
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
@@ -351,7 +396,7 @@ class Broadcaster:
                 except Exception as exc:  # noqa: BLE001 - the database may be down: next time
                     log.warning("announce: renewing leases failed (%s)", type(exc).__name__)
 
-    async def _deliver(self, row: Claimed, reply: Reply, recorder: _Recorder, semaphore: asyncio.Semaphore) -> None:
+    async def _deliver(self, row: Claimed, reply: Reply, books: _Books, semaphore: asyncio.Semaphore) -> None:
         sender = self.senders.get(row.channel)
         if row.channel == "web" or row.channel in ZALO_CHANNELS:
             outcome = Outcome(row.id, row.user_id, "sent")
@@ -360,20 +405,31 @@ class Broadcaster:
         else:
             # The slot is taken only once a connection is free, so a slow request never makes the
             # sends behind it leave together; it is given back once the outcome is committed, so at
-            # most ``concurrency`` sends are ever unrecorded (what a crash may repeat).
+            # most ``concurrency`` rows are ever ``inflight`` (what a crash may leave unconfirmed).
+            # The start mark is committed while this send is next in line at the pacer, and the
+            # request leaves only once it is: one row at most is marked and not yet on its way.
             async with semaphore:
-                await self.pacer.wait()
+                def mark() -> Awaitable[set[int]]:
+                    books.started.add(row.id)  # from here on (next in line) a stop lets this send end
+                    return books.starter.submit(row)
+
                 try:
-                    result = await sender.send(row, reply)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # a bug in a sender must not lose the row: retried with back-off
-                    log.exception("announce: sender raised on row %d", row.id)
-                    result = SendResult("transient", error=type(exc).__name__)
-                await recorder.record(self._outcome(row, result), row)
-            self._in_flight.discard(row.id)
+                    if row.id not in (await self.pacer.wait(mark) or ()):
+                        log.warning("announce: row %d is no longer claimed by this sender, not sent", row.id)
+                        return
+                    try:
+                        result = await sender.send(row, reply)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:  # a bug in a sender must not lose the row: retried with back-off
+                        log.exception("announce: sender raised on row %d", row.id)
+                        result = SendResult("transient", error=type(exc).__name__)
+                    await books.recorder.submit((self._outcome(row, result), row))
+                finally:
+                    books.started.discard(row.id)
+                    self._in_flight.discard(row.id)
             return
-        await recorder.record(outcome, row)
+        await books.recorder.submit((outcome, row))
         self._in_flight.discard(row.id)
 
     def _outcome(self, row: Claimed, result: SendResult) -> Outcome:

@@ -1,10 +1,13 @@
 """Announcement tables: subscriptions, announcements, deliveries (on the caller's :class:`api.store.Unit`).
 
 The delivery rows are the truth about a broadcast, whichever runner sends it: a recipient is listed
-once (unique per announcement and user), claimed under a lease before each send and marked right
-after it. A claim is one ``UPDATE … RETURNING`` over rows picked with ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL (one writer at a time on SQLite), so two workers never hold the same row; rows of a
-worker that died come back once their lease ends.
+once (unique per announcement and user), claimed under a lease (``sending``), marked ``inflight`` in
+a committed transaction right before its request goes out, and marked with the outcome right after
+it. A claim is one ``UPDATE … RETURNING`` over rows picked with ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL (one writer at a time on SQLite), so two workers never hold the same row. When a lease
+ends (its worker died), a ``sending`` row was never tried and is claimed again (at least once); an
+``inflight`` row may have reached the platform, so it becomes ``unconfirmed`` and is never sent
+again (at most once).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ __all__ = [
     "ACTIVE",
     "DELIVERY_STATUSES",
     "FINAL",
+    "OPEN",
     "AnnouncementView",
     "Claimed",
     "Outcome",
@@ -42,6 +46,7 @@ __all__ = [
     "record",
     "renew",
     "set_status",
+    "start",
     "subscribers_count",
     "subscription",
     "update_announcement",
@@ -55,9 +60,12 @@ _d = metadata.tables["announce_deliveries"]
 
 ACTIVE = "active"
 #: Every status a delivery row can have, in the order the console shows them.
-DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "blocked", "left", "skipped")
-#: Statuses a delivery row never leaves.
-FINAL = ("sent", "failed", "blocked", "left", "skipped")
+DELIVERY_STATUSES = ("pending", "sending", "inflight", "sent", "unconfirmed", "failed", "blocked", "left", "skipped")
+#: Statuses a delivery row never leaves (an ``unconfirmed`` row becomes ``sent`` if its own sender
+#: still hears the platform's ok; it is never sent again).
+FINAL = ("sent", "unconfirmed", "failed", "blocked", "left", "skipped")
+#: Rows not final yet: waiting, claimed (``sending``), or with a request under way (``inflight``).
+OPEN = ("pending", "sending", "inflight")
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -247,9 +255,16 @@ class Claimed:
 def claim(unit: Unit, announcement_id: int, *, limit: int, now: dt.datetime, lease_s: float) -> list[Claimed]:
     """Lease up to ``limit`` due rows (pending and due, or sending with an ended lease), oldest first.
 
+    First, rows left ``inflight`` whose lease ended become ``unconfirmed`` (their request may have
+    reached the platform: they are not sent again).
+
     Rows whose citizen stopped, blocked the bot or left since the listing are marked ``skipped``
     here and not returned.
     """
+    unit.connection.execute(update(_d).where(
+        _d.c.announcement_id == announcement_id, _d.c.status == "inflight", _d.c.lease_until <= now)
+        .values(status="unconfirmed", lease_until=None, updated_at=now,
+                last_error="no outcome recorded: the sender stopped while its request was under way"))
     due = or_(and_(_d.c.status == "pending", _d.c.next_attempt_at <= now),
               and_(_d.c.status == "sending", _d.c.lease_until <= now))
     pick = select(_d.c.id).where(_d.c.announcement_id == announcement_id, due).order_by(_d.c.id).limit(limit)
@@ -276,10 +291,22 @@ def claim(unit: Unit, announcement_id: int, *, limit: int, now: dt.datetime, lea
                   key=lambda c: c.id)
 
 
+def start(unit: Unit, ids: Sequence[int], *, now: dt.datetime) -> set[int]:
+    """Mark claimed rows ``inflight`` (their requests go out once this commits); the ids marked.
+
+    A row already ``inflight`` counts as marked (a commit whose answer was lost, tried again).
+    """
+    if not ids:
+        return set()
+    rows = unit.connection.execute(update(_d).where(_d.c.id.in_(list(ids)), _d.c.status.in_(("sending", "inflight")))
+                                   .values(status="inflight", updated_at=now).returning(_d.c.id))
+    return {int(i) for i in rows.scalars()}
+
+
 def renew(unit: Unit, ids: Sequence[int], *, until: dt.datetime) -> None:
     """Extend the lease of rows still being sent."""
     if ids:
-        unit.connection.execute(update(_d).where(_d.c.id.in_(list(ids)), _d.c.status == "sending")
+        unit.connection.execute(update(_d).where(_d.c.id.in_(list(ids)), _d.c.status.in_(("sending", "inflight")))
                                 .values(lease_until=until))
 
 
@@ -297,10 +324,15 @@ class Outcome:
 
 
 def record(unit: Unit, outcomes: Sequence[Outcome], *, now: dt.datetime) -> None:
-    """Write outcomes; a blocked or left citizen's subscription is marked too (skipped from then on)."""
+    """Write outcomes; a blocked or left citizen's subscription is marked too (skipped from then on).
+
+    Only rows still claimed (``sending``, ``inflight``) change, except that a platform's ok also turns
+    an ``unconfirmed`` row (its lease ended while the answer was on the way) into ``sent``.
+    """
     sent = [o.id for o in outcomes if o.status == "sent"]
     if sent:
-        unit.connection.execute(update(_d).where(_d.c.id.in_(sent), _d.c.status == "sending").values(
+        unit.connection.execute(update(_d).where(
+            _d.c.id.in_(sent), _d.c.status.in_(("sending", "inflight", "unconfirmed"))).values(
             status="sent", sent_at=now, lease_until=None, last_error=None, updated_at=now))
     for o in outcomes:
         if o.status == "sent":
@@ -311,7 +343,8 @@ def record(unit: Unit, outcomes: Sequence[Outcome], *, now: dt.datetime) -> None
             values["next_attempt_at"] = o.retry_at or now
             if o.refund:
                 values["attempts"] = _d.c.attempts - 1
-        unit.connection.execute(update(_d).where(_d.c.id == o.id, _d.c.status == "sending").values(**values))
+        unit.connection.execute(update(_d).where(_d.c.id == o.id, _d.c.status.in_(("sending", "inflight")))
+                                .values(**values))
         if o.status in ("blocked", "left"):
             unit.connection.execute(update(_s).where(_s.c.user_id == o.user_id).values(status=o.status,
                                                                                       updated_at=now))
@@ -332,7 +365,7 @@ def pending_state(unit: Unit, announcement_id: int, *, now: dt.datetime) -> tupl
     """How many rows are not final yet, and when the earliest of them may be claimed."""
     open_rows = unit.connection.execute(
         select(func.count(), func.min(func.coalesce(_d.c.lease_until, _d.c.next_attempt_at)))
-        .where(_d.c.announcement_id == announcement_id, _d.c.status.in_(("pending", "sending")))).one()
+        .where(_d.c.announcement_id == announcement_id, _d.c.status.in_(OPEN))).one()
     return int(open_rows[0]), _aware(open_rows[1])
 
 

@@ -218,7 +218,7 @@ async def list_api(store: StoreDep, who: Reader) -> Any:
 
 @admin.get("/{announcement_id}", responses=error_responses(401, 403, 404, 422))
 async def get_api(announcement_id: int, store: StoreDep, who: Reader) -> Any:
-    """One announcement with its delivery progress (sent, failed, blocked, left…) and previews."""
+    """One announcement with its delivery progress (sent, unconfirmed, failed, blocked, left…) and previews."""
     return await _db(store, lambda u: _detail(u, _get(u, announcement_id)), readonly=True)
 
 

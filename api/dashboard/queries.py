@@ -453,9 +453,12 @@ def handoffs(ctx: Context) -> Table:
 
 # -- announcement delivery --------------------------------------------------------------------------
 
-#: Delivery statuses as the page names them (``pending`` and ``sending`` are shown together as «Đang chờ gửi»).
-_DELIVERY_COLS: Final = (("sent", "Đã gửi"), ("failed", "Lỗi"), ("blocked", "Đã chặn bot"),
-                         ("left", "Đã rời"), ("skipped", "Đã dừng nhận"), ("waiting", "Đang chờ gửi"))
+#: Delivery statuses as the page names them (``pending``, ``sending`` and ``inflight`` are shown together as
+#: «Đang chờ gửi»; ``unconfirmed``: the sender stopped while the request was under way, the platform may or
+#: may not have it, and it is not sent again).
+_DELIVERY_COLS: Final = (("sent", "Đã gửi"), ("unconfirmed", "Chưa xác nhận"), ("failed", "Lỗi"),
+                         ("blocked", "Đã chặn bot"), ("left", "Đã rời"), ("skipped", "Đã dừng nhận"),
+                         ("waiting", "Đang chờ gửi"))
 
 
 def deliveries(ctx: Context) -> Table:
@@ -468,7 +471,7 @@ def deliveries(ctx: Context) -> Table:
     per: dict[int, dict[str, Any]] = {}
     for announcement_id, title, status, n in ctx.unit.connection.execute(q):
         row = per.setdefault(int(announcement_id), {"title": title, **{k: 0 for k, _ in _DELIVERY_COLS}})
-        key = "waiting" if status in ("pending", "sending") else status
+        key = "waiting" if status in ("pending", "sending", "inflight") else status
         if key in row:
             row[key] += int(n)
     rows = [(aid, r["title"], *(r[k] for k, _ in _DELIVERY_COLS)) for aid, r in sorted(per.items())]
@@ -498,4 +501,5 @@ def install() -> None:
                      (bars(x="label", series=("value",), kind="hbar",
                            where=None, limit=5),), order=90))
     register(Section("deliveries", "Gửi thông báo", deliveries,
-                     (bars(x="title", series=("sent", "failed", "blocked", "left"), kind="stacked"),), order=95))
+                     (bars(x="title", series=("sent", "unconfirmed", "failed", "blocked", "left"), kind="stacked"),),
+                     order=95))

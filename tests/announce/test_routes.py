@@ -43,7 +43,7 @@ async def test_write_preview_send_and_follow(console: Console) -> None:
     assert got.status_code == 200
     progress = got.json()["progress"]
     assert got.json()["status"] == "done" and progress["total"] >= 12
-    assert set(progress) >= {"sent", "failed", "blocked", "left", "pending"}
+    assert set(progress) >= {"sent", "failed", "blocked", "left", "pending", "inflight", "unconfirmed"}
     listed = await console.client.get("/api/v1/admin/announcements", headers=console.auth("viewer"))
     assert any(a["id"] == made["id"] for a in listed.json()["announcements"])
 
@@ -101,11 +101,12 @@ async def test_console_pages(console: Console, browser: httpx.AsyncClient) -> No
     detail_url = made.headers["location"]
     detail = await browser.get(detail_url)
     assert detail.status_code == 200
-    for label in ("Telegram", "Zalo", "Trang chat", "Tiến độ", "Sáng thứ Bảy"):
+    for label in ("Telegram", "Zalo", "Trang chat", "Tiến độ", "Sáng thứ Bảy", "Chưa xác nhận"):
         assert label in detail.text
     assert '<script src="/admin/static/announce.js"' in detail.text
     progress = await browser.get(detail_url + "/progress")
     assert progress.status_code == 200 and progress.json()["status"] == "draft"
+    assert progress.json()["progress"]["unconfirmed"] == 0  # announce.js fills the «Chưa xác nhận» cell from it
     send = await browser.post(detail_url + "/send", data={"csrf_token": token, "send_at": ""})
     assert send.status_code == 303
     assert (await browser.get(detail_url + "/progress")).json()["status"] in ("scheduled", "sending", "done")

@@ -92,3 +92,23 @@ def test_delivery_stats_per_announcement_and_day(sqlite_store: Store) -> None:
     today = dt.datetime.now(VN).date()
     assert stats.by_day[today]["sent"] == 6 and stats.titles[announcement_id] == "thử"
     assert delivery_stats(sqlite_store, start=today + dt.timedelta(days=1)).by_day == {}
+
+
+def test_pacer_runs_the_start_mark_in_line_and_counts_when_the_send_really_leaves() -> None:
+    async def go() -> tuple[str | None, float, float]:
+        pacer = Pacer(10)  # even spacing 0.1 s, never closer than 0.075 s
+        loop = asyncio.get_running_loop()
+
+        async def slow_mark() -> str:
+            await asyncio.sleep(0.3)
+            return "marked"
+
+        t0 = loop.time()
+        got = await pacer.wait(slow_mark)
+        t1 = loop.time()
+        await pacer.wait()
+        return got, t1 - t0, loop.time() - t1
+
+    got, first, gap = asyncio.run(go())
+    assert got == "marked" and first >= 0.3  # the slot is given only once the mark is done
+    assert gap >= 0.07  # spaced from the moment the first one left, not from its slot

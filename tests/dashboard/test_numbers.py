@@ -224,7 +224,7 @@ async def test_announcement_delivery_counts_each_outcome_on_its_vietnam_day(worl
             created_at=now, updated_at=now)).inserted_primary_key[0]
         deliveries = metadata.tables["announce_deliveries"]
         rows = [(web[0], "sent", BEFORE_MIDNIGHT), (web[1], "sent", AFTER_MIDNIGHT), (web[2], "blocked", None),
-                (tg[0], "failed", None), (tg[1], "pending", None)]
+                (tg[0], "failed", None), (tg[1], "unconfirmed", None), (web[3], "inflight", None)]
         for user, status, sent_at in rows:
             unit.connection.execute(insert(deliveries).values(
                 announcement_id=aid, user_id=user.id, channel=user.channel, chat_id=None, status=status,
@@ -232,14 +232,15 @@ async def test_announcement_delivery_counts_each_outcome_on_its_vietnam_day(worl
     try:
         got = (await w.dashboard())["deliveries"]["rows"]
         mine = [r for r in got if r["id"] == aid]
-        assert mine == [{"id": aid, "title": "Lịch hỗ trợ chủ nhật", "sent": 2, "failed": 1, "blocked": 1,
-                         "left": 0, "skipped": 0, "waiting": 1}]
+        assert mine == [{"id": aid, "title": "Lịch hỗ trợ chủ nhật", "sent": 2, "unconfirmed": 1, "failed": 1,
+                         "blocked": 1, "left": 0, "skipped": 0, "waiting": 1}]
         # A sent row counts on the day it was sent: 16:59:59 UTC is still 30/11 in Vietnam.
         day = [r for r in (await w.dashboard(**{"from": "2026-12-01", "to": "2026-12-01"}))["deliveries"]["rows"]
                if r["id"] == aid]
-        assert day and (day[0]["sent"], day[0]["blocked"], day[0]["waiting"]) == (1, 1, 1)
+        assert day and (day[0]["sent"], day[0]["blocked"], day[0]["waiting"], day[0]["unconfirmed"]) == (1, 1, 1, 1)
         tg_only = [r for r in (await w.dashboard(channel="telegram"))["deliveries"]["rows"] if r["id"] == aid]
-        assert tg_only and (tg_only[0]["sent"], tg_only[0]["failed"], tg_only[0]["waiting"]) == (0, 1, 1)
+        assert tg_only and (tg_only[0]["sent"], tg_only[0]["failed"], tg_only[0]["waiting"],
+                            tg_only[0]["unconfirmed"]) == (0, 1, 0, 1)
     finally:
         with w.store.unit() as unit:
             unit.connection.execute(metadata.tables["announcements"].delete().where(
