@@ -139,7 +139,7 @@ def test_kill_9_mid_run_then_restart_sends_each_at_most_once_and_loses_only_unco
         engine.dispose()
 
 
-@pytest.mark.parametrize("kill_after", [37, 200, 411])
+@pytest.mark.parametrize("kill_after", [37, 411])
 def test_kill_9_at_a_random_instant_repeats_nothing_and_loses_only_unconfirmed_rows(
         pg_url: str, kill_after: int) -> None:
     """Killed while messages are in flight, a worker cannot know which of them the platform took: those

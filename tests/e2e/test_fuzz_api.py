@@ -51,8 +51,8 @@ from tests.fakes.zalo_api import FakeZaloBot, FakeZaloOa
 #: ``filterwarnings = error`` turned that into a random FlakyFailure. The checks below are what this test asserts.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 
-#: Cases per operation and generation mode (positive, negative): 13 (operation, mode) pairs × 40 = 520 calls.
-EXAMPLES = 40
+#: Cases per operation and generation mode (positive, negative), seeded; 25 keeps the suite within its time budget.
+EXAMPLES = 25
 _CHECKS = [schemathesis.checks.not_a_server_error, status_code_conformance, content_type_conformance,
            response_schema_conformance]
 _MODES = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
