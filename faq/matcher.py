@@ -34,7 +34,7 @@ from rapidfuzz.distance import OSA
 from faq.abbreviations import COMPOUNDS, DOMAIN_ANCHORS, GENERIC_WORDS
 from faq.normalize import is_stopword, is_syllable, words
 from faq.schema import FaqEntry
-from faq.topics import names_loss, narrowed, topics_in, topics_of_words
+from faq.topics import SHORT_OBJECTS, names_loss, narrowed, topics_in, topics_of_words
 from faq.understand import LONG_CHARS, read
 
 __all__ = [
@@ -632,6 +632,17 @@ class Matcher:
             ranked.insert(0, foreign)
             outcome: Outcome = "answer" if foreign.score >= self.clarify_threshold else "none"
             return Decision(outcome, tuple(ranked[:3]))
+        if len(text) < LONG_CHARS and ranked[0].kind != "offtopic":
+            # A short question naming a paper of its own («làm hộ chiếu cho con hết bao nhiêu tiền»)
+            # is not answered by an item about another paper that shares its other words (the card
+            # fee): the items about the paper named come first, and the thresholds decide on them.
+            specific = named & SHORT_OBJECTS
+            own = self._topics[self._index[ranked[0].key]]
+            if specific and own and own.isdisjoint(specific):
+                about = [c for c in ranked if self._about(c.key, specific)]
+                if not about:
+                    return Decision("none", tuple(ranked[:3]))
+                ranked = about + [c for c in ranked if c not in about]
         asked = self._asked_topics(text)
         if asked.topics and ranked[0].kind == "offtopic" and self._topics[self._index[ranked[0].key]] \
                 and not self._about(ranked[0].key, asked.topics):

@@ -19,7 +19,7 @@ from typing import Final
 
 from faq.normalize import words
 
-__all__ = ["LOSS_PHRASES", "TOPICS", "names_loss", "narrowed", "topics_in", "topics_of_words"]
+__all__ = ["LOSS_PHRASES", "SHORT_OBJECTS", "TOPICS", "names_loss", "narrowed", "topics_in", "topics_of_words"]
 
 #: Objects and the phrases (folded words) that name them. Only nouns a procedure is *about*;
 #: not the app («vneid»), which many questions mention in passing, nor generic words («phạt»).
@@ -55,6 +55,11 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "parentage": ("nhan cha con", "nhan me con", "nhan cha me con", "xac nhan cha con"),
     "adoption": ("con nuoi",),
 }
+
+#: Papers a short question names precisely enough that an item about another paper never answers
+#: it (the account, the card and residence are named in passing by too many short questions).
+SHORT_OBJECTS: Final = frozenset({"passport", "driving_licence", "vehicle", "criminal_record", "birth", "death",
+                                  "marriage", "land", "tax", "electricity", "seal", "exam"})
 
 #: Phrases by which an entry says it handles a lost or damaged paper (folded words; «mất» alone
 #: is also «mật», as in «mật khẩu», so it only counts in a phrase).

@@ -149,3 +149,16 @@ def test_a_procedure_no_entry_covers_is_not_answered_with_another(content: Servi
 def test_a_covered_object_beside_an_uncovered_one_is_still_answered(content: Services) -> None:
     turn = ask(content, "con nuôi có làm căn cước được không")
     assert turn.match.kind is MatchKind.FAQ and turn.match.id is not None and "card" in turn.match.id, turn.match
+
+
+@pytest.mark.parametrize("question", [
+    "xin cấp hộ chiếu cho bé 3 tuổi mất bao nhiêu tiền",
+    "làm hộ chiếu cho con 5 tuổi hết bao nhiêu tiền",
+])
+def test_a_short_question_about_the_passport_is_not_answered_with_the_card_fee(content: Services,
+                                                                               question: str) -> None:
+    turn = ask(content, question)
+    assert turn.match.id != "fee_id_card_2026", turn.match
+    assert turn.match.kind in (MatchKind.SERVICE, MatchKind.FAQ, MatchKind.CLARIFY), turn.match
+    assert "hộ chiếu" in turn.replies[0].text.lower() or any(
+        "hộ chiếu" in b.label.lower() for r in turn.replies for b in r.buttons), turn.replies[0].text
