@@ -13,17 +13,14 @@ from __future__ import annotations
 import base64
 import functools
 import math
-import sys
 import xml.etree.ElementTree as ET
 from typing import Any, Final
 
 import pygal
 from pygal.style import Style
 
-# Importing pygal appends a legacy ``sys.meta_path`` finder (for its map plugins, unused here) that
-# makes Python 3.11 raise an ImportWarning on every later import it is asked about; take it out.
-sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
-
+# The console's chart module takes pygal's legacy import hook out of ``sys.meta_path`` (see there).
+import api.console.charts  # noqa: F401
 from api.dashboard.sections import Chart
 
 __all__ = ["CACHED", "LABEL_MAX", "chart_svg", "data_uri"]
