@@ -16,11 +16,12 @@ import math
 import xml.etree.ElementTree as ET
 from typing import Any, Final
 
+# The console's chart module imports pygal and takes its legacy import hook out of ``sys.meta_path``
+# (see there) before anything else is imported.
+import api.console.charts  # noqa: F401  # isort: skip
 import pygal
 from pygal.style import Style
 
-# The console's chart module takes pygal's legacy import hook out of ``sys.meta_path`` (see there).
-import api.console.charts  # noqa: F401
 from api.dashboard.sections import Chart
 
 __all__ = ["CACHED", "LABEL_MAX", "chart_svg", "data_uri"]
