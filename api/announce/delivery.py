@@ -8,14 +8,14 @@ rows are the truth: a restart finds ``pending`` rows and rows whose lease ended,
 
 No duplicate after a crash, nothing lost that never left: a row is claimed (``sending``) before
 its send, marked ``inflight`` right before its request goes out (that mark is committed first,
-while the send is next in line at the pacer, so its latency hides in the pacing wait and the
-pacer counts the moment the request really leaves), and marked ``sent`` the
+while the send is among the next :data:`LOOKAHEAD` in line at the pacer, so its latency hides in
+the pacing wait and the pacer counts the moment the request really leaves), and marked ``sent`` the
 moment the platform said ok, before its connection slot is given back. When the lease of a dead
 worker's rows ends, a ``sending`` row (never tried) is claimed and sent again, while an ``inflight``
 row (its request may have reached the platform) becomes ``unconfirmed``, a final status, and is
 never sent again. So a ``kill -9`` repeats nothing; at most the sends in flight at that instant
-(bounded by ``concurrency``) end ``unconfirmed``, and only those of them the platform never got
-are missing. A 429 or 5xx answer is an outcome (retried as below), not a crash. A clean stop lets
+and the few marked next in line (all bounded by ``concurrency``) end ``unconfirmed``, and only
+those of them the platform never got are missing. A 429 or 5xx answer is an outcome (retried as below), not a crash. A clean stop lets
 the requests under way finish and puts the rest back.
 
 Pacing: one :class:`Pacer` per broadcaster keeps Telegram sends to ``rate_per_s`` × :data:`HEADROOM`
@@ -36,6 +36,7 @@ import collections
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,7 @@ from bot.core.types import Match, MatchKind, Reply
 
 __all__ = [
     "HEADROOM",
+    "LOOKAHEAD",
     "MAX_ATTEMPTS",
     "RECOVER_S",
     "BroadcastSender",
@@ -78,6 +80,10 @@ RunDb = Callable[[Callable[[], T]], Awaitable[T]]
 HEADROOM = 0.97
 #: Failed attempts (5xx, network) after which a row is given up as ``failed``.
 MAX_ATTEMPTS = 6
+#: Callers at the head of the pacer's line whose start marks are committed ahead of their slot (a
+#: commit slower than one spacing then costs no slot). A crash may leave this many rows marked
+#: ``inflight`` that never left, besides the requests under way (all within ``concurrency``).
+LOOKAHEAD = 8
 #: Seconds without a 429 after which the pacer wins back one message per second.
 RECOVER_S = 10.0
 _BACKOFF_BASE_S = 0.5
@@ -117,6 +123,21 @@ class BroadcastSender(Protocol):
         ...
 
 
+class _Ticket(Generic[T]):
+    """A caller in the pacer's line and its start mark (started at most once)."""
+
+    __slots__ = ("_ready", "prepared")
+
+    def __init__(self, ready: Callable[[], Awaitable[T]] | None) -> None:
+        self._ready = ready
+        self.prepared: asyncio.Future[T] | None = None
+
+    def start(self) -> asyncio.Future[T] | None:
+        if self.prepared is None and self._ready is not None:
+            self.prepared = asyncio.ensure_future(self._ready())
+        return self.prepared
+
+
 class Pacer:
     """At most ``rate_per_s`` sends in any one-second window (Telegram's flood control counts so),
     never two closer than three quarters of the even spacing; :meth:`pause` holds every send (a 429's
@@ -131,9 +152,13 @@ class Pacer:
     """
 
     def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
-                 window_s: float = 1.0) -> None:
+                 window_s: float = 1.0, lookahead: int = LOOKAHEAD) -> None:
         if rate_per_s <= 0:
             raise ValueError("rate_per_s must be positive")
+        if lookahead < 1:
+            raise ValueError("lookahead must be at least 1")
+        self.lookahead = lookahead
+        self._line: collections.deque[_Ticket[Any]] = collections.deque()
         self.most = max(1, int(rate_per_s * window_s))
         self.per_window = self.most
         self.window_s = window_s
@@ -152,31 +177,43 @@ class Pacer:
     async def wait(self, ready: Callable[[], Awaitable[T]] | None = None) -> T | None:
         """Return at this caller's slot (callers are served one at a time, in order).
 
-        ``ready`` (the send's start mark) is started once this caller is next in line and awaited
-        before the slot is given: its latency hides in the wait, and the time counted for the window
+        ``ready`` (the send's start mark) is started once this caller is among the next
+        :attr:`lookahead` in line and awaited before the slot is given: its latency hides in the wait
+        (a slow commit now and then no longer delays the slot), and the time counted for the window
         is when the caller really leaves. Its result is returned.
         """
-        async with self._lock:
-            prepared = asyncio.ensure_future(ready()) if ready is not None else None
-            while True:
-                now = self._clock()
-                if self.per_window < self.most and now - self._lowered_at >= RECOVER_S:
-                    self.per_window += 1
-                    self._lowered_at = now
-                at = max(now, self._paused_until, self._last + self.interval * 0.75)
-                if len(self._sent) >= self.per_window:
-                    at = max(at, self._sent[-self.per_window] + self.window_s)
-                if at <= now:
-                    if prepared is None or prepared.done():
-                        break
-                    await asyncio.shield(prepared)  # slot reached before the mark: leave once it is done
-                    continue
-                await asyncio.sleep(at - now)
-            self._sent.append(now)
-            while len(self._sent) > self.most:
-                self._sent.popleft()
-            self._last = now
-            return prepared.result() if prepared is not None else None
+        ticket = _Ticket(ready)
+        self._line.append(ticket)
+        self._prepare_next()
+        try:
+            async with self._lock:
+                while True:
+                    now = self._clock()
+                    if self.per_window < self.most and now - self._lowered_at >= RECOVER_S:
+                        self.per_window += 1
+                        self._lowered_at = now
+                    at = max(now, self._paused_until, self._last + self.interval * 0.75)
+                    if len(self._sent) >= self.per_window:
+                        at = max(at, self._sent[-self.per_window] + self.window_s)
+                    if at <= now:
+                        prepared = ticket.start()
+                        if prepared is None or prepared.done():
+                            break
+                        await asyncio.shield(prepared)  # slot reached before the mark: leave once it is done
+                        continue
+                    await asyncio.sleep(at - now)
+                self._sent.append(now)
+                while len(self._sent) > self.most:
+                    self._sent.popleft()
+                self._last = now
+                return prepared.result() if prepared is not None else None
+        finally:
+            self._line.remove(ticket)
+            self._prepare_next()
+
+    def _prepare_next(self) -> None:
+        for ticket in itertools.islice(self._line, self.lookahead):
+            ticket.start()
 
     def pause(self, seconds: float) -> None:
         """Hold every send for ``seconds`` from now (a 429), and slow down a little."""
@@ -406,11 +443,12 @@ class Broadcaster:
             # The slot is taken only once a connection is free, so a slow request never makes the
             # sends behind it leave together; it is given back once the outcome is committed, so at
             # most ``concurrency`` rows are ever ``inflight`` (what a crash may leave unconfirmed).
-            # The start mark is committed while this send is next in line at the pacer, and the
-            # request leaves only once it is: one row at most is marked and not yet on its way.
+            # The start mark is committed while this send is among the next LOOKAHEAD in line at the
+            # pacer, and the request leaves only once it is: at most LOOKAHEAD rows are marked and
+            # not yet on their way.
             async with semaphore:
                 def mark() -> Awaitable[set[int]]:
-                    books.started.add(row.id)  # from here on (next in line) a stop lets this send end
+                    books.started.add(row.id)  # from here on (near the head of the line) a stop lets it end
                     return books.starter.submit(row)
 
                 try:

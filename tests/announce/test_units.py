@@ -112,3 +112,34 @@ def test_pacer_runs_the_start_mark_in_line_and_counts_when_the_send_really_leave
     got, first, gap = asyncio.run(go())
     assert got == "marked" and first >= 0.3  # the slot is given only once the mark is done
     assert gap >= 0.07  # spaced from the moment the first one left, not from its slot
+
+
+def test_pacer_starts_the_marks_of_the_next_few_in_line_so_a_slow_commit_costs_no_slot() -> None:
+    async def go() -> tuple[list[float], list[float]]:
+        pacer = Pacer(10, lookahead=3)  # even spacing 0.1 s
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        began: list[float] = []
+        left: list[float] = []
+
+        async def caller() -> None:
+            async def slow_mark() -> None:
+                began.append(loop.time() - t0)
+                await asyncio.sleep(0.25)
+
+            await pacer.wait(slow_mark)
+            left.append(loop.time() - t0)
+
+        await asyncio.gather(*(caller() for _ in range(5)))
+        return began, left
+
+    began, left = asyncio.run(go())
+    assert all(t < 0.05 for t in began[:3])  # the first three in line start at once
+    assert min(began[3:]) >= left[0] - 0.01  # the fourth only once the first has left
+    # marked one after the other (as with one in line) the five would need 5 x 0.25 s
+    assert left[-1] < 0.9, left
+
+
+def test_pacer_refuses_a_lookahead_below_one() -> None:
+    with pytest.raises(ValueError, match="lookahead"):
+        Pacer(10, lookahead=0)
