@@ -67,7 +67,7 @@ class DatabaseBusy(Exception):
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 #: Key of the PostgreSQL advisory lock held while migrating (instances may start together).
-_MIGRATE_LOCK = zlib.crc32(b"troly06:migrate")
+_MIGRATE_LOCK = zlib.crc32(b"troly06:migrate") - (1 << 31)  # signed 32-bit, paired with the schema's key
 
 
 def normalise_url(url: str) -> URL:
@@ -191,6 +191,7 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Instances starting together: the second waits, then finds nothing to do.
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATE_LOCK})")
+            # Per schema: deployments (and test runs) in other schemas of the database go on.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext(current_schema()), {_MIGRATE_LOCK})")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

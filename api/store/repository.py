@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Engine,
     Executable,
@@ -69,6 +68,7 @@ __all__ = [
     "Store",
     "Unit",
     "UnsentRow",
+    "lock_key",
 ]
 
 #: Statuses the sender may pick up (a 'sending' row is picked up again once its lease ran out).
@@ -174,6 +174,12 @@ _kv = metadata.tables["kv"]
 _attributions = metadata.tables["attributions"]
 _completions = metadata.tables["completions"]
 
+
+
+def lock_key(name: str) -> int:
+    """The signed 32-bit key of the advisory lock ``name`` (PostgreSQL pairs it with the schema's)."""
+    key = zlib.crc32(name.encode())
+    return key - (1 << 32) if key >= 1 << 31 else key
 
 
 def _p(name: str, *, like: Any = None, expanding: bool = False) -> Any:
@@ -420,10 +426,12 @@ class _Sql:
         self.prune_kv: Executable = delete(kv).where(*old_kv)
         self.prune_kv_some: Executable = delete(kv).where(kv.c.key.in_(select(kv.c.key).where(*old_kv).limit(_p("p_limit"))))
 
-        # locks
-        lock = bindparam("p_lock", type_=BigInteger)
-        self.advisory_lock: Executable = select(func.pg_advisory_xact_lock(lock))
-        self.try_advisory_lock: Executable = select(func.pg_try_advisory_xact_lock(lock))
+        # locks: (schema, name) pairs, so deployments (and test runs) in other schemas of the same
+        # database never wait for each other or see each other's locks as taken
+        lock = bindparam("p_lock", type_=Integer)
+        space = func.hashtext(func.current_schema())
+        self.advisory_lock: Executable = select(func.pg_advisory_xact_lock(space, lock))
+        self.try_advisory_lock: Executable = select(func.pg_try_advisory_xact_lock(space, lock))
 
 
 _SQL = {"postgresql": _Sql(postgresql=True), "sqlite": _Sql(postgresql=False)}
@@ -628,7 +636,7 @@ class Unit:
     def advisory_lock(self, *, name: str) -> None:
         """Serialise this transaction with others taking the same lock (no-op on SQLite)."""
         if self._pg:
-            self._run(self._q.advisory_lock, {"p_lock": zlib.crc32(name.encode())})
+            self._run(self._q.advisory_lock, {"p_lock": lock_key(name)})
 
     def try_advisory_lock(self, *, name: str) -> bool:
         """Take the lock ``name`` for this transaction if free; False when another one holds it.
@@ -637,7 +645,7 @@ class Unit:
         """
         if not self._pg:
             return True
-        return bool(self._run(self._q.try_advisory_lock, {"p_lock": zlib.crc32(name.encode())}).scalar_one())
+        return bool(self._run(self._q.try_advisory_lock, {"p_lock": lock_key(name)}).scalar_one())
 
     # -- users and sessions -------------------------------------------------------------------
 
