@@ -257,6 +257,28 @@ def test_try_advisory_lock(store: Store) -> None:
         assert again.try_advisory_lock(name="job")  # released with the transaction
 
 
+@pytest.mark.postgres
+def test_advisory_locks_are_per_schema(postgres_url: str) -> None:
+    """A job's lock in one schema is not taken in another schema of the same database."""
+    from api.store.db import make_engine, migrate
+    from tests.databases import postgres_schema_url
+
+    with postgres_schema_url(postgres_url, "lock_a") as url_a, postgres_schema_url(postgres_url, "lock_b") as url_b:
+        stores = []
+        for url in (url_a, url_b):
+            engine = make_engine(url)
+            migrate(engine)
+            stores.append(Store(engine))
+        try:
+            with stores[0].unit() as a, stores[1].unit() as b, Store(stores[0].engine).unit() as a2:
+                assert a.try_advisory_lock(name="troly06:maintenance:job")
+                assert b.try_advisory_lock(name="troly06:maintenance:job")  # another schema: free
+                assert not a2.try_advisory_lock(name="troly06:maintenance:job")  # the same schema: taken
+        finally:
+            for store in stores:
+                store.engine.dispose()
+
+
 def test_advisory_lock_runs(store: Store) -> None:
     with store.unit() as u:
         u.advisory_lock(name="troly06:test")
