@@ -30,8 +30,12 @@ lint: $(VENV)/.installed ## Import contracts, types, Dockerfile
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 
-test: lint ## Lint, then the whole test suite (browser tests need /usr/bin/chromium)
-	$(BIN)/pytest -q
+# One pytest worker per core (pytest-xdist); a test module stays on one worker, so its module-scoped
+# set-ups run once. Every test has its own SQLite file or PostgreSQL schema and its own ports.
+PYTEST_WORKERS ?= auto
+
+test: lint ## Lint, then the whole test suite on every core (browser tests need /usr/bin/chromium)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope
 
 lock: $(VENV)/.installed ## Recompile requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock --python $(BIN)/python
