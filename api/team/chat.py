@@ -16,7 +16,6 @@ from typing import Any
 from api import budget_keys
 from api.store import RateHit, Unit
 from api.team import repo
-from api.team.leaflet import leaflet_for, leaflet_pdf
 from bot.core import payloads, texts
 from bot.core import team as core_team
 from bot.core.content import ContentSnapshot
@@ -64,6 +63,8 @@ class TeamShell:
         flow = content.flows.get(spec.get("flow", ""))
         if spec.get("kind") != "leaflet" or member is None or flow is None:
             return None
+        from api.team.leaflet import leaflet_for, leaflet_pdf  # the PDF and QR libraries load only here
+
         url = self.links().web(payloads.make("f", flow.id), member.referral_code)
         leaflet = leaflet_for(flow, url=url, member_name=member.display_name, team_name=member.team_name)
         return leaflet_pdf(leaflet, size="a5" if spec.get("size") == "a5" else "a4")

@@ -110,3 +110,12 @@ async def test_failed_logins_are_throttled_per_account_and_audited(console: Cons
 async def test_what_a_citizen_typed_is_escaped(console: Console) -> None:
     r = await console.client.get("/admin/login?next=/admin/%22%3E%3Cscript%3Ealert(1)%3C/script%3E")
     assert "<script>alert(1)" not in r.text
+
+
+def test_an_unknown_name_costs_the_same_argon2_work_as_a_known_one() -> None:
+    """The written-out hash an unknown name is checked against has today's parameters (not a cheaper one)."""
+    from api.console import security
+
+    fresh = security.hash_password("another throwaway")
+    assert security._DUMMY_HASH.split("$")[1:4] == fresh.split("$")[1:4]  # argon2id, version, m/t/p
+    assert not security._hasher.current_hasher.check_needs_rehash(security._DUMMY_HASH)
