@@ -38,7 +38,9 @@ def console_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def phone(browser: Browser, console_site: str) -> Iterator[Page]:
-    """A 390 px phone page; any foreign request, script error or CSP violation fails the test."""
+    """A 390 px phone page; any foreign request, script error or CSP violation fails the test.
+
+    It serves whichever ``console_site`` the test module sees: a module may define its own."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                   locale="vi-VN")
     context.set_default_timeout(15_000)
@@ -53,11 +55,11 @@ def phone(browser: Browser, console_site: str) -> Iterator[Page]:
     assert not watch.errors, watch.errors
 
 
-def sign_in(page: Page, base: str, next_path: str) -> None:
-    """Open ``next_path``, get sent to the login form, sign in as the editor and land back on it."""
+def sign_in(page: Page, base: str, next_path: str, *, username: str = EDITOR, password: str = PASSWORD) -> None:
+    """Open ``next_path``, get sent to the login form, sign in (as the editor unless told) and land back on it."""
     page.goto(f"{base}{next_path}")
     expect(page).to_have_url(re.compile(r"/admin/login"))
-    page.get_by_label("Tên đăng nhập").fill(EDITOR)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page).to_have_url(f"{base}{next_path}")
