@@ -21,7 +21,7 @@ from api.announce.delivery import render_reply, start_now
 from api.console.security import EDITORS, Principal, Role, audit, client_ip, require, require_page
 from api.console.web import render
 from api.deps import StoreDep
-from api.errors import ApiError, error_responses
+from api.errors import Conflict, InvalidBody, NotFound, error_responses
 from api.inbound import BoundedJsonRoute
 from api.store import Store, Unit
 from api.support import units
@@ -46,24 +46,6 @@ Writer = Annotated[Principal, Depends(require(*EDITORS))]
 Reader = Annotated[Principal, Depends(require(*READERS))]
 PageWriter = Annotated[Principal, Depends(require_page(*EDITORS))]
 PageReader = Annotated[Principal, Depends(require_page(*READERS))]
-
-
-class AnnouncementGone(ApiError):
-    """No such announcement."""
-
-    status = 404
-
-
-class AnnouncementState(ApiError):
-    """The announcement is not in a state that allows this (already sent, cancelled…)."""
-
-    status = 409
-
-
-class BadAnnouncement(ApiError):
-    """The announcement's content or targets are not acceptable."""
-
-    status = 422
 
 
 class ButtonIn(BaseModel):
@@ -121,7 +103,7 @@ async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False
 def _check_communes(codes: list[int]) -> None:
     unknown = [c for c in codes if units.ward(c) is None]
     if unknown:
-        raise BadAnnouncement(f"unknown commune or ward codes: {unknown[:10]}")
+        raise InvalidBody(f"unknown commune or ward codes: {unknown[:10]}")
 
 
 def _when(value: dt.datetime | None, now: dt.datetime) -> dt.datetime:
@@ -130,16 +112,16 @@ def _when(value: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     when = value if value.tzinfo is not None else value.replace(tzinfo=VN)
     when = when.astimezone(dt.UTC)
     if when < now - dt.timedelta(minutes=5):
-        raise BadAnnouncement("send_at is in the past")
+        raise InvalidBody("send_at is in the past")
     if when > now + dt.timedelta(days=366):
-        raise BadAnnouncement("send_at is more than a year away")
+        raise InvalidBody("send_at is more than a year away")
     return when
 
 
 def _get(unit: Unit, announcement_id: int) -> repo.AnnouncementView:
     view = repo.get(unit, announcement_id)
     if view is None:
-        raise AnnouncementGone(f"no announcement {announcement_id}")
+        raise NotFound(f"no announcement {announcement_id}")
     return view
 
 
@@ -179,7 +161,7 @@ def _send(unit: Unit, announcement_id: int, when: dt.datetime, who: Principal, i
           now: dt.datetime) -> dict[str, Any]:
     view = _get(unit, announcement_id)
     if not start_now(unit, announcement_id, now=now, send_at=when):
-        raise AnnouncementState(f"announcement {announcement_id} is {view.status}, not a draft")
+        raise Conflict(f"announcement {announcement_id} is {view.status}, not a draft")
     audit(unit, who=who, action="announce.send", target=str(announcement_id),
           detail={"send_at": when.isoformat()}, ip=ip, now=now)
     return _detail(unit, _get(unit, announcement_id))
@@ -188,7 +170,7 @@ def _send(unit: Unit, announcement_id: int, when: dt.datetime, who: Principal, i
 def _cancel(unit: Unit, announcement_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
     view = _get(unit, announcement_id)
     if not repo.set_status(unit, announcement_id, allowed=("draft", "scheduled"), status="cancelled", now=now):
-        raise AnnouncementState(f"announcement {announcement_id} is {view.status}: it can no longer be cancelled")
+        raise Conflict(f"announcement {announcement_id} is {view.status}: it can no longer be cancelled")
     audit(unit, who=who, action="announce.cancel", target=str(announcement_id), ip=ip, now=now)
     return _detail(unit, _get(unit, announcement_id))
 
@@ -340,7 +322,7 @@ async def create_page(request: Request, store: StoreDep, who: PageWriter,
     ip = client_ip(request)
     try:
         made = await _db(store, lambda u: _create(u, body, who, ip, _utcnow()))
-    except BadAnnouncement as exc:
+    except InvalidBody as exc:
         return await run_in_threadpool(_list_page, request, store, who, error=exc.message, form=form,
                                        status_code=422)
     return RedirectResponse(f"/admin/announcements/{made['id']}", status_code=303)
@@ -379,10 +361,10 @@ async def send_page(announcement_id: int, request: Request, store: StoreDep, who
     except ValueError:
         return await run_in_threadpool(_detail_page, request, store, who, announcement_id,
                                        error="Thời gian không hợp lệ.", status_code=422)
-    except (BadAnnouncement, AnnouncementState, AnnouncementGone) as exc:
-        message = {"BadAnnouncement": "Thời gian hẹn đã qua hoặc quá xa (tối đa 1 năm).",
-                   "AnnouncementState": "Thông báo này đã được gửi hoặc đã hủy.",
-                   }.get(type(exc).__name__, "Không có thông báo này.")
+    except (InvalidBody, Conflict, NotFound) as exc:
+        message = {InvalidBody.status: "Thời gian hẹn đã qua hoặc quá xa (tối đa 1 năm).",
+                   Conflict.status: "Thông báo này đã được gửi hoặc đã hủy.",
+                   }.get(exc.status, "Không có thông báo này.")
         return await run_in_threadpool(_detail_page, request, store, who, announcement_id, error=message,
                                        status_code=exc.status)
     _wake(request)
@@ -395,7 +377,7 @@ async def cancel_page(announcement_id: int, request: Request, store: StoreDep, w
     ip = client_ip(request)
     try:
         await _db(store, lambda u: _cancel(u, announcement_id, who, ip, _utcnow()))
-    except (AnnouncementState, AnnouncementGone) as exc:
+    except (Conflict, NotFound) as exc:
         return await run_in_threadpool(_detail_page, request, store, who, announcement_id,
                                        error="Thông báo này không hủy được nữa.", status_code=exc.status)
     return RedirectResponse(f"/admin/announcements/{announcement_id}", status_code=303)

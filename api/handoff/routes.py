@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from api.console.security import Forbidden, Principal, Role, audit, client_ip, require, require_page
 from api.console.web import render
 from api.deps import StoreDep
-from api.errors import ApiError, error_responses
+from api.errors import Conflict, NotFound, error_responses
 from api.handoff import repo, staff
 from api.handoff.repo import HandoffView
 from api.handoff.scope import Scope, scope_for
@@ -40,8 +40,6 @@ __all__ = [
     "WATCHERS",
     "Env",
     "Escalator",
-    "HandoffGone",
-    "HandoffTaken",
     "ReplyIn",
     "admin",
     "pages",
@@ -66,18 +64,6 @@ PageWatcher = Annotated[Principal, Depends(require_page(*WATCHERS))]
 Status = Literal["open", "escalated", "claimed", "closed", "waiting", "active", "all"]
 _STATUSES: dict[str, tuple[str, ...]] = {"waiting": ("open", "escalated"), "active": repo.ACTIVE, "all": ()}
 _SHELL = HandoffShell()
-
-
-class HandoffGone(ApiError):
-    """No such hand-off."""
-
-    status = 404
-
-
-class HandoffTaken(ApiError):
-    """Another staff member holds it, or it is closed."""
-
-    status = 409
 
 
 class ReplyIn(BaseModel):
@@ -125,7 +111,7 @@ def _get(unit: Unit, handoff_id: int, who: Principal | Scope) -> HandoffView:
     view = repo.get(unit, handoff_id)
     scope = who if isinstance(who, Scope) else scope_for(unit, who)
     if view is None or not scope.allows(view.unit_id):
-        raise HandoffGone(f"no hand-off {handoff_id}")
+        raise NotFound(f"no hand-off {handoff_id}")
     return view
 
 
@@ -143,8 +129,8 @@ def _claim(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetim
            env: Env) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if not repo.claim(unit, handoff_id=handoff_id, staff=who.username, now=now):
-        raise HandoffTaken(f"hand-off {handoff_id} is {view.status}"
-                           + (f" by {view.claimed_by}" if view.claimed_by else ""))
+        raise Conflict(f"hand-off {handoff_id} is {view.status}"
+                       + (f" by {view.claimed_by}" if view.claimed_by else ""))
     texts = texts_of(env.content, unit)
     env.shell.tell(unit, view, author="system", text=words.claimed_note(texts, unit=view.unit_name), texts=texts,
                    now=now)
@@ -156,7 +142,7 @@ def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now:
            env: Env, *, mirror: bool = True) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if view.status != "claimed" or view.claimed_by != who.username:
-        raise HandoffTaken(f"claim hand-off {handoff_id} first (it is {view.status})")
+        raise Conflict(f"claim hand-off {handoff_id} first (it is {view.status})")
     line_id = env.shell.tell(unit, view, author="staff", text=text, staff=who.username,
                              texts=texts_of(env.content, unit), now=now, mirror=mirror)
     audit(unit, who=who, action="handoff.reply", target=str(handoff_id), ip=ip, now=now)
@@ -167,9 +153,9 @@ def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetim
            env: Env) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if view.status == "claimed" and view.claimed_by != who.username and who.role is not Role.ADMIN:
-        raise HandoffTaken(f"hand-off {handoff_id} is held by {view.claimed_by}")
+        raise Conflict(f"hand-off {handoff_id} is held by {view.claimed_by}")
     if not repo.close(unit, handoff_id=handoff_id, staff=who.username, now=now):
-        raise HandoffTaken(f"hand-off {handoff_id} is already closed")
+        raise Conflict(f"hand-off {handoff_id} is already closed")
     texts = texts_of(env.content, unit)
     env.shell.tell(unit, view, author="system", text=words.closed_note(texts), texts=texts, now=now)
     audit(unit, who=who, action="handoff.close", target=str(handoff_id), ip=ip, now=now)
@@ -288,7 +274,7 @@ async def _act(request: Request, store: Store, who: Principal, handoff_id: int,
                work: Callable[[Unit], Any]) -> Response:
     try:
         await _db(store, work)
-    except (HandoffGone, HandoffTaken) as exc:
+    except (NotFound, Conflict) as exc:
         return await run_in_threadpool(_page, request, store, who, selected=handoff_id, status="active",
                                        error=exc.message, status_code=exc.status)
     return RedirectResponse(f"/admin/handoffs?id={handoff_id}", status_code=303)
