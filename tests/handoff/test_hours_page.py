@@ -9,11 +9,13 @@ import re
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from api.console.security import Role
 from api.handoff import repo
 from api.handoff.hours_pages import FormError, read_schedule
 from api.handoff.scope import scope_for_account
+from api.store import Unit
 from api.team import repo as team_repo
 from tests.console.conftest import Console, csrf_of
 
@@ -40,6 +42,13 @@ def _value(page: str, name: str) -> str:
     m = re.search(rf'name="{name}" value="([^"]*)"', page)
     assert m is not None, name
     return html.unescape(m.group(1))
+
+
+def _audited(unit: Unit, action: str) -> list[str]:
+    """The targets of the audit entries of ``action``, oldest first."""
+    rows = unit.connection.execute(text("SELECT target FROM audit_log WHERE action = :action ORDER BY id"),
+                                   {"action": action})
+    return [row[0] for row in rows]
 
 
 def test_read_schedule_normalises_and_refuses() -> None:
@@ -98,11 +107,13 @@ async def test_saved_hours_are_used_and_inherited(console: Console, browser: htt
     with console.store.unit(readonly=True) as unit:
         assert repo.own_hours(unit, a) == ({"mon": ["07:00-09:00"]}, 10)
     r = await browser.post(f"/admin/handoffs/hours/{a}/inherit", data={"csrf_token": csrf})
-    assert r.status_code == 303
+    assert r.status_code == 303 and r.headers["location"] == f"/admin/handoffs/hours?unit={a}"
     with console.store.unit(readonly=True) as unit:
         assert repo.own_hours(unit, a) is None and repo.hours_for(unit, a).pickup_minutes == 15
+        assert _audited(unit, "handoff.hours_clear") == [str(a)]
     r = await browser.post(f"/admin/handoffs/hours/{a}/inherit", data={"csrf_token": csrf})
-    assert r.status_code == 409
+    assert r.status_code == 409 and "Đơn vị này không có giờ riêng" in r.text
+    assert _value(r.text, "sun") == "18:00-21:00"  # the unit's form stays open, with the inherited hours
     assert (await browser.post("/admin/handoffs/hours/999999", data={"csrf_token": csrf, **EMPTY, "mon": "08:00-09:00",
                                                                      "pickup_minutes": "5"})).status_code == 404
 
@@ -122,9 +133,11 @@ async def test_staff_on_duty_and_who_may_open_the_page(console: Console, browser
         r = await browser.post("/admin/handoffs/staff", data={"csrf_token": csrf, **bad})
         assert r.status_code == 422 and "Không thêm được cán bộ trực" in r.text
     r = await browser.post(f"/admin/handoffs/staff/{account}/remove", data={"csrf_token": csrf})
-    assert r.status_code == 303
+    assert r.status_code == 303 and r.headers["location"] == "/admin/handoffs/hours"
+    with console.store.unit(readonly=True) as unit:
+        assert _audited(unit, "handoff.staff_remove") == [str(account)]
     r = await browser.post(f"/admin/handoffs/staff/{account}/remove", data={"csrf_token": csrf})
-    assert r.status_code == 404
+    assert r.status_code == 404 and "Tài khoản này không trực đơn vị nào." in r.text
     assert (await browser.post(f"/admin/handoffs/hours/{a}", data={**EMPTY, "mon": "08:00-09:00"})).status_code == 403
     for role in ("editor", "member"):
         assert (await console.client.get("/admin/handoffs/hours", headers=console.auth(role))).status_code == 403
