@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,10 +24,10 @@ from api.handoff import repo, staff
 from api.handoff.hours import DAYS, DEFAULT_PICKUP_MINUTES, DEFAULT_SCHEDULE, HoursError, parse_schedule
 from api.store import Store, Unit
 from api.store.models import metadata
+from api.store.offload import in_unit
 
 __all__ = ["DAY_NAMES", "FormError", "pages", "read_schedule"]
 
-T = TypeVar("T")
 pages = APIRouter(prefix="/admin/handoffs", include_in_schema=False)
 AdminPage = Annotated[Principal, Depends(require_page(*ADMINS))]
 _ID_MAX = 2**31 - 1
@@ -85,14 +85,6 @@ def read_schedule(fields: Mapping[str, str], pickup: str) -> tuple[dict[str, lis
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-async def _db(store: Store, work: Callable[[Unit], T]) -> T:
-    def run() -> T:
-        with store.unit() as unit:
-            return work(unit)
-
-    return await run_in_threadpool(run)
 
 
 def _summary(schedule: Mapping[str, list[str]]) -> str:
@@ -202,7 +194,7 @@ async def save_hours(request: Request, unit_id: int, who: AdminPage) -> Response
               detail={"schedule": schedule, "pickup_minutes": minutes}, ip=ip, now=now)
         return True
 
-    if not await _db(store, work):
+    if not await in_unit(store, work):
         return await run_in_threadpool(_page, request, store, who, selected=None, error="Không có đơn vị này.",
                                        status_code=404)
     return RedirectResponse(f"/admin/handoffs/hours?unit={unit_id}&saved=1", status_code=303)
@@ -221,7 +213,7 @@ async def _drop(request: Request, who: Principal, thing_id: int, *, drop: Callab
         audit(unit, who=who, action=action, target=str(thing_id), ip=ip, now=now)
         return True
 
-    if not await _db(store, work):
+    if not await in_unit(store, work):
         return await run_in_threadpool(_page, request, store, who, selected=refused_unit, error=refused,
                                        status_code=refused_status)
     return RedirectResponse(then, status_code=303)
@@ -251,7 +243,7 @@ async def add_staff(request: Request, who: AdminPage, username: Annotated[str, F
         return made
 
     try:
-        made = await _db(store, work)
+        made = await in_unit(store, work)
     except staff.StaffError as exc:
         return await run_in_threadpool(_page, request, store, who, selected=target or None,
                                        error=f"Không thêm được cán bộ trực: {exc}", status_code=422)

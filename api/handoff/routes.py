@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -32,6 +32,7 @@ from api.handoff.shell import HandoffShell
 from api.inbound import BoundedJsonRoute
 from api.live_content import ContentRuntime
 from api.store import Store, Unit
+from api.store.offload import in_unit
 from bot.core import handoff as words
 from bot.core.ui_texts import UiTexts
 
@@ -47,7 +48,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: Who answers citizens, and who may watch the inbox.
 HANDLERS = (Role.ADMIN, Role.EDITOR, Role.MEMBER)
@@ -96,14 +96,6 @@ class Env:
         conversation = getattr(app.state, "conversation", None)
         shell = getattr(conversation, "handoff", None)
         return cls(shell if isinstance(shell, HandoffShell) else _SHELL, getattr(app.state, "content", None))
-
-
-async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False) -> T:
-    def run() -> T:
-        with store.unit(readonly=readonly) as unit:
-            return work(unit)
-
-    return await run_in_threadpool(run)
 
 
 def _get(unit: Unit, handoff_id: int, who: Principal | Scope) -> HandoffView:
@@ -179,7 +171,7 @@ async def list_api(store: StoreDep, who: Watcher, status: Status = "active",
             raise Forbidden(_UNLINKED)
         return repo.list_handoffs(unit, statuses=statuses, unit_id=unit_id, scope=scope)
 
-    views = await _db(store, work, readonly=True)
+    views = await in_unit(store, work, readonly=True)
     return {"handoffs": [v.as_dict() for v in views]}
 
 
@@ -187,28 +179,28 @@ async def list_api(store: StoreDep, who: Watcher, status: Status = "active",
 async def get_api(handoff_id: int, store: StoreDep, who: Watcher) -> Any:
     """One hand-off with the conversation before it (masked message log) and its lines (404 for
     another unit's)."""
-    return await _db(store, lambda u: _detail(u, _get(u, handoff_id, who)), readonly=True)
+    return await in_unit(store, lambda u: _detail(u, _get(u, handoff_id, who)), readonly=True)
 
 
 @admin.post("/{handoff_id}/claim", responses=error_responses(401, 403, 404, 409))
 async def claim_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Take the hand-off (exactly one claim wins); the citizen is told a person is there."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
+    return await in_unit(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
 
 
 @admin.post("/{handoff_id}/messages", status_code=201, responses=error_responses(400, 401, 403, 404, 409, 422))
 async def message_api(handoff_id: int, body: ReplyIn, request: Request, store: StoreDep, who: Handler) -> Any:
     """Reply to the citizen in their own chat (only the staff member holding the hand-off)."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow(), Env.of(request.app)))
+    return await in_unit(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow(), Env.of(request.app)))
 
 
 @admin.post("/{handoff_id}/close", responses=error_responses(401, 403, 404, 409))
 async def close_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Close the hand-off; the bot answers the citizen again."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _close(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
+    return await in_unit(store, lambda u: _close(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
 
 
 def _content(request: Request) -> ContentRuntime | None:
@@ -236,7 +228,7 @@ async def chat_messages(request: Request, store: StoreDep, user_id: UserId,
                   "author": m.author, "at": m.at.isoformat()} for m in found]
         return {"messages": shown, "active": repo.active_for_user(unit, uid) is not None}
 
-    return await _db(store, read, readonly=True)
+    return await in_unit(store, read, readonly=True)
 
 
 # -- pages -----------------------------------------------------------------------------------------
@@ -273,7 +265,7 @@ async def inbox_page(request: Request, store: StoreDep, who: PageWatcher,
 async def _act(request: Request, store: Store, who: Principal, handoff_id: int,
                work: Callable[[Unit], Any]) -> Response:
     try:
-        await _db(store, work)
+        await in_unit(store, work)
     except (NotFound, Conflict) as exc:
         return await run_in_threadpool(_page, request, store, who, selected=handoff_id, status="active",
                                        error=exc.message, status_code=exc.status)
@@ -290,7 +282,7 @@ async def telegram_link_page(request: Request, store: StoreDep, who: PageHandler
         audit(unit, who=who, action="handoff.telegram_code", target=who.username, ip=ip, now=now)
         return code
 
-    code = await _db(store, work)
+    code = await in_unit(store, work)
     return await run_in_threadpool(_page, request, store, who, selected=None, status="active", link_code=code)
 
 
