@@ -3,7 +3,7 @@
     ApiError                 base: carries an HTTP status and a Vietnamese/English message (400)
     ├── BadJson              400, the body is not bounded JSON (api.inbound) or not an object
     ├── InvalidBody          422, the body is JSON but not what the route reads or accepts
-    ├── NotFound             404, no such thing (an announcement, a hand-off) or not one the account may see
+    ├── NotFound             404, no such thing (announcement, hand-off, member…) or not one the account sees
     ├── Conflict             409, its state does not allow this (already sent, held by another staff member)
     ├── PayloadTooLarge      413, body over the limit
     ├── RateLimited          429, with Retry-After
@@ -83,7 +83,8 @@ class InvalidBody(ApiError):
 
 
 class NotFound(ApiError):
-    """No such thing (an announcement, a hand-off…), or not one this account may see."""
+    """No such thing (an announcement, a hand-off, a support point, a team member, a content item…), or
+    not one this account may see."""
 
     status = 404
 
