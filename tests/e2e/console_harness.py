@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from api.app import create_app
 from api.console.security import Role, create_account
 from api.settings import Settings
-from tests.e2e.test_browser import PHONE, PageWatch
+from tests.e2e.test_browser import phone_page
 from tests.fakes.network import serve_app
 
 __all__ = ["EDITOR", "PASSWORD", "console_site", "phone", "sign_in"]
@@ -41,18 +41,8 @@ def phone(browser: Browser, console_site: str) -> Iterator[Page]:
     """A 390 px phone page; any foreign request, script error or CSP violation fails the test.
 
     It serves whichever ``console_site`` the test module sees: a module may define its own."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="vi-VN")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    watch = PageWatch(console_site)
-    watch.attach(page)
-    try:
+    with phone_page(browser, console_site) as page:
         yield page
-    finally:
-        context.close()
-    assert not watch.foreign, watch.foreign
-    assert not watch.errors, watch.errors
 
 
 def sign_in(page: Page, base: str, next_path: str, *, username: str = EDITOR, password: str = PASSWORD) -> None:
