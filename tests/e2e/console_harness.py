@@ -16,7 +16,7 @@ from api.settings import Settings
 from tests.e2e.test_browser import phone_page
 from tests.fakes.network import serve_app
 
-__all__ = ["EDITOR", "PASSWORD", "console_site", "phone", "sign_in"]
+__all__ = ["EDITOR", "PASSWORD", "console_site", "no_sideways_scroll", "phone", "sign_in"]
 
 EDITOR = "bientap"
 PASSWORD = "mat-khau-bien-tap-2026"
@@ -45,11 +45,18 @@ def phone(browser: Browser, console_site: str) -> Iterator[Page]:
         yield page
 
 
-def sign_in(page: Page, base: str, next_path: str, *, username: str = EDITOR, password: str = PASSWORD) -> None:
-    """Open ``next_path``, get sent to the login form, sign in (as the editor unless told) and land back on it."""
+def sign_in(page: Page, base: str, next_path: str, *, username: str = EDITOR,
+            password: str = PASSWORD) -> None:
+    """Open ``next_path``, get sent to the login form, sign in (the editor unless told), land back on it."""
     page.goto(f"{base}{next_path}")
     expect(page).to_have_url(re.compile(r"/admin/login"))
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page).to_have_url(f"{base}{next_path}")
+
+
+def no_sideways_scroll(page: Page) -> None:
+    """The page fits the 390 px phone's width: nothing scrolls sideways."""
+    widths = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1] == 390, widths

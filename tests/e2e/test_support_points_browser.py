@@ -14,7 +14,11 @@ from playwright.sync_api import Page, expect
 from api.app import create_app
 from api.console.security import Role, create_account
 from api.settings import Settings
-from tests.e2e.console_harness import phone, sign_in  # noqa: F401 - the fixture is used by name
+from tests.e2e.console_harness import (  # noqa: F401 - the fixture is used by name
+    no_sideways_scroll,
+    phone,
+    sign_in,
+)
 from tests.e2e.test_browser import browser  # noqa: F401 - the fixture is used by name
 from tests.fakes.network import serve_app
 
@@ -36,11 +40,6 @@ def console_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def _no_sideways_scroll(page: Page) -> None:
-    widths = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1] == 390, widths
-
-
 def test_add_a_support_point_on_a_phone(phone: Page, console_site: str) -> None:  # noqa: F811 - fixtures
     page, site = phone, console_site
     sign_in(page, site, "/admin/support-points", username=ADMIN, password=PASSWORD)
@@ -60,7 +59,7 @@ def test_add_a_support_point_on_a_phone(phone: Page, console_site: str) -> None:
     page.get_by_label("Hằng tuần vào").first.select_option(label="Chủ nhật")
     page.get_by_label("Từ").first.fill("18:00")
     page.get_by_label("Đến").first.fill("21:00")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.get_by_role("button", name="Lưu điểm hỗ trợ").click()
 
     expect(page.get_by_role("alert")).to_contain_text("nằm ngoài Việt Nam")
@@ -68,7 +67,7 @@ def test_add_a_support_point_on_a_phone(phone: Page, console_site: str) -> None:
     expect(page.get_by_label("Từ").first).to_have_value("18:00")
     page.get_by_label("Vĩ độ").fill("21.0341")
     page.get_by_label("Kinh độ").fill("105.8372")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=SCREENSHOT, full_page=False)
     page.get_by_role("button", name="Lưu điểm hỗ trợ").click()
 
@@ -77,6 +76,6 @@ def test_add_a_support_point_on_a_phone(phone: Page, console_site: str) -> None:
     item = page.locator(".handoff-list li", has_text="Buổi hỗ trợ tối chủ nhật")
     expect(item).to_contain_text("Chủ nhật 18:00-21:00")
     expect(item).to_contain_text("Ba Đình")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     found = page.request.get(f"{site}/api/v1/support-points", params={"lat": "21.034", "lon": "105.837"}).json()
     assert [p["name"] for p in found["points"]] == ["Buổi hỗ trợ tối chủ nhật"]
