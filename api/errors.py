@@ -2,7 +2,9 @@
 
     ApiError                 base: carries an HTTP status and a Vietnamese/English message (400)
     ├── BadJson              400, the body is not bounded JSON (api.inbound) or not an object
-    ├── InvalidBody          422, the body is JSON but not what the route reads (a Telegram Update)
+    ├── InvalidBody          422, the body is JSON but not what the route reads or accepts
+    ├── NotFound             404, no such thing (announcement, hand-off, member…) or not one the account sees
+    ├── Conflict             409, its state does not allow this (already sent, held by another staff member)
     ├── PayloadTooLarge      413, body over the limit
     ├── RateLimited          429, with Retry-After
     ├── ChannelNotConfigured 404, a webhook of a channel with no settings
@@ -37,9 +39,11 @@ __all__ = [
     "ApiError",
     "BadJson",
     "ChannelNotConfigured",
+    "Conflict",
     "ErrorOut",
     "FieldError",
     "InvalidBody",
+    "NotFound",
     "PayloadTooLarge",
     "RateLimited",
     "ServiceUnavailable",
@@ -72,9 +76,24 @@ class BadJson(ApiError):
 
 
 class InvalidBody(ApiError):
-    """The body is JSON but not what the route reads (e.g. not a Telegram Update)."""
+    """The body is JSON but not what the route reads or accepts (not a Telegram Update, an unknown
+    commune code, a time in the past…)."""
 
     status = 422
+
+
+class NotFound(ApiError):
+    """No such thing (an announcement, a hand-off, a support point, a team member, a content item…), or
+    not one this account may see."""
+
+    status = 404
+
+
+class Conflict(ApiError):
+    """The thing is not in a state that allows this (an announcement already sent or cancelled, a
+    hand-off held by another staff member or closed)."""
+
+    status = 409
 
 
 class PayloadTooLarge(ApiError):

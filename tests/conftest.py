@@ -9,6 +9,8 @@ Database fixtures (the ``store`` fixture runs a test once per backend, like lite
 - ``sqlite_store``: a migrated SQLite-only store, for tests that just need a database.
 - ``postgres_url``: ``TEST_DATABASE_URL`` once PostgreSQL answered.
 
+``whole_bot`` (from :mod:`tests.whole_bot`): the whole bot on the shipped content, on a fixed day.
+
 When PostgreSQL cannot be reached the ``[postgres]`` tests fail with a clear message; set
 ``SKIP_POSTGRES=1`` to skip them instead. Run one backend with ``-k sqlite`` or ``-m "not postgres"``.
 """
@@ -27,6 +29,7 @@ from sqlalchemy.engine import make_url
 from api.store.db import make_engine, migrate
 from api.settings import Settings
 from api.store import Store
+from tests.whole_bot import whole_bot  # noqa: F401 - the fixture is offered to every test by name
 
 _BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -49,6 +49,7 @@ import anyio.to_thread
 from api.announce import repo
 from api.announce.repo import AnnouncementView, Claimed, Outcome
 from api.store import Store, Unit
+from api.store.batcher import WriteBatcher
 from api.support import units
 from bot.core import announce as core
 from bot.core.types import Match, MatchKind, Reply
@@ -70,8 +71,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-I = TypeVar("I")
-R = TypeVar("R")
 RunDb = Callable[[Callable[[], T]], Awaitable[T]]
 
 #: Share of the platform's limit the pacer aims at (29 of 30): network jitter between our clock and
@@ -245,52 +244,13 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class _Batcher(Generic[I, R]):
-    """Commits items as they come; items arriving together share one transaction (the write's result
-    is every caller's answer)."""
-
-    def __init__(self, write: Callable[[list[I]], Awaitable[R]], what: str) -> None:
-        self._write = write
-        self._what = what
-        self._queue: list[tuple[I, asyncio.Future[R]]] = []
-        self._flusher: asyncio.Task[None] | None = None
-
-    async def submit(self, item: I) -> R:
-        """Returns once ``item`` is committed (a database outage is retried with back-off)."""
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._queue.append((item, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name=f"announce-{self._what}")
-        return await future
-
-    async def _flush(self) -> None:
-        await asyncio.sleep(0)
-        failures = 0
-        while self._queue:
-            batch = list(self._queue)
-            try:
-                result = await self._write([item for item, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - the database may be down: keep the items
-                failures += 1
-                delay = min(10.0, 0.2 * 2 ** min(failures, 6))
-                log.warning("announce: writing %d %s failed (%s), retrying in %.1f s", len(batch), self._what,
-                            type(exc).__name__, delay)
-                await asyncio.sleep(delay)
-                continue
-            failures = 0
-            del self._queue[: len(batch)]
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(result)
-
-
 @dataclass(slots=True)
 class _Books:
     """Where one run writes: outcomes, start marks, and the rows whose start mark is on its way or
     committed (their sends are never cancelled)."""
 
-    recorder: _Batcher[tuple[Outcome, Claimed], None]
-    starter: _Batcher[Claimed, set[int]]
+    recorder: WriteBatcher[tuple[Outcome, Claimed], None]
+    starter: WriteBatcher[Claimed, set[int]]
     started: set[int] = field(default_factory=set)
 
 
@@ -368,10 +328,12 @@ class Broadcaster:
         if view is not None and view.status == "sending":
             reply = render_reply(view)
             body = {"replies": [reply.to_dict()], "match": ANNOUNCE_MATCH.to_dict()}
-            recorder: _Batcher[tuple[Outcome, Claimed], None] = _Batcher(
-                lambda pairs: self._run_db(functools.partial(self._write, body, pairs)), "outcomes")
-            starter: _Batcher[Claimed, set[int]] = _Batcher(
-                lambda rows: self._run_db(functools.partial(self._start, rows)), "start marks")
+            recorder: WriteBatcher[tuple[Outcome, Claimed], None] = WriteBatcher(
+                lambda pairs: self._run_db(functools.partial(self._write, body, pairs)),
+                label="announce", what="outcomes")
+            starter: WriteBatcher[Claimed, set[int]] = WriteBatcher(
+                lambda rows: self._run_db(functools.partial(self._start, rows)),
+                label="announce", what="start marks")
             await self._send_all(announcement_id, reply, _Books(recorder, starter), stop)
         final: dict[str, int] = await self._run_db(functools.partial(self._progress, announcement_id))
         return final

@@ -8,8 +8,7 @@ cancel is audited. Times typed without a zone are Vietnam time (UTC+7).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -21,16 +20,16 @@ from api.announce.delivery import render_reply, start_now
 from api.console.security import EDITORS, Principal, Role, audit, client_ip, require, require_page
 from api.console.web import render
 from api.deps import StoreDep
-from api.errors import ApiError, error_responses
+from api.errors import Conflict, InvalidBody, NotFound, error_responses
 from api.inbound import BoundedJsonRoute
 from api.store import Store, Unit
+from api.store.offload import in_unit
 from api.support import units
 from bot.core import payloads
 from bot.core.types import Reply
 
 __all__ = ["ButtonIn", "DraftIn", "SendIn", "admin", "pages", "public"]
 
-T = TypeVar("T")
 VN = dt.timezone(dt.timedelta(hours=7), "ICT")
 READERS = (*EDITORS, Role.VIEWER)
 #: Payload kinds a button may open: a guide, a support-point search, an answer, a service, the menu.
@@ -46,24 +45,6 @@ Writer = Annotated[Principal, Depends(require(*EDITORS))]
 Reader = Annotated[Principal, Depends(require(*READERS))]
 PageWriter = Annotated[Principal, Depends(require_page(*EDITORS))]
 PageReader = Annotated[Principal, Depends(require_page(*READERS))]
-
-
-class AnnouncementGone(ApiError):
-    """No such announcement."""
-
-    status = 404
-
-
-class AnnouncementState(ApiError):
-    """The announcement is not in a state that allows this (already sent, cancelled…)."""
-
-    status = 409
-
-
-class BadAnnouncement(ApiError):
-    """The announcement's content or targets are not acceptable."""
-
-    status = 422
 
 
 class ButtonIn(BaseModel):
@@ -110,18 +91,10 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False) -> T:
-    def run() -> T:
-        with store.unit(readonly=readonly) as unit:
-            return work(unit)
-
-    return await run_in_threadpool(run)
-
-
 def _check_communes(codes: list[int]) -> None:
     unknown = [c for c in codes if units.ward(c) is None]
     if unknown:
-        raise BadAnnouncement(f"unknown commune or ward codes: {unknown[:10]}")
+        raise InvalidBody(f"unknown commune or ward codes: {unknown[:10]}")
 
 
 def _when(value: dt.datetime | None, now: dt.datetime) -> dt.datetime:
@@ -130,16 +103,16 @@ def _when(value: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     when = value if value.tzinfo is not None else value.replace(tzinfo=VN)
     when = when.astimezone(dt.UTC)
     if when < now - dt.timedelta(minutes=5):
-        raise BadAnnouncement("send_at is in the past")
+        raise InvalidBody("send_at is in the past")
     if when > now + dt.timedelta(days=366):
-        raise BadAnnouncement("send_at is more than a year away")
+        raise InvalidBody("send_at is more than a year away")
     return when
 
 
 def _get(unit: Unit, announcement_id: int) -> repo.AnnouncementView:
     view = repo.get(unit, announcement_id)
     if view is None:
-        raise AnnouncementGone(f"no announcement {announcement_id}")
+        raise NotFound(f"no announcement {announcement_id}")
     return view
 
 
@@ -179,7 +152,7 @@ def _send(unit: Unit, announcement_id: int, when: dt.datetime, who: Principal, i
           now: dt.datetime) -> dict[str, Any]:
     view = _get(unit, announcement_id)
     if not start_now(unit, announcement_id, now=now, send_at=when):
-        raise AnnouncementState(f"announcement {announcement_id} is {view.status}, not a draft")
+        raise Conflict(f"announcement {announcement_id} is {view.status}, not a draft")
     audit(unit, who=who, action="announce.send", target=str(announcement_id),
           detail={"send_at": when.isoformat()}, ip=ip, now=now)
     return _detail(unit, _get(unit, announcement_id))
@@ -188,7 +161,7 @@ def _send(unit: Unit, announcement_id: int, when: dt.datetime, who: Principal, i
 def _cancel(unit: Unit, announcement_id: int, who: Principal, ip: str, now: dt.datetime) -> dict[str, Any]:
     view = _get(unit, announcement_id)
     if not repo.set_status(unit, announcement_id, allowed=("draft", "scheduled"), status="cancelled", now=now):
-        raise AnnouncementState(f"announcement {announcement_id} is {view.status}: it can no longer be cancelled")
+        raise Conflict(f"announcement {announcement_id} is {view.status}: it can no longer be cancelled")
     audit(unit, who=who, action="announce.cancel", target=str(announcement_id), ip=ip, now=now)
     return _detail(unit, _get(unit, announcement_id))
 
@@ -206,20 +179,20 @@ def _wake(request: Request) -> None:
 async def create_api(body: DraftIn, request: Request, store: StoreDep, who: Writer) -> Any:
     """Write an announcement (a draft): text, optional image URL and buttons, target communes."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _create(u, body, who, ip, _utcnow()))
+    return await in_unit(store, lambda u: _create(u, body, who, ip, _utcnow()))
 
 
 @admin.get("", responses=error_responses(401, 403))
 async def list_api(store: StoreDep, who: Reader) -> Any:
     """Announcements, newest first."""
-    views = await _db(store, repo.list_announcements, readonly=True)
+    views = await in_unit(store, repo.list_announcements, readonly=True)
     return {"announcements": [v.as_dict() for v in views]}
 
 
 @admin.get("/{announcement_id}", responses=error_responses(401, 403, 404, 422))
 async def get_api(announcement_id: int, store: StoreDep, who: Reader) -> Any:
     """One announcement with its delivery progress (sent, unconfirmed, failed, blocked, left…) and previews."""
-    return await _db(store, lambda u: _detail(u, _get(u, announcement_id)), readonly=True)
+    return await in_unit(store, lambda u: _detail(u, _get(u, announcement_id)), readonly=True)
 
 
 @admin.post("/{announcement_id}/send", status_code=202, responses=error_responses(400, 401, 403, 404, 409, 422))
@@ -229,7 +202,7 @@ async def send_api(announcement_id: int, request: Request, store: StoreDep, who:
     ip = client_ip(request)
     now = _utcnow()
     when = _when(body.send_at if body is not None else None, now)
-    result = await _db(store, lambda u: _send(u, announcement_id, when, who, ip, now))
+    result = await in_unit(store, lambda u: _send(u, announcement_id, when, who, ip, now))
     _wake(request)
     return result
 
@@ -238,7 +211,7 @@ async def send_api(announcement_id: int, request: Request, store: StoreDep, who:
 async def cancel_api(announcement_id: int, request: Request, store: StoreDep, who: Writer) -> Any:
     """Cancel a draft or a scheduled announcement (one being sent goes on)."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _cancel(u, announcement_id, who, ip, _utcnow()))
+    return await in_unit(store, lambda u: _cancel(u, announcement_id, who, ip, _utcnow()))
 
 
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
@@ -259,7 +232,7 @@ async def chat_announcements(store: StoreDep, user_id: UserId,
                 out.append({"id": delivery_id, "at": at.isoformat(), **render_reply(view).to_dict()})
         return {"messages": out}
 
-    return await _db(store, read, readonly=True)
+    return await in_unit(store, read, readonly=True)
 
 
 # -- pages -----------------------------------------------------------------------------------------
@@ -339,8 +312,8 @@ async def create_page(request: Request, store: StoreDep, who: PageWriter,
         return await run_in_threadpool(_list_page, request, store, who, error=message, form=form, status_code=422)
     ip = client_ip(request)
     try:
-        made = await _db(store, lambda u: _create(u, body, who, ip, _utcnow()))
-    except BadAnnouncement as exc:
+        made = await in_unit(store, lambda u: _create(u, body, who, ip, _utcnow()))
+    except InvalidBody as exc:
         return await run_in_threadpool(_list_page, request, store, who, error=exc.message, form=form,
                                        status_code=422)
     return RedirectResponse(f"/admin/announcements/{made['id']}", status_code=303)
@@ -361,7 +334,7 @@ async def progress_page(announcement_id: int, store: StoreDep, who: PageReader) 
             return None
         return {"status": view.status, "progress": repo.progress(unit, announcement_id)}
 
-    data = await _db(store, read, readonly=True)
+    data = await in_unit(store, read, readonly=True)
     if data is None:
         return JSONResponse({"detail": "not found"}, status_code=404)
     return JSONResponse(data, headers={"Cache-Control": "no-store"})
@@ -375,14 +348,14 @@ async def send_page(announcement_id: int, request: Request, store: StoreDep, who
     ip = client_ip(request)
     try:
         when = _when(dt.datetime.fromisoformat(send_at) if send_at.strip() else None, now)
-        await _db(store, lambda u: _send(u, announcement_id, when, who, ip, now))
+        await in_unit(store, lambda u: _send(u, announcement_id, when, who, ip, now))
     except ValueError:
         return await run_in_threadpool(_detail_page, request, store, who, announcement_id,
                                        error="Thời gian không hợp lệ.", status_code=422)
-    except (BadAnnouncement, AnnouncementState, AnnouncementGone) as exc:
-        message = {"BadAnnouncement": "Thời gian hẹn đã qua hoặc quá xa (tối đa 1 năm).",
-                   "AnnouncementState": "Thông báo này đã được gửi hoặc đã hủy.",
-                   }.get(type(exc).__name__, "Không có thông báo này.")
+    except (InvalidBody, Conflict, NotFound) as exc:
+        message = {InvalidBody.status: "Thời gian hẹn đã qua hoặc quá xa (tối đa 1 năm).",
+                   Conflict.status: "Thông báo này đã được gửi hoặc đã hủy.",
+                   }.get(exc.status, "Không có thông báo này.")
         return await run_in_threadpool(_detail_page, request, store, who, announcement_id, error=message,
                                        status_code=exc.status)
     _wake(request)
@@ -394,8 +367,8 @@ async def cancel_page(announcement_id: int, request: Request, store: StoreDep, w
     """Form post of «Hủy»."""
     ip = client_ip(request)
     try:
-        await _db(store, lambda u: _cancel(u, announcement_id, who, ip, _utcnow()))
-    except (AnnouncementState, AnnouncementGone) as exc:
+        await in_unit(store, lambda u: _cancel(u, announcement_id, who, ip, _utcnow()))
+    except (Conflict, NotFound) as exc:
         return await run_in_threadpool(_detail_page, request, store, who, announcement_id,
                                        error="Thông báo này không hủy được nữa.", status_code=exc.status)
     return RedirectResponse(f"/admin/announcements/{announcement_id}", status_code=303)

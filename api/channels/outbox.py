@@ -58,6 +58,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import budget_keys
 from api.store import OUTBOX_ERASE_KEY, OutboxItem, RateHit, Store, Unit
+from api.store.batcher import WriteBatcher
 
 __all__ = [
     "ChannelSender",
@@ -225,73 +226,12 @@ class _Outcome:
     delivery: Delivery
 
 
-class _Recorder:
-    """Writes delivery outcomes as they complete; outcomes arriving together share one transaction.
-
-    :meth:`record` returns once the outcome is committed, so a row is marked sent before the
-    next row of its chat is sent, and a crash can only repeat sends that were in flight. When the
-    database is down the outcomes are kept and written again with back-off (a sent row is never
-    forgotten as long as the process lives).
-    """
-
-    def __init__(self, write: Callable[[list[_Outcome]], Awaitable[None]], channel: str) -> None:
-        self._write = write
-        self._channel = channel
-        self._queue: list[tuple[list[_Outcome], asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
-
-    async def record(self, outcomes: list[_Outcome]) -> None:
-        """Commit ``outcomes`` (with whatever else is waiting); returns when they are written."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((outcomes, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name=f"outbox-record-{self._channel}")
-        await future
-
-    async def close(self) -> None:
-        """Stop retrying (the worker stopped; unwritten outcomes' rows keep their lease)."""
-        flusher, self._flusher = self._flusher, None
-        if flusher is not None and not flusher.done():
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
-        for _, future in self._queue:
-            future.cancel()
-        self._queue.clear()
-
-    async def _flush(self) -> None:
-        await asyncio.sleep(0)  # let the outcomes completing in this loop iteration join the batch
-        failures = 0
-        while self._queue:
-            batch = list(self._queue)
-            try:
-                await self._write([o for outcomes, _ in batch for o in outcomes])
-            except asyncio.CancelledError:
-                for _, future in batch:
-                    if not future.done():
-                        future.cancel()
-                del self._queue[: len(batch)]
-                raise
-            except Exception as exc:  # noqa: BLE001 - the database may be down: keep the outcomes
-                failures += 1
-                delay = min(10.0, 0.2 * 2 ** min(failures, 6))
-                log.warning("outbox %s: recording %d outcomes failed (%s), retrying in %.1f s", self._channel,
-                            len(batch), type(exc).__name__, delay)
-                await asyncio.sleep(delay)
-                continue
-            failures = 0
-            del self._queue[: len(batch)]
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
-
-
 class OutboxWorker:
     """Claims due rows of one channel and hands them to its sender, as a background task.
 
     Each round claims a batch in one short transaction, delivers it (the rows of a chat in order,
-    the chats concurrently) and marks every row the moment its delivery completes (outcomes
-    completing together share a transaction, see :class:`_Recorder`). Rows stay claimed under a
+    the chats concurrently) and marks every row the moment its delivery completes (outcomes completing
+    together share a transaction, see :class:`~api.store.batcher.WriteBatcher`). Rows stay claimed under a
     short lease (``lease_s``) that the worker renews while their delivery runs, so the rows of a
     process that died (kill -9, a lost machine) are taken back by any instance within ``lease_s``
     seconds, while a slow but live delivery keeps its rows. A round that found less than a full
@@ -329,7 +269,11 @@ class OutboxWorker:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._recorder = _Recorder(self._write_outcomes, self.channel)
+        #: Writes outcomes as they complete (those completing together share one transaction): a row is
+        #: marked sent before the next row of its chat is sent, and a crash can only repeat sends that
+        #: were in flight; while the database is down the outcomes are kept and written again with back-off.
+        self._recorder: WriteBatcher[list[_Outcome], None] = WriteBatcher(
+            self._write_outcomes, label=f"outbox {self.channel}", what="outcomes")
         #: Rows claimed by this worker whose outcome is not written yet (their lease is renewed).
         self._in_flight: set[int] = set()
         #: When the earliest row this worker put back is due (to sleep no longer than that).
@@ -434,7 +378,8 @@ class OutboxWorker:
         with self.store.unit() as unit:
             return self._claim(unit, now)
 
-    async def _write_outcomes(self, outcomes: list[_Outcome]) -> None:
+    async def _write_outcomes(self, lists: list[list[_Outcome]]) -> None:
+        outcomes = [outcome for one_list in lists for outcome in one_list]
         await self._run_db(functools.partial(self._record_outcomes, outcomes))
         self._in_flight.difference_update(o.item.id for o in outcomes)
 
@@ -512,7 +457,7 @@ class OutboxWorker:
                 outcomes = [_Outcome(item, delivery)]
                 if delivery.status is not DeliveryStatus.OK:
                     outcomes += [_Outcome(rest, _DEFERRED) for rest in items[index + 1:]]
-                await self._recorder.record(outcomes)
+                await self._recorder.submit(outcomes)
                 if delivery.status is not DeliveryStatus.OK:
                     return
 

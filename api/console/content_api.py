@@ -21,7 +21,7 @@ from pydantic import BaseModel, create_model
 from api.console.editing import KINDS, KindSpec, ReviewState, diff_text, matches, summary
 from api.console.security import EDITORS, READERS, Principal, audit, client_ip, require
 from api.content import InvalidContent, VersionConflict, restore_version, save_entry
-from api.errors import ApiError, ErrorOut, FieldError, error_responses
+from api.errors import ErrorOut, FieldError, NotFound, error_responses
 from api.inbound import BoundedJsonRoute
 from api.store import ContentRowView, Store
 from bot.core.ui_texts import DEFAULTS, TEXT_LABELS
@@ -49,12 +49,6 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin content"], route_class=B
 META_FIELDS = frozenset({"version", "updated_by", "updated_at", "edited", "label", "default"})
 
 _ID = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-class NotFound(ApiError):
-    """No such item (or version)."""
-
-    status = 404
 
 
 class FieldProblem(BaseModel):

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from api.console.security import Principal, audit
+from api.errors import Conflict, NotFound
 from api.handoff import repo, staff
 from api.handoff.group import command_of, user_for_post, user_for_thread
-from api.handoff.routes import HANDLERS, Env, HandoffGone, HandoffTaken, _claim, _close, _reply
+from api.handoff.routes import HANDLERS, Env, _claim, _close, _reply
 from api.handoff.scope import scope_for_account
 from api.store import Unit
 
@@ -89,7 +90,7 @@ def handle_message(unit: Unit, message: Mapping[str, Any], *, group_chat_id: int
         if view.status in ("open", "escalated"):
             _claim(unit, view.id, who, _IP, now, env)
         _reply(unit, view.id, text.strip()[:2000], who, _IP, now, env, mirror=False)
-    except (HandoffGone, HandoffTaken):
+    except (NotFound, Conflict):
         current = repo.get(unit, view.id)
         holder = current.claimed_by if current is not None else None
         answer(f"Cuộc trò chuyện này đang do {holder} hỗ trợ; tin của bạn chưa được gửi cho người dân."

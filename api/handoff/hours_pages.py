@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,10 +24,10 @@ from api.handoff import repo, staff
 from api.handoff.hours import DAYS, DEFAULT_PICKUP_MINUTES, DEFAULT_SCHEDULE, HoursError, parse_schedule
 from api.store import Store, Unit
 from api.store.models import metadata
+from api.store.offload import in_unit
 
 __all__ = ["DAY_NAMES", "FormError", "pages", "read_schedule"]
 
-T = TypeVar("T")
 pages = APIRouter(prefix="/admin/handoffs", include_in_schema=False)
 AdminPage = Annotated[Principal, Depends(require_page(*ADMINS))]
 _ID_MAX = 2**31 - 1
@@ -85,14 +85,6 @@ def read_schedule(fields: Mapping[str, str], pickup: str) -> tuple[dict[str, lis
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-async def _db(store: Store, work: Callable[[Unit], T]) -> T:
-    def run() -> T:
-        with store.unit() as unit:
-            return work(unit)
-
-    return await run_in_threadpool(run)
 
 
 def _summary(schedule: Mapping[str, list[str]]) -> str:
@@ -202,29 +194,38 @@ async def save_hours(request: Request, unit_id: int, who: AdminPage) -> Response
               detail={"schedule": schedule, "pickup_minutes": minutes}, ip=ip, now=now)
         return True
 
-    if not await _db(store, work):
+    if not await in_unit(store, work):
         return await run_in_threadpool(_page, request, store, who, selected=None, error="Không có đơn vị này.",
                                        status_code=404)
     return RedirectResponse(f"/admin/handoffs/hours?unit={unit_id}&saved=1", status_code=303)
 
 
-@pages.post("/hours/{unit_id}/inherit", response_class=HTMLResponse)
-async def inherit_hours(request: Request, unit_id: int, who: AdminPage) -> Response:
-    """Drop a unit's own hours: it uses its parent's again."""
+async def _drop(request: Request, who: Principal, thing_id: int, *, drop: Callable[[Unit, int], bool],
+                action: str, then: str, refused: str, refused_status: int, refused_unit: int | None) -> Response:
+    """A form post that drops one thing by its id (a unit's own hours, a staff duty), audited as ``action``;
+    then ``then``, or the page with ``refused`` when there was nothing to drop."""
     store: Store = request.app.state.store
     ip, now = client_ip(request), _now()
 
     def work(unit: Unit) -> bool:
-        if not 1 <= unit_id <= _ID_MAX or not repo.clear_hours(unit, unit_id=unit_id):
+        if not 1 <= thing_id <= _ID_MAX or not drop(unit, thing_id):
             return False
-        audit(unit, who=who, action="handoff.hours_clear", target=str(unit_id), ip=ip, now=now)
+        audit(unit, who=who, action=action, target=str(thing_id), ip=ip, now=now)
         return True
 
-    if not await _db(store, work):
-        return await run_in_threadpool(_page, request, store, who, selected=unit_id if 1 <= unit_id <= _ID_MAX else None,
-                                       error="Đơn vị này không có giờ riêng (đang dùng giờ của cấp trên).",
-                                       status_code=409)
-    return RedirectResponse(f"/admin/handoffs/hours?unit={unit_id}", status_code=303)
+    if not await in_unit(store, work):
+        return await run_in_threadpool(_page, request, store, who, selected=refused_unit, error=refused,
+                                       status_code=refused_status)
+    return RedirectResponse(then, status_code=303)
+
+
+@pages.post("/hours/{unit_id}/inherit", response_class=HTMLResponse)
+async def inherit_hours(request: Request, unit_id: int, who: AdminPage) -> Response:
+    """Drop a unit's own hours: it uses its parent's again."""
+    return await _drop(request, who, unit_id, drop=lambda unit, i: repo.clear_hours(unit, unit_id=i),
+                       action="handoff.hours_clear", then=f"/admin/handoffs/hours?unit={unit_id}",
+                       refused="Đơn vị này không có giờ riêng (đang dùng giờ của cấp trên).", refused_status=409,
+                       refused_unit=unit_id if 1 <= unit_id <= _ID_MAX else None)
 
 
 @pages.post("/staff", response_class=HTMLResponse)
@@ -242,7 +243,7 @@ async def add_staff(request: Request, who: AdminPage, username: Annotated[str, F
         return made
 
     try:
-        made = await _db(store, work)
+        made = await in_unit(store, work)
     except staff.StaffError as exc:
         return await run_in_threadpool(_page, request, store, who, selected=target or None,
                                        error=f"Không thêm được cán bộ trực: {exc}", status_code=422)
@@ -253,16 +254,6 @@ async def add_staff(request: Request, who: AdminPage, username: Annotated[str, F
 @pages.post("/staff/{account_id}/remove", response_class=HTMLResponse)
 async def remove_staff(request: Request, account_id: int, who: AdminPage) -> Response:
     """Take an account off duty."""
-    store: Store = request.app.state.store
-    ip, now = client_ip(request), _now()
-
-    def work(unit: Unit) -> bool:
-        if not 1 <= account_id <= _ID_MAX or not staff.remove_staff(unit, account_id=account_id):
-            return False
-        audit(unit, who=who, action="handoff.staff_remove", target=str(account_id), ip=ip, now=now)
-        return True
-
-    if not await _db(store, work):
-        return await run_in_threadpool(_page, request, store, who, selected=None,
-                                       error="Tài khoản này không trực đơn vị nào.", status_code=404)
-    return RedirectResponse("/admin/handoffs/hours", status_code=303)
+    return await _drop(request, who, account_id, drop=lambda unit, i: staff.remove_staff(unit, account_id=i),
+                       action="handoff.staff_remove", then="/admin/handoffs/hours",
+                       refused="Tài khoản này không trực đơn vị nào.", refused_status=404, refused_unit=None)

@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from api.console.security import Forbidden, Principal, Role, audit, client_ip, require, require_page
 from api.console.web import render
 from api.deps import StoreDep
-from api.errors import ApiError, error_responses
+from api.errors import Conflict, NotFound, error_responses
 from api.handoff import repo, staff
 from api.handoff.repo import HandoffView
 from api.handoff.scope import Scope, scope_for
@@ -32,6 +32,7 @@ from api.handoff.shell import HandoffShell
 from api.inbound import BoundedJsonRoute
 from api.live_content import ContentRuntime
 from api.store import Store, Unit
+from api.store.offload import in_unit
 from bot.core import handoff as words
 from bot.core.ui_texts import UiTexts
 
@@ -40,8 +41,6 @@ __all__ = [
     "WATCHERS",
     "Env",
     "Escalator",
-    "HandoffGone",
-    "HandoffTaken",
     "ReplyIn",
     "admin",
     "pages",
@@ -49,7 +48,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: Who answers citizens, and who may watch the inbox.
 HANDLERS = (Role.ADMIN, Role.EDITOR, Role.MEMBER)
@@ -66,18 +64,6 @@ PageWatcher = Annotated[Principal, Depends(require_page(*WATCHERS))]
 Status = Literal["open", "escalated", "claimed", "closed", "waiting", "active", "all"]
 _STATUSES: dict[str, tuple[str, ...]] = {"waiting": ("open", "escalated"), "active": repo.ACTIVE, "all": ()}
 _SHELL = HandoffShell()
-
-
-class HandoffGone(ApiError):
-    """No such hand-off."""
-
-    status = 404
-
-
-class HandoffTaken(ApiError):
-    """Another staff member holds it, or it is closed."""
-
-    status = 409
 
 
 class ReplyIn(BaseModel):
@@ -112,20 +98,12 @@ class Env:
         return cls(shell if isinstance(shell, HandoffShell) else _SHELL, getattr(app.state, "content", None))
 
 
-async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False) -> T:
-    def run() -> T:
-        with store.unit(readonly=readonly) as unit:
-            return work(unit)
-
-    return await run_in_threadpool(run)
-
-
 def _get(unit: Unit, handoff_id: int, who: Principal | Scope) -> HandoffView:
     """The hand-off, if the account may see it (another unit's is a 404, as if it did not exist)."""
     view = repo.get(unit, handoff_id)
     scope = who if isinstance(who, Scope) else scope_for(unit, who)
     if view is None or not scope.allows(view.unit_id):
-        raise HandoffGone(f"no hand-off {handoff_id}")
+        raise NotFound(f"no hand-off {handoff_id}")
     return view
 
 
@@ -143,8 +121,8 @@ def _claim(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetim
            env: Env) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if not repo.claim(unit, handoff_id=handoff_id, staff=who.username, now=now):
-        raise HandoffTaken(f"hand-off {handoff_id} is {view.status}"
-                           + (f" by {view.claimed_by}" if view.claimed_by else ""))
+        raise Conflict(f"hand-off {handoff_id} is {view.status}"
+                       + (f" by {view.claimed_by}" if view.claimed_by else ""))
     texts = texts_of(env.content, unit)
     env.shell.tell(unit, view, author="system", text=words.claimed_note(texts, unit=view.unit_name), texts=texts,
                    now=now)
@@ -156,7 +134,7 @@ def _reply(unit: Unit, handoff_id: int, text: str, who: Principal, ip: str, now:
            env: Env, *, mirror: bool = True) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if view.status != "claimed" or view.claimed_by != who.username:
-        raise HandoffTaken(f"claim hand-off {handoff_id} first (it is {view.status})")
+        raise Conflict(f"claim hand-off {handoff_id} first (it is {view.status})")
     line_id = env.shell.tell(unit, view, author="staff", text=text, staff=who.username,
                              texts=texts_of(env.content, unit), now=now, mirror=mirror)
     audit(unit, who=who, action="handoff.reply", target=str(handoff_id), ip=ip, now=now)
@@ -167,9 +145,9 @@ def _close(unit: Unit, handoff_id: int, who: Principal, ip: str, now: dt.datetim
            env: Env) -> dict[str, Any]:
     view = _get(unit, handoff_id, who)
     if view.status == "claimed" and view.claimed_by != who.username and who.role is not Role.ADMIN:
-        raise HandoffTaken(f"hand-off {handoff_id} is held by {view.claimed_by}")
+        raise Conflict(f"hand-off {handoff_id} is held by {view.claimed_by}")
     if not repo.close(unit, handoff_id=handoff_id, staff=who.username, now=now):
-        raise HandoffTaken(f"hand-off {handoff_id} is already closed")
+        raise Conflict(f"hand-off {handoff_id} is already closed")
     texts = texts_of(env.content, unit)
     env.shell.tell(unit, view, author="system", text=words.closed_note(texts), texts=texts, now=now)
     audit(unit, who=who, action="handoff.close", target=str(handoff_id), ip=ip, now=now)
@@ -193,7 +171,7 @@ async def list_api(store: StoreDep, who: Watcher, status: Status = "active",
             raise Forbidden(_UNLINKED)
         return repo.list_handoffs(unit, statuses=statuses, unit_id=unit_id, scope=scope)
 
-    views = await _db(store, work, readonly=True)
+    views = await in_unit(store, work, readonly=True)
     return {"handoffs": [v.as_dict() for v in views]}
 
 
@@ -201,28 +179,28 @@ async def list_api(store: StoreDep, who: Watcher, status: Status = "active",
 async def get_api(handoff_id: int, store: StoreDep, who: Watcher) -> Any:
     """One hand-off with the conversation before it (masked message log) and its lines (404 for
     another unit's)."""
-    return await _db(store, lambda u: _detail(u, _get(u, handoff_id, who)), readonly=True)
+    return await in_unit(store, lambda u: _detail(u, _get(u, handoff_id, who)), readonly=True)
 
 
 @admin.post("/{handoff_id}/claim", responses=error_responses(401, 403, 404, 409))
 async def claim_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Take the hand-off (exactly one claim wins); the citizen is told a person is there."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
+    return await in_unit(store, lambda u: _claim(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
 
 
 @admin.post("/{handoff_id}/messages", status_code=201, responses=error_responses(400, 401, 403, 404, 409, 422))
 async def message_api(handoff_id: int, body: ReplyIn, request: Request, store: StoreDep, who: Handler) -> Any:
     """Reply to the citizen in their own chat (only the staff member holding the hand-off)."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow(), Env.of(request.app)))
+    return await in_unit(store, lambda u: _reply(u, handoff_id, body.text, who, ip, _utcnow(), Env.of(request.app)))
 
 
 @admin.post("/{handoff_id}/close", responses=error_responses(401, 403, 404, 409))
 async def close_api(handoff_id: int, request: Request, store: StoreDep, who: Handler) -> Any:
     """Close the hand-off; the bot answers the citizen again."""
     ip = client_ip(request)
-    return await _db(store, lambda u: _close(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
+    return await in_unit(store, lambda u: _close(u, handoff_id, who, ip, _utcnow(), Env.of(request.app)))
 
 
 def _content(request: Request) -> ContentRuntime | None:
@@ -250,7 +228,7 @@ async def chat_messages(request: Request, store: StoreDep, user_id: UserId,
                   "author": m.author, "at": m.at.isoformat()} for m in found]
         return {"messages": shown, "active": repo.active_for_user(unit, uid) is not None}
 
-    return await _db(store, read, readonly=True)
+    return await in_unit(store, read, readonly=True)
 
 
 # -- pages -----------------------------------------------------------------------------------------
@@ -287,8 +265,8 @@ async def inbox_page(request: Request, store: StoreDep, who: PageWatcher,
 async def _act(request: Request, store: Store, who: Principal, handoff_id: int,
                work: Callable[[Unit], Any]) -> Response:
     try:
-        await _db(store, work)
-    except (HandoffGone, HandoffTaken) as exc:
+        await in_unit(store, work)
+    except (NotFound, Conflict) as exc:
         return await run_in_threadpool(_page, request, store, who, selected=handoff_id, status="active",
                                        error=exc.message, status_code=exc.status)
     return RedirectResponse(f"/admin/handoffs?id={handoff_id}", status_code=303)
@@ -304,7 +282,7 @@ async def telegram_link_page(request: Request, store: StoreDep, who: PageHandler
         audit(unit, who=who, action="handoff.telegram_code", target=who.username, ip=ip, now=now)
         return code
 
-    code = await _db(store, work)
+    code = await in_unit(store, work)
     return await run_in_threadpool(_page, request, store, who, selected=None, status="active", link_code=code)
 
 

@@ -5,6 +5,8 @@
     db           engines (SQLite for one commune, PostgreSQL for a province) and migrations
     rawsql       the hot statements run on the driver's cursor
     maintenance  pruning, WAL checkpoints, scrubbing after privacy deletions
+    batcher      WriteBatcher: writes arriving together share one transaction, retried on failure
+    offload      in_unit: blocking work in one transaction on a worker thread, from async code
     migrations/  Alembic revisions
 
 The names most code needs are re-exported here (``from api.store import Store``).

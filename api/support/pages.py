@@ -13,24 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from api.console.security import ADMINS, Principal, audit, client_ip, require_page
 from api.console.web import render
 from api.store import Store, Unit
+from api.store.offload import in_unit
 from api.support import repo, units
 from bot.core.support import SERVICE_LABELS, PointView, Window
 from faq.normalize import fold
 
 __all__ = ["KIND_LABELS", "WEEKDAYS", "PointForm", "pages", "read_form"]
 
-T = TypeVar("T")
 pages = APIRouter(prefix="/admin/support-points", include_in_schema=False)
 AdminPage = Annotated[Principal, Depends(require_page(*ADMINS))]
 _ID_MAX = 2**31 - 1
@@ -145,14 +144,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def _db(store: Store, work: Callable[[Unit], T], *, readonly: bool = False) -> T:
-    def run() -> T:
-        with store.unit(readonly=readonly) as unit:
-            return work(unit)
-
-    return await run_in_threadpool(run)
-
-
 def _summary(p: PointView) -> str:
     parts = [f"{WEEKDAYS[w.weekday]} {w.start:%H:%M}-{w.end:%H:%M}" if w.weekday is not None
              else f"{w.on_date:%d/%m/%Y} {w.start:%H:%M}-{w.end:%H:%M}" for w in p.windows]
@@ -180,7 +171,7 @@ def _form(request: Request, who: Principal, typed: PointForm, *, point_id: int |
 async def list_page(request: Request, who: AdminPage, saved: bool = False, deleted: bool = False) -> HTMLResponse:
     """Every support point with its commune and windows."""
     store: Store = request.app.state.store
-    points = await _db(store, lambda u: repo.list_points(u), readonly=True)
+    points = await in_unit(store, lambda u: repo.list_points(u), readonly=True)
     message = "Đã lưu điểm hỗ trợ." if saved else "Đã xóa điểm hỗ trợ." if deleted else ""
     return _list(request, who, sorted(points, key=lambda p: (p.commune_code, p.name)), message=message)
 
@@ -211,7 +202,7 @@ async def new_page(request: Request, who: AdminPage) -> HTMLResponse:
 async def edit_page(request: Request, who: AdminPage, point_id: int) -> HTMLResponse:
     """A point's form."""
     store: Store = request.app.state.store
-    found = await _db(store, lambda u: repo.get_point(u, point_id) if 1 <= point_id <= _ID_MAX else None,
+    found = await in_unit(store, lambda u: repo.get_point(u, point_id) if 1 <= point_id <= _ID_MAX else None,
                       readonly=True)
     if found is None:
         return await _missing(request, who)
@@ -220,7 +211,7 @@ async def edit_page(request: Request, who: AdminPage, point_id: int) -> HTMLResp
 
 async def _missing(request: Request, who: Principal) -> HTMLResponse:
     store: Store = request.app.state.store
-    points = await _db(store, lambda u: repo.list_points(u), readonly=True)
+    points = await in_unit(store, lambda u: repo.list_points(u), readonly=True)
     return _list(request, who, points, message="Không có điểm hỗ trợ này (có thể đã bị xóa).", status_code=404)
 
 
@@ -244,7 +235,7 @@ async def _save(request: Request, who: Principal, point_id: int | None) -> Respo
         return done
 
     try:
-        done = await _db(store, work)
+        done = await in_unit(store, work)
     except repo.SupportError as exc:
         label = _FIELD_NAMES.get(exc.field, exc.field)
         return _form(request, who, typed, point_id=point_id, error=f"{label}: {exc.message}.", error_field=exc.field,
@@ -295,6 +286,6 @@ async def delete_page(request: Request, who: AdminPage, point_id: int) -> Respon
             audit(unit, who=who, action="support.delete", target=str(point_id), ip=ip, now=now)
         return gone
 
-    if not await _db(store, work):
+    if not await in_unit(store, work):
         return await _missing(request, who)
     return RedirectResponse("/admin/support-points?deleted=1", status_code=303)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.console.security import ADMINS, READERS, Principal, audit, client_ip, require
 from api.deps import StoreDep
-from api.errors import ApiError, error_responses
+from api.errors import ApiError, NotFound, error_responses
 from api.inbound import BoundedJsonRoute
 from api.store import Store, Unit
 from api.support import repo, units
@@ -31,12 +31,6 @@ public = APIRouter(prefix="/api/v1", tags=["support points"])
 
 Admin = Annotated[Principal, Depends(require(*ADMINS))]
 Reader = Annotated[Principal, Depends(require(*READERS))]
-
-
-class NotFound(ApiError):
-    """No such support point."""
-
-    status = 404
 
 
 class Refused(ApiError):

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.console.charts import svg_response
 from api.console.security import ADMINS, MEMBERS, Principal, Role, audit, client_ip, require
 from api.deps import StoreDep
-from api.errors import ApiError, error_responses
+from api.errors import ApiError, NotFound, error_responses
 from api.inbound import BoundedJsonRoute
 from api.live_content import ContentRuntime
 from api.store import Store, Unit
@@ -41,12 +41,6 @@ Member = Annotated[Principal, Depends(require(*MEMBERS))]
 MemberId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 UnitQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
-
-
-class NotFound(ApiError):
-    """No such unit, member, guide or code (or not one this account may see)."""
-
-    status = 404
 
 
 class Refused(ApiError):

@@ -113,3 +113,22 @@ async def test_console_pages(console: Console, browser: httpx.AsyncClient) -> No
     no_csrf = await browser.post(detail_url + "/cancel", data={})
     assert no_csrf.status_code in (400, 403)
     assert (await browser.get("/admin/announcements/999999")).status_code == 404
+
+
+async def test_console_pages_say_why_a_send_or_cancel_is_refused(console: Console, browser: httpx.AsyncClient) -> None:
+    await console.login(browser, "editor")
+    token = csrf_of((await browser.get("/admin/announcements")).text)
+    form = {"csrf_token": token, "title": "Lịch hỗ trợ", "text": "Sáng thứ Bảy có tổ hỗ trợ định danh mức 2.",
+            "image_url": "", "buttons": "", "communes": str(WARD)}
+    unknown = await browser.post("/admin/announcements", data={**form, "communes": "99999999"})
+    assert unknown.status_code == 422 and "unknown commune or ward codes" in unknown.text
+    detail_url = (await browser.post("/admin/announcements", data=form)).headers["location"]
+    past = await browser.post(detail_url + "/send", data={"csrf_token": token, "send_at": "2020-01-01T08:00"})
+    assert past.status_code == 422 and "Thời gian hẹn đã qua hoặc quá xa" in past.text
+    assert (await browser.post(detail_url + "/cancel", data={"csrf_token": token})).status_code == 303
+    again = await browser.post(detail_url + "/cancel", data={"csrf_token": token})
+    assert again.status_code == 409 and "Thông báo này không hủy được nữa." in again.text
+    cancelled = await browser.post(detail_url + "/send", data={"csrf_token": token, "send_at": ""})
+    assert cancelled.status_code == 409 and "Thông báo này đã được gửi hoặc đã hủy." in cancelled.text
+    gone = await browser.post("/admin/announcements/999999/send", data={"csrf_token": token, "send_at": ""})
+    assert gone.status_code == 404 and "Không có thông báo này." in gone.text

@@ -8,6 +8,7 @@ client signed in through the login form, holding the session cookie and its CSRF
 from __future__ import annotations
 
 import datetime as dt
+import html as html_module
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -86,3 +87,10 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found is not None, html[:500]
     return found.group(1)
+
+
+def field_value(page: str, name: str) -> str:
+    """The value a console form shows in its input ``name`` (HTML entities decoded)."""
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert found is not None, name
+    return html_module.unescape(found.group(1))

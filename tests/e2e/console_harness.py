@@ -13,10 +13,10 @@ from playwright.sync_api import Browser, Page, expect
 from api.app import create_app
 from api.console.security import Role, create_account
 from api.settings import Settings
-from tests.e2e.test_browser import PHONE, PageWatch
+from tests.e2e.test_browser import phone_page
 from tests.fakes.network import serve_app
 
-__all__ = ["EDITOR", "PASSWORD", "console_site", "phone", "sign_in"]
+__all__ = ["EDITOR", "PASSWORD", "console_site", "no_sideways_scroll", "phone", "sign_in"]
 
 EDITOR = "bientap"
 PASSWORD = "mat-khau-bien-tap-2026"
@@ -38,26 +38,25 @@ def console_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def phone(browser: Browser, console_site: str) -> Iterator[Page]:
-    """A 390 px phone page; any foreign request, script error or CSP violation fails the test."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="vi-VN")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    watch = PageWatch(console_site)
-    watch.attach(page)
-    try:
+    """A 390 px phone page; any foreign request, script error or CSP violation fails the test.
+
+    It serves whichever ``console_site`` the test module sees: a module may define its own."""
+    with phone_page(browser, console_site) as page:
         yield page
-    finally:
-        context.close()
-    assert not watch.foreign, watch.foreign
-    assert not watch.errors, watch.errors
 
 
-def sign_in(page: Page, base: str, next_path: str) -> None:
-    """Open ``next_path``, get sent to the login form, sign in as the editor and land back on it."""
+def sign_in(page: Page, base: str, next_path: str, *, username: str = EDITOR,
+            password: str = PASSWORD) -> None:
+    """Open ``next_path``, get sent to the login form, sign in (the editor unless told), land back on it."""
     page.goto(f"{base}{next_path}")
     expect(page).to_have_url(re.compile(r"/admin/login"))
-    page.get_by_label("Tên đăng nhập").fill(EDITOR)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page).to_have_url(f"{base}{next_path}")
+
+
+def no_sideways_scroll(page: Page) -> None:
+    """The page fits the 390 px phone's width: nothing scrolls sideways."""
+    widths = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1] == 390, widths

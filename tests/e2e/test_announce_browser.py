@@ -8,7 +8,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.console_harness import console_site, phone, sign_in  # noqa: F401 - fixtures used by name
+from tests.e2e.console_harness import (  # noqa: F401 - fixtures used by name
+    console_site,
+    no_sideways_scroll,
+    phone,
+    sign_in,
+)
 from tests.e2e.test_browser import browser  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.browser
@@ -36,8 +41,7 @@ def test_write_preview_send_and_watch_progress(phone: Page, console_site: str) -
     for channel in ("Telegram", "Zalo", "Trang chat"):
         expect(page.get_by_role("region", name=channel)).to_contain_text("Tối Chủ nhật 19h")
     expect(page.get_by_role("region", name="Telegram")).to_contain_text("Hướng dẫn mức 2")
-    widths = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1] == 390, widths
+    no_sideways_scroll(page)
     page.screenshot(path=SCREENSHOT, full_page=True)
     page.get_by_role("button", name="Gửi").click()
     # the runner sends within its sweep; the page's script shows it without a reload

@@ -6,6 +6,7 @@ Playwright drives Debian's /usr/bin/chromium (no browser download).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -91,15 +92,16 @@ class PageWatch:
             self.errors.append(f"console: {message.text}")
 
 
-@pytest.fixture
-def page(browser: Browser, live_server: str) -> Iterator[Page]:
-    """A fresh phone-sized page (new storage, so a new user) that must stay on the app's origin."""
+@contextlib.contextmanager
+def phone_page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A fresh 390 px phone page (new storage, so a new user) that must stay on ``base_url``: a foreign
+    request, a script error or a CSP violation fails the test once the block ends."""
     context = browser.new_context(
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="vi-VN"
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
-    watch = PageWatch(live_server)
+    watch = PageWatch(base_url)
     watch.attach(page)
     try:
         yield page
@@ -107,6 +109,13 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
         context.close()
     assert not watch.foreign, f"the page loaded something from another origin: {watch.foreign}"
     assert not watch.errors, f"script errors on the page: {watch.errors}"
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A fresh phone-sized page (new storage, so a new user) that must stay on the app's origin."""
+    with phone_page(browser, live_server) as fresh:
+        yield fresh
 
 
 # --- the tests ---------------------------------------------------------------------------------

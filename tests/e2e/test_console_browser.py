@@ -10,7 +10,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.console_harness import console_site, phone, sign_in  # noqa: F401 - fixtures used by name
+from tests.e2e.console_harness import (  # noqa: F401 - fixtures used by name
+    console_site,
+    no_sideways_scroll,
+    phone,
+    sign_in,
+)
 from tests.e2e.test_browser import browser  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.browser
@@ -45,8 +50,7 @@ def test_inbox_question_becomes_a_phrasing_and_the_chat_answers_it(phone: Page, 
     picker = card.get_by_label("Thêm làm cách hỏi của mục")
     expect(picker.locator(f'option[value="{ENTRY}"]')).to_have_count(1)
     picker.select_option(ENTRY)
-    widths = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1] == 390, widths
+    no_sideways_scroll(page)
     page.screenshot(path=SCREENSHOT, full_page=False)
     card.get_by_role("button", name="Thêm cách hỏi").click()
     expect(page.get_by_role("status")).to_contain_text("Đã thêm cách hỏi")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.console_harness import console_site, phone, sign_in
+from tests.e2e.console_harness import console_site, no_sideways_scroll, phone, sign_in
 from tests.e2e.test_browser import browser
 
 __all__ = ["browser", "console_site", "phone"]
@@ -41,8 +41,7 @@ def test_edit_see_in_chat_and_restore(phone: Page, console_site: str) -> None:
     expect(preview.locator(".chip", has_text="Về menu chính")).to_be_visible()
     expect(preview).to_contain_text("/ ~700 ký tự")
 
-    sizes = phone.evaluate("() => ({w: document.scrollingElement.scrollWidth, v: window.innerWidth})")
-    assert sizes["w"] <= sizes["v"] == 390, sizes  # no horizontal scroll on a phone
+    no_sideways_scroll(phone)
     phone.screenshot(path=SCREENSHOT, full_page=True)
 
     phone.get_by_role("button", name="Lưu").click()

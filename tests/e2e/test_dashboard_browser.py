@@ -15,17 +15,17 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.e2e.console_harness import console_site, phone, sign_in  # noqa: F401 - fixtures used by name
+from tests.e2e.console_harness import (  # noqa: F401 - fixtures used by name
+    console_site,
+    no_sideways_scroll,
+    phone,
+    sign_in,
+)
 from tests.e2e.test_browser import browser  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = "/tmp/troly06-dashboard.png"
-
-
-def _no_sideways_scroll(page: Page) -> None:
-    widths = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1] == 390, widths
 
 
 def _coloured_pixels(png: bytes) -> int:
@@ -44,7 +44,7 @@ def test_the_dashboard_on_a_phone(phone: Page, console_site: str) -> None:
 
     sign_in(page, console_site, "/admin/dashboard")
     expect(page.get_by_role("heading", name="Bảng điều khiển", level=1)).to_be_visible()
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
 
     # Every chart image decodes and fits the screen; the first ones are drawn in colour.
     charts = page.locator(".dash-chart img")
@@ -70,7 +70,7 @@ def test_the_dashboard_on_a_phone(phone: Page, console_site: str) -> None:
     web_row = page.locator("#channels tbody tr").first
     expect(web_row).to_contain_text("web")
     expect(page.locator("#channels tbody")).not_to_contain_text("telegram")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     csv_link = page.locator("#traffic a", has_text="Tải CSV")
     assert "channel=web" in (csv_link.get_attribute("href") or "")
     with page.expect_download() as download:

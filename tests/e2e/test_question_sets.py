@@ -12,21 +12,16 @@ and wrong with confidence (a different question answered) at most, the figures r
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from api.bootstrap import Services, build_services
-from api.conversation import prepare_inbound
-from api.settings import Settings
+from api.bootstrap import Services
 from bot.evaluation import EvalReport, load_cases, run_eval
+from tests.whole_bot import ask_as_new_user
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-DAY = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
 
 
 class Floor(NamedTuple):
@@ -58,23 +53,9 @@ FLOORS: dict[str, Floor] = {
 }
 
 
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    db = tmp_path_factory.mktemp("sets") / "sets.sqlite3"
-    built = build_services(Settings(database_url=f"sqlite:///{db}"), sync_content=True)
-    built.conversation.clock = lambda: DAY
-    try:
-        yield built
-    finally:
-        built.close()
-
-
 def _score(services: Services, name: str) -> EvalReport:
     def ask(q: str) -> tuple[list[str], list[str], str, str | None]:
-        result = services.conversation.run_turn(
-            channel="cli", external_id=f"set-{uuid.uuid4().hex[:12]}", inbound=prepare_inbound(text=q, source="eval")
-        )
-        assert result is not None
+        result = ask_as_new_user(services, q, prefix="set")
         return ([r.text for r in result.replies], [b.label for r in result.replies for b in r.buttons],
                 result.match.kind.value, result.match.id)
 
@@ -82,8 +63,8 @@ def _score(services: Services, name: str) -> EvalReport:
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
-def test_no_question_set_drops_below_its_floor(services: Services, name: str) -> None:
-    summary = _score(services, name).summary()
+def test_no_question_set_drops_below_its_floor(whole_bot: Services, name: str) -> None:
+    summary = _score(whole_bot, name).summary()
     floor = FLOORS[name]
     failures = [f"{f['outcome']}: {f['q'][:80]} → {f['kind']} {f['id']}" for f in summary["failures"]]
     assert summary["in_scope"]["passed"] >= floor.in_scope, failures
@@ -91,8 +72,8 @@ def test_no_question_set_drops_below_its_floor(services: Services, name: str) ->
     assert summary["wrong"]["count"] <= floor.wrong, failures
 
 
-def test_the_development_set_is_answered_in_full(services: Services) -> None:
-    summary = _score(services, "dev_queries.yaml").summary()
+def test_the_development_set_is_answered_in_full(whole_bot: Services) -> None:
+    summary = _score(whole_bot, "dev_queries.yaml").summary()
     assert summary["in_scope"]["rate"] == 1.0 and summary["oos"]["rate"] == 1.0
     assert summary["wrong"]["count"] == 0
 

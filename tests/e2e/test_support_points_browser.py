@@ -9,12 +9,17 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from api.app import create_app
 from api.console.security import Role, create_account
 from api.settings import Settings
-from tests.e2e.test_browser import PHONE, PageWatch, browser  # noqa: F401 - the fixture is used by name
+from tests.e2e.console_harness import (  # noqa: F401 - the fixture is used by name
+    no_sideways_scroll,
+    phone,
+    sign_in,
+)
+from tests.e2e.test_browser import browser  # noqa: F401 - the fixture is used by name
 from tests.fakes.network import serve_app
 
 pytestmark = pytest.mark.browser
@@ -24,7 +29,8 @@ SCREENSHOT = "/tmp/troly06-support-points.png"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def console_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The harness's site, but with an admin account and no content sync (the harness's ``phone`` uses it)."""
     db = tmp_path_factory.mktemp("support-browser") / "troly06.sqlite3"
     app = create_app(Settings(database_url=f"sqlite:///{db}", public_base_url="http://127.0.0.1",
                               content_sync_on_start=False))
@@ -34,35 +40,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def phone(browser: Browser, site: str) -> Iterator[Page]:  # noqa: F811 - the browser fixture
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="vi-VN")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    watch = PageWatch(site)
-    watch.attach(page)
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not watch.foreign, watch.foreign
-    assert not watch.errors, watch.errors
-
-
-def _no_sideways_scroll(page: Page) -> None:
-    widths = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1] == 390, widths
-
-
-def test_add_a_support_point_on_a_phone(phone: Page, site: str) -> None:
-    page = phone
-    page.goto(f"{site}/admin/support-points")
-    expect(page).to_have_url(re.compile(r"/admin/login"))
-    page.get_by_label("Tên đăng nhập").fill(ADMIN)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page).to_have_url(f"{site}/admin/support-points")
+def test_add_a_support_point_on_a_phone(phone: Page, console_site: str) -> None:  # noqa: F811 - fixtures
+    page, site = phone, console_site
+    sign_in(page, site, "/admin/support-points", username=ADMIN, password=PASSWORD)
     page.get_by_role("link", name="Thêm điểm hỗ trợ").click()
 
     page.get_by_label("Tên điểm").fill("Buổi hỗ trợ tối chủ nhật")
@@ -79,7 +59,7 @@ def test_add_a_support_point_on_a_phone(phone: Page, site: str) -> None:
     page.get_by_label("Hằng tuần vào").first.select_option(label="Chủ nhật")
     page.get_by_label("Từ").first.fill("18:00")
     page.get_by_label("Đến").first.fill("21:00")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.get_by_role("button", name="Lưu điểm hỗ trợ").click()
 
     expect(page.get_by_role("alert")).to_contain_text("nằm ngoài Việt Nam")
@@ -87,7 +67,7 @@ def test_add_a_support_point_on_a_phone(phone: Page, site: str) -> None:
     expect(page.get_by_label("Từ").first).to_have_value("18:00")
     page.get_by_label("Vĩ độ").fill("21.0341")
     page.get_by_label("Kinh độ").fill("105.8372")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=SCREENSHOT, full_page=False)
     page.get_by_role("button", name="Lưu điểm hỗ trợ").click()
 
@@ -96,6 +76,6 @@ def test_add_a_support_point_on_a_phone(phone: Page, site: str) -> None:
     item = page.locator(".handoff-list li", has_text="Buổi hỗ trợ tối chủ nhật")
     expect(item).to_contain_text("Chủ nhật 18:00-21:00")
     expect(item).to_contain_text("Ba Đình")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     found = page.request.get(f"{site}/api/v1/support-points", params={"lat": "21.034", "lon": "105.837"}).json()
     assert [p["name"] for p in found["points"]] == ["Buổi hỗ trợ tối chủ nhật"]

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from api.support import repo, units
-from tests.console.conftest import Console, csrf_of
+from tests.console.conftest import Console, csrf_of, field_value
 
 BA_DINH = next(w for w in units.wards_of(1) if w.name.endswith("Ba Đình"))
 
@@ -32,12 +32,6 @@ async def _admin(console: Console, browser: httpx.AsyncClient) -> str:
     return csrf_of(page.text)
 
 
-def _value(page: str, name: str) -> str:
-    m = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert m is not None, name
-    return html.unescape(m.group(1))
-
-
 def _count(console: Console) -> int:
     with console.store.unit(readonly=True) as unit:
         return len(repo.list_points(unit))
@@ -57,7 +51,7 @@ async def test_add_edit_delete_a_point_with_windows(console: Console, browser: h
     page = await browser.get("/admin/support-points")
     assert "Công an phường Ba Đình" in page.text and "Chủ nhật 18:00-21:00" in page.text
     page = await browser.get(f"/admin/support-points/{point.id}")
-    assert _value(page.text, "w0_start") == "18:00" and "Ba Đình, Thành phố Hà Nội" in page.text
+    assert field_value(page.text, "w0_start") == "18:00" and "Ba Đình, Thành phố Hà Nội" in page.text
     r = await browser.post(f"/admin/support-points/{point.id}", data=_good(csrf, name="Điểm mới", w1_date="",
                                                                            w1_start="", w1_end=""))
     assert r.status_code == 303
@@ -93,9 +87,9 @@ async def test_bad_forms_are_named_and_keep_what_was_typed(console: Console, bro
         assert message in html.unescape(r.text), (changes, r.text[r.text.find("form-error") - 20:][:300])
         if bad_field != "services":  # check boxes: the message names the field
             assert re.search(rf'name="{bad_field}"[^>]*aria-invalid="true"', r.text), (changes, bad_field)
-        assert _value(r.text, "address") == "Số 1 phố Thử" and ">Thẻ căn cước</textarea>" in r.text
-        assert _value(r.text, "w0_end") == changes.get("w0_end", "21:00")
-        assert _value(r.text, "lat") == changes.get("lat", "21,0341")
+        assert field_value(r.text, "address") == "Số 1 phố Thử" and ">Thẻ căn cước</textarea>" in r.text
+        assert field_value(r.text, "w0_end") == changes.get("w0_end", "21:00")
+        assert field_value(r.text, "lat") == changes.get("lat", "21,0341")
     assert _count(console) == before
     r = await browser.post("/admin/support-points/new", data=_good("wrong-token"))
     assert r.status_code == 403 and _count(console) == before
