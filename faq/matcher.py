@@ -716,6 +716,12 @@ class Matcher:
         own = self._topics[i] if i is not None else frozenset()
         return len(own & asked) / len(own) if own else 0.0
 
+    def topics_of(self, key: str) -> frozenset[str]:
+        """The objects (:mod:`faq.topics`) item ``key`` is asked about («residence» at large only
+        when it names no kind of it); empty for an unknown key."""
+        i = self._index.get(key)
+        return narrowed(self._topics[i]) if i is not None else frozenset()
+
     def _about(self, key: str, asked: frozenset[str]) -> bool:
         """True when the item ``key`` is asked about one of the objects ``asked``."""
         return not self._topics[self._index[key]].isdisjoint(asked)

@@ -397,6 +397,11 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # one mostly about other things (a thẻ BHYT question and the birth – residence – BHYT
         # bundle): not that service's answer.
         svc = None
+    if svc is None and reading.long and decision.outcome != "answer":
+        # Unsure, but the question sentence names the object of one service («… thì đăng ký
+        # thường trú được không, điều kiện là gì?»): the story's service, when a facet or a
+        # situation of it is asked (checked below); never instead of a confident answer.
+        svc = _object_service(ctx, asked)
     pick: asking.Pick | None = None
     if svc is not None:
         pick = asking.pick_facet(svc, text, reading, ctx.today)
@@ -423,6 +428,18 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key):
         return None
     return _facet_answers(ctx, svc, pick.keys, _round(top.score))
+
+
+def _object_service(ctx: _Ctx, asked: frozenset[str]) -> Service | None:
+    """The one service whose objects a long question all asks («đăng ký thường trú» for
+    permanent residence; not the unemployment service, also about social insurance, for a
+    question about social insurance alone), or None when there is none or more than one."""
+    if not asked:
+        return None
+    matcher = ctx.content.matcher
+    found = [s for s in ctx.content.catalogue.services
+             if (own := matcher.topics_of(f"service:{s.id}")) and own <= asked]
+    return found[0] if len(found) == 1 else None
 
 
 def _service_for_situation(ctx: _Ctx, text: str, candidates: tuple[Candidate, ...], reading: Reading,

@@ -162,3 +162,39 @@ def test_a_short_question_about_the_passport_is_not_answered_with_the_card_fee(c
     assert turn.match.kind in (MatchKind.SERVICE, MatchKind.FAQ, MatchKind.CLARIFY), turn.match
     assert "hộ chiếu" in turn.replies[0].text.lower() or any(
         "hộ chiếu" in b.label.lower() for r in turn.replies for b in r.buttons), turn.replies[0].text
+
+
+def test_the_object_of_the_question_sentence_names_the_service_when_unsure(content: Services) -> None:
+    # Nothing ranks the permanent-residence items high (the story is about renting and work), but
+    # the question sentence names «thường trú» and asks its conditions: its «Ai được làm» facet.
+    turn = ask(content, (
+        "Hai vợ chồng tôi ra thành phố làm công nhân, ở phòng trọ gần chợ đã năm năm nay. "
+        "Chúng tôi có thể xin đăng ký thường trú ở chỗ này không, điều kiện thế nào?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
+    assert "đồng ý" in turn.replies[0].text
+
+
+def test_an_object_shared_by_several_services_names_none_of_them(content: Services) -> None:
+    # «Bảo hiểm xã hội» is also an object of the unemployment service, which is about more: a
+    # question about social insurance alone is not given the unemployment benefit.
+    turn = ask(content, (
+        "Tôi đi làm cho một xưởng may được mười năm, có đóng đủ tiền hằng tháng. "
+        "Nay tôi muốn nghỉ hẳn để về quê, vậy điều kiện để rút bảo hiểm xã hội là gì?"
+    ))
+    assert turn.match.id != "unemployment", turn.match
+
+
+def test_a_trip_abroad_and_permanent_residence(content: Services) -> None:
+    turn = ask(content, (
+        "Con gái tôi lấy chồng bên Canada, mời tôi sang chơi nửa năm. "
+        "Tôi đi nước ngoài lâu như vậy thì có bị cắt hộ khẩu ở nhà không?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
+    assert "định cư" in turn.replies[0].text
+
+
+def test_an_activation_that_fails_opens_the_activation_guide(content: Services) -> None:
+    # «… không được» says it fails: the guide that asks what went wrong, not where to register.
+    turn = ask(content, "mình kích hoạt mức 2 mãi không được")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.FLOW, "activate/start"), turn.match
