@@ -29,6 +29,7 @@ from faq.labels import pick_option
 from faq.matcher import Candidate, Decision
 from faq.normalize import fold
 from faq.schema import FaqEntry
+from faq.topics import narrowed, topics_in
 from faq.understand import Reading, read
 from flows import catalogue as cat
 from flows import engine
@@ -384,9 +385,25 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     top = decision.candidates[0]
     if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:
         return None
+    named = narrowed(topics_in(text)) if not reading.long else frozenset()
+    if named and top.kind != "offtopic":
+        # A short question naming one service's situation word for word and the object it is
+        # about («tách hộ khẩu … nộp ở đâu»), while the best item is also about objects it does
+        # not name (what to bring for level 2, which mentions the old household book): that
+        # situation, not the other item.
+        hit = asking.situation_named(catalogue, text, ctx.today)
+        top_own = ctx.content.matcher.topics_of(top.key)
+        if hit is not None and (svc_hit := catalogue.get(hit[0])) is not None \
+                and _names_all(ctx, svc_hit, named) and not (top_own and top_own <= named):
+            return _facet_answers(ctx, svc_hit, (hit[1],), _round(top.score))
     service = asking.asked_service(catalogue, decision.candidates, reading)
     if service is None and decision.outcome == "answer":
         found = asking.services_for_key(catalogue, top.key)
+        if len(found) > 1 and named and reading.facets:
+            # The best item belongs to several services (the death guide: death registration and
+            # the death bundle) and a short question asks a facet of the one whose objects it
+            # names («làm giấy khai tử ở đâu»): that one.
+            found = tuple(sid for sid in found if (s := catalogue.get(sid)) is not None and _names_all(ctx, s, named))
         service = found[0] if len(found) == 1 else None
     svc = catalogue.get(service) if service is not None else None
     matcher = ctx.content.matcher
@@ -428,6 +445,12 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key):
         return None
     return _facet_answers(ctx, svc, pick.keys, _round(top.score))
+
+
+def _names_all(ctx: _Ctx, svc: Service, named: frozenset[str]) -> bool:
+    """True when a question names every object ``svc`` is about (and it is about some)."""
+    own = ctx.content.matcher.topics_of(f"service:{svc.id}")
+    return bool(own) and own <= named
 
 
 def _object_service(ctx: _Ctx, asked: frozenset[str]) -> Service | None:

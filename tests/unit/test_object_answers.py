@@ -198,3 +198,22 @@ def test_an_activation_that_fails_opens_the_activation_guide(content: Services) 
     # «… không được» says it fails: the guide that asks what went wrong, not where to register.
     turn = ask(content, "mình kích hoạt mức 2 mãi không được")
     assert (turn.match.kind, turn.match.id) == (MatchKind.FLOW, "activate/start"), turn.match
+
+
+def test_a_short_question_asking_where_of_a_named_service_gets_that_facet(content: Services) -> None:
+    # Short, but it names the procedure («khai tử») and asks where: the place first, not the guide's
+    # first question; the death registration, not the bundle (which is also about residence).
+    turn = ask(content, "ông tôi mất hôm qua, làm giấy khai tử ở đâu và cần giấy tờ gì")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "death_reg"), turn.match
+    assert "Ủy ban nhân dân cấp xã" in turn.replies[0].text
+
+
+def test_a_short_question_naming_a_situation_is_not_pulled_to_another_paper(content: Services) -> None:
+    turn = ask(content, "muốn tách hộ khẩu ra ở riêng thì nộp hồ sơ ở đâu")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
+    assert "Tách hộ" in turn.replies[0].text
+
+
+def test_a_specific_entry_about_the_named_paper_is_kept(content: Services) -> None:
+    turn = ask(content, "làm căn cước cho con dưới 6 tuổi có bắt buộc không")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "child_id_card_under6"), turn.match
