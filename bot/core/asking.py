@@ -26,6 +26,7 @@ from flows.schema import Service, Situation
 __all__ = [
     "DECISIVE",
     "FACET_LABELS",
+    "HOW_FACETS",
     "MAX_FACETS",
     "MAX_OPTIONS",
     "SOLE_SERVICE_MIN",
@@ -52,6 +53,9 @@ DECISIVE: Final = ("lost", "copy", "late", "wrong_info")
 SOLE_SERVICE_MIN: Final = 0.1
 #: At most this many facets answered at once ("đến cơ quan nào, cần giấy tờ gì?").
 MAX_FACETS: Final = 2
+
+#: The facets that answer «how is it done»: where to file it online, and what to prepare.
+HOW_FACETS: Final[tuple[FacetKey, ...]] = ("online", "documents")
 
 #: How each facet is named to the citizen ("Tôi chưa có thông tin về {label} …").
 FACET_LABELS: Final[dict[FacetKey, str]] = {

@@ -50,6 +50,9 @@ SERVICE_GUESS_MIN = 0.09
 #: When unsure, a service is answered for a long question only when at least this share of the
 #: objects it is about are asked (:meth:`faq.matcher.Matcher.asked_share`).
 SERVICE_FIT_MIN = 0.5
+#: Situations told that make a service's general card the wrong answer unless it handles them
+#: (a loss, a late registration, wrong information, someone abroad).
+_CHANGES_PROCEDURE = (*asking.DECISIVE, "abroad")
 #: How close a guide's score must be to the top answer for a guide request to start it instead.
 GUIDE_MARGIN = 0.1
 
@@ -414,11 +417,14 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # one mostly about other things (a thẻ BHYT question and the birth – residence – BHYT
         # bundle): not that service's answer.
         svc = None
+    # Whether the story's service is sure: named by the options, or by the question sentence.
+    clear = svc is not None and service is not None and reading.long
     if svc is None and reading.long and decision.outcome != "answer":
         # Unsure, but the question sentence names the object of one service («… thì đăng ký
         # thường trú được không, điều kiện là gì?»): the story's service, when a facet or a
         # situation of it is asked (checked below); never instead of a confident answer.
         svc = _object_service(ctx, asked)
+        clear = svc is not None
     pick: asking.Pick | None = None
     if svc is not None:
         pick = asking.pick_facet(svc, text, reading, ctx.today)
@@ -432,12 +438,20 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if svc is None:
         return None
     if pick is None:
-        told = [k for k in reading.situations if k in asking.DECISIVE]
+        told = [k for k in reading.situations if k in _CHANGES_PROCEDURE]
         if (decision.outcome == "clarify" and top.score >= ctx.content.matcher.clarify_threshold
                 and (reading.facets or reading.situations)
                 and all(asking.covers_situation(svc, k) for k in told)
                 and asking.all_of_service(catalogue, decision.candidates, svc.id)):
             # Every option is this service: its card, saying honestly when the facet asked is missing.
+            return _service_answer(ctx, svc.id, reading, _round(top.score))
+        if clear and decision.outcome == "clarify" and reading.asks_how \
+                and all(asking.covers_situation(svc, k) for k in told):
+            # Unsure of the items, but sure of the story's service, and the question asks how it
+            # is done: how to file it online and what to prepare, when it has both; else its card.
+            have = svc_facets.available_facets(svc, ctx.today)
+            if all(f in have for f in asking.HOW_FACETS):
+                return _facet_answers(ctx, svc, asking.HOW_FACETS, _round(top.score))
             return _service_answer(ctx, svc.id, reading, _round(top.score))
         return None
     # A confident answer from a specific entry ("đổi thẻ theo mốc tuổi") is kept unless the

@@ -217,3 +217,31 @@ def test_a_short_question_naming_a_situation_is_not_pulled_to_another_paper(cont
 def test_a_specific_entry_about_the_named_paper_is_kept(content: Services) -> None:
     turn = ask(content, "làm căn cước cho con dưới 6 tuổi có bắt buộc không")
     assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "child_id_card_under6"), turn.match
+
+
+def test_how_is_it_done_of_a_clear_service_gets_where_to_file_and_what_to_prepare(content: Services) -> None:
+    turn = ask(content, (
+        "Em mới lên thành phố đi làm, thuê phòng ở gần công ty. Chủ nhà bảo em phải tự đi đăng ký tạm trú. "
+        "Vậy thủ tục tạm trú thế nào ạ?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_residence"), turn.match
+    reply = turn.replies[0].text
+    assert "Làm online ở đâu" in reply and "Cần chuẩn bị gì" in reply
+
+
+def test_a_death_never_registered_told_as_not_yet_registered_is_late(content: Services) -> None:
+    turn = ask(content, (
+        "Bà nội tôi mất năm 2015 mà đến giờ vẫn chưa được khai tử. Giờ gia đình cần giấy chứng tử để làm "
+        "giấy tờ nhà đất, vậy thủ tục khai tử thế nào?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "death_reg"), turn.match
+    assert "quá hạn" in turn.replies[0].text
+
+
+def test_marrying_abroad_is_not_given_the_home_marriage_card(content: Services) -> None:
+    # The card says nothing about a foreign spouse or marrying abroad: not a confident answer.
+    turn = ask(content, (
+        "Tôi sắp lấy chồng người Hàn, hai đứa định sang Hàn rồi mới làm giấy kết hôn bên đó. "
+        "Như vậy có được không, thủ tục ra sao?"
+    ))
+    assert turn.match.kind not in (MatchKind.SERVICE, MatchKind.FAQ, MatchKind.FLOW), turn.match
