@@ -64,7 +64,9 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
                "tren cong dich vu"),
     # Only cues about who may or must: a bare yes/no ("được không", "hay không") is no facet.
     "who": ("ai duoc", "ai phai", "ai lam", "ai co the", "ai se", "ai la nguoi", "trach nhiem", "nguoi nao",
-            "doi tuong", "dieu kien", "co phai", "bat buoc", "co can phai", "truong hop nao", "co thuoc"),
+            "doi tuong", "dieu kien", "co phai", "bat buoc", "co can phai", "truong hop nao", "co thuoc",
+            # «có cần đăng ký / thông báo / khai báo … không»: must I (not «có căn cước»)
+            "co can dang ky", "co can thong bao", "co can khai bao", "co can den", "co can lam"),
     "result": ("ket qua", "nhan duoc gi", "duoc cap gi", "nhan o dau", "tra ve", "nhan qua"),
 }
 

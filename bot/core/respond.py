@@ -387,7 +387,11 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         return None
     top = decision.candidates[0]
     if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:
-        return None
+        # Nothing matches well, but the question sentence may still name one service's object
+        # and ask a facet or situation of it («… có cần đăng ký lưu trú cho chị tôi không?»).
+        own = _object_service(ctx, asked) if reading.long else None
+        pick_own = asking.pick_facet(own, text, reading, ctx.today) if own is not None else None
+        return _facet_answers(ctx, own, pick_own.keys, _round(top.score)) if own and pick_own else None
     named = narrowed(topics_in(text)) if not reading.long else frozenset()
     if named and top.kind != "offtopic":
         # A short question naming one service's situation word for word and the object it is
@@ -437,6 +441,10 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             svc, pick = other
     if svc is None:
         return None
+    if pick is not None and pick.keys == ("who",) and reading.long and _several_asked(ctx, asked):
+        # «Must I» asked of the objects of two services («lưu trú» and «tạm vắng»): who must do
+        # one of them would answer half of it.
+        return None
     if pick is None:
         told = [k for k in reading.situations if k in _CHANGES_PROCEDURE]
         if (decision.outcome == "clarify" and top.score >= ctx.content.matcher.clarify_threshold
@@ -465,6 +473,13 @@ def _names_all(ctx: _Ctx, svc: Service, named: frozenset[str]) -> bool:
     """True when a question names every object ``svc`` is about (and it is about some)."""
     own = ctx.content.matcher.topics_of(f"service:{svc.id}")
     return bool(own) and own <= named
+
+
+def _several_asked(ctx: _Ctx, asked: frozenset[str]) -> bool:
+    """True when the objects asked cover those of more than one service."""
+    matcher = ctx.content.matcher
+    return sum(1 for s in ctx.content.catalogue.services
+               if (own := matcher.topics_of(f"service:{s.id}")) and own <= asked) > 1
 
 
 def _object_service(ctx: _Ctx, asked: frozenset[str]) -> Service | None:

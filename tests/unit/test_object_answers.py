@@ -245,3 +245,22 @@ def test_marrying_abroad_is_not_given_the_home_marriage_card(content: Services) 
         "Như vậy có được không, thủ tục ra sao?"
     ))
     assert turn.match.kind not in (MatchKind.SERVICE, MatchKind.FAQ, MatchKind.FLOW), turn.match
+
+
+@pytest.mark.parametrize("question", [
+    "Cuối tuần em gái tôi dưới quê lên chơi, ở lại nhà tôi ba hôm cho biết phố. Tôi có cần thông báo lưu trú cho em không?",
+    # Nothing ranks well here, but the question sentence names «lưu trú» and asks whether it must be done.
+    "Mẹ vợ tôi lên thăm cháu ngoại, định ở lại chừng mười ngày rồi về. Vậy tôi có cần đăng ký lưu trú cho bà không?",
+])
+def test_must_i_notify_a_stay_gets_who_notifies(content: Services, question: str) -> None:
+    turn = ask(content, question)
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "stay_notice"), turn.match
+    assert "thông báo lưu trú" in turn.replies[0].text
+
+
+def test_must_i_asked_of_two_procedures_is_not_answered_with_one(content: Services) -> None:
+    turn = ask(content, (
+        "Tôi hay đi công tác xa vài tuần. Mỗi lần như vậy tôi có cần khai báo lưu trú ở nơi đến "
+        "và có cần khai báo tạm vắng ở nhà không?"
+    ))
+    assert turn.match.kind is not MatchKind.SERVICE, turn.match

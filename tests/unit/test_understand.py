@@ -177,3 +177,8 @@ def test_how_a_procedure_is_done_is_asked_but_not_how_much_the_fine_is() -> None
 def test_not_yet_registered_and_a_trip_abroad_are_told() -> None:
     assert "late" in situations_in("ông tôi mất lâu rồi mà chưa được khai tử")
     assert "abroad" in situations_in("con gái tôi sắp sang Nhật làm việc ba năm")
+
+
+def test_must_i_register_is_the_who_facet_but_has_a_card_is_not() -> None:
+    assert "who" in facets_in("tôi có cần đăng ký lưu trú cho khách không")
+    assert "who" not in facets_in("tôi có căn cước rồi thì làm mức 2 ở đâu")
