@@ -258,6 +258,8 @@ EXPANSIONS: Final[dict[str, str]] = {
     "ma qr": "qr",
     "gttt": "giay to tuy than",
     "bsx": "bien so xe",
+    "gcndk": "giay chung nhan dang ky",
+    "gcn": "giay chung nhan",
     "bien so": "bien so",
     "ngan hang": "ngan hang",
     "stk": "so tai khoan",

@@ -42,7 +42,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "marriage": ("ket hon", "hon nhan", "doc than"),
     "criminal_record": ("ly lich tu phap",),
     "driving_licence": ("giay phep lai xe", "bang lai"),
-    "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe"),
+    "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe", "xe gan may", "xe mo to"),
     "traffic_fine": ("phat nguoi", "vi pham giao thong"),
     "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),
     "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien"),

@@ -264,3 +264,12 @@ def test_must_i_asked_of_two_procedures_is_not_answered_with_one(content: Servic
         "và có cần khai báo tạm vắng ở nhà không?"
     ))
     assert turn.match.kind is not MatchKind.SERVICE, turn.match
+
+
+def test_a_lost_registration_paper_called_by_its_full_name_gets_the_reissue(content: Services) -> None:
+    turn = ask(content, (
+        "Hôm trước đi chợ tôi bị móc túi, mất cả ví lẫn giấy chứng nhận đăng ký xe gắn máy. "
+        "Cho tôi hỏi xin cấp lại thì đến cơ quan nào?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "vehicle_reg"), turn.match
+    assert "cấp lại" in turn.replies[0].text

@@ -182,3 +182,8 @@ def test_not_yet_registered_and_a_trip_abroad_are_told() -> None:
 def test_must_i_register_is_the_who_facet_but_has_a_card_is_not() -> None:
     assert "who" in facets_in("tôi có cần đăng ký lưu trú cho khách không")
     assert "who" not in facets_in("tôi có căn cước rồi thì làm mức 2 ở đâu")
+
+
+def test_asking_for_a_paper_again_tells_a_loss() -> None:
+    assert "lost" in situations_in("bị móc túi ngoài chợ, giờ muốn xin cấp lại giấy tờ xe")
+    assert "lost" not in situations_in("đổi thẻ căn cước khi đủ 40 tuổi ở đâu")
