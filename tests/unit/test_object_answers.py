@@ -273,3 +273,13 @@ def test_a_lost_registration_paper_called_by_its_full_name_gets_the_reissue(cont
     ))
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "vehicle_reg"), turn.match
     assert "cấp lại" in turn.replies[0].text
+
+
+def test_an_overdue_temporary_residence_beside_the_card_gets_the_extension(content: Services) -> None:
+    # The card is named too, but only the temporary residence handles something overdue.
+    turn = ask(content, (
+        "Hôm qua công an khu vực kiểm tra, nói tạm trú của tôi đã quá hạn hai tháng, còn giữ chứng minh thư "
+        "của tôi lại. Trường hợp này tôi có bị xử lý không?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_residence"), turn.match
+    assert "Gia hạn tạm trú" in turn.replies[0].text
