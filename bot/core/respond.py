@@ -389,7 +389,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:
         # Nothing matches well, but the question sentence may still name one service's object
         # and ask a facet or situation of it («… có cần đăng ký lưu trú cho chị tôi không?»).
-        own = _object_service(ctx, asked, reading) if reading.long else None
+        own = _object_service(ctx, asked, reading, text) if reading.long else None
         pick_own = asking.pick_facet(own, text, reading, ctx.today) if own is not None else None
         return _facet_answers(ctx, own, pick_own.keys, _round(top.score)) if own and pick_own else None
     named = narrowed(topics_in(text)) if not reading.long else frozenset()
@@ -427,7 +427,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # Unsure, but the question sentence names the object of one service («… thì đăng ký
         # thường trú được không, điều kiện là gì?»): the story's service, when a facet or a
         # situation of it is asked (checked below); never instead of a confident answer.
-        svc = _object_service(ctx, asked, reading)
+        svc = _object_service(ctx, asked, reading, text)
         clear = svc is not None
     pick: asking.Pick | None = None
     if svc is not None:
@@ -437,7 +437,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             and not all(asking.covers_situation(svc, k) for k in told_here):
         # The options' service cannot handle the late or lost paper told; another service whose
         # objects the question names can («sổ tạm trú quá hạn … thu chứng minh thư»).
-        other_svc = _object_service(ctx, asked, reading)
+        other_svc = _object_service(ctx, asked, reading, text)
         if other_svc is not None and other_svc.id != svc.id:
             svc, pick = other_svc, asking.pick_facet(other_svc, text, reading, ctx.today)
     if svc is None and reading.long and decision.outcome == "clarify":
@@ -490,20 +490,31 @@ def _several_asked(ctx: _Ctx, asked: frozenset[str]) -> bool:
                if (own := matcher.topics_of(f"service:{s.id}")) and own <= asked) > 1
 
 
-def _object_service(ctx: _Ctx, asked: frozenset[str], reading: Reading | None = None) -> Service | None:
+def _object_service(ctx: _Ctx, asked: frozenset[str], reading: Reading | None = None,
+                    text: str | None = None) -> Service | None:
     """The one service whose objects a long question all asks («đăng ký thường trú» for
     permanent residence; not the unemployment service, also about social insurance, for a
-    question about social insurance alone), or None when there is none or more than one."""
+    question about social insurance alone), or None when there is none or more than one.
+
+    Of several (the card and the old ID number's confirmation, both about the card), the one
+    that handles the late or lost paper told, or else the one whose situation ``text`` names."""
     if not asked:
         return None
     matcher = ctx.content.matcher
     found = [s for s in ctx.content.catalogue.services
              if (own := matcher.topics_of(f"service:{s.id}")) and own <= asked]
-    told = [k for k in reading.situations if k in asking.DECISIVE] if reading is not None else []
-    if len(found) > 1 and told:
+    if reading is None or len(found) < 2:
+        return found[0] if len(found) == 1 else None
+    told = [k for k in reading.situations if k in asking.DECISIVE]
+    if told:
         # Several are named, but the story tells a late or lost paper only one of them handles
         # («sổ tạm trú quá hạn … thu chứng minh thư»: the temporary residence's extension).
         found = [s for s in found if all(asking.covers_situation(s, k) for k in told)]
+    elif text is not None:
+        # ... or the message names a situation of only one of them, in its own words («đến độ
+        # tuổi … phải đi đổi căn cước»: the card's age milestones, not the old ID number).
+        hit = [s for s in found if (p := asking.pick_facet(s, text, reading, ctx.today)) and p.how == "trigger"]
+        found = hit or found
     return found[0] if len(found) == 1 else None
 
 

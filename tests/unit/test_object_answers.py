@@ -283,3 +283,12 @@ def test_an_overdue_temporary_residence_beside_the_card_gets_the_extension(conte
     ))
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_residence"), turn.match
     assert "Gia hạn tạm trú" in turn.replies[0].text
+
+
+def test_of_two_services_about_the_card_the_one_whose_situation_is_told(content: Services) -> None:
+    turn = ask(content, (
+        "Hàng xóm bảo tôi là người ta quy định theo độ tuổi phải đi đổi căn cước, tôi chưa rõ lắm. "
+        "Xin hỏi cách xác định như thế nào, nếu chưa kịp đổi thì có bị làm sao không?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
+    assert "14, 25, 40, 60" in turn.replies[0].text
