@@ -406,12 +406,26 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     service = asking.asked_service(catalogue, decision.candidates, reading)
     if service is None and decision.outcome == "answer":
         found = asking.services_for_key(catalogue, top.key)
+        if named:
+            # Never the service of an item about none of the objects a short question names.
+            found = tuple(sid for sid in found if not ctx.content.matcher.topics_of(f"service:{sid}").isdisjoint(named))
         if len(found) > 1 and named and reading.facets:
             # The best item belongs to several services (the death guide: death registration and
             # the death bundle) and a short question asks a facet of the one whose objects it
             # names («làm giấy khai tử ở đâu»): that one.
             found = tuple(sid for sid in found if (s := catalogue.get(sid)) is not None and _names_all(ctx, s, named))
         service = found[0] if len(found) == 1 else None
+    # A short question asking a facet of the one service whose objects it names, while the best
+    # item is also about objects it does not name («thường trú nộp ở đâu» got the birth bundle).
+    short_named = service is None and decision.outcome == "answer" and bool(named) and any(
+        f != "who" for f in reading.facets) and not ((top_own := ctx.content.matcher.topics_of(top.key))
+                                                     and top_own <= named)
+    if short_named:
+        # ... and names nothing else: a question naming the app's level and health insurance
+        # keeps its answer about the app.
+        own_services = [s.id for s in catalogue.services
+                        if ctx.content.matcher.topics_of(f"service:{s.id}") == named]
+        service = own_services[0] if len(own_services) == 1 else None
     svc = catalogue.get(service) if service is not None else None
     matcher = ctx.content.matcher
     if svc is not None and (not matcher.about(f"service:{svc.id}", asked) or (
@@ -472,7 +486,8 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         return None
     # A confident answer from a specific entry ("đổi thẻ theo mốc tuổi") is kept unless the
     # message names one of the service's situations outright; a general one gives way.
-    if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key):
+    if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key) \
+            and not short_named:
         return None
     return _facet_answers(ctx, svc, pick.keys, _round(top.score))
 

@@ -292,3 +292,14 @@ def test_of_two_services_about_the_card_the_one_whose_situation_is_told(content:
     ))
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
     assert "14, 25, 40, 60" in turn.replies[0].text
+
+
+def test_a_short_facet_question_naming_only_one_services_object_gets_its_facet(content: Services) -> None:
+    turn = ask(content, "thường trú thì nộp hồ sơ ở chỗ nào")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
+    assert "Công an cấp xã" in turn.replies[0].text
+
+
+def test_a_short_question_naming_the_app_and_another_object_keeps_the_app_answer(content: Services) -> None:
+    turn = ask(content, "tài khoản mức 1 đã xem được thẻ bảo hiểm y tế trên ứng dụng chưa")
+    assert turn.match.id != "health_ins", turn.match
