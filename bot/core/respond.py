@@ -392,39 +392,39 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         own = _object_service(ctx, asked, reading, text) if reading.long else None
         pick_own = asking.pick_facet(own, text, reading, ctx.today) if own is not None else None
         return _facet_answers(ctx, own, pick_own.keys, _round(top.score)) if own and pick_own else None
-    named = narrowed(topics_in(text)) if not reading.long else frozenset()
-    if named and top.kind != "offtopic":
+    # The objects a short question names (a long one's are ``asked``, from its question sentences).
+    objects = narrowed(topics_in(text)) if not reading.long else frozenset()
+    top_own = ctx.content.matcher.topics_of(top.key)
+    if objects and top.kind != "offtopic":
         # A short question naming one service's situation word for word and the object it is
         # about («tách hộ khẩu … nộp ở đâu»), while the best item is also about objects it does
         # not name (what to bring for level 2, which mentions the old household book): that
         # situation, not the other item.
         hit = asking.situation_named(catalogue, text, ctx.today)
-        top_own = ctx.content.matcher.topics_of(top.key)
         if hit is not None and (svc_hit := catalogue.get(hit[0])) is not None \
-                and _names_all(ctx, svc_hit, named) and not (top_own and top_own <= named):
+                and _names_all(ctx, svc_hit, objects) and not (top_own and top_own <= objects):
             return _facet_answers(ctx, svc_hit, (hit[1],), _round(top.score))
     service = asking.asked_service(catalogue, decision.candidates, reading)
     if service is None and decision.outcome == "answer":
         found = asking.services_for_key(catalogue, top.key)
-        if named:
+        if objects:
             # Never the service of an item about none of the objects a short question names.
-            found = tuple(sid for sid in found if not ctx.content.matcher.topics_of(f"service:{sid}").isdisjoint(named))
-        if len(found) > 1 and named and reading.facets:
+            found = tuple(sid for sid in found if not ctx.content.matcher.topics_of(f"service:{sid}").isdisjoint(objects))
+        if len(found) > 1 and objects and reading.facets:
             # The best item belongs to several services (the death guide: death registration and
             # the death bundle) and a short question asks a facet of the one whose objects it
             # names («làm giấy khai tử ở đâu»): that one.
-            found = tuple(sid for sid in found if (s := catalogue.get(sid)) is not None and _names_all(ctx, s, named))
+            found = tuple(sid for sid in found if (s := catalogue.get(sid)) is not None and _names_all(ctx, s, objects))
         service = found[0] if len(found) == 1 else None
     # A short question asking a facet of the one service whose objects it names, while the best
     # item is also about objects it does not name («thường trú nộp ở đâu» got the birth bundle).
-    short_named = service is None and decision.outcome == "answer" and bool(named) and any(
-        f != "who" for f in reading.facets) and not ((top_own := ctx.content.matcher.topics_of(top.key))
-                                                     and top_own <= named)
+    short_named = service is None and decision.outcome == "answer" and bool(objects) and any(
+        f != "who" for f in reading.facets) and not (top_own and top_own <= objects)
     if short_named:
         # ... and names nothing else: a question naming the app's level and health insurance
         # keeps its answer about the app.
         own_services = [s.id for s in catalogue.services
-                        if ctx.content.matcher.topics_of(f"service:{s.id}") == named]
+                        if ctx.content.matcher.topics_of(f"service:{s.id}") == objects]
         service = own_services[0] if len(own_services) == 1 else None
     svc = catalogue.get(service) if service is not None else None
     matcher = ctx.content.matcher
