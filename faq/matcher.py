@@ -643,6 +643,10 @@ class Matcher:
                 if not about:
                     return Decision("none", tuple(ranked[:3]))
                 ranked = about + [c for c in ranked if c not in about]
+            if specific and names_loss(words(text[:MAX_CHARS])) and not self._loss[self._index[ranked[0].key]]:
+                # «Mất thẻ bảo hiểm y tế …»: the best item about that paper says nothing of a
+                # loss (the newborn's card): an honest "did you mean", never a confident answer.
+                return self._unsure(ranked, _Asked(specific, lost=True), terms, weights, today)
         asked = self._asked_topics(text)
         if asked.topics and ranked[0].kind == "offtopic" and self._topics[self._index[ranked[0].key]] \
                 and not self._about(ranked[0].key, asked.topics):

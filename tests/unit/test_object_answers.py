@@ -303,3 +303,12 @@ def test_a_short_facet_question_naming_only_one_services_object_gets_its_facet(c
 def test_a_short_question_naming_the_app_and_another_object_keeps_the_app_answer(content: Services) -> None:
     turn = ask(content, "tài khoản mức 1 đã xem được thẻ bảo hiểm y tế trên ứng dụng chưa")
     assert turn.match.id != "health_ins", turn.match
+
+
+@pytest.mark.parametrize("question", ["làm rơi thẻ bảo hiểm y tế rồi, xin lại ở đâu", "mat the bhyt thi sao"])
+def test_a_short_question_about_a_lost_health_insurance_card_is_not_answered_with_another_item(
+        content: Services, question: str) -> None:
+    # Nothing in the content says how a lost health-insurance card is issued again: neither the
+    # identity card's reissue nor the newborn's card, but an honest "did you mean".
+    turn = ask(content, question)
+    assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), turn.match
