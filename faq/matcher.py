@@ -623,6 +623,12 @@ class Matcher:
             if not ranked:
                 return Decision("none", ())
         foreign = None if anchored else self._foreign_match(terms, ranked, today)
+        if foreign is not None and ranked[0].score >= self.answer_threshold:
+            # A rare word of a decline («hàng xóm») does not decline a question about one of our
+            # objects («mua xe máy cũ của hàng xóm … đăng ký xe») that an item about it answers.
+            objects = self._asked_topics(text).topics if len(text) >= LONG_CHARS else named & SHORT_OBJECTS
+            if objects and self._about(ranked[0].key, objects) and not self._about(foreign.key, objects):
+                foreign = None
         # A decline too weak to be offered does not override an answer ("bố tôi mới mất tuần
         # trước": "tuần" is also asked of the weather decline).
         weak = foreign is not None and foreign.score < self.clarify_threshold

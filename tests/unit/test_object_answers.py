@@ -312,3 +312,9 @@ def test_a_short_question_about_a_lost_health_insurance_card_is_not_answered_wit
     # identity card's reissue nor the newborn's card, but an honest "did you mean".
     turn = ask(content, question)
     assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), turn.match
+
+
+def test_a_neighbour_in_the_story_does_not_decline_a_vehicle_question(content: Services) -> None:
+    # «hàng xóm» is a word of the legal-disputes decline; the question is about registering a vehicle.
+    turn = ask(content, "Tôi vừa mua lại chiếc xe máy cũ của ông hàng xóm, giờ muốn đăng ký xe thì làm thế nào, ở đâu?")
+    assert turn.match.kind is not MatchKind.OFFTOPIC, turn.match
