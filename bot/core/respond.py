@@ -53,6 +53,8 @@ SERVICE_FIT_MIN = 0.5
 #: Situations told that make a service's general card the wrong answer unless it handles them
 #: (a loss, a late registration, wrong information, someone abroad).
 _CHANGES_PROCEDURE = (*asking.DECISIVE, "abroad")
+#: Facets whose cues cannot be read another way (unlike «thời hạn»: of a card, or of the procedure).
+_PLAIN_FACETS = ("documents", "in_person", "online")
 #: How close a guide's score must be to the top answer for a guide request to start it instead.
 GUIDE_MARGIN = 0.1
 
@@ -474,6 +476,14 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
                 and all(asking.covers_situation(svc, k) for k in told)
                 and asking.all_of_service(catalogue, decision.candidates, svc.id)):
             # Every option is this service: its card, saying honestly when the facet asked is missing.
+            return _service_answer(ctx, svc.id, reading, _round(top.score))
+        missing = [f for f in reading.facets if f in _PLAIN_FACETS and not asking.card_covers(svc, f)]
+        if clear and service is not None and missing and not told and not reading.asks_how \
+                and matcher.asked_share(f"service:{svc.id}", asked) >= SERVICE_FIT_MIN \
+                and asking.services_for_key(catalogue, top.key) == (svc.id,) \
+                and (decision.outcome != "answer" or asking.is_main_entry(svc, top.key)):
+            # Sure of the story's service (its own items lead the options), and the question asks
+            # what to prepare or where, which it has nothing on: its card under an honest line.
             return _service_answer(ctx, svc.id, reading, _round(top.score))
         if clear and decision.outcome == "clarify" and reading.asks_how \
                 and all(asking.covers_situation(svc, k) for k in told):

@@ -318,3 +318,12 @@ def test_a_neighbour_in_the_story_does_not_decline_a_vehicle_question(content: S
     # «hàng xóm» is a word of the legal-disputes decline; the question is about registering a vehicle.
     turn = ask(content, "Tôi vừa mua lại chiếc xe máy cũ của ông hàng xóm, giờ muốn đăng ký xe thì làm thế nào, ở đâu?")
     assert turn.match.kind is not MatchKind.OFFTOPIC, turn.match
+
+
+def test_what_to_prepare_for_a_clear_service_without_that_facet_says_so_honestly(content: Services) -> None:
+    turn = ask(content, (
+        "Tôi nghỉ việc ở công ty may được hai tháng, sổ bảo hiểm đã chốt xong. "
+        "Giờ muốn làm hồ sơ hưởng trợ cấp thất nghiệp thì hồ sơ bao gồm những gì?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "unemployment"), turn.match
+    assert turn.replies[0].text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị")
