@@ -372,17 +372,21 @@ def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float |
 def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> _Out | None:
     """The facet or situation asked of a service, answered first (kind ``service``), or None.
 
-    The service is the one a long question is clearly about (:func:`asking.asked_service`), or the
-    service of a confident answer. What to answer is :func:`asking.pick_facet`: a situation whose
-    trigger the message contains, the facet asked, or (long messages) the situation told.
+    The service is the one a long question is clearly about (:func:`asking.asked_service`), the
+    service of a confident answer, or the one whose objects the question names (its question
+    sentences for a long one, :func:`_object_service`; the whole text for a short one). What to
+    answer is :func:`asking.pick_facet`: a situation whose trigger the message contains, the facet
+    asked, or (long messages) the situation told; for a long «how is it done» or «what to prepare»
+    with none of these, the filing and preparing facets or the card under an honest first line.
     """
     catalogue = ctx.content.catalogue
-    asked = ctx.content.matcher.asked_topics(text)
+    matcher = ctx.content.matcher
+    asked = matcher.asked_topics(text)
     if decision.outcome != "answer":
         # Unsure, but the message names one service's situation word for word ("mất cà vẹt xe").
         named = asking.situation_named(catalogue, text, ctx.today)
         if named is not None and (svc_named := catalogue.get(named[0])) is not None \
-                and ctx.content.matcher.about(f"service:{svc_named.id}", asked):
+                and matcher.about(f"service:{svc_named.id}", asked):
             score = _round(decision.candidates[0].score) if decision.candidates else None
             return _facet_answers(ctx, svc_named, (named[1],), score)
     if not decision.candidates:
@@ -396,7 +400,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         return _facet_answers(ctx, own, pick_own.keys, _round(top.score)) if own and pick_own else None
     # The objects a short question names (a long one's are ``asked``, from its question sentences).
     objects = narrowed(topics_in(text)) if not reading.long else frozenset()
-    top_own = ctx.content.matcher.topics_of(top.key)
+    top_own = matcher.topics_of(top.key)
     if objects and top.kind != "offtopic":
         # A short question naming one service's situation word for word and the object it is
         # about («tách hộ khẩu … nộp ở đâu»), while the best item is also about objects it does
@@ -411,12 +415,13 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         found = asking.services_for_key(catalogue, top.key)
         if objects:
             # Never the service of an item about none of the objects a short question names.
-            found = tuple(sid for sid in found if not ctx.content.matcher.topics_of(f"service:{sid}").isdisjoint(objects))
+            found = tuple(sid for sid in found if not matcher.topics_of(f"service:{sid}").isdisjoint(objects))
         if len(found) > 1 and objects and reading.facets:
             # The best item belongs to several services (the death guide: death registration and
             # the death bundle) and a short question asks a facet of the one whose objects it
             # names («làm giấy khai tử ở đâu»): that one.
-            found = tuple(sid for sid in found if (s := catalogue.get(sid)) is not None and _names_all(ctx, s, objects))
+            found = tuple(sid for sid in found
+                          if (s := catalogue.get(sid)) is not None and _names_all(ctx, s, objects))
         service = found[0] if len(found) == 1 else None
     # A short question asking a facet of the one service whose objects it names, while the best
     # item is also about objects it does not name («thường trú nộp ở đâu» got the birth bundle).
@@ -425,11 +430,9 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if short_named:
         # ... and names nothing else: a question naming the app's level and health insurance
         # keeps its answer about the app.
-        own_services = [s.id for s in catalogue.services
-                        if ctx.content.matcher.topics_of(f"service:{s.id}") == objects]
+        own_services = [s.id for s in catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
         service = own_services[0] if len(own_services) == 1 else None
     svc = catalogue.get(service) if service is not None else None
-    matcher = ctx.content.matcher
     if svc is not None and (not matcher.about(f"service:{svc.id}", asked) or (
             decision.outcome != "answer" and matcher.asked_share(f"service:{svc.id}", asked) < SERVICE_FIT_MIN)):
         # A service about another object than the one asked («gia hạn tạm trú» is no birth
@@ -471,7 +474,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         return None
     if pick is None:
         told = [k for k in reading.situations if k in _CHANGES_PROCEDURE]
-        if (decision.outcome == "clarify" and top.score >= ctx.content.matcher.clarify_threshold
+        if (decision.outcome == "clarify" and top.score >= matcher.clarify_threshold
                 and (reading.facets or reading.situations)
                 and all(asking.covers_situation(svc, k) for k in told)
                 and asking.all_of_service(catalogue, decision.candidates, svc.id)):
