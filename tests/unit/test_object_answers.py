@@ -327,3 +327,8 @@ def test_what_to_prepare_for_a_clear_service_without_that_facet_says_so_honestly
     ))
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "unemployment"), turn.match
     assert turn.replies[0].text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị")
+
+
+def test_cutting_the_household_registration_after_moving_house_is_not_emigration(content: Services) -> None:
+    turn = ask(content, "Nhà tôi vừa mua nhà dưới thành phố, có phải về quê cắt khẩu không?")
+    assert "Ra nước ngoài định cư" not in turn.replies[0].text, turn.match
