@@ -168,6 +168,15 @@ EXPANSIONS: Final[dict[str, str]] = {
     # A bank's "Smart OTP" is not VNeID's OTP: one word, so it does not anchor the domain.
     "smart otp": "smartotp",
     "smartotp": "smartotp",
+    # "cài đặt" before the app's name is installing it ("cài đặt vneid ở đâu"), not its settings.
+    "cai dat vneid": "cai vneid",
+    "cai dat ung dung": "cai ung dung",
+    "cai dat app": "cai ung dung",
+    # ... but «vào / trong / mục cài đặt» is a settings screen, read as typed.
+    "vao cai dat": "vao cai dat",
+    "trong cai dat": "trong cai dat",
+    "muc cai dat": "muc cai dat",
+    "phan cai dat": "phan cai dat",
     "sinhtrachoc": "sinh trac hoc",
     "sth": "sinh trac hoc",
     "chup hinh": "chup anh",
@@ -249,6 +258,8 @@ EXPANSIONS: Final[dict[str, str]] = {
     "ma qr": "qr",
     "gttt": "giay to tuy than",
     "bsx": "bien so xe",
+    "gcndk": "giay chung nhan dang ky",
+    "gcn": "giay chung nhan",
     "bien so": "bien so",
     "ngan hang": "ngan hang",
     "stk": "so tai khoan",

@@ -623,6 +623,12 @@ class Matcher:
             if not ranked:
                 return Decision("none", ())
         foreign = None if anchored else self._foreign_match(terms, ranked, today)
+        if foreign is not None and ranked[0].score >= self.answer_threshold:
+            # A rare word of a decline («hàng xóm») does not decline a question about one of our
+            # objects («mua xe máy cũ của hàng xóm … đăng ký xe») that an item about it answers.
+            objects = self._asked_topics(text).topics if len(text) >= LONG_CHARS else named & SHORT_OBJECTS
+            if objects and self._about(ranked[0].key, objects) and not self._about(foreign.key, objects):
+                foreign = None
         # A decline too weak to be offered does not override an answer ("bố tôi mới mất tuần
         # trước": "tuần" is also asked of the weather decline).
         weak = foreign is not None and foreign.score < self.clarify_threshold
@@ -643,6 +649,10 @@ class Matcher:
                 if not about:
                     return Decision("none", tuple(ranked[:3]))
                 ranked = about + [c for c in ranked if c not in about]
+            if specific and names_loss(words(text[:MAX_CHARS])) and not self._loss[self._index[ranked[0].key]]:
+                # «Mất thẻ bảo hiểm y tế …»: the best item about that paper says nothing of a
+                # loss (the newborn's card): an honest "did you mean", never a confident answer.
+                return self._unsure(ranked, _Asked(specific, lost=True), terms, weights, today)
         asked = self._asked_topics(text)
         if asked.topics and ranked[0].kind == "offtopic" and self._topics[self._index[ranked[0].key]] \
                 and not self._about(ranked[0].key, asked.topics):
@@ -715,6 +725,12 @@ class Matcher:
         i = self._index.get(key)
         own = self._topics[i] if i is not None else frozenset()
         return len(own & asked) / len(own) if own else 0.0
+
+    def topics_of(self, key: str) -> frozenset[str]:
+        """The objects (:mod:`faq.topics`) item ``key`` is asked about («residence» at large only
+        when it names no kind of it); empty for an unknown key."""
+        i = self._index.get(key)
+        return narrowed(self._topics[i]) if i is not None else frozenset()
 
     def _about(self, key: str, asked: frozenset[str]) -> bool:
         """True when the item ``key`` is asked about one of the objects ``asked``."""

@@ -42,7 +42,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "marriage": ("ket hon", "hon nhan", "doc than"),
     "criminal_record": ("ly lich tu phap",),
     "driving_licence": ("giay phep lai xe", "bang lai"),
-    "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe"),
+    "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe", "xe gan may", "xe mo to"),
     "traffic_fine": ("phat nguoi", "vi pham giao thong"),
     "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),
     "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien"),
@@ -59,6 +59,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
 #: Papers a short question names precisely enough that an item about another paper never answers
 #: it (the account, the card and residence are named in passing by too many short questions).
 SHORT_OBJECTS: Final = frozenset({"passport", "driving_licence", "vehicle", "criminal_record", "birth", "death",
+                                  "health_insurance",
                                   "marriage", "land", "tax", "electricity", "seal", "exam"})
 
 #: Phrases by which an entry says it handles a lost or damaged paper (folded words; «mất» alone
@@ -66,7 +67,7 @@ SHORT_OBJECTS: Final = frozenset({"passport", "driving_licence", "vehicle", "cri
 LOSS_PHRASES: Final[tuple[str, ...]] = (
     "bi mat", "lam mat", "danh mat", "mat the", "mat giay", "mat ho chieu", "mat can cuoc", "mat so",
     "mat ca vet", "mat dang ky", "mat bang", "cap lai", "lam lai", "bi hong", "hu hong", "danh roi",
-    "that lac", "bi hu", "mat dien thoai", "mat sim",
+    "that lac", "bi hu", "mat dien thoai", "mat sim", "lam roi", "roi mat",
 )
 
 _BY_PHRASE: Final[tuple[tuple[str, frozenset[str]], ...]] = tuple(

@@ -23,6 +23,7 @@ from faq.normalize import fold
 
 __all__ = [
     "FACETS",
+    "HOW_CUES",
     "LONG_CHARS",
     "SITUATIONS",
     "FacetKey",
@@ -53,7 +54,8 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
              "thoi gian la", "thoi gian bao"),
     "documents": ("giay to gi", "giay to nao", "nhung giay to", "ho so gom", "ho so can", "can ho so",
                   "ho so gi", "can chuan bi", "chuan bi nhung", "chuan bi gi", "mang theo", "can nhung gi",
-                  "can gi", "thanh phan ho so", "can giay", "ho so thu tuc", "ho so nhu"),
+                  "can gi", "thanh phan ho so", "can giay", "ho so thu tuc", "ho so nhu", "ho so bao gom",
+                  "gom nhung gi", "gom nhung giay"),
     "in_person": ("o dau", "co quan nao", "noi nao", "den dau", "tai dau", "cho nao", "dia chi", "phuong nao",
                   "xa nao", "ve que", "tinh khac", "bat ky", "noi thuong tru", "noi o hien tai", "noi tam tru",
                   "lam truc tiep", "den truc tiep", "noi cu tru", "o tinh", "co quan gi"),
@@ -62,7 +64,9 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
                "tren cong dich vu"),
     # Only cues about who may or must: a bare yes/no ("được không", "hay không") is no facet.
     "who": ("ai duoc", "ai phai", "ai lam", "ai co the", "ai se", "ai la nguoi", "trach nhiem", "nguoi nao",
-            "doi tuong", "dieu kien", "co phai", "bat buoc", "co can phai", "truong hop nao", "co thuoc"),
+            "doi tuong", "dieu kien", "co phai", "bat buoc", "co can phai", "truong hop nao", "co thuoc",
+            # «có cần đăng ký / thông báo / khai báo … không»: must I (not «có căn cước»)
+            "co can dang ky", "co can thong bao", "co can khai bao", "co can den", "co can lam"),
     "result": ("ket qua", "nhan duoc gi", "duoc cap gi", "nhan o dau", "tra ve", "nhan qua"),
 }
 
@@ -71,11 +75,12 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
     "lost": ("bi mat", "lam mat", "danh mat", "mat giay", "mat the", "mat can cuoc", "mat cccd", "mat bang",
              "mat ho chieu", "mat so", "mat ca vet", "mat dang ky", "danh roi", "that lac", "bi giat", "bi trom",
              "bi hong", "hu hong", "tray xuoc", "cong venh", "bi rach", "khong con giay", "khong con ban",
-             "mat het giay", "bi chay", "bi uot", "mo chu", "khong quet duoc"),
+             "mat het giay", "bi chay", "bi uot", "mo chu", "khong quet duoc", "moc tui", "mat vi",
+             "mat ca vi", "xin cap lai"),
     "copy": ("ban sao", "trich luc", "sao y"),
     "late": ("qua han", "tre han", "bi tre", "dang ky cham", "cham dang ky", "chua dang ky", "chua khai sinh",
              "chua khai tu", "chua lam khai sinh", "khai sinh muon", "khai tu muon", "dang ky muon",
-             "chua lam giay"),
+             "chua lam giay", "chua duoc khai tu", "chua duoc khai sinh", "chua duoc dang ky"),
     "child": ("con toi", "con gai", "con trai", "con nho", "con em", "be nha", "chau toi", "tre em",
               "tre so sinh", "tre moi sinh", "dua tre", "duoi 14 tuoi", "duoi 6 tuoi", "moi sinh", "cho con",
               "chau be", "con minh"),
@@ -83,13 +88,21 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
                 "khong di lai", "khong di duoc", "khong ra ngoai", "duong benh", "tuoi cao", "me toi gia",
                 "bo toi gia", "ong ba", "nam vien", "khuyet tat"),
     "abroad": ("nuoc ngoai", "dinh cu", "viet kieu", "xuat khau lao dong", "ve viet nam", "ve nuoc",
-               "dang o my", "dang o nhat", "dang o han"),
+               "dang o my", "dang o nhat", "dang o han", "xuat canh", "sang my", "sang uc", "sang nhat",
+               "sang han", "sang dai loan", "sang duc", "sang phap", "nguoi uc", "nguoi my", "nguoi han",
+               "nguoi nhat", "nguoi trung quoc", "nguoi dai loan"),
     "wrong_info": ("sai ten", "sai ngay", "sai thong tin", "sai ho", "ghi sai", "bi sai", "sai que",
                    "sai dia chi", "khong khop", "sai nam sinh", "sai gioi tinh", "nham thong tin", "in sai"),
     "where_live": ("noi thuong tru", "noi o hien tai", "noi tam tru", "ve que", "tinh khac", "khac tinh",
                    "ho khau o", "thuong tru tai", "tam tru tai", "dang song o", "dang sinh song", "que o",
                    "bat ky", "noi cu tru", "khong phai ve"),
 }
+
+#: Folded phrases by which a question asks how a procedure is done (no one facet of it).
+HOW_CUES: Final = ("the nao", "ra sao", "nhu nao", "lam sao", "thu tuc gi", "can lam gi", "phai lam gi",
+                   "cach lam", "quy trinh", "trinh tu", "lam nhung gi")
+#: ... unless the focus asks about a penalty («mức phạt như thế nào»), which no card answers.
+_NOT_HOW: Final = ("phat", "xu phat", "muc phat")
 
 #: Folded phrases that mark a sentence as a question wherever they occur.
 _QUESTION_PHRASES: Final = (
@@ -125,6 +138,8 @@ class Reading:
     situations: tuple[SituationKind, ...] = ()
     #: True when some sentence carries a question cue (a long text without one is not a question).
     asks: bool = False
+    #: True when the focus asks how a procedure is done («thủ tục thế nào», «phải làm gì»).
+    asks_how: bool = False
 
     @property
     def split(self) -> bool:
@@ -191,5 +206,8 @@ def read(text: str) -> Reading:
             background = " ".join(s for s in sentences if s not in asked)
     else:
         asks = is_question(text)
+    padded = _padded(fold(focus))
     return Reading(focus=focus, background=background, long=long, facets=facets_in(focus),
-                   situations=situations_in(text), asks=asks)
+                   situations=situations_in(text), asks=asks,
+                   asks_how=asks and any(f" {c} " in padded for c in HOW_CUES)
+                   and not any(f" {c} " in padded for c in _NOT_HOW))

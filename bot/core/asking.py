@@ -26,6 +26,7 @@ from flows.schema import Service, Situation
 __all__ = [
     "DECISIVE",
     "FACET_LABELS",
+    "HOW_FACETS",
     "MAX_FACETS",
     "MAX_OPTIONS",
     "SOLE_SERVICE_MIN",
@@ -52,6 +53,9 @@ DECISIVE: Final = ("lost", "copy", "late", "wrong_info")
 SOLE_SERVICE_MIN: Final = 0.1
 #: At most this many facets answered at once ("đến cơ quan nào, cần giấy tờ gì?").
 MAX_FACETS: Final = 2
+
+#: The facets that answer «how is it done»: where to file it online, and what to prepare.
+HOW_FACETS: Final[tuple[FacetKey, ...]] = ("online", "documents")
 
 #: How each facet is named to the citizen ("Tôi chưa có thông tin về {label} …").
 FACET_LABELS: Final[dict[FacetKey, str]] = {
@@ -116,8 +120,9 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False)
     A trigger typed in up to four words ("mất thẻ căn cước", "mất cccd") must occur as written, so
     that "quên mật khẩu … cccd" or "đổi thẻ căn cước, mất phí không" (folded, "mật" and "mất" read
     "mat") is no loss. A longer one ("nhà thuê có đăng ký thường trú được không") also counts
-    when all its content words occur and two thirds of its word pairs do, as people tell it their
-    own way but keep its compounds ("nhà thuê", "thường trú"); not with ``exact``.
+    when all its content words and three quarters of all its words occur, and two thirds of its
+    word pairs do, as people tell it their own way but keep its compounds ("nhà thuê", "thường
+    trú"); not with ``exact``.
     """
     tw = tuple(words(trigger))
     n = len(tw)
@@ -128,7 +133,12 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False)
     if exact or len(fold(trigger).split()) <= _PHRASE_MAX:
         return False
     content = {w for w in tw if not is_stopword(w)}
-    if not content or not content <= set(text_words):
+    present = set(text_words)
+    if not content or not content <= present:
+        return False
+    if sum(w in present for w in tw) * 4 < n * 3:
+        # Too much of the trigger is missing, though only words that look like particles once
+        # folded («nhà mượn» → "nha muon"): "đăng ký thường trú" alone is no borrowed home.
         return False
     pairs = {(a, b) for a, b in pairwise(tw) if not (is_stopword(a) and is_stopword(b))}
     have = set(pairwise(text_words))

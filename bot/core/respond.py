@@ -29,6 +29,7 @@ from faq.labels import pick_option
 from faq.matcher import Candidate, Decision
 from faq.normalize import fold
 from faq.schema import FaqEntry
+from faq.topics import narrowed, topics_in
 from faq.understand import Reading, read
 from flows import catalogue as cat
 from flows import engine
@@ -49,6 +50,11 @@ SERVICE_GUESS_MIN = 0.09
 #: When unsure, a service is answered for a long question only when at least this share of the
 #: objects it is about are asked (:meth:`faq.matcher.Matcher.asked_share`).
 SERVICE_FIT_MIN = 0.5
+#: Situations told that make a service's general card the wrong answer unless it handles them
+#: (a loss, a late registration, wrong information, someone abroad).
+_CHANGES_PROCEDURE = (*asking.DECISIVE, "abroad")
+#: Facets whose cues cannot be read another way (unlike «thời hạn»: of a card, or of the procedure).
+_PLAIN_FACETS = ("documents", "in_person", "online")
 #: How close a guide's score must be to the top answer for a guide request to start it instead.
 GUIDE_MARGIN = 0.1
 
@@ -366,30 +372,67 @@ def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float |
 def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> _Out | None:
     """The facet or situation asked of a service, answered first (kind ``service``), or None.
 
-    The service is the one a long question is clearly about (:func:`asking.asked_service`), or the
-    service of a confident answer. What to answer is :func:`asking.pick_facet`: a situation whose
-    trigger the message contains, the facet asked, or (long messages) the situation told.
+    The service is the one a long question is clearly about (:func:`asking.asked_service`), the
+    service of a confident answer, or the one whose objects the question names (its question
+    sentences for a long one, :func:`_object_service`; the whole text for a short one). What to
+    answer is :func:`asking.pick_facet`: a situation whose trigger the message contains, the facet
+    asked, or (long messages) the situation told; for a long «how is it done» or «what to prepare»
+    with none of these, the filing and preparing facets or the card under an honest first line.
     """
     catalogue = ctx.content.catalogue
-    asked = ctx.content.matcher.asked_topics(text)
+    matcher = ctx.content.matcher
+    asked = matcher.asked_topics(text)
     if decision.outcome != "answer":
         # Unsure, but the message names one service's situation word for word ("mất cà vẹt xe").
         named = asking.situation_named(catalogue, text, ctx.today)
         if named is not None and (svc_named := catalogue.get(named[0])) is not None \
-                and ctx.content.matcher.about(f"service:{svc_named.id}", asked):
+                and matcher.about(f"service:{svc_named.id}", asked):
             score = _round(decision.candidates[0].score) if decision.candidates else None
             return _facet_answers(ctx, svc_named, (named[1],), score)
     if not decision.candidates:
         return None
     top = decision.candidates[0]
     if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:
-        return None
+        # Nothing matches well, but the question sentence may still name one service's object
+        # and ask a facet or situation of it («… có cần đăng ký lưu trú cho chị tôi không?»).
+        own = _object_service(ctx, asked, reading, text) if reading.long else None
+        pick_own = asking.pick_facet(own, text, reading, ctx.today) if own is not None else None
+        return _facet_answers(ctx, own, pick_own.keys, _round(top.score)) if own and pick_own else None
+    # The objects a short question names (a long one's are ``asked``, from its question sentences).
+    objects = narrowed(topics_in(text)) if not reading.long else frozenset()
+    top_own = matcher.topics_of(top.key)
+    if objects and top.kind != "offtopic":
+        # A short question naming one service's situation word for word and the object it is
+        # about («tách hộ khẩu … nộp ở đâu»), while the best item is also about objects it does
+        # not name (what to bring for level 2, which mentions the old household book): that
+        # situation, not the other item.
+        hit = asking.situation_named(catalogue, text, ctx.today)
+        if hit is not None and (svc_hit := catalogue.get(hit[0])) is not None \
+                and _names_all(ctx, svc_hit, objects) and not (top_own and top_own <= objects):
+            return _facet_answers(ctx, svc_hit, (hit[1],), _round(top.score))
     service = asking.asked_service(catalogue, decision.candidates, reading)
     if service is None and decision.outcome == "answer":
         found = asking.services_for_key(catalogue, top.key)
+        if objects:
+            # Never the service of an item about none of the objects a short question names.
+            found = tuple(sid for sid in found if not matcher.topics_of(f"service:{sid}").isdisjoint(objects))
+        if len(found) > 1 and objects and reading.facets:
+            # The best item belongs to several services (the death guide: death registration and
+            # the death bundle) and a short question asks a facet of the one whose objects it
+            # names («làm giấy khai tử ở đâu»): that one.
+            found = tuple(sid for sid in found
+                          if (s := catalogue.get(sid)) is not None and _names_all(ctx, s, objects))
         service = found[0] if len(found) == 1 else None
+    # A short question asking a facet of the one service whose objects it names, while the best
+    # item is also about objects it does not name («thường trú nộp ở đâu» got the birth bundle).
+    short_named = service is None and decision.outcome == "answer" and bool(objects) and any(
+        f != "who" for f in reading.facets) and not (top_own and top_own <= objects)
+    if short_named:
+        # ... and names nothing else: a question naming the app's level and health insurance
+        # keeps its answer about the app.
+        own_services = [s.id for s in catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
+        service = own_services[0] if len(own_services) == 1 else None
     svc = catalogue.get(service) if service is not None else None
-    matcher = ctx.content.matcher
     if svc is not None and (not matcher.about(f"service:{svc.id}", asked) or (
             decision.outcome != "answer" and matcher.asked_share(f"service:{svc.id}", asked) < SERVICE_FIT_MIN)):
         # A service about another object than the one asked («gia hạn tạm trú» is no birth
@@ -397,9 +440,25 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # one mostly about other things (a thẻ BHYT question and the birth – residence – BHYT
         # bundle): not that service's answer.
         svc = None
+    # Whether the story's service is sure: named by the options, or by the question sentence.
+    clear = svc is not None and service is not None and reading.long
+    if svc is None and reading.long and decision.outcome != "answer":
+        # Unsure, but the question sentence names the object of one service («… thì đăng ký
+        # thường trú được không, điều kiện là gì?»): the story's service, when a facet or a
+        # situation of it is asked (checked below); never instead of a confident answer.
+        svc = _object_service(ctx, asked, reading, text)
+        clear = svc is not None
     pick: asking.Pick | None = None
     if svc is not None:
         pick = asking.pick_facet(svc, text, reading, ctx.today)
+    told_here = [k for k in reading.situations if k in asking.DECISIVE]
+    if svc is not None and pick is None and reading.long and decision.outcome != "answer" and told_here \
+            and not all(asking.covers_situation(svc, k) for k in told_here):
+        # The options' service cannot handle the late or lost paper told; another service whose
+        # objects the question names can («sổ tạm trú quá hạn … thu chứng minh thư»).
+        other_svc = _object_service(ctx, asked, reading, text)
+        if other_svc is not None and other_svc.id != svc.id:
+            svc, pick = other_svc, asking.pick_facet(other_svc, text, reading, ctx.today)
     if svc is None and reading.long and decision.outcome == "clarify":
         # Unsure and no clear service, but a late or lost paper is told: the service among the
         # options, about the object asked, that handles it («chưa đăng ký khai tử» → death
@@ -409,20 +468,82 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             svc, pick = other
     if svc is None:
         return None
+    if pick is not None and pick.keys == ("who",) and reading.long and _several_asked(ctx, asked):
+        # «Must I» asked of the objects of two services («lưu trú» and «tạm vắng»): who must do
+        # one of them would answer half of it.
+        return None
     if pick is None:
-        told = [k for k in reading.situations if k in asking.DECISIVE]
-        if (decision.outcome == "clarify" and top.score >= ctx.content.matcher.clarify_threshold
+        told = [k for k in reading.situations if k in _CHANGES_PROCEDURE]
+        if (decision.outcome == "clarify" and top.score >= matcher.clarify_threshold
                 and (reading.facets or reading.situations)
                 and all(asking.covers_situation(svc, k) for k in told)
                 and asking.all_of_service(catalogue, decision.candidates, svc.id)):
             # Every option is this service: its card, saying honestly when the facet asked is missing.
             return _service_answer(ctx, svc.id, reading, _round(top.score))
+        missing = [f for f in reading.facets if f in _PLAIN_FACETS and not asking.card_covers(svc, f)]
+        if clear and service is not None and missing and not told and not reading.asks_how \
+                and matcher.asked_share(f"service:{svc.id}", asked) >= SERVICE_FIT_MIN \
+                and asking.services_for_key(catalogue, top.key) == (svc.id,) \
+                and (decision.outcome != "answer" or asking.is_main_entry(svc, top.key)):
+            # Sure of the story's service (its own items lead the options), and the question asks
+            # what to prepare or where, which it has nothing on: its card under an honest line.
+            return _service_answer(ctx, svc.id, reading, _round(top.score))
+        if clear and decision.outcome == "clarify" and reading.asks_how \
+                and all(asking.covers_situation(svc, k) for k in told):
+            # Unsure of the items, but sure of the story's service, and the question asks how it
+            # is done: how to file it online and what to prepare, when it has both; else its card.
+            have = svc_facets.available_facets(svc, ctx.today)
+            if all(f in have for f in asking.HOW_FACETS):
+                return _facet_answers(ctx, svc, asking.HOW_FACETS, _round(top.score))
+            return _service_answer(ctx, svc.id, reading, _round(top.score))
         return None
     # A confident answer from a specific entry ("đổi thẻ theo mốc tuổi") is kept unless the
     # message names one of the service's situations outright; a general one gives way.
-    if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key):
+    if decision.outcome == "answer" and pick.how != "trigger" and not asking.is_main_entry(svc, top.key) \
+            and not short_named:
         return None
     return _facet_answers(ctx, svc, pick.keys, _round(top.score))
+
+
+def _names_all(ctx: _Ctx, svc: Service, named: frozenset[str]) -> bool:
+    """True when a question names every object ``svc`` is about (and it is about some)."""
+    own = ctx.content.matcher.topics_of(f"service:{svc.id}")
+    return bool(own) and own <= named
+
+
+def _several_asked(ctx: _Ctx, asked: frozenset[str]) -> bool:
+    """True when the objects asked cover those of more than one service."""
+    matcher = ctx.content.matcher
+    return sum(1 for s in ctx.content.catalogue.services
+               if (own := matcher.topics_of(f"service:{s.id}")) and own <= asked) > 1
+
+
+def _object_service(ctx: _Ctx, asked: frozenset[str], reading: Reading | None = None,
+                    text: str | None = None) -> Service | None:
+    """The one service whose objects a long question all asks («đăng ký thường trú» for
+    permanent residence; not the unemployment service, also about social insurance, for a
+    question about social insurance alone), or None when there is none or more than one.
+
+    Of several (the card and the old ID number's confirmation, both about the card), the one
+    that handles the late or lost paper told, or else the one whose situation ``text`` names."""
+    if not asked:
+        return None
+    matcher = ctx.content.matcher
+    found = [s for s in ctx.content.catalogue.services
+             if (own := matcher.topics_of(f"service:{s.id}")) and own <= asked]
+    if reading is None or len(found) < 2:
+        return found[0] if len(found) == 1 else None
+    told = [k for k in reading.situations if k in asking.DECISIVE]
+    if told:
+        # Several are named, but the story tells a late or lost paper only one of them handles
+        # («sổ tạm trú quá hạn … thu chứng minh thư»: the temporary residence's extension).
+        found = [s for s in found if all(asking.covers_situation(s, k) for k in told)]
+    elif text is not None:
+        # ... or the message names a situation of only one of them, in its own words («đến độ
+        # tuổi … phải đi đổi căn cước»: the card's age milestones, not the old ID number).
+        hit = [s for s in found if (p := asking.pick_facet(s, text, reading, ctx.today)) and p.how == "trigger"]
+        found = hit or found
+    return found[0] if len(found) == 1 else None
 
 
 def _service_for_situation(ctx: _Ctx, text: str, candidates: tuple[Candidate, ...], reading: Reading,

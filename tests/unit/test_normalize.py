@@ -227,3 +227,20 @@ def test_photo_synonyms() -> None:
 def test_arrival_rule_reads_ma_as_a_code_only_at_the_end() -> None:
     assert "ve" in words("đi làm xa mà không về quê")
     assert "ve" not in words("mã không về máy")
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("cài đặt vneid trên máy mới", "cai vneid"),
+        ("cai dat ung dung dinh danh", "cai ung dung"),
+        ("cài đặt app ở đâu", "cai ung dung"),
+    ],
+)
+def test_installing_is_not_the_settings_screen(typed: str, meant: str) -> None:
+    assert meant in " ".join(words(typed))
+    assert "cai dat" not in " ".join(words(typed))
+
+
+def test_the_settings_screen_stays_settings() -> None:
+    assert "cai dat vneid" in " ".join(words("vào cài đặt vneid đổi mật khẩu"))

@@ -161,3 +161,8 @@ def test_residence_at_large_only_when_no_kind_of_it_is_named() -> None:
     assert narrowed(topics_in("đăng ký thường trú")) == {"permanent_residence"}
     assert narrowed(topics_in("đăng ký cư trú cho cả nhà")) == {"residence"}
     assert narrowed(topics_in("hộ chiếu")) == {"passport"}
+
+
+def test_a_motorbike_named_in_full_is_the_vehicle() -> None:
+    assert "vehicle" in topics_in("giấy chứng nhận đăng ký (GCNĐK) xe gắn máy của tôi bị rách")
+    assert "vehicle" in topics_in("đăng ký xe mô tô phân khối lớn")

@@ -164,3 +164,26 @@ def test_off_topic_questions_are_declined_as_such(real: Matcher, text: str, key:
 def test_their_in_scope_neighbours_are_still_answered(real: Matcher, text: str) -> None:
     decision = real.decide(text, today=TODAY)
     assert decision.outcome == "answer" and decision.top is not None and decision.top.kind != "offtopic", decision
+
+
+def test_how_a_procedure_is_done_is_asked_but_not_how_much_the_fine_is() -> None:
+    story = "Nhà tôi vừa chuyển về phường mới được hai tháng, mọi giấy tờ còn ở quê. "
+    assert read(story + "Giờ làm giấy tờ cư trú ở đây thì thủ tục thế nào?").asks_how
+    assert read(story + "Tôi cần làm những gì để đăng ký ở đây?").asks_how
+    assert not read(story + "Nếu chưa đăng ký thì mức phạt như thế nào?").asks_how
+    assert not read(story + "Ở đây có phải đăng ký không?").asks_how
+
+
+def test_not_yet_registered_and_a_trip_abroad_are_told() -> None:
+    assert "late" in situations_in("ông tôi mất lâu rồi mà chưa được khai tử")
+    assert "abroad" in situations_in("con gái tôi sắp sang Nhật làm việc ba năm")
+
+
+def test_must_i_register_is_the_who_facet_but_has_a_card_is_not() -> None:
+    assert "who" in facets_in("tôi có cần đăng ký lưu trú cho khách không")
+    assert "who" not in facets_in("tôi có căn cước rồi thì làm mức 2 ở đâu")
+
+
+def test_asking_for_a_paper_again_tells_a_loss() -> None:
+    assert "lost" in situations_in("bị móc túi ngoài chợ, giờ muốn xin cấp lại giấy tờ xe")
+    assert "lost" not in situations_in("đổi thẻ căn cước khi đủ 40 tuổi ở đâu")
