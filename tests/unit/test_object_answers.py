@@ -142,10 +142,10 @@ def test_a_short_question_about_the_passport_is_not_answered_with_the_card_fee(w
         "hộ chiếu" in b.label.lower() for r in turn.replies for b in r.buttons), turn.replies[0].text
 
 
-def test_the_object_of_the_question_sentence_names_the_service_when_unsure(content: Services) -> None:
+def test_the_object_of_the_question_sentence_names_the_service_when_unsure(whole_bot: Services) -> None:
     # Nothing ranks the permanent-residence items high (the story is about renting and work), but
     # the question sentence names «thường trú» and asks its conditions: its «Ai được làm» facet.
-    turn = ask(content, (
+    turn = ask(whole_bot, (
         "Hai vợ chồng tôi ra thành phố làm công nhân, ở phòng trọ gần chợ đã năm năm nay. "
         "Chúng tôi có thể xin đăng ký thường trú ở chỗ này không, điều kiện thế nào?"
     ))
@@ -153,18 +153,18 @@ def test_the_object_of_the_question_sentence_names_the_service_when_unsure(conte
     assert "đồng ý" in turn.replies[0].text
 
 
-def test_an_object_shared_by_several_services_names_none_of_them(content: Services) -> None:
+def test_an_object_shared_by_several_services_names_none_of_them(whole_bot: Services) -> None:
     # «Bảo hiểm xã hội» is also an object of the unemployment service, which is about more: a
     # question about social insurance alone is not given the unemployment benefit.
-    turn = ask(content, (
+    turn = ask(whole_bot, (
         "Tôi đi làm cho một xưởng may được mười năm, có đóng đủ tiền hằng tháng. "
         "Nay tôi muốn nghỉ hẳn để về quê, vậy điều kiện để rút bảo hiểm xã hội là gì?"
     ))
     assert turn.match.id != "unemployment", turn.match
 
 
-def test_a_trip_abroad_and_permanent_residence(content: Services) -> None:
-    turn = ask(content, (
+def test_a_trip_abroad_and_permanent_residence(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
         "Con gái tôi lấy chồng bên Canada, mời tôi sang chơi nửa năm. "
         "Tôi đi nước ngoài lâu như vậy thì có bị cắt hộ khẩu ở nhà không?"
     ))
@@ -172,33 +172,33 @@ def test_a_trip_abroad_and_permanent_residence(content: Services) -> None:
     assert "định cư" in turn.replies[0].text
 
 
-def test_an_activation_that_fails_opens_the_activation_guide(content: Services) -> None:
+def test_an_activation_that_fails_opens_the_activation_guide(whole_bot: Services) -> None:
     # «… không được» says it fails: the guide that asks what went wrong, not where to register.
-    turn = ask(content, "mình kích hoạt mức 2 mãi không được")
+    turn = ask(whole_bot, "mình kích hoạt mức 2 mãi không được")
     assert (turn.match.kind, turn.match.id) == (MatchKind.FLOW, "activate/start"), turn.match
 
 
-def test_a_short_question_asking_where_of_a_named_service_gets_that_facet(content: Services) -> None:
+def test_a_short_question_asking_where_of_a_named_service_gets_that_facet(whole_bot: Services) -> None:
     # Short, but it names the procedure («khai tử») and asks where: the place first, not the guide's
     # first question; the death registration, not the bundle (which is also about residence).
-    turn = ask(content, "ông tôi mất hôm qua, làm giấy khai tử ở đâu và cần giấy tờ gì")
+    turn = ask(whole_bot, "ông tôi mất hôm qua, làm giấy khai tử ở đâu và cần giấy tờ gì")
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "death_reg"), turn.match
     assert "Ủy ban nhân dân cấp xã" in turn.replies[0].text
 
 
-def test_a_short_question_naming_a_situation_is_not_pulled_to_another_paper(content: Services) -> None:
-    turn = ask(content, "muốn tách hộ khẩu ra ở riêng thì nộp hồ sơ ở đâu")
+def test_a_short_question_naming_a_situation_is_not_pulled_to_another_paper(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "muốn tách hộ khẩu ra ở riêng thì nộp hồ sơ ở đâu")
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
     assert "Tách hộ" in turn.replies[0].text
 
 
-def test_a_specific_entry_about_the_named_paper_is_kept(content: Services) -> None:
-    turn = ask(content, "làm căn cước cho con dưới 6 tuổi có bắt buộc không")
+def test_a_specific_entry_about_the_named_paper_is_kept(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "làm căn cước cho con dưới 6 tuổi có bắt buộc không")
     assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "child_id_card_under6"), turn.match
 
 
-def test_how_is_it_done_of_a_clear_service_gets_where_to_file_and_what_to_prepare(content: Services) -> None:
-    turn = ask(content, (
+def test_how_is_it_done_of_a_clear_service_gets_where_to_file_and_what_to_prepare(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
         "Em mới lên thành phố đi làm, thuê phòng ở gần công ty. Chủ nhà bảo em phải tự đi đăng ký tạm trú. "
         "Vậy thủ tục tạm trú thế nào ạ?"
     ))
@@ -207,8 +207,8 @@ def test_how_is_it_done_of_a_clear_service_gets_where_to_file_and_what_to_prepar
     assert "Làm online ở đâu" in reply and "Cần chuẩn bị gì" in reply
 
 
-def test_a_death_never_registered_told_as_not_yet_registered_is_late(content: Services) -> None:
-    turn = ask(content, (
+def test_a_death_never_registered_told_as_not_yet_registered_is_late(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
         "Bà nội tôi mất năm 2015 mà đến giờ vẫn chưa được khai tử. Giờ gia đình cần giấy chứng tử để làm "
         "giấy tờ nhà đất, vậy thủ tục khai tử thế nào?"
     ))
@@ -216,9 +216,9 @@ def test_a_death_never_registered_told_as_not_yet_registered_is_late(content: Se
     assert "quá hạn" in turn.replies[0].text
 
 
-def test_marrying_abroad_is_not_given_the_home_marriage_card(content: Services) -> None:
+def test_marrying_abroad_is_not_given_the_home_marriage_card(whole_bot: Services) -> None:
     # The card says nothing about a foreign spouse or marrying abroad: not a confident answer.
-    turn = ask(content, (
+    turn = ask(whole_bot, (
         "Tôi sắp lấy chồng người Hàn, hai đứa định sang Hàn rồi mới làm giấy kết hôn bên đó. "
         "Như vậy có được không, thủ tục ra sao?"
     ))
@@ -230,22 +230,22 @@ def test_marrying_abroad_is_not_given_the_home_marriage_card(content: Services) 
     # Nothing ranks well here, but the question sentence names «lưu trú» and asks whether it must be done.
     "Mẹ vợ tôi lên thăm cháu ngoại, định ở lại chừng mười ngày rồi về. Vậy tôi có cần đăng ký lưu trú cho bà không?",
 ])
-def test_must_i_notify_a_stay_gets_who_notifies(content: Services, question: str) -> None:
-    turn = ask(content, question)
+def test_must_i_notify_a_stay_gets_who_notifies(whole_bot: Services, question: str) -> None:
+    turn = ask(whole_bot, question)
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "stay_notice"), turn.match
     assert "thông báo lưu trú" in turn.replies[0].text
 
 
-def test_must_i_asked_of_two_procedures_is_not_answered_with_one(content: Services) -> None:
-    turn = ask(content, (
+def test_must_i_asked_of_two_procedures_is_not_answered_with_one(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
         "Tôi hay đi công tác xa vài tuần. Mỗi lần như vậy tôi có cần khai báo lưu trú ở nơi đến "
         "và có cần khai báo tạm vắng ở nhà không?"
     ))
     assert turn.match.kind is not MatchKind.SERVICE, turn.match
 
 
-def test_a_lost_registration_paper_called_by_its_full_name_gets_the_reissue(content: Services) -> None:
-    turn = ask(content, (
+def test_a_lost_registration_paper_called_by_its_full_name_gets_the_reissue(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
         "Hôm trước đi chợ tôi bị móc túi, mất cả ví lẫn giấy chứng nhận đăng ký xe gắn máy. "
         "Cho tôi hỏi xin cấp lại thì đến cơ quan nào?"
     ))
@@ -253,9 +253,9 @@ def test_a_lost_registration_paper_called_by_its_full_name_gets_the_reissue(cont
     assert "cấp lại" in turn.replies[0].text
 
 
-def test_an_overdue_temporary_residence_beside_the_card_gets_the_extension(content: Services) -> None:
+def test_an_overdue_temporary_residence_beside_the_card_gets_the_extension(whole_bot: Services) -> None:
     # The card is named too, but only the temporary residence handles something overdue.
-    turn = ask(content, (
+    turn = ask(whole_bot, (
         "Hôm qua công an khu vực kiểm tra, nói tạm trú của tôi đã quá hạn hai tháng, còn giữ chứng minh thư "
         "của tôi lại. Trường hợp này tôi có bị xử lý không?"
     ))
@@ -263,8 +263,8 @@ def test_an_overdue_temporary_residence_beside_the_card_gets_the_extension(conte
     assert "Gia hạn tạm trú" in turn.replies[0].text
 
 
-def test_of_two_services_about_the_card_the_one_whose_situation_is_told(content: Services) -> None:
-    turn = ask(content, (
+def test_of_two_services_about_the_card_the_one_whose_situation_is_told(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
         "Hàng xóm bảo tôi là người ta quy định theo độ tuổi phải đi đổi căn cước, tôi chưa rõ lắm. "
         "Xin hỏi cách xác định như thế nào, nếu chưa kịp đổi thì có bị làm sao không?"
     ))
@@ -272,34 +272,34 @@ def test_of_two_services_about_the_card_the_one_whose_situation_is_told(content:
     assert "14, 25, 40, 60" in turn.replies[0].text
 
 
-def test_a_short_facet_question_naming_only_one_services_object_gets_its_facet(content: Services) -> None:
-    turn = ask(content, "thường trú thì nộp hồ sơ ở chỗ nào")
+def test_a_short_facet_question_naming_only_one_services_object_gets_its_facet(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "thường trú thì nộp hồ sơ ở chỗ nào")
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "perm_residence"), turn.match
     assert "Công an cấp xã" in turn.replies[0].text
 
 
-def test_a_short_question_naming_the_app_and_another_object_keeps_the_app_answer(content: Services) -> None:
-    turn = ask(content, "tài khoản mức 1 đã xem được thẻ bảo hiểm y tế trên ứng dụng chưa")
+def test_a_short_question_naming_the_app_and_another_object_keeps_the_app_answer(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "tài khoản mức 1 đã xem được thẻ bảo hiểm y tế trên ứng dụng chưa")
     assert turn.match.id != "health_ins", turn.match
 
 
 @pytest.mark.parametrize("question", ["làm rơi thẻ bảo hiểm y tế rồi, xin lại ở đâu", "mat the bhyt thi sao"])
 def test_a_short_question_about_a_lost_health_insurance_card_is_not_answered_with_another_item(
-        content: Services, question: str) -> None:
+        whole_bot: Services, question: str) -> None:
     # Nothing in the content says how a lost health-insurance card is issued again: neither the
     # identity card's reissue nor the newborn's card, but an honest "did you mean".
-    turn = ask(content, question)
+    turn = ask(whole_bot, question)
     assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), turn.match
 
 
-def test_a_neighbour_in_the_story_does_not_decline_a_vehicle_question(content: Services) -> None:
+def test_a_neighbour_in_the_story_does_not_decline_a_vehicle_question(whole_bot: Services) -> None:
     # «hàng xóm» is a word of the legal-disputes decline; the question is about registering a vehicle.
-    turn = ask(content, "Tôi vừa mua lại chiếc xe máy cũ của ông hàng xóm, giờ muốn đăng ký xe thì làm thế nào, ở đâu?")
+    turn = ask(whole_bot, "Tôi vừa mua lại chiếc xe máy cũ của ông hàng xóm, giờ muốn đăng ký xe thì làm thế nào, ở đâu?")
     assert turn.match.kind is not MatchKind.OFFTOPIC, turn.match
 
 
-def test_what_to_prepare_for_a_clear_service_without_that_facet_says_so_honestly(content: Services) -> None:
-    turn = ask(content, (
+def test_what_to_prepare_for_a_clear_service_without_that_facet_says_so_honestly(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
         "Tôi nghỉ việc ở công ty may được hai tháng, sổ bảo hiểm đã chốt xong. "
         "Giờ muốn làm hồ sơ hưởng trợ cấp thất nghiệp thì hồ sơ bao gồm những gì?"
     ))
@@ -307,6 +307,6 @@ def test_what_to_prepare_for_a_clear_service_without_that_facet_says_so_honestly
     assert turn.replies[0].text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị")
 
 
-def test_cutting_the_household_registration_after_moving_house_is_not_emigration(content: Services) -> None:
-    turn = ask(content, "Nhà tôi vừa mua nhà dưới thành phố, có phải về quê cắt khẩu không?")
+def test_cutting_the_household_registration_after_moving_house_is_not_emigration(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "Nhà tôi vừa mua nhà dưới thành phố, có phải về quê cắt khẩu không?")
     assert "Ra nước ngoài định cư" not in turn.replies[0].text, turn.match
