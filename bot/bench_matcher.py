@@ -184,7 +184,7 @@ def matcher_asker(matcher: Matcher, replies: Mapping[str, str], *, today: date) 
         kind = _kind_of(decision)
         top = decision.top
         if kind == "fallback" or top is None:
-            return ["Xin lỗi, mình chưa hiểu câu hỏi."], [], kind, None
+            return ["Xin lỗi, tôi chưa hiểu câu hỏi."], [], kind, None
         if kind == "offtopic":
             return ["Câu này nằm ngoài phạm vi hỗ trợ."], [], kind, top.key
         if kind == "clarify":

@@ -64,12 +64,12 @@ _NO_LABEL = "Không, cảm ơn"
 _STOP_LABEL = "Dừng nhận thông báo"
 
 OFFER = ("Bạn có muốn nhận thông báo của {place} qua trợ lý này không? Ví dụ lịch hỗ trợ cài VNeID, "
-         "định danh mức 2 lưu động tại địa phương. Mình chỉ gửi khi có thông báo mới, và bạn gõ «dừng» "
+         "định danh mức 2 lưu động tại địa phương. Tôi chỉ gửi khi có thông báo mới, và bạn gõ «dừng» "
          "bất cứ lúc nào để thôi nhận.")
 SUBSCRIBED = ("✅ Bạn đã đăng ký nhận thông báo của {place}. Khi muốn thôi nhận, bạn gõ «dừng» "
               "(hoặc /stop).")
-DECLINED = ("Vâng, mình sẽ không gửi thông báo. Nếu đổi ý, bạn gõ «nhận thông báo» bất cứ lúc nào.")
-STOPPED = ("✅ Bạn đã thôi nhận thông báo{place}. Mình sẽ không gửi nữa. Muốn nhận lại, bạn gõ "
+DECLINED = ("Vâng, tôi sẽ không gửi thông báo. Nếu đổi ý, bạn gõ «nhận thông báo» bất cứ lúc nào.")
+STOPPED = ("✅ Bạn đã thôi nhận thông báo{place}. Tôi sẽ không gửi nữa. Muốn nhận lại, bạn gõ "
            "«nhận thông báo» bất cứ lúc nào.")
 NOT_SUBSCRIBED = ("Bạn đang không nhận thông báo nào từ trợ lý. Muốn nhận thông báo của xã/phường "
                   "nơi bạn ở, bạn gõ «nhận thông báo».")

@@ -295,15 +295,15 @@ INTRO = ("Định danh mức 2 và làm thẻ căn cước: làm trực tiếp t
          "hoặc gõ tên tỉnh, hoặc gửi vị trí của bạn.")
 LOCATION_BUTTON = "📍 Gửi vị trí"
 ASK_LOCATION = ("Bạn bấm nút «Gửi vị trí» (trên Telegram), «Dùng vị trí của tôi» (trên trang web), hoặc trên "
-                "Zalo bấm dấu ＋/📎 rồi chọn «Vị trí» để gửi. Mình chỉ dùng vị trí để tìm điểm gần nhất, "
+                "Zalo bấm dấu ＋/📎 rồi chọn «Vị trí» để gửi. Tôi chỉ dùng vị trí để tìm điểm gần nhất, "
                 "không lưu lại.")
 PROVINCES = "Bạn ở tỉnh/thành phố nào? Chọn bên dưới hoặc gõ tên (không dấu cũng được)."
 WARDS = ("Bạn ở xã/phường nào của {province}? Gõ tên xã/phường (không dấu cũng được)"
          "{listed}.")
 WARDS_LISTED = ", hoặc chọn một nơi đã có điểm hỗ trợ bên dưới"
-UNKNOWN_PLACE = ("Mình chưa tìm thấy «{text}» trong danh sách {what}. Bạn gõ lại tên (ví dụ «{example}»), "
+UNKNOWN_PLACE = ("Tôi chưa tìm thấy «{text}» trong danh sách {what}. Bạn gõ lại tên (ví dụ «{example}»), "
                  "chọn bên dưới, hoặc gửi vị trí.")
-NONE_HERE = ("Mình chưa có điểm hỗ trợ nào được đăng ký cho {place}. Bạn có thể đến Công an cấp xã nơi cư trú "
+NONE_HERE = ("Tôi chưa có điểm hỗ trợ nào được đăng ký cho {place}. Bạn có thể đến Công an cấp xã nơi cư trú "
              "(làm định danh mức 2, thẻ căn cước) hoặc Trung tâm phục vụ hành chính công cấp xã; giờ làm việc "
              "hãy hỏi trực tiếp tại đó.")
 FOUND = "Điểm hỗ trợ {where}:"
