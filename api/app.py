@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         escalator.start()
         # Announcements by commune: the broadcast runner (procrastinate worker on PostgreSQL).
         broadcaster, announce_clients = build_broadcaster(settings, services.store)
-        announce_runner = AnnounceRunner(services.store, broadcaster, database_url=settings.database_url)
+        announce_runner = AnnounceRunner(services.store, broadcaster, database_url=settings.database_url,
+                                        stalled_s=settings.announce_stalled_s)
         await announce_runner.start()
         app.state.announce_runner = announce_runner
         # Everything built so far (content index, libraries) lives as long as the process: keep it

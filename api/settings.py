@@ -71,12 +71,16 @@ class Settings(BaseSettings):
     zalo_bot_webhook_secret: SecretStr | None = None
     zalo_bot_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
 
-    # Tests only.
     # Announcements by commune (api/announce): Telegram's limit, about 30 messages/s per bot.
     announce_rate_per_s: float = Field(default=30.0, gt=0, le=1000)
     announce_concurrency: int = Field(default=16, ge=1, le=256)
     #: How long a claimed recipient row stays with its worker before another may send it (a crash).
     announce_lease_s: float = Field(default=30.0, ge=2, le=600)
+    #: How long an announcement worker may go without a heartbeat before its job is taken as stalled
+    #: (its process died) and queued again (PostgreSQL).
+    announce_stalled_s: float = Field(default=15.0, ge=3, le=600)
+
+    # Tests only.
 
     test_database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     test_redis_url: str = "redis://127.0.0.1:6379/15"

@@ -73,7 +73,8 @@ async def _run(store: Any, settings: Any, announcement_id: int) -> None:
         if store.dialect != "postgresql":
             await broadcaster.run(announcement_id)
             return
-        runner = AnnounceRunner(store, broadcaster, database_url=settings.database_url, sweep_s=0.5)
+        runner = AnnounceRunner(store, broadcaster, database_url=settings.database_url, sweep_s=0.5,
+                                stalled_s=settings.announce_stalled_s)
         await runner.start()
         try:
             while True:
@@ -152,7 +153,8 @@ def worker_main(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         broadcaster, clients = build_broadcaster(settings, store)
-        runner = AnnounceRunner(store, broadcaster, database_url=settings.database_url, sweep_s=0.5)
+        runner = AnnounceRunner(store, broadcaster, database_url=settings.database_url, sweep_s=0.5,
+                                stalled_s=settings.announce_stalled_s)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -44,9 +44,11 @@ QUEUE = "announce"
 JOB_LOCK = "announce-delivery"
 TASK_NAME = "announce.deliver"
 SWEEP_S = 2.0
-#: Heartbeats of procrastinate workers, and how long without one makes a worker dead.
+#: Heartbeats of procrastinate workers, and (by default) how long without one makes a worker dead:
+#: long enough that a busy machine's pause is not taken for a crash (the job would be queued again
+#: while it still runs: harmless for the rows, which are leased, but two senders share the pace).
 HEARTBEAT_S = 1.0
-STALLED_S = 5.0
+STALLED_S = 15.0
 
 
 def conninfo(database_url: str) -> str:
@@ -103,8 +105,9 @@ class AnnounceRunner:
     """Runs due announcements in this process: a procrastinate worker (PostgreSQL) or a loop (SQLite)."""
 
     def __init__(self, store: Store, broadcaster: Broadcaster, *, database_url: str,
-                 sweep_s: float = SWEEP_S) -> None:
+                 sweep_s: float = SWEEP_S, stalled_s: float = STALLED_S) -> None:
         self.store = store
+        self.stalled_s = stalled_s
         self.broadcaster = broadcaster
         self.database_url = database_url
         self.sweep_s = sweep_s
@@ -125,7 +128,7 @@ class AnnounceRunner:
             await self._procrastinate.open_async()
             self._tasks.append(asyncio.create_task(self._procrastinate.run_worker_async(
                 queues=[QUEUE], concurrency=1, install_signal_handlers=False, listen_notify=True,
-                update_heartbeat_interval=HEARTBEAT_S, stalled_worker_timeout=STALLED_S,
+                update_heartbeat_interval=HEARTBEAT_S, stalled_worker_timeout=self.stalled_s,
                 delete_jobs="successful", fetch_job_polling_interval=1.0,
                 additional_context={"broadcaster": self.broadcaster}), name="announce-worker"))
         self._tasks.append(asyncio.create_task(self._sweep_loop(), name="announce-sweep"))
@@ -160,7 +163,7 @@ class AnnounceRunner:
         from procrastinate import exceptions, jobs
 
         manager = self._procrastinate.job_manager
-        for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=STALLED_S):
+        for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=self.stalled_s):
             # Its worker died: end the job (which frees the lock); the deferral below queues a new
             # one for the announcement, which resumes from the delivery rows.
             log.warning("announce: job %s of a stopped worker is ended; the announcement is queued again", job.id)

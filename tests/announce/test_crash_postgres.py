@@ -47,7 +47,7 @@ def pg_url(postgres_url: str) -> Iterator[str]:
 def _worker(db_url: str, api_url: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, DATABASE_URL=db_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=SECRET,
                TELEGRAM_API_BASE_URL=api_url, TELEGRAM_MODE="webhook", ANNOUNCE_RATE_PER_S="400",
-               ANNOUNCE_LEASE_S="3", LOG_LEVEL="WARNING", CONTENT_SYNC_ON_START="false")
+               ANNOUNCE_LEASE_S="3", ANNOUNCE_STALLED_S="5", LOG_LEVEL="WARNING", CONTENT_SYNC_ON_START="false")
     return subprocess.Popen([sys.executable, "-m", "bot", "announce-worker"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, start_new_session=True)
 
