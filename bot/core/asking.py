@@ -10,6 +10,7 @@ offered three loosely related buttons, and the buttons that are offered are dist
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -114,6 +115,13 @@ def asked_service(cat: Catalogue, candidates: Sequence[Candidate], reading: Read
 _PHRASE_MAX: Final = 4
 
 
+@functools.lru_cache(maxsize=8192)
+def _trigger_shape(trigger: str) -> tuple[tuple[str, ...], int]:
+    """A trigger's normalised words and how many words it was typed in (triggers are content: the
+    same few hundred strings on every turn, so they are normalised once)."""
+    return tuple(words(trigger)), len(fold(trigger).split())
+
+
 def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False) -> bool:
     """True when a situation's trigger phrase is in the (normalised) words of a message.
 
@@ -124,13 +132,13 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False)
     word pairs do, as people tell it their own way but keep its compounds ("nhà thuê", "thường
     trú"); not with ``exact``.
     """
-    tw = tuple(words(trigger))
+    tw, typed = _trigger_shape(trigger)
     n = len(tw)
     if not n:
         return False
     if any(tuple(text_words[i : i + n]) == tw for i in range(len(text_words) - n + 1)):
         return True
-    if exact or len(fold(trigger).split()) <= _PHRASE_MAX:
+    if exact or typed <= _PHRASE_MAX:
         return False
     content = {w for w in tw if not is_stopword(w)}
     present = set(text_words)
