@@ -10,11 +10,12 @@ is opened inside the chat turn, which holds the citizen's session row locked.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, false, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, false, insert, or_, select, update
 
 from api.handoff.hours import DEFAULT_PICKUP_MINUTES, Hours, parse_schedule
 from api.handoff.scope import Scope
@@ -130,10 +131,16 @@ def get(unit: Unit, handoff_id: int) -> HandoffView | None:
     return _view(row) if row is not None else None
 
 
+@functools.cache
+def _active_for_user() -> Any:
+    # Asked on every turn: built once (building a statement costs more than running it on SQLite).
+    return (_query().where(_h.c.user_id == bindparam("p_user"), _h.c.status.in_(ACTIVE))
+            .order_by(_h.c.id.desc()).limit(1))
+
+
 def active_for_user(unit: Unit, user_id: int) -> HandoffView | None:
     """The citizen's waiting or held hand-off, if any."""
-    row = unit.connection.execute(
-        _query().where(_h.c.user_id == user_id, _h.c.status.in_(ACTIVE)).order_by(_h.c.id.desc()).limit(1)).first()
+    row = unit.connection.execute(_active_for_user(), {"p_user": user_id}).first()
     return _view(row) if row is not None else None
 
 
