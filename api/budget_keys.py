@@ -6,7 +6,7 @@ deleted (:func:`keyed_to_user`), so every route and sender builds its keys here.
 
 from __future__ import annotations
 
-__all__ = ["TEAM_JOIN_ALL", "address", "keyed_to_user", "team_join", "telegram_chat", "telegram_group", "user"]
+__all__ = ["TEAM_JOIN_ALL", "TELEGRAM_ALL", "address", "keyed_to_user", "team_join", "telegram_chat", "telegram_group", "user"]
 
 
 def user(channel: str, external_id: str) -> str:
@@ -17,6 +17,11 @@ def user(channel: str, external_id: str) -> str:
 def address(client_ip: str) -> str:
     """Messages per minute from one client address (the chat API)."""
     return f"ip:{client_ip}"
+
+
+#: Messages the bot may send per second to all of Telegram (about 30): the replies' budget, which a
+#: broadcast reads so that replies and announcements together stay within the bot's limit.
+TELEGRAM_ALL = "tg:global"
 
 
 def telegram_chat(chat_id: str) -> str:

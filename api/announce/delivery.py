@@ -46,6 +46,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 import anyio
 import anyio.to_thread
 
+from api import budget_keys
 from api.announce import repo
 from api.announce.repo import AnnouncementView, Claimed, Outcome
 from api.store import Store, Unit
@@ -148,16 +149,25 @@ class Pacer:
     them, and still never puts more than the limit in any second. Where the platform sees the
     messages bunched anyway (jitter on the way), its 429s make the pace back off a little until
     they stop.
+
+    The limit is the bot's, not the broadcast's: the messages other senders of the same bot sent in
+    the current second (the replies to citizens, noted with :meth:`note_others`) take their room
+    first, so a broadcast never pushes the replies into a 429 and slows down while they go out.
     """
 
     def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
-                 window_s: float = 1.0, lookahead: int = LOOKAHEAD) -> None:
+                 window_s: float = 1.0, lookahead: int = LOOKAHEAD,
+                 wall: Callable[[], float] = time.time) -> None:
         if rate_per_s <= 0:
             raise ValueError("rate_per_s must be positive")
         if lookahead < 1:
             raise ValueError("lookahead must be at least 1")
         self.lookahead = lookahead
         self._line: collections.deque[_Ticket[Any]] = collections.deque()
+        self.wall = wall
+        #: (wall-clock second, messages others sent in it): the replies to citizens, which share the
+        #: bot's limit; set from any thread (one tuple assignment).
+        self._others: tuple[int, int] = (0, 0)
         self.most = max(1, int(rate_per_s * window_s))
         self.per_window = self.most
         self.window_s = window_s
@@ -192,15 +202,17 @@ class Pacer:
                         self.per_window += 1
                         self._lowered_at = now
                     at = max(now, self._paused_until, self._last + self.interval * 0.75)
-                    if len(self._sent) >= self.per_window:
-                        at = max(at, self._sent[-self.per_window] + self.window_s)
+                    room = max(1, self.per_window - self.others_now())
+                    if len(self._sent) >= room:
+                        at = max(at, self._sent[-room] + self.window_s)
                     if at <= now:
                         prepared = ticket.start()
                         if prepared is None or prepared.done():
                             break
                         await asyncio.shield(prepared)  # slot reached before the mark: leave once it is done
                         continue
-                    await asyncio.sleep(at - now)
+                    # While others' sends take room, look again soon: their count changes each second.
+                    await asyncio.sleep(min(at - now, 0.1) if room < self.per_window else at - now)
                 self._sent.append(now)
                 while len(self._sent) > self.most:
                     self._sent.popleft()
@@ -209,6 +221,16 @@ class Pacer:
         finally:
             self._line.remove(ticket)
             self._prepare_next()
+
+    def note_others(self, second: int, count: int) -> None:
+        """``count`` messages of the same bot went out in wall-clock ``second`` by other senders (the
+        replies): this second leaves that much less room for the broadcast (never less than one)."""
+        self._others = (second, max(0, count))
+
+    def others_now(self) -> int:
+        """Messages others sent in the current wall-clock second, as last noted."""
+        second, count = self._others
+        return count if second == int(self.wall()) else 0
 
     def _prepare_next(self) -> None:
         for ticket in itertools.islice(self._line, self.lookahead):
@@ -314,7 +336,13 @@ class Broadcaster:
 
     def _start(self, rows: list[Claimed]) -> set[int]:
         with self.store.unit() as unit:
-            return repo.start(unit, [row.id for row in rows], now=self._clock())
+            marked = repo.start(unit, [row.id for row in rows], now=self._clock())
+            if "telegram" in self.senders:
+                # The replies sent this second (every instance counts them in the shared budget).
+                second = int(self.pacer.wall())
+                self.pacer.note_others(second, unit.rate_count(key=budget_keys.TELEGRAM_ALL, window_s=1,
+                                                               now_epoch=second))
+            return marked
 
     def _renew(self, ids: list[int]) -> None:
         with self.store.unit() as unit:

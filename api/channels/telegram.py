@@ -89,7 +89,7 @@ TgApplication = Application[Any, Any, Any, Any, Any, Any]
 
 #: Shared budgets (Telegram FAQ: ~30 messages/s per bot, ~1/s per chat with short bursts,
 #: 20/min per group).
-GLOBAL_LIMIT = Limit("tg:global", 30, 1)
+GLOBAL_LIMIT = Limit(budget_keys.TELEGRAM_ALL, 30, 1)
 CHAT_BURST, CHAT_WINDOW_S = 3, 3
 GROUP_LIMIT_PER_MIN = 20
 #: A budget wait up to this long is slept in place; a longer one reschedules the outbox row.

@@ -347,6 +347,7 @@ class _Sql:
             .where(rb.c.key == _p("p_key"), rb.c.window_start == _p("p_window_start"), rb.c.count > 0)
             .values(count=rb.c.count - 1)
         )
+        self.rate_count: Executable = select(rb.c.count, rb.c.window_start).where(rb.c.key == _p("p_key"))
         old_budget = rb.c.window_start < _p("p_before", like=rb.c.window_start)
         self.prune_rate_budget: Executable = delete(rb).where(old_budget)
         self.prune_rate_budget_some: Executable = delete(rb).where(
@@ -923,6 +924,13 @@ class Unit:
         if count <= limit:
             return True, 0, int(start)
         return False, max(1, int(start) + window_s - now_epoch), int(start)
+
+    def rate_count(self, *, key: str, window_s: int, now_epoch: int) -> int:
+        """Hits counted on ``key`` in the current window (0 when its counter is from an older one)."""
+        row = self._run(self._q.rate_count, {"p_key": key}).first()
+        if row is None or int(row.window_start) < now_epoch - now_epoch % window_s:
+            return 0
+        return int(row.count)
 
     def take_rate_budget(self, *, hits: Sequence[RateHit], now_epoch: int) -> int:
         """Spend one hit on every budget of ``hits``, all or none; returns 0, or the seconds to wait.

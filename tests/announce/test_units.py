@@ -143,3 +143,35 @@ def test_pacer_starts_the_marks_of_the_next_few_in_line_so_a_slow_commit_costs_n
 def test_pacer_refuses_a_lookahead_below_one() -> None:
     with pytest.raises(ValueError, match="lookahead"):
         Pacer(10, lookahead=0)
+
+
+def test_the_replies_sent_this_second_take_their_room_first() -> None:
+    async def go(others_second: int) -> float:
+        pacer = Pacer(50, window_s=0.2, wall=lambda: 1000.5)  # ten a window, at the most
+        pacer.note_others(others_second, 8)  # the replies took eight of this second's ten
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        for _ in range(7):
+            await pacer.wait()
+        return loop.time() - t0
+
+    assert asyncio.run(go(1000)) >= 0.55  # two a window: seven sends span three more windows
+    assert asyncio.run(go(999)) < 0.3  # replies of a second gone by take nothing
+
+
+def test_the_broadcaster_notes_the_replies_budget_of_the_second(sqlite_store: Store) -> None:
+    from api import budget_keys
+
+    subscribe(sqlite_store, 3)
+    announcement_id = announce(sqlite_store)
+    b, _ = broadcaster(sqlite_store, "http://127.0.0.1:9/bot")
+    b.pacer.wall = lambda: 1_000_000.25
+    assert b._begin(announcement_id) is not None
+    rows = b._claim(announcement_id)
+    with sqlite_store.unit() as unit:
+        for _ in range(21):  # the replies' sender counts each reply in the shared budget
+            unit.hit_rate_limit(key=budget_keys.TELEGRAM_ALL, limit=30, window_s=1, now_epoch=1_000_000)
+    assert b._start(rows) == {row.id for row in rows}
+    assert b.pacer.others_now() == 21
+    b.pacer.wall = lambda: 1_000_001.0
+    assert b.pacer.others_now() == 0

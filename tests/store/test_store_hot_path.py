@@ -298,3 +298,13 @@ def test_sqlite_claims_search_the_channel_index(sqlite_store: Store) -> None:
     assert len(searches) == 3, plan
     assert all("ix_outbox_channel_status_next_attempt_at (channel=? AND status=?" in s for s in searches), plan
     assert not any(step.startswith("SCAN outbox") for step in plan), plan
+
+
+def test_rate_count_reads_the_current_window_only(store: Store) -> None:
+    with store.unit() as u:
+        for _ in range(3):
+            u.hit_rate_limit(key="tg:global", limit=30, window_s=1, now_epoch=5_000)
+    with store.unit() as u:
+        assert u.rate_count(key="tg:global", window_s=1, now_epoch=5_000) == 3
+        assert u.rate_count(key="tg:global", window_s=1, now_epoch=5_001) == 0  # a second gone by
+        assert u.rate_count(key="other", window_s=1, now_epoch=5_000) == 0
