@@ -38,6 +38,7 @@ import datetime as dt
 import functools
 import itertools
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ from bot.core.types import Match, MatchKind, Reply
 __all__ = [
     "HEADROOM",
     "LOOKAHEAD",
+    "REPLIES_POLL_S",
     "MAX_ATTEMPTS",
     "RECOVER_S",
     "BroadcastSender",
@@ -84,6 +86,8 @@ MAX_ATTEMPTS = 6
 #: commit slower than one spacing then costs no slot). A crash may leave this many rows marked
 #: ``inflight`` that never left, besides the requests under way (all within ``concurrency``).
 LOOKAHEAD = 8
+#: How often a Telegram broadcast reads how many replies the bot sent this second.
+REPLIES_POLL_S = 0.1
 #: Seconds without a 429 after which the pacer wins back one message per second.
 RECOVER_S = 10.0
 _BACKOFF_BASE_S = 0.5
@@ -165,9 +169,10 @@ class Pacer:
         self.lookahead = lookahead
         self._line: collections.deque[_Ticket[Any]] = collections.deque()
         self.wall = wall
-        #: (wall-clock second, messages others sent in it): the replies to citizens, which share the
-        #: bot's limit; set from any thread (one tuple assignment).
-        self._others: tuple[int, int] = (0, 0)
+        #: (wall-clock second, messages others sent in it so far, messages they sent the second
+        #: before): the replies to citizens, which share the bot's limit; set from any thread (one
+        #: tuple assignment).
+        self._others: tuple[int, int, int] = (0, 0, 0)
         self.most = max(1, int(rate_per_s * window_s))
         self.per_window = self.most
         self.window_s = window_s
@@ -202,7 +207,9 @@ class Pacer:
                         self.per_window += 1
                         self._lowered_at = now
                     at = max(now, self._paused_until, self._last + self.interval * 0.75)
-                    room = max(1, self.per_window - self.others_now())
+                    others = self.others_now()
+                    # one more to spare while replies go out: they come unevenly
+                    room = max(1, self.per_window - others - (1 if others else 0))
                     if len(self._sent) >= room:
                         at = max(at, self._sent[-room] + self.window_s)
                     if at <= now:
@@ -224,13 +231,26 @@ class Pacer:
 
     def note_others(self, second: int, count: int) -> None:
         """``count`` messages of the same bot went out in wall-clock ``second`` by other senders (the
-        replies): this second leaves that much less room for the broadcast (never less than one)."""
-        self._others = (second, max(0, count))
+        replies): they take that much room from the broadcast (never all of it)."""
+        last, seen, _ = self._others
+        if second == last:
+            self._others = (second, max(seen, count), self._others[2])
+        elif second > last:
+            self._others = (second, max(0, count), seen if last == second - 1 else 0)
 
     def others_now(self) -> int:
-        """Messages others sent in the current wall-clock second, as last noted."""
-        second, count = self._others
-        return count if second == int(self.wall()) else 0
+        """Messages others sent in the last second (sliding): this second's so far, and the share of
+        the second before that is still inside the window."""
+        now = self.wall()
+        current = int(now)
+        second, seen, before = self._others
+        if second == current:
+            recent, earlier = seen, before
+        elif second == current - 1:
+            recent, earlier = 0, seen
+        else:
+            return 0
+        return recent + math.ceil(earlier * (1.0 - (now - current)))
 
     def _prepare_next(self) -> None:
         for ticket in itertools.islice(self._line, self.lookahead):
@@ -336,13 +356,22 @@ class Broadcaster:
 
     def _start(self, rows: list[Claimed]) -> set[int]:
         with self.store.unit() as unit:
-            marked = repo.start(unit, [row.id for row in rows], now=self._clock())
-            if "telegram" in self.senders:
-                # The replies sent this second (every instance counts them in the shared budget).
-                second = int(self.pacer.wall())
-                self.pacer.note_others(second, unit.rate_count(key=budget_keys.TELEGRAM_ALL, window_s=1,
-                                                               now_epoch=second))
-            return marked
+            return repo.start(unit, [row.id for row in rows], now=self._clock())
+
+    def _replies_count(self, second: int) -> int:
+        with self.store.unit(readonly=True) as unit:
+            return unit.rate_count(key=budget_keys.TELEGRAM_ALL, window_s=1, now_epoch=second)
+
+    async def _watch_replies(self) -> None:
+        """Keep the pacer told of the replies sent this second (every instance counts them in the
+        shared budget), every :data:`REPLIES_POLL_S`."""
+        while True:
+            second = int(self.pacer.wall())
+            try:
+                self.pacer.note_others(second, await self._run_db(functools.partial(self._replies_count, second)))
+            except Exception as exc:  # noqa: BLE001 - the database may be down: next time
+                log.warning("announce: reading the replies' budget failed (%s)", type(exc).__name__)
+            await asyncio.sleep(REPLIES_POLL_S)
 
     def _renew(self, ids: list[int]) -> None:
         with self.store.unit() as unit:
@@ -382,6 +411,8 @@ class Broadcaster:
         semaphore = asyncio.Semaphore(self._concurrency)
         active: dict[asyncio.Task[None], int] = {}
         keeper = asyncio.create_task(self._keep_leases(), name="announce-lease")
+        watcher = asyncio.create_task(self._watch_replies(), name="announce-replies") \
+            if "telegram" in self.senders else None
         try:
             while stop is None or not stop.is_set():
                 if len(active) <= self._batch // 2:
@@ -409,9 +440,11 @@ class Broadcaster:
             if active:
                 await asyncio.shield(asyncio.gather(*active, return_exceptions=True))
             self._in_flight.difference_update(active.values())  # put back: their leases are not renewed
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            for helper in (keeper, watcher):
+                if helper is not None:
+                    helper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await helper
 
     async def _keep_leases(self) -> None:
         while True:

@@ -140,3 +140,45 @@ def test_a_citizen_who_stops_meanwhile_is_skipped(sqlite_store: Store) -> None:
         assert chats[0] not in fake.per_chat()
     assert final["skipped"] == 1 and final["sent"] == 4
     assert progress(sqlite_store, announcement_id)["sent"] == 4
+
+
+def test_replies_going_out_meanwhile_take_their_room_and_nothing_is_refused(sqlite_store: Store) -> None:
+    """Replies to citizens (15/s, counted in the shared budget as the outbox does) during a broadcast
+    at Telegram's 30/s, against a fake that refuses the 31st message of any second: the broadcast
+    makes room for them, so together they stay within the limit."""
+    import threading
+
+    import httpx
+
+    from api import budget_keys
+    from bot.loadrig import TOKEN
+
+    subscribe(sqlite_store, 90)
+    stop = threading.Event()
+    replies: list[int] = []
+
+    def reply_loop(url: str) -> None:
+        with httpx.Client(base_url=f"{url}{TOKEN}", timeout=5) as client:
+            while not stop.is_set():
+                with sqlite_store.unit() as unit:
+                    unit.hit_rate_limit(key=budget_keys.TELEGRAM_ALL, limit=30, window_s=1, now_epoch=int(time.time()))
+                client.post("/sendMessage", json={"chat_id": 9_000_000 + len(replies), "text": "trả lời"})
+                replies.append(1)
+                time.sleep(1 / 15)
+
+    with fake_bot_api_process(limit_per_s=30) as (url, stats):
+        announcement_id = announce(sqlite_store)
+        worker = threading.Thread(target=reply_loop, args=(url,), daemon=True)
+        worker.start()
+        time.sleep(1.2)  # the replies are under way before the broadcast starts
+        try:
+            final = _run(sqlite_store, url, announcement_id, rate=30.0)
+        finally:
+            stop.set()
+            worker.join(timeout=5)
+        seen = stats()
+    assert final["sent"] == 90
+    assert len(replies) >= 60
+    # Without the shared room the two streams met the limit again and again (a 429 pauses the
+    # broadcast for a second, then it crowds the replies once more).
+    assert seen["rate_limited"] <= 2, seen["rate_limited"]

@@ -156,22 +156,42 @@ def test_the_replies_sent_this_second_take_their_room_first() -> None:
         return loop.time() - t0
 
     assert asyncio.run(go(1000)) >= 0.55  # two a window: seven sends span three more windows
-    assert asyncio.run(go(999)) < 0.3  # replies of a second gone by take nothing
+    assert asyncio.run(go(998)) < 0.3  # replies of a second gone by take nothing
 
 
-def test_the_broadcaster_notes_the_replies_budget_of_the_second(sqlite_store: Store) -> None:
+def test_the_replies_of_the_second_before_count_while_inside_the_window() -> None:
+    now = [1000.25]
+    pacer = Pacer(30, wall=lambda: now[0])
+    pacer.note_others(999, 12)
+    pacer.note_others(1000, 4)
+    assert pacer.others_now() == 4 + 9  # three quarters of the second before are still in the window
+    now[0] = 1000.75
+    assert pacer.others_now() == 4 + 3
+    pacer.note_others(1000, 2)  # an older reading of the same second never lowers the count
+    assert pacer.others_now() == 7
+    now[0] = 1001.5
+    assert pacer.others_now() == 2  # half of second 1000's four
+    now[0] = 1002.0
+    assert pacer.others_now() == 0
+
+
+def test_a_telegram_broadcast_keeps_reading_the_replies_budget(sqlite_store: Store) -> None:
     from api import budget_keys
 
-    subscribe(sqlite_store, 3)
-    announcement_id = announce(sqlite_store)
     b, _ = broadcaster(sqlite_store, "http://127.0.0.1:9/bot")
     b.pacer.wall = lambda: 1_000_000.25
-    assert b._begin(announcement_id) is not None
-    rows = b._claim(announcement_id)
     with sqlite_store.unit() as unit:
         for _ in range(21):  # the replies' sender counts each reply in the shared budget
             unit.hit_rate_limit(key=budget_keys.TELEGRAM_ALL, limit=30, window_s=1, now_epoch=1_000_000)
-    assert b._start(rows) == {row.id for row in rows}
-    assert b.pacer.others_now() == 21
-    b.pacer.wall = lambda: 1_000_001.0
+
+    async def go() -> int:
+        watcher = asyncio.create_task(b._watch_replies())
+        await asyncio.sleep(0.25)
+        watcher.cancel()
+        return b.pacer.others_now()
+
+    assert asyncio.run(go()) == 21
+    b.pacer.wall = lambda: 1_000_001.5
+    assert b.pacer.others_now() == 11  # half of the second before is still in the window
+    b.pacer.wall = lambda: 1_000_002.0
     assert b.pacer.others_now() == 0
