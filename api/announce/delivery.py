@@ -155,8 +155,9 @@ class Pacer:
     they stop.
 
     The limit is the bot's, not the broadcast's: the messages other senders of the same bot sent in
-    the current second (the replies to citizens, noted with :meth:`note_others`) take their room
-    first, so a broadcast never pushes the replies into a 429 and slows down while they go out.
+    the last second (the replies to citizens, noted with :meth:`note_others`) take their room first,
+    plus one to spare, so a broadcast does not push the replies into a 429 and slows down while they
+    go out.
     """
 
     def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
