@@ -59,9 +59,9 @@ from bot.core.types import Match, MatchKind, Reply
 __all__ = [
     "HEADROOM",
     "LOOKAHEAD",
-    "REPLIES_POLL_S",
     "MAX_ATTEMPTS",
     "RECOVER_S",
+    "REPLIES_POLL_S",
     "BroadcastSender",
     "Broadcaster",
     "Pacer",
