@@ -511,11 +511,16 @@ def _names_all(ctx: _Ctx, svc: Service, named: frozenset[str]) -> bool:
     return bool(own) and own <= named
 
 
+def _services_asked(ctx: _Ctx, asked: frozenset[str]) -> list[Service]:
+    """The services all of whose objects are among the objects asked."""
+    matcher = ctx.content.matcher
+    return [s for s in ctx.content.catalogue.services
+            if (own := matcher.topics_of(f"service:{s.id}")) and own <= asked]
+
+
 def _several_asked(ctx: _Ctx, asked: frozenset[str]) -> bool:
     """True when the objects asked cover those of more than one service."""
-    matcher = ctx.content.matcher
-    return sum(1 for s in ctx.content.catalogue.services
-               if (own := matcher.topics_of(f"service:{s.id}")) and own <= asked) > 1
+    return len(_services_asked(ctx, asked)) > 1
 
 
 def _object_service(ctx: _Ctx, asked: frozenset[str], reading: Reading | None = None,
@@ -528,9 +533,7 @@ def _object_service(ctx: _Ctx, asked: frozenset[str], reading: Reading | None = 
     that handles the late or lost paper told, or else the one whose situation ``text`` names."""
     if not asked:
         return None
-    matcher = ctx.content.matcher
-    found = [s for s in ctx.content.catalogue.services
-             if (own := matcher.topics_of(f"service:{s.id}")) and own <= asked]
+    found = _services_asked(ctx, asked)
     if reading is None or len(found) < 2:
         return found[0] if len(found) == 1 else None
     told = [k for k in reading.situations if k in asking.DECISIVE]
