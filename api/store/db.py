@@ -37,6 +37,7 @@ __all__ = [
     "SQLITE_NOWAIT",
     "DatabaseBusy",
     "alembic_config",
+    "lock_key",
     "make_engine",
     "migrate",
     "normalise_url",
@@ -67,7 +68,13 @@ class DatabaseBusy(Exception):
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 #: Key of the PostgreSQL advisory lock held while migrating (instances may start together).
-_MIGRATE_LOCK = zlib.crc32(b"troly06:migrate") - (1 << 31)  # signed 32-bit, paired with the schema's key
+def lock_key(name: str) -> int:
+    """The signed 32-bit key of the advisory lock ``name`` (PostgreSQL pairs it with the schema's)."""
+    key = zlib.crc32(name.encode())
+    return key - (1 << 32) if key >= 1 << 31 else key
+
+
+_MIGRATE_LOCK = lock_key("troly06:migrate")
 
 
 def normalise_url(url: str) -> URL:

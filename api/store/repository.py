@@ -17,7 +17,6 @@ queries only.
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Row
 from sqlmodel import Session, SQLModel
 
-from api.store.db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS
+from api.store.db import SQLITE_BEGIN_OPTION, SQLITE_BUSY_TIMEOUT_MS, lock_key
 from api.store.models import (
     CONTENT_VERSION_KEY,
     Direction,
@@ -68,7 +67,6 @@ __all__ = [
     "Store",
     "Unit",
     "UnsentRow",
-    "lock_key",
 ]
 
 #: Statuses the sender may pick up (a 'sending' row is picked up again once its lease ran out).
@@ -174,12 +172,6 @@ _kv = metadata.tables["kv"]
 _attributions = metadata.tables["attributions"]
 _completions = metadata.tables["completions"]
 
-
-
-def lock_key(name: str) -> int:
-    """The signed 32-bit key of the advisory lock ``name`` (PostgreSQL pairs it with the schema's)."""
-    key = zlib.crc32(name.encode())
-    return key - (1 << 32) if key >= 1 << 31 else key
 
 
 def _p(name: str, *, like: Any = None, expanding: bool = False) -> Any:
