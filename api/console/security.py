@@ -34,8 +34,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -44,6 +42,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pwdlib import PasswordHash
 from sqlmodel import col, func, select
 
+from api.console.principal import ADMINS, ANY_ROLE, EDITORS, MEMBERS, READERS, Principal, Role
 from api.errors import ApiError, Unauthorized
 from api.settings import Settings
 from api.store import Store, Unit
@@ -89,20 +88,6 @@ __all__ = [
 ]
 
 
-class Role(StrEnum):
-    """A console account's role."""
-
-    ADMIN = "admin"
-    EDITOR = "editor"
-    MEMBER = "member"
-    VIEWER = "viewer"
-
-
-READERS = (Role.ADMIN, Role.EDITOR, Role.VIEWER)
-EDITORS = (Role.ADMIN, Role.EDITOR)
-ADMINS = (Role.ADMIN,)
-MEMBERS = (Role.ADMIN, Role.MEMBER)
-ANY_ROLE = tuple(Role)
 
 COOKIE = "troly06_admin"
 IDLE = dt.timedelta(hours=2)
@@ -134,23 +119,6 @@ class Throttled(ApiError):
     """Too many failed sign-ins for this account or address."""
 
     status = 429
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The account behind a request, and how it proved itself."""
-
-    account_id: int
-    username: str
-    display_name: str
-    role: Role
-    session_id: str
-    via: str  # "cookie" or "bearer"
-    csrf: str
-
-    def can(self, roles: tuple[Role, ...]) -> bool:
-        """True when this account's role is one of ``roles``."""
-        return self.role in roles
 
 
 def _utcnow() -> dt.datetime:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from api.console.security import Principal, Role
+from api.console.principal import Principal, Role
 from api.store import Unit
 from api.store.models import metadata
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
 
-from api.console.security import Role
+from api.console.principal import Role
 from api.store import Unit
 from api.store.models import metadata
 

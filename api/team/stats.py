@@ -24,7 +24,7 @@ from typing import Literal
 from openpyxl import Workbook
 
 from api.console.charts import Series, day_label, line_chart
-from api.console.security import Principal, Role
+from api.console.principal import Principal, Role
 from api.store import Unit
 from api.team import repo
 from api.team.repo import VN, MemberStats, UnitView
