@@ -51,7 +51,7 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
             "phi la", "co mat phi", "tra phi", "phai tra tien", "ton kem"),
     "time": ("bao lau", "may ngay", "thoi han", "bao nhieu ngay", "mat bao lau", "han chot", "may hom",
              "bao gio co", "bao gio thi", "khi nao co", "khi nao nhan", "trong bao lau", "thoi gian giai quyet",
-             "thoi gian la", "thoi gian bao"),
+             "thoi gian la", "thoi gian bao", "bao nhieu thoi gian", "may thang"),
     "documents": ("giay to gi", "giay to nao", "nhung giay to", "ho so gom", "ho so can", "can ho so",
                   "ho so gi", "can chuan bi", "chuan bi nhung", "chuan bi gi", "mang theo", "can nhung gi",
                   "can gi", "thanh phan ho so", "can giay", "ho so thu tuc", "ho so nhu", "ho so bao gom",

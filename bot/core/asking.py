@@ -41,6 +41,7 @@ __all__ = [
     "main_facet",
     "pick_facet",
     "services_for_key",
+    "situation_keys",
     "situation_named",
     "trigger_hit",
 ]
@@ -178,7 +179,8 @@ def main_facet(reading: Reading) -> FacetKey | None:
 
 @dataclass(frozen=True, slots=True)
 class Pick:
-    """What of a service to answer first: facet keys or one situation id, and how it was found."""
+    """What of a service to answer first: facet keys, or one situation id (with at most one facet
+    asked besides it, :func:`situation_keys`), and how it was found."""
 
     keys: tuple[str, ...]
     #: ``trigger``: the message contains one of the situation's trigger phrases (strong evidence).
@@ -194,22 +196,22 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     them on ``today``, unless the message tells a decisive situation the service has nothing on.
     """
     situations = available_situations(svc, today)
+    have = set(available_facets(svc, today))
     text_words = words(text[:2000])
     for sit in situations:
         if any(trigger_hit(t, text_words) for t in sit.triggers):
-            return Pick((sit.id,), "trigger")
+            return Pick((sit.id, *_also_asked(svc, sit, reading, have)), "trigger")
 
     if reading.long:
         decisive = [k for k in reading.situations if k in DECISIVE]
         for kind in decisive:
             same: list[Situation] = [s for s in situations if s.kind == kind]
             if len(same) == 1:
-                return Pick((same[0].id,), "told")
+                return Pick((same[0].id, *_also_asked(svc, same[0], reading, have)), "told")
         if decisive and not all(covers_situation(svc, k) for k in decisive):
             # A loss (or a late registration…) changes the procedure; a facet of a service that
             # says nothing about it would answer another question.
             return None
-    have = set(available_facets(svc, today))
     asked: list[str] = [f for f in reading.facets if f != "who" and f in have]
     if not asked and "who" in reading.facets and "who" in have:
         asked = ["who"]
@@ -218,6 +220,32 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     # A child, someone elderly or abroad told in a story is often only background ("con tôi 6
     # tuổi ở với ông bà"): those situations are answered only when their trigger is named.
     return None
+
+
+#: Facets a situation's answer does not hold (it says what to do and, in a line, where), answered
+#: after it when asked: «mất căn cước … làm lại ở đâu, mất bao lâu» also gets how long it takes.
+_AFTER_SITUATION: Final[tuple[FacetKey, ...]] = ("time", "fee", "documents")
+
+
+def _also_asked(svc: Service, sit: Situation, reading: Reading, have: set[str]) -> tuple[str, ...]:
+    """The one facet asked besides a situation, when the service's facets hold for that situation.
+
+    They hold when the situation does not change the procedure (a child, someone elderly…) or the
+    service's own name says it is that procedure («Cấp lại, đổi thẻ căn cước» for a lost card). A
+    lost birth certificate is a copy of the extract, whose fee and time are not the registration's.
+    """
+    if sit.kind in DECISIVE and not _named_for(svc, sit.kind):
+        return ()
+    return tuple(f for f in reading.facets if f in _AFTER_SITUATION and f in have)[:1]
+
+
+def situation_keys(svc: Service, situation_id: str, reading: Reading, today: dt.date) -> tuple[str, ...]:
+    """A situation of ``svc`` and the one facet asked besides it that its answer lacks (see
+    :func:`_also_asked`), as keys for one reply."""
+    sit = svc.situation(situation_id)
+    if sit is None:
+        return (situation_id,)
+    return (situation_id, *_also_asked(svc, sit, reading, set(available_facets(svc, today))))
 
 
 #: Words by which a service's own name or keywords say it handles a decisive situation.
@@ -232,8 +260,11 @@ _SITUATION_WORDS: Final[dict[str, tuple[str, ...]]] = {
 def covers_situation(svc: Service, kind: str) -> bool:
     """True when ``svc`` handles a situation of ``kind``: one of its situations is of that kind, or
     its name, title or keywords say so ("Cấp đổi, cấp lại giấy phép lái xe" covers a loss)."""
-    if any(s.kind == kind for s in svc.situations):
-        return True
+    return any(s.kind == kind for s in svc.situations) or _named_for(svc, kind)
+
+
+def _named_for(svc: Service, kind: str) -> bool:
+    """True when ``svc``'s name, title or keywords say it handles a situation of ``kind``."""
     words_of = f" {fold(' '.join((svc.name, svc.title, *svc.keywords)))} "
     return any(f" {w} " in words_of for w in _SITUATION_WORDS.get(kind, ()))
 

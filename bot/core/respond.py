@@ -388,7 +388,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         if named is not None and (svc_named := catalogue.get(named[0])) is not None \
                 and matcher.about(f"service:{svc_named.id}", asked):
             score = _round(decision.candidates[0].score) if decision.candidates else None
-            return _facet_answers(ctx, svc_named, (named[1],), score)
+            return _facet_answers(ctx, svc_named, asking.situation_keys(svc_named, named[1], reading, ctx.today), score)
     if not decision.candidates:
         return None
     top = decision.candidates[0]
@@ -409,7 +409,8 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         hit = asking.situation_named(catalogue, text, ctx.today)
         if hit is not None and (svc_hit := catalogue.get(hit[0])) is not None \
                 and _names_all(ctx, svc_hit, objects) and not (top_own and top_own <= objects):
-            return _facet_answers(ctx, svc_hit, (hit[1],), _round(top.score))
+            return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today),
+                                  _round(top.score))
     service = asking.asked_service(catalogue, decision.candidates, reading)
     if service is None and decision.outcome == "answer":
         found = asking.services_for_key(catalogue, top.key)

@@ -162,7 +162,9 @@ def test_pick_a_situation_before_the_facet_asked() -> None:
     svc = _service()
     pick = asking.pick_facet(svc, "mất thẻ căn cước làm lại mất phí không", read("mất thẻ căn cước làm lại mất phí không"),
                              TODAY)
-    assert pick == asking.Pick(("lost_card",), "trigger")
+    # The situation, then the facet asked that its answer lacks: the card's own name says it is the
+    # re-issue, so its fee is the lost card's fee.
+    assert pick == asking.Pick(("lost_card", "fee"), "trigger")
     q = "làm lại căn cước ở đâu, cần giấy tờ gì"
     assert asking.pick_facet(svc, q, read(q), TODAY) == asking.Pick(("in_person", "documents"), "facet")
     q = "thủ tục đổi căn cước mất bao lâu"  # no "time" facet in the content
@@ -257,3 +259,21 @@ def test_a_spread_trigger_needs_most_of_its_words_not_only_its_content_words() -
     # «nhà mượn» folds to particles ("nha", "muon"): the service's bare name is not that case.
     assert not asking.trigger_hit("nhà mượn đăng ký thường trú", words("đăng ký thường trú"))
     assert asking.trigger_hit("nhà mượn đăng ký thường trú", words("nhà tôi mượn của họ, đăng ký thường trú được chứ"))
+
+
+def test_a_facet_asked_besides_a_situation_comes_only_where_the_service_is_that_procedure() -> None:
+    birth = _service().model_copy(update={
+        "id": "birth", "name": "Đăng ký khai sinh", "title": "Đăng ký khai sinh", "keywords": ("khai sinh",),
+        "situations": (_service().situations[0].model_copy(update={
+            "id": "lost_birth_paper", "label": "Mất giấy khai sinh", "triggers": ("mất giấy khai sinh",)}),),
+    })
+    q = "mất giấy khai sinh xin lại lệ phí bao nhiêu"
+    # A lost birth certificate is a copy of the extract: the registration's fee would answer another question.
+    assert asking.pick_facet(birth, q, read(q), TODAY) == asking.Pick(("lost_birth_paper",), "trigger")
+    # A situation that does not change the procedure keeps the facet asked.
+    child = birth.model_copy(update={"situations": (birth.situations[0].model_copy(update={"kind": "child"}),)})
+    assert asking.pick_facet(child, q, read(q), TODAY) == asking.Pick(("lost_birth_paper", "fee"), "trigger")
+    svc = _service()
+    assert asking.situation_keys(svc, "lost_card", read("mất thẻ căn cước bao lâu có thẻ mới"), TODAY) == ("lost_card",)
+    assert asking.situation_keys(svc, "lost_card", read("mất thẻ căn cước cần giấy tờ gì"), TODAY) == (
+        "lost_card", "documents")
