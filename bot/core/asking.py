@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final, Literal
@@ -227,7 +227,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
 _AFTER_SITUATION: Final[tuple[FacetKey, ...]] = ("time", "fee", "documents")
 
 
-def _also_asked(svc: Service, sit: Situation, reading: Reading, have: set[str]) -> tuple[str, ...]:
+def _also_asked(svc: Service, sit: Situation, reading: Reading, have: Collection[str]) -> tuple[str, ...]:
     """The one facet asked besides a situation, when the service's facets hold for that situation.
 
     They hold when the situation does not change the procedure (a child, someone elderly…) or the
