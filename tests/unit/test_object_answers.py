@@ -217,12 +217,14 @@ def test_a_death_never_registered_told_as_not_yet_registered_is_late(whole_bot: 
 
 
 def test_marrying_abroad_is_not_given_the_home_marriage_card(whole_bot: Services) -> None:
-    # The card says nothing about a foreign spouse or marrying abroad: not a confident answer.
+    # Not the home marriage card: the marriage service's situation on a foreign spouse (registering
+    # in Viet Nam or abroad, then «ghi chú kết hôn»), sourced since 02/12/2026.
     turn = ask(whole_bot, (
         "Tôi sắp lấy chồng người Hàn, hai đứa định sang Hàn rồi mới làm giấy kết hôn bên đó. "
         "Như vậy có được không, thủ tục ra sao?"
     ))
-    assert turn.match.kind not in (MatchKind.SERVICE, MatchKind.FAQ, MatchKind.FLOW), turn.match
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "marriage"), turn.match
+    assert "ghi chú kết hôn" in turn.replies[0].text
 
 
 @pytest.mark.parametrize("question", [
