@@ -34,6 +34,7 @@ __all__ = [
     "by_life_event",
     "by_sector",
     "card_buttons",
+    "says_where",
     "service_card",
     "service_index_docs",
     "where_line",
@@ -163,6 +164,18 @@ def by_sector(cat: Catalogue, sec_id: str) -> Reply | None:
 
 def _reviewed(day: dt.date) -> str:
     return f"{day.month:02d}/{day.year}"
+
+
+#: Words by which a text says where a procedure is done: an office, the portal or the app.
+_PLACE_CUES: Final = ("uy ban nhan dan", "ubnd", "cong an", "dich vu cong", "dichvucong", "vneid",
+                      "bao hiem xa hoi", "co quan", "trung tam", "so tu phap", "dai su quan", "lanh su")
+
+
+def says_where(text: str) -> bool:
+    """True when ``text`` already names where to do it (an office, the portal or the app): a
+    situation that does needs no «Làm ở đâu» line, which might name a route it does not have."""
+    padded = f" {fold(text)} "
+    return any(f" {cue} " in padded for cue in _PLACE_CUES)
 
 
 def where_line(svc: Service) -> str:

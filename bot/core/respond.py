@@ -588,8 +588,9 @@ def _facet_answers(ctx: _Ctx, svc: Service, keys: tuple[str, ...], score: float 
         situation = svc.situation(key)
         label = situation.label if situation is not None else svc_facets.facet_labels.get(key, "")  # type: ignore[call-overload]
         body = answer.text
-        if situation is not None:
-            # A situation says what to do; where to do it is on the card: one line of it here.
+        if situation is not None and not cat.says_where(situation.text):
+            # A situation says what to do; where to do it is on the card: one line of it here,
+            # unless it names the place itself (the card's channels may not be its route).
             head, sep, source = body.rpartition("\n\nNguồn:")
             body = f"{head}\n{cat.where_line(svc)}{sep}{source}" if sep else f"{body}\n{cat.where_line(svc)}"
         parts.append(f"{svc.title} · {label}\n{body}")

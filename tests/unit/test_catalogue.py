@@ -361,3 +361,18 @@ def test_a_card_offers_the_facets_asked_next(cat: Catalogue, day: dt.date) -> No
 def test_a_card_without_a_day_offers_no_dated_facet(cat: Catalogue) -> None:
     card = service_card(cat, "id_card")
     assert card is not None and not any(b.payload.startswith("sf-") for b in card.buttons)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("Bạn làm khai sinh kết hợp nhận cha con ở Ủy ban nhân dân cấp xã nơi cư trú.", True),
+        ("Gửi đề nghị trên VNeID hoặc đến Công an cấp xã.", True),
+        ("Hộ chiếu của trẻ dưới 14 tuổi có giá trị không quá 5 năm và không được gia hạn.", False),
+        ("Mang theo công văn và giấy tờ tùy thân.", False),  # «công văn» is no office
+    ],
+)
+def test_says_where(text: str, where: bool) -> None:
+    from flows.catalogue import says_where
+
+    assert says_where(text) is where

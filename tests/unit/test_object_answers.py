@@ -312,3 +312,22 @@ def test_what_to_prepare_for_a_clear_service_without_that_facet_says_so_honestly
 def test_cutting_the_household_registration_after_moving_house_is_not_emigration(whole_bot: Services) -> None:
     turn = ask(whole_bot, "Nhà tôi vừa mua nhà dưới thành phố, có phải về quê cắt khẩu không?")
     assert "Ra nước ngoài định cư" not in turn.replies[0].text, turn.match
+
+
+def test_a_situation_naming_its_own_office_gets_no_other_route(whole_bot: Services) -> None:
+    # The unmarried parents' birth registration is done at the commune People's Committee; the
+    # birth card's «Làm ở đâu» line (VNeID, the birth bundle) is not a route for it.
+    turn = ask(whole_bot, "bố mẹ chưa cưới làm khai sinh cho con mang họ bố thế nào")
+    text = turn.replies[0].text
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "birth_reg"), turn.match
+    assert "Ủy ban nhân dân cấp xã" in text and "Làm ở đâu:" not in text
+    # A situation that does not say where still gets the card's line.
+    turn = ask(whole_bot, "con tôi 7 tuổi, làm hộ chiếu cho con thế nào")
+    assert "Làm ở đâu:" in turn.replies[0].text, turn.replies[0].text
+
+
+def test_a_lost_card_also_gets_how_long_it_takes_when_asked(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "mất căn cước làm lại ở đâu, bao lâu thì có thẻ")
+    text = turn.replies[0].text
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
+    assert "Mất thẻ căn cước" in text and "07 ngày làm việc" in text
