@@ -8,6 +8,7 @@ what it returns.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, replace
 
 from bot.core import asking, handoff, payloads, texts
@@ -386,7 +387,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # Unsure, but the message names one service's situation word for word ("mất cà vẹt xe").
         named = asking.situation_named(catalogue, text, ctx.today)
         if named is not None and (svc_named := catalogue.get(named[0])) is not None \
-                and matcher.about(f"service:{svc_named.id}", asked):
+                and (matcher.about(f"service:{svc_named.id}", asked) or _situation_about(svc_named, named[1], asked)):
             score = _round(decision.candidates[0].score) if decision.candidates else None
             return _facet_answers(ctx, svc_named, asking.situation_keys(svc_named, named[1], reading, ctx.today), score)
     if not decision.candidates:
@@ -408,7 +409,8 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # situation, not the other item.
         hit = asking.situation_named(catalogue, text, ctx.today)
         if hit is not None and (svc_hit := catalogue.get(hit[0])) is not None \
-                and _names_all(ctx, svc_hit, objects) and not (top_own and top_own <= objects):
+                and (_names_all(ctx, svc_hit, objects) or _situation_about(svc_hit, hit[1], objects)) \
+                and not (top_own and top_own <= objects):
             return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today),
                                   _round(top.score))
     service = asking.asked_service(catalogue, decision.candidates, reading)
@@ -504,6 +506,19 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             and not short_named:
         return None
     return _facet_answers(ctx, svc, pick.keys, _round(top.score))
+
+
+def _situation_about(svc: Service, situation_id: str, named: frozenset[str]) -> bool:
+    """True when a situation's own words are about every object named, though its service is not
+    (the unmarried parents' birth registration is about marriage: «không có giấy kết hôn, con mang
+    họ cha được không»)."""
+    sit = svc.situation(situation_id)
+    return sit is not None and bool(named) and named <= _topics_of_text(f"{sit.label}. {sit.text}")
+
+
+@functools.lru_cache(maxsize=512)
+def _topics_of_text(text: str) -> frozenset[str]:
+    return narrowed(topics_in(text))
 
 
 def _names_all(ctx: _Ctx, svc: Service, named: frozenset[str]) -> bool:
