@@ -212,6 +212,12 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
             # A loss (or a late registration…) changes the procedure; a facet of a service that
             # says nothing about it would answer another question.
             return None
+        if "where_live" in reading.situations and set(reading.facets) <= _WHERE_OR_MUST:
+            # Living away from where one is registered, told in the story, and asked where or
+            # whether one must (go back): the service's one situation about it, when it has one.
+            away = [s for s in situations if s.kind == "where_live"]
+            if len(away) == 1:
+                return Pick((away[0].id,), "told")
     asked: list[str] = [f for f in reading.facets if f != "who" and f in have]
     if not asked and "who" in reading.facets and "who" in have:
         asked = ["who"]
@@ -221,6 +227,9 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     # tuổi ở với ông bà"): those situations are answered only when their trigger is named.
     return None
 
+
+#: The facets a question about where one lives asks: where, or whether one must («có phải về quê»).
+_WHERE_OR_MUST: Final[frozenset[str]] = frozenset({"who", "in_person"})
 
 #: Facets a situation's answer does not hold (it says what to do and, in a line, where), answered
 #: after it when asked: «mất căn cước … làm lại ở đâu, mất bao lâu» also gets how long it takes.

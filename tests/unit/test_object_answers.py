@@ -343,3 +343,14 @@ def test_unmarried_parents_get_the_birth_registration_with_the_father(whole_bot:
     turn = ask(whole_bot, question)
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "birth_reg"), turn.match
     assert "Cha mẹ chưa đăng ký kết hôn" in turn.replies[0].text
+
+
+def test_living_away_from_home_and_asking_must_i_go_back_gets_where_you_live(whole_bot: Services) -> None:
+    story = ("Tôi thường trú ở Thanh Hóa nhưng đang sinh sống ở Bình Dương đã lâu. Thẻ căn cước của tôi sắp "
+             "hết hạn, ")
+    turn = ask(whole_bot, story + "tôi có phải về quê để đổi không?")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
+    assert "Làm ở nơi đang ở, không về quê" in turn.replies[0].text
+    # Asked the fee, the same story gets the fee, not where to go.
+    turn = ask(whole_bot, story + "đổi thẻ mất bao nhiêu tiền?")
+    assert "Làm ở nơi đang ở" not in turn.replies[0].text and "đồng" in turn.replies[0].text
