@@ -286,12 +286,15 @@ def test_a_short_question_naming_the_app_and_another_object_keeps_the_app_answer
 
 
 @pytest.mark.parametrize("question", ["làm rơi thẻ bảo hiểm y tế rồi, xin lại ở đâu", "mat the bhyt thi sao"])
-def test_a_short_question_about_a_lost_health_insurance_card_is_not_answered_with_another_item(
+def test_a_short_question_about_a_lost_health_insurance_card_gets_the_lost_card_answer(
         whole_bot: Services, question: str) -> None:
-    # Nothing in the content says how a lost health-insurance card is issued again: neither the
-    # identity card's reissue nor the newborn's card, but an honest "did you mean".
+    # The content now says what to do when the paper health-insurance card is lost (the chip
+    # identity card, VNeID or VssID at the clinic; re-issue by social insurance): that answer,
+    # never the identity card's reissue or the newborn's card.
     turn = ask(whole_bot, question)
-    assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), turn.match
+    assert (turn.match.kind, turn.match.id) in {
+        (MatchKind.FAQ, "bhyt_lost_card"), (MatchKind.SERVICE, "health_ins")}, turn.match
+    assert "căn cước" in turn.replies[0].text
 
 
 def test_a_neighbour_in_the_story_does_not_decline_a_vehicle_question(whole_bot: Services) -> None:
