@@ -22,6 +22,7 @@ from typing import Final
 __all__ = [
     "COMPOUNDS",
     "CONTEXTUAL",
+    "DISOWNED_ANCHORS",
     "DOMAIN_ANCHORS",
     "EXPANSIONS",
     "FILLER_PHRASES",
@@ -422,6 +423,14 @@ DOMAIN_ANCHORS: Final[tuple[str, ...]] = (
     "tam vang", "ho khau", "giay phep", "bien so", "ly lich", "tu phap", "that nghiep", "tro cap",
     "nfc", "chip", "sinh trac", "lien thong", "phat nguoi", "vi pham", "de an", "mai tang", "tu tuat",
 )
+
+#: Phrases in which an anchor word says nothing of the bot's domain: a question about severance pay
+#: («trợ cấp thôi việc») or about breaking the law in general («vi phạm quy định pháp luật») is a
+#: labour or legal question, which the off-topic declines answer.
+DISOWNED_ANCHORS: Final[dict[str, tuple[str, ...]]] = {
+    "tro cap": ("tro cap thoi viec", "tro cap mat viec"),
+    "vi pham": ("vi pham phap luat", "vi pham quy dinh phap luat", "vi pham hop dong", "vi pham luat lao dong"),
+}
 
 #: Words too vague to carry an answer on their own ("máy", "bị", "lỗi", "mấy", "về"): a confident
 #: answer or a "did you mean" must share at least one other word (or a bigram with another word)

@@ -31,7 +31,7 @@ from typing import Final, Literal
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from faq.abbreviations import COMPOUNDS, DOMAIN_ANCHORS, GENERIC_WORDS
+from faq.abbreviations import COMPOUNDS, DISOWNED_ANCHORS, DOMAIN_ANCHORS, GENERIC_WORDS
 from faq.normalize import is_stopword, is_syllable, words
 from faq.schema import FaqEntry
 from faq.topics import SHORT_OBJECTS, names_loss, narrowed, topics_in, topics_of_words
@@ -485,7 +485,24 @@ class Matcher:
             terms, _ = self.read_terms(text)
         except (ValueError, TypeError, UnicodeError):
             return False
-        return not self._anchors.isdisjoint(terms)
+        return self._anchored(terms, text)
+
+    def _anchored(self, terms: Sequence[str], text: str) -> bool:
+        """True when an anchor word is among ``terms`` outside the phrases that disown it
+        (:data:`~faq.abbreviations.DISOWNED_ANCHORS`: «trợ cấp thôi việc» is no benefit of ours)."""
+        hits = self._anchors.intersection(terms)
+        if not hits:
+            return False
+        if any(a not in DISOWNED_ANCHORS for a in hits):
+            return True
+        padded = f" {' '.join(words(text[:MAX_CHARS]))} "
+        for anchor in hits:
+            rest = padded
+            for phrase in DISOWNED_ANCHORS[anchor]:
+                rest = rest.replace(f" {phrase} ", " ")
+            if f" {anchor} " in rest:
+                return True
+        return False
 
     def search(self, text: str, *, today: date, k: int = 3) -> tuple[Candidate, ...]:
         """The ``k`` best items valid on ``today`` for ``text``, best first, confidence in [0, 1]."""
@@ -615,7 +632,7 @@ class Matcher:
         if not grounded:
             return Decision("none", tuple(ranked[:3]))
         ranked = grounded
-        anchored = not self._anchors.isdisjoint(terms)
+        anchored = self._anchored(terms, text)
         if anchored and ranked[0].kind == "offtopic":
             # The question names the domain ("định danh mức 2 tốn bao nhiêu tiền"): a decline
             # matching its generic rest ("tốn bao nhiêu tiền") must not win.

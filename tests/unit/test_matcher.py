@@ -155,6 +155,20 @@ def test_domain_anchor_words_are_never_declined() -> None:
     assert decision.top is not None and decision.top.kind == "faq"
 
 
+def test_an_anchor_inside_a_phrase_that_disowns_it_does_not_anchor() -> None:
+    labour = IndexDoc("offtopic:labour", "offtopic", ("Công ty bắt ký giấy cho thôi việc", "Tranh chấp lao động"))
+    benefit = IndexDoc(
+        "faq:unemployment", "faq", ("Làm trợ cấp thất nghiệp ở đâu", "Nghỉ việc nhận trợ cấp"), "Nộp hồ sơ."
+    )
+    m = Matcher([*DOCS, labour, benefit])
+    assert m.is_anchored("nghỉ việc có được nhận trợ cấp không")
+    assert not m.is_anchored("công ty bắt ký giấy không nhận trợ cấp thôi việc")
+    # the same word outside the phrase still anchors the question
+    assert m.is_anchored("trợ cấp thôi việc và trợ cấp thất nghiệp khác nhau thế nào")
+    decision = m.decide("công ty bắt ký giấy không nhận trợ cấp thôi việc có đúng không", today=TODAY)
+    assert decision.top is not None and decision.top.key == "offtopic:labour", decision
+
+
 @pytest.mark.parametrize(
     "text", ["cách làm bánh chưng", "giá vàng hôm nay", "hát cho tôi nghe một bài", "xem phim gì tối nay"]
 )
