@@ -78,6 +78,8 @@ MAX_FIXES: Final = 8
 #: the next one at most LONG_LEAD_RATIO of it (chosen on the development and first real sets).
 LONG_LEAD_MIN: Final = 0.2
 LONG_LEAD_RATIO: Final = 0.75
+#: A short question's item about exactly the objects it names is preferred within this share of the best score.
+_EXACT_TOPIC_LEAD: Final = 0.85
 #: Weight of the story around the question sentences of a long message (see :meth:`Matcher.read_terms`).
 BACKGROUND_WEIGHT: Final = 0.7
 
@@ -661,6 +663,15 @@ class Matcher:
             # fee): the items about the paper named come first, and the thresholds decide on them.
             specific = named & SHORT_OBJECTS
             own = self._topics[self._index[ranked[0].key]]
+            if named and own and not (own - named).isdisjoint(SHORT_OBJECTS):
+                # An item about exactly the objects named, close behind one also about another
+                # paper (the passport entry, which mentions the card), comes first: «căn cước hết
+                # hạn làm lại ở đâu» is about the card alone.
+                close = [c for c in ranked[1:] if c.kind != "offtopic" and c.score >= _EXACT_TOPIC_LEAD * ranked[0].score
+                         and (mine := self._topics[self._index[c.key]]) and mine <= named]
+                if close:
+                    ranked = [close[0], *(c for c in ranked if c is not close[0])]
+                    own = self._topics[self._index[ranked[0].key]]
             if specific and own and own.isdisjoint(specific):
                 about = [c for c in ranked if self._about(c.key, specific)]
                 if not about:

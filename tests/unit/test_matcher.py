@@ -155,6 +155,21 @@ def test_domain_anchor_words_are_never_declined() -> None:
     assert decision.top is not None and decision.top.kind == "faq"
 
 
+def test_a_short_question_gets_the_item_about_exactly_its_paper_when_close() -> None:
+    passport = IndexDoc("faq:passport_redo", "faq", ("Hộ chiếu hết hạn làm lại ở đâu",
+                        "Làm lại hộ chiếu cần mang thẻ căn cước không"), "Nộp trên Cổng Dịch vụ công, mang thẻ căn cước.")
+    card = IndexDoc("faq:card_redo", "faq", ("Thẻ căn cước hết hạn thì làm sao", "Làm lại thẻ căn cước ở đâu"),
+                    "Đến Công an cấp xã.")
+    m = Matcher([*DOCS, passport, card])
+    # Lexically the passport item leads (it shares «hết hạn làm lại ở đâu» and mentions the card)...
+    assert top_key(m, "căn cước hết hạn làm lại ở đâu") == "faq:passport_redo"
+    # ... but it is also about another paper, and the card's own item is close behind.
+    decision = m.decide("căn cước hết hạn làm lại ở đâu", today=TODAY)
+    assert decision.top is not None and decision.top.key == "faq:card_redo", decision
+    decision = m.decide("hộ chiếu hết hạn làm lại ở đâu", today=TODAY)
+    assert decision.top is not None and decision.top.key == "faq:passport_redo", decision
+
+
 def test_an_anchor_inside_a_phrase_that_disowns_it_does_not_anchor() -> None:
     labour = IndexDoc("offtopic:labour", "offtopic", ("Công ty bắt ký giấy cho thôi việc", "Tranh chấp lao động"))
     benefit = IndexDoc(
