@@ -317,6 +317,10 @@ class Situation(_Dated):
     #: Button label.
     label: str = Field(min_length=3, max_length=SITUATION_LABEL_MAX)
     #: Vietnamese phrases (with diacritics) that signal this situation; the matcher normalises them.
+    #: A phrase of up to four words must occur as written; a longer one also matches when most of its
+    #: words and word pairs occur anywhere in the message (:func:`bot.core.asking.trigger_hit`), so a
+    #: long phrase made of common words («không có hộ khẩu làm căn cước») can fire on a story that
+    #: only mentions them: prefer short, specific phrases.
     triggers: tuple[str, ...] = Field(min_length=1, max_length=20)
 
     @field_validator("id")
