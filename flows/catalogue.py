@@ -17,7 +17,7 @@ from bot.core import texts
 from bot.core.payloads import make
 from bot.core.types import Button, Reply
 from faq.matcher import IndexDoc
-from faq.normalize import fold
+from faq.normalize import fold, words
 from flows.facets import facet_labels, facet_payload
 from flows.schema import Channel, FacetKey, LifeEvent, Sector, Service
 
@@ -30,6 +30,7 @@ __all__ = [
     "COVERAGE",
     "GENERIC_FLOW",
     "Catalogue",
+    "TriggerEntry",
     "browse_root",
     "by_life_event",
     "by_sector",
@@ -63,6 +64,10 @@ _CHANNEL_TEXT: Mapping[Channel, str] = MappingProxyType(
 )
 
 
+#: A situation trigger's normalised words, its service's and its situation's positions.
+TriggerEntry = tuple[tuple[str, ...], int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Catalogue:
     """An immutable catalogue of services with its life events and sectors, in display order."""
@@ -72,6 +77,8 @@ class Catalogue:
     sectors: tuple[Sector, ...] = ()
     _by_id: Mapping[str, Service] = field(default_factory=lambda: MappingProxyType({}))
     _faq_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: :meth:`triggers_by_first_word`, made on first use.
+    _triggers: Mapping[str, tuple[TriggerEntry, ...]] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -121,6 +128,21 @@ class Catalogue:
     def faq_title(self, faq_id: str) -> str | None:
         """Button label of an FAQ entry, when known."""
         return self._faq_titles.get(faq_id)
+
+    def triggers_by_first_word(self) -> Mapping[str, tuple[TriggerEntry, ...]]:
+        """Every situation trigger as (its normalised words, service number, situation number), keyed
+        by its first word, in catalogue order: a message is scanned once for all of them."""
+        if self._triggers is None:
+            index: dict[str, list[TriggerEntry]] = {}
+            for svc_no, svc in enumerate(self.services):
+                for sit_no, sit in enumerate(svc.situations):
+                    for trigger in sit.triggers:
+                        phrase = tuple(words(trigger))
+                        if phrase:
+                            index.setdefault(phrase[0], []).append((phrase, svc_no, sit_no))
+            object.__setattr__(self, "_triggers", MappingProxyType({w: tuple(e) for w, e in index.items()}))
+        assert self._triggers is not None
+        return self._triggers
 
 
 #: The step-by-step guide to the national portal, offered from the catalogue's front page.

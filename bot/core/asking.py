@@ -156,15 +156,21 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False)
 
 def situation_named(cat: Catalogue, text: str, today: dt.date) -> tuple[str, str] | None:
     """(service id, situation id) when the message contains, word for word, a trigger phrase of
-    exactly one service's situations ("mất giấy đăng ký xe"), whatever else it says."""
+    exactly one service's situations ("mất giấy đăng ký xe"), whatever else it says; of that
+    service, its first such situation."""
     text_words = words(text[:2000])
-    found: dict[str, str] = {}
-    for svc in cat.services:
-        for sit in available_situations(svc, today):
-            if any(trigger_hit(t, text_words, exact=True) for t in sit.triggers):
-                found.setdefault(svc.id, sit.id)
-                break
-    return next(iter(found.items())) if len(found) == 1 else None
+    hits: dict[int, int] = {}
+    for i, word in enumerate(text_words):
+        for phrase, svc_no, sit_no in cat.triggers_by_first_word().get(word, ()):
+            if (svc_no not in hits or sit_no < hits[svc_no]) \
+                    and tuple(text_words[i : i + len(phrase)]) == phrase \
+                    and cat.services[svc_no].situations[sit_no].is_valid_on(today):
+                hits[svc_no] = sit_no
+    if len(hits) != 1:
+        return None
+    ((svc_no, sit_no),) = hits.items()
+    svc = cat.services[svc_no]
+    return svc.id, svc.situations[sit_no].id
 
 
 def main_facet(reading: Reading) -> FacetKey | None:

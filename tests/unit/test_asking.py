@@ -277,3 +277,24 @@ def test_a_facet_asked_besides_a_situation_comes_only_where_the_service_is_that_
     assert asking.situation_keys(svc, "lost_card", read("mất thẻ căn cước bao lâu có thẻ mới"), TODAY) == ("lost_card",)
     assert asking.situation_keys(svc, "lost_card", read("mất thẻ căn cước cần giấy tờ gì"), TODAY) == (
         "lost_card", "documents")
+
+
+def test_situation_named_finds_the_one_service_whose_trigger_is_written_out() -> None:
+    card = _service()
+    lost, = card.situations
+    damaged = lost.model_copy(update={"id": "damaged", "triggers": ("thẻ căn cước bị hỏng",)})
+    card = card.model_copy(update={"situations": (damaged, lost.model_copy(update={
+        "triggers": (*lost.triggers, "thẻ căn cước bị hỏng")}))})
+    birth = card.model_copy(update={"id": "birth", "number": 3, "name": "Đăng ký khai sinh", "situations": (
+        lost.model_copy(update={"id": "lost_birth", "triggers": ("mất giấy khai sinh",)}),)})
+    cat = Catalogue.build([card, birth], [], [])
+    assert asking.situation_named(cat, "hôm qua tôi mất thẻ căn cước rồi", TODAY) == ("idcard", "lost_card")
+    # two situations of the card name it: the first in the file
+    assert asking.situation_named(cat, "thẻ căn cước bị hỏng thì sao", TODAY) == ("idcard", "damaged")
+    # the triggers of two services: none of them
+    assert asking.situation_named(cat, "mất thẻ căn cước và mất giấy khai sinh", TODAY) is None
+    # word for word only, and only what is shown on the day
+    assert asking.situation_named(cat, "thẻ căn cước của tôi bị mất", TODAY) is None
+    gone = birth.model_copy(update={"situations": (birth.situations[0].model_copy(
+        update={"valid_until": TODAY - dt.timedelta(days=1)}),)})
+    assert asking.situation_named(Catalogue.build([gone], [], []), "mất giấy khai sinh", TODAY) is None
