@@ -667,7 +667,8 @@ class Matcher:
                 # An item about exactly the objects named, close behind one also about another
                 # paper (the passport entry, which mentions the card), comes first: «căn cước hết
                 # hạn làm lại ở đâu» is about the card alone.
-                close = [c for c in ranked[1:] if c.kind != "offtopic" and c.score >= _EXACT_TOPIC_LEAD * ranked[0].score
+                bar = _EXACT_TOPIC_LEAD * ranked[0].score
+                close = [c for c in ranked[1:] if c.kind != "offtopic" and c.score >= bar
                          and (mine := self._topics[self._index[c.key]]) and mine <= named]
                 if close:
                     ranked = [close[0], *(c for c in ranked if c is not close[0])]

@@ -78,7 +78,9 @@ class Catalogue:
     _by_id: Mapping[str, Service] = field(default_factory=lambda: MappingProxyType({}))
     _faq_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: :meth:`triggers_by_first_word`, made on first use.
-    _triggers: Mapping[str, tuple[TriggerEntry, ...]] | None = field(default=None, compare=False, repr=False)
+    _triggers: Mapping[str, tuple[TriggerEntry, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @classmethod
     def build(

@@ -387,9 +387,11 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # Unsure, but the message names one service's situation word for word ("mất cà vẹt xe").
         named = asking.situation_named(catalogue, text, ctx.today)
         if named is not None and (svc_named := catalogue.get(named[0])) is not None \
-                and (matcher.about(f"service:{svc_named.id}", asked) or _situation_about(svc_named, named[1], asked)):
+                and (matcher.about(f"service:{svc_named.id}", asked)
+                     or _situation_about(svc_named, named[1], asked)):
             score = _round(decision.candidates[0].score) if decision.candidates else None
-            return _facet_answers(ctx, svc_named, asking.situation_keys(svc_named, named[1], reading, ctx.today), score)
+            keys = asking.situation_keys(svc_named, named[1], reading, ctx.today)
+            return _facet_answers(ctx, svc_named, keys, score)
     if not decision.candidates:
         return None
     top = decision.candidates[0]

@@ -338,8 +338,8 @@ def test_a_lost_card_also_gets_how_long_it_takes_when_asked(whole_bot: Services)
 
 @pytest.mark.parametrize("question", [
     "bố mẹ chưa đăng ký kết hôn, con có được mang họ cha không",
-    "Hai đứa tôi ở với nhau đã 3 năm, có một bé gái 2 tháng tuổi nhưng chưa đi đăng ký kết hôn. "
-    "Xin hỏi bé có được mang họ của bố không, làm giấy tờ thế nào?",
+    ("Hai đứa tôi ở với nhau đã 3 năm, có một bé gái 2 tháng tuổi nhưng chưa đi đăng ký kết hôn. "
+     "Xin hỏi bé có được mang họ của bố không, làm giấy tờ thế nào?"),
 ])
 def test_unmarried_parents_get_the_birth_registration_with_the_father(whole_bot: Services, question: str) -> None:
     # The question names marriage, not birth: the situation's own words are about both.
