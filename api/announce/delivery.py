@@ -156,8 +156,8 @@ class Pacer:
 
     The limit is the bot's, not the broadcast's: the messages other senders of the same bot sent in
     the last second (the replies to citizens, noted with :meth:`note_others`) take their room first,
-    plus one to spare, so a broadcast does not push the replies into a 429 and slows down while they
-    go out.
+    plus a little to spare (:meth:`spare`), so a broadcast does not push the replies into a 429 and
+    slows down while they go out.
     """
 
     def __init__(self, rate_per_s: float, *, clock: Callable[[], float] = time.monotonic,
@@ -209,8 +209,7 @@ class Pacer:
                         self._lowered_at = now
                     at = max(now, self._paused_until, self._last + self.interval * 0.75)
                     others = self.others_now()
-                    # one more to spare while replies go out: they come unevenly
-                    room = max(1, self.per_window - others - (1 if others else 0))
+                    room = max(1, self.per_window - others - self.spare(others))
                     if len(self._sent) >= room:
                         at = max(at, self._sent[-room] + self.window_s)
                     if at <= now:
@@ -238,6 +237,12 @@ class Pacer:
             self._others = (second, max(seen, count), self._others[2])
         elif second > last:
             self._others = (second, max(0, count), seen if last == second - 1 else 0)
+
+    @staticmethod
+    def spare(others: int) -> int:
+        """Room kept free besides the replies counted: they come unevenly, and those sent since the
+        count was last read (up to two polls ago) are not in it yet."""
+        return 1 + math.ceil(others * 2 * REPLIES_POLL_S) if others else 0
 
     def others_now(self) -> int:
         """Messages others sent in the last second (sliding): this second's so far, and the share of

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 
 import pytest
 
@@ -157,6 +158,16 @@ def test_the_replies_sent_this_second_take_their_room_first() -> None:
 
     assert asyncio.run(go(1000)) >= 0.55  # two a window: seven sends span three more windows
     assert asyncio.run(go(998)) < 0.3  # replies of a second gone by take nothing
+
+
+def test_the_room_kept_spare_grows_with_the_replies_not_yet_counted() -> None:
+    """The replies' count is read every REPLIES_POLL_S: those sent since are kept room for."""
+    from api.announce.delivery import REPLIES_POLL_S
+
+    assert Pacer.spare(0) == 0  # no replies going out: the broadcast has the whole limit
+    assert Pacer.spare(1) == 2
+    assert Pacer.spare(15) == 1 + math.ceil(15 * 2 * REPLIES_POLL_S) == 4  # 15/s: up to two polls unseen
+    assert Pacer.spare(15) > Pacer.spare(5) > Pacer.spare(0)
 
 
 def test_the_replies_of_the_second_before_count_while_inside_the_window() -> None:
