@@ -35,7 +35,7 @@ from faq.abbreviations import COMPOUNDS, DISOWNED_ANCHORS, DOMAIN_ANCHORS, GENER
 from faq.normalize import is_stopword, is_syllable, words
 from faq.schema import FaqEntry
 from faq.topics import SHORT_OBJECTS, names_loss, narrowed, topics_in, topics_of_words
-from faq.understand import LONG_CHARS, read
+from faq.understand import LONG_CHARS, FacetKey, facets_in, read
 
 __all__ = [
     "BACKGROUND_WEIGHT",
@@ -186,6 +186,15 @@ def _by_score(item: tuple[int, float]) -> tuple[float, int]:
     return item[1], -item[0]
 
 
+def _one_facet(doc: IndexDoc) -> FacetKey | None:
+    """The facet most phrasings of an FAQ item ask (at least half of them), when only one does."""
+    if doc.kind != "faq" or not doc.phrasings:
+        return None
+    counts = Counter(f for p in doc.phrasings for f in set(facets_in(p)))
+    most = [f for f, n in counts.items() if 2 * n >= len(doc.phrasings)]
+    return most[0] if len(most) == 1 else None
+
+
 def _terms(seq: Sequence[str], compounds: bool = True) -> list[str]:
     """Unigrams and bigrams ("a b") of a word sequence.
 
@@ -261,10 +270,12 @@ class Matcher:
         analysed: dict[str, tuple[list[str], frozenset[str]]] = {}  # text → terms, content words
         topics: list[frozenset[str]] = []
         loss: list[bool] = []
+        facet: list[FacetKey | None] = []
         for doc in unique:
             phrased = [words(p) for p in doc.phrasings]
             topics.append(frozenset().union(*(topics_of_words(seq) for seq in phrased)))
             loss.append(any(names_loss(seq) for seq in phrased))
+            facet.append(_one_facet(doc))
             tf: dict[str, float] = {}
             length = 0.0
             doc_words: set[str] = set()
@@ -314,6 +325,8 @@ class Matcher:
         self._covered: frozenset[str] = frozenset().union(*self._topics)
 
         self._loss: tuple[bool, ...] = tuple(loss)
+        #: The one facet an FAQ item is asked for (its fee, its time…), or None.
+        self._facet: tuple[FacetKey | None, ...] = tuple(facet)
         #: Services whose own words say they issue a paper again («Cấp lại, đổi thẻ căn cước»).
         self._reissuing: tuple[int, ...] = tuple(i for i, d in enumerate(unique) if d.kind == "service" and loss[i])
 
@@ -754,6 +767,12 @@ class Matcher:
         i = self._index.get(key)
         own = self._topics[i] if i is not None else frozenset()
         return len(own & asked) / len(own) if own else 0.0
+
+    def facet_of(self, key: str) -> FacetKey | None:
+        """The one facet FAQ item ``key`` answers ("fee" for the card's fee entry), when most of
+        its phrasings ask that facet and no other; None for a service, a broad item or an unknown key."""
+        i = self._index.get(key)
+        return self._facet[i] if i is not None else None
 
     def topics_of(self, key: str) -> frozenset[str]:
         """The objects (:mod:`faq.topics`) item ``key`` is asked about («residence» at large only

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, replace
+from typing import Final
 
 from bot.core import asking, handoff, payloads, texts
 from bot.core.content import ContentSnapshot
@@ -370,6 +371,18 @@ def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float |
                            (Event("service_viewed", data),))
 
 
+#: Facets an FAQ item can be wholly about that another facet's question never wants (a card fee
+#: entry for «mất căn cước làm lại ở đâu, mất bao lâu»).
+_EXCLUSIVE_FACETS: Final = frozenset({"fee", "time", "documents"})
+
+
+def _other_facet(ctx: _Ctx, key: str, reading: Reading) -> bool:
+    """True when FAQ item ``key`` answers one facet (the fee) and the question asks others only."""
+    own = ctx.content.matcher.facet_of(key)
+    asked = [f for f in reading.facets if f != "who"]
+    return own in _EXCLUSIVE_FACETS and bool(asked) and own not in asked
+
+
 def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> _Out | None:
     """The facet or situation asked of a service, answered first (kind ``service``), or None.
 
@@ -412,7 +425,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         hit = asking.situation_named(catalogue, text, ctx.today)
         if hit is not None and (svc_hit := catalogue.get(hit[0])) is not None \
                 and (_names_all(ctx, svc_hit, objects) or _situation_about(svc_hit, hit[1], objects)) \
-                and not (top_own and top_own <= objects):
+                and (not (top_own and top_own <= objects) or _other_facet(ctx, top.key, reading)):
             return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today),
                                   _round(top.score))
     service = asking.asked_service(catalogue, decision.candidates, reading)

@@ -470,3 +470,20 @@ def test_unseen_pairs_count_less_than_unseen_words_in_the_self_score() -> None:
     pair, word = m._self_score(["quen", "chau ba"]), m._self_score(["quen", "xyzq"])  # noqa: SLF001
     assert pair < word
     assert Matcher(DOCS, tuning=Tuning(unseen_pair_weight=1.0))._self_score(["quen", "chau ba"]) == pytest.approx(word)  # noqa: SLF001
+
+
+def test_an_item_asked_for_one_facet_knows_it() -> None:
+    from faq.matcher import IndexDoc, Matcher
+
+    def doc(key: str, *phrasings: str) -> IndexDoc:
+        return IndexDoc(key=key, kind="faq", phrasings=phrasings)
+
+    m = Matcher([
+        doc("faq:fee", "làm căn cước mất bao nhiêu tiền", "lệ phí cấp lại căn cước", "đổi căn cước có mất phí không"),
+        doc("faq:mixed", "làm căn cước ở đâu", "làm căn cước mất bao lâu", "lệ phí căn cước"),
+        doc("faq:none", "căn cước là gì", "thẻ căn cước dùng làm gì"),
+    ])
+    assert m.facet_of("faq:fee") == "fee"
+    assert m.facet_of("faq:mixed") is None  # no facet asked by half of its phrasings alone
+    assert m.facet_of("faq:none") is None
+    assert m.facet_of("faq:unknown") is None

@@ -329,11 +329,21 @@ def test_a_situation_naming_its_own_office_gets_no_other_route(whole_bot: Servic
     assert "Làm ở đâu:" in turn.replies[0].text, turn.replies[0].text
 
 
-def test_a_lost_card_also_gets_how_long_it_takes_when_asked(whole_bot: Services) -> None:
-    turn = ask(whole_bot, "mất căn cước làm lại ở đâu, bao lâu thì có thẻ")
+@pytest.mark.parametrize("question", [
+    "mất căn cước làm lại ở đâu, bao lâu thì có thẻ",
+    # short, no diacritics: the card-fee entry («… mất bao nhiêu tiền») is close, but the fee is not asked
+    "mat cccd lam lai o dau mat bao lau",
+])
+def test_a_lost_card_also_gets_how_long_it_takes_when_asked(whole_bot: Services, question: str) -> None:
+    turn = ask(whole_bot, question)
     text = turn.replies[0].text
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
     assert "Mất thẻ căn cước" in text and "07 ngày làm việc" in text
+
+
+def test_the_fee_entry_still_answers_the_fee_of_a_lost_card(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "mat cccd lam lai het bao nhieu tien")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "fee_id_card_2026"), turn.match
 
 
 @pytest.mark.parametrize("question", [
