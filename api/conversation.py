@@ -381,6 +381,10 @@ class Conversation:
         elif event.name == "feedback_no":
             unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="feedback_no",
                                    entry_id=data.get("entry"), score=None, source="user", now=now)
+        elif event.name == "facet_missing":
+            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="facet_missing",
+                                   entry_id=f"service:{data.get('service', '')}", score=match.score, source="user",
+                                   now=now)
         elif event.name == "handoff_requested":
             unit.record_handoff(user_id=user_id, channel=channel, question=data.get("question") or None, now=now)
         elif event.name == "clarify_offered" and match.kind is MatchKind.CLARIFY:

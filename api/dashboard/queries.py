@@ -95,7 +95,8 @@ OUTCOMES: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
 COMMUNE_NOTE: Final = ("Xã/phường của người dân chỉ biết được khi họ đến qua liên kết của một thành viên tổ "
                        "(xã/phường của tổ đó). Khi lọc theo xã/phường, chỉ những người này được tính.")
 _FLOW_EVENTS: Final = ("flow_started", "flow_step", "flow_finished")
-_REASONS: Final = {"fallback": "chưa hiểu", "clarify": "hỏi lại", "feedback_no": "«Chưa đúng»"}
+_REASONS: Final = {"fallback": "chưa hiểu", "clarify": "hỏi lại", "feedback_no": "«Chưa đúng»",
+                   "facet_missing": "thiếu chi tiết"}
 
 
 def vn_day(column: Any, dialect: str) -> ColumnElement[Any]:

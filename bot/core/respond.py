@@ -360,6 +360,7 @@ def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float |
     facet = asking.main_facet(reading)
     text = card.text
     buttons = card.buttons
+    note = ""
     if facet is not None and not asking.card_covers(svc, facet):
         note = ctx.text("facet_missing").format(facet=asking.FACET_LABELS[facet], service=svc.title)
         text = f"{note}\n\n{text}"
@@ -367,8 +368,11 @@ def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float |
     data: tuple[tuple[str, str], ...] = (("service", service_id),)
     if facet is not None:
         data += (("facet", facet),)
-    return _leave_flow_for(ctx, Reply(text, buttons), Match(MatchKind.SERVICE, service_id, score),
-                           (Event("service_viewed", data),))
+    events: tuple[Event, ...] = (Event("service_viewed", data),)
+    if note:
+        # What the citizen asked and the content lacks goes to the admins' unanswered inbox.
+        events += (Event("facet_missing", (*data, ("question", ctx.inbound.text or ""))),)
+    return _leave_flow_for(ctx, Reply(text, buttons), Match(MatchKind.SERVICE, service_id, score), events)
 
 
 #: Facets an FAQ item can be wholly about that another facet's question never wants (a card fee

@@ -225,7 +225,8 @@ class Event:
     Names in use: ``faq_answered``, ``clarify_offered``, ``fallback``
     (unanswered question), ``offtopic``, ``feedback_yes``, ``feedback_no``,
     ``handoff_requested``, ``flow_started``, ``flow_step``, ``flow_finished``,
-    ``service_viewed``, ``facet_viewed``, ``privacy_delete``, ``pii_masked``, ``referral``.
+    ``service_viewed``, ``facet_viewed``, ``facet_missing`` (a service's facet asked that the content
+    lacks: the unanswered inbox), ``privacy_delete``, ``pii_masked``, ``referral``.
     """
 
     name: str

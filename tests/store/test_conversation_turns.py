@@ -71,3 +71,16 @@ def test_cli_and_eval_traffic_stays_out_of_the_inbox(store: Store) -> None:
     with store.unit() as unit:
         assert unit.count(Unanswered, source="user") <= 1
         assert unit.count(Unanswered, source="cli") == 0 and unit.count(Unanswered, source="eval") == 0
+
+
+def test_a_missing_facet_lands_in_the_inbox_with_its_service(store: Store) -> None:
+    from bot.core.types import Event, Match
+
+    event = Event("facet_missing", (("service", "unemployment"), ("facet", "documents"),
+                                    ("question", "hồ sơ hưởng trợ cấp thất nghiệp gồm những gì")))
+    with store.unit() as unit:
+        uid = unit.get_or_create_user(channel="web", external_id="u-facet", now=NOW)
+        Conversation._inbox(unit, user_id=uid, channel="web", event=event,  # noqa: SLF001 - the inbox mapping
+                            match=Match(MatchKind.SERVICE, "unemployment", 0.4), now=NOW)
+    with store.unit(readonly=True) as unit:
+        assert unit.count(Unanswered, reason="facet_missing", entry_id="service:unemployment") == 1

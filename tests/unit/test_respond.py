@@ -242,3 +242,18 @@ def test_unsure_between_answers_of_one_guide_means_that_guide() -> None:
     assert _common_guide(ctx, (l2_where,)) is None
     assert _common_guide(ctx, (l2_where, Candidate("faq:forgot_password", "faq", 0.15))) is None
     assert _common_guide(ctx, (l2_where, Candidate("service:passport", "service", 0.15))) is None
+
+
+def test_a_facet_the_content_lacks_is_said_honestly_and_goes_to_the_inbox(content: ContentSnapshot) -> None:
+    # The small catalogue's passport service lists no papers to prepare.
+    q = ("Con tôi sắp đi du học nên cả nhà muốn làm hộ chiếu cho cháu trong tháng này. "
+         "Xin hỏi làm hộ chiếu thì cần chuẩn bị những giấy tờ gì?")
+    turn, _ = run(content, text(q))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "passport"), turn.match
+    assert turn.replies[0].text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị")
+    missing = [e.as_dict() for e in turn.events if e.name == "facet_missing"]
+    assert missing == [{"service": "passport", "facet": "documents", "question": q}]
+    # A facet the card has (where to do it) is answered and is nothing for the inbox.
+    turn, _ = run(content, text("Con tôi sắp đi du học nên cả nhà muốn làm hộ chiếu cho cháu. "
+                                "Xin hỏi làm hộ chiếu ở đâu?"))
+    assert not [e for e in turn.events if e.name == "facet_missing"]
