@@ -37,14 +37,14 @@ FLOORS: dict[str, Floor] = {
     "extra_queries.yaml": Floor(165, 50, 0),
     "flow_queries.yaml": Floor(27, 0, 1),
     "fresh_queries_3.yaml": Floor(60, 15, 0),
-    "fresh_queries_4.yaml": Floor(54, 15, 1),
+    "fresh_queries_4.yaml": Floor(55, 15, 1),
     "fresh_queries_5.yaml": Floor(54, 15, 1),
     "fresh_queries_6.yaml": Floor(57, 15, 0),
     # Real questions, floors at the scores of 02/12/2026 (evening), after sourced content for the topics the
     # sets failed on (branches wt-card, wt-card2, wt-civil, wt-civil2, wt-social, wt-misc) and the answering
     # changes of that session.
     "real_questions_dev.yaml": Floor(16, 6, 0),
-    "real_questions_1.yaml": Floor(18, 12, 0),
+    "real_questions_1.yaml": Floor(19, 12, 0),
     # collected apart (branch wt-realq) and never tuned on until 02/12/2026
     "real_questions_2.yaml": Floor(20, 4, 0),
     "real_questions_3.yaml": Floor(13, 6, 0),
@@ -59,11 +59,12 @@ FLOORS: dict[str, Floor] = {
     # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined).
     "real_questions_7.yaml": Floor(7, 8, 3),
     # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong
-    "real_questions_8.yaml": Floor(17, 5, 1),
+    "real_questions_8.yaml": Floor(18, 5, 0),
     # collected apart (branch wt-realq9): first score 9/40 in scope, 9/11 off topic, 14 wrong (on acbfca0);
     # held out until every other branch had merged: 12/40, 10/11, 13 wrong; after wt-misc and two trigger
-    # fixes, which looked at its failures: 18/40, 10/11, 6 wrong
-    "real_questions_9.yaml": Floor(18, 10, 6),
+    # fixes, which looked at its failures: 18/40, 10/11, 6 wrong; after sourced civil-status and card content
+    # (branch wt-civil3, 03/12/2026: name change, quê quán, barcode card, lost papers): 28/40, 10/11, 4 wrong
+    "real_questions_9.yaml": Floor(28, 10, 4),
 }
 
 
