@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass, replace
 from typing import Final
 
-from bot.core import asking, handoff, payloads, texts
+from bot.core import asking, handoff, payloads, pii, texts
 from bot.core.content import ContentSnapshot
 from bot.core.types import (
     Button,
@@ -150,7 +150,9 @@ def _dispatch(ctx: _Ctx) -> _Out:
         idx = pick_option(stripped, [b.label for b in ctx.session.options])
         if idx is not None:
             return _on_payload(ctx, ctx.session.options[idx].payload)
-    return _on_question(ctx, stripped)
+    # Personal numbers arrive masked («[ID]»): the placeholders, and the words that only state an
+    # ID number, are not what the question asks.
+    return _on_question(ctx, pii.without_masks(stripped) if ctx.inbound.masked else stripped)
 
 
 def _on_command(ctx: _Ctx, name: str) -> _Out:

@@ -367,3 +367,13 @@ def test_living_away_from_home_and_asking_must_i_go_back_gets_where_you_live(who
     # Asked the fee, the same story gets the fee, not where to go.
     turn = ask(whole_bot, story + "đổi thẻ mất bao nhiêu tiền?")
     assert "Làm ở nơi đang ở" not in turn.replies[0].text and "đồng" in turn.replies[0].text
+
+
+def test_an_id_number_typed_with_the_question_does_not_change_the_answer(whole_bot: Services) -> None:
+    # The number is masked before anything reads it; «số CCCD của tôi là [ID]» only states it, so the
+    # question is the rest, answered as when typed alone (was: the scam warning about card photos).
+    alone = ask(whole_bot, "sao ko dang ky dc vneid")
+    with_number = ask(whole_bot, "so cccd cua toi la 001203004567 sao ko dang ky dc vneid")
+    assert with_number.match == alone.match
+    assert with_number.match.kind is MatchKind.FAQ, with_number.match
+    assert "001203004567" not in " ".join(r.text for r in with_number.replies)
