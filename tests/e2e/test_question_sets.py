@@ -64,6 +64,9 @@ FLOORS: dict[str, Floor] = {
     # held out until every other branch had merged: 12/40, 10/11, 13 wrong; after wt-misc and two trigger
     # fixes, which looked at its failures: 18/40, 10/11, 6 wrong
     "real_questions_9.yaml": Floor(18, 10, 6),
+    # collected apart (branch wt-realq10): first score (on 824319a) 11/19 in scope, 6/8 off topic, 5 wrong (4 in
+    # scope, 1 off topic; the floor counts both, as the test does)
+    "real_questions_10.yaml": Floor(11, 6, 5),
 }
 
 
