@@ -581,8 +581,11 @@ def _object_service(ctx: _Ctx, asked: frozenset[str], reading: Reading | None = 
     elif text is not None:
         # ... or the message names a situation of only one of them, in its own words («đến độ
         # tuổi … phải đi đổi căn cước»: the card's age milestones, not the old ID number).
-        hit = [s for s in found if (p := asking.pick_facet(s, text, reading, ctx.today)) and p.how == "trigger"]
-        found = hit or found
+        picks = [(s, asking.pick_facet(s, text, reading, ctx.today)) for s in found]
+        hit = [s for s, p in picks if p is not None and p.how == "trigger"]
+        # ... or the story tells a situation only one of them has (living away from where one is
+        # registered: the card's «làm ở nơi đang ở», not the old ID number's confirmation).
+        found = hit or [s for s, p in picks if p is not None and p.how == "told"] or found
     return found[0] if len(found) == 1 else None
 
 

@@ -377,3 +377,24 @@ def test_an_id_number_typed_with_the_question_does_not_change_the_answer(whole_b
     assert with_number.match == alone.match
     assert with_number.match.kind is MatchKind.FAQ, with_number.match
     assert "001203004567" not in " ".join(r.text for r in with_number.replies)
+
+
+def test_living_away_from_home_the_card_question_gets_the_where_you_live_situation(whole_bot: Services) -> None:
+    # Two services are about the card (the card and the old ID number's confirmation); the story
+    # tells that the asker lives away from where they are registered, which only the card's
+    # situations handle: that one, not a "did you mean".
+    turn = ask(whole_bot, (
+        "Quê tôi ở Thái Bình, hộ khẩu vẫn để ở quê, nhưng mấy năm nay tôi ở trọ tại Bình Dương để đi làm và đã "
+        "đăng ký tạm trú ở đây. Tôi có thể làm thẻ căn cước ở công an phường nơi tôi đang ở không?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
+    assert "nơi đang ở" in turn.replies[0].text or "nơi bạn đang" in turn.replies[0].text
+
+
+def test_someone_abroad_never_gets_go_to_the_commune_police_where_you_live(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
+        "Chị gái tôi sang Nhật làm việc đã 5 năm, nay muốn có thẻ căn cước Việt Nam thì có làm ở bên đó được "
+        "không, hay phải về nước?"
+    ))
+    text = " ".join(r.text for r in turn.replies)
+    assert "Làm ở nơi đang ở" not in text, text[:300]
