@@ -398,3 +398,23 @@ def test_someone_abroad_never_gets_go_to_the_commune_police_where_you_live(whole
     ))
     text = " ".join(r.text for r in turn.replies)
     assert "Làm ở nơi đang ở" not in text, text[:300]
+
+
+def test_a_fee_asked_after_a_story_about_the_card_gets_the_card_fee(whole_bot: Services) -> None:
+    # The options are close (a child's card, the card's fee, the age milestones); only the fee
+    # entry answers the one facet asked, of the object the question names.
+    turn = ask(whole_bot, (
+        "Con tôi vừa đủ 14 tuổi, nhà trường nhắc phụ huynh cho con đi làm thẻ căn cước. "
+        "Cho tôi hỏi làm thẻ lần này thì lệ phí là bao nhiêu?"
+    ))
+    assert turn.match.kind is MatchKind.FAQ and (turn.match.id or "").startswith("fee_id_card"), turn.match
+    assert "lần đầu" in turn.replies[0].text
+
+
+@pytest.mark.parametrize("question", ["lệ phí bao nhiêu", "le phi bao nhieu tien"])
+def test_a_fee_asked_of_nothing_named_is_a_choice_not_a_guess(whole_bot: Services, question: str) -> None:
+    # The residence fee and the card fee tie on these words: which one is meant is a guess.
+    turn = ask(whole_bot, question)
+    assert turn.match.kind is MatchKind.CLARIFY, turn.match
+    labels = [b.label for r in turn.replies for b in r.buttons]
+    assert sum("phí" in label.lower() for label in labels) >= 2, labels
