@@ -34,7 +34,7 @@ from rapidfuzz.distance import OSA
 from faq.abbreviations import COMPOUNDS, DISOWNED_ANCHORS, DOMAIN_ANCHORS, GENERIC_WORDS
 from faq.normalize import is_stopword, is_syllable, words
 from faq.schema import FaqEntry
-from faq.topics import SHORT_OBJECTS, names_loss, narrowed, topics_in, topics_of_words
+from faq.topics import SHORT_OBJECTS, acted_on, names_loss, narrowed, topics_in, topics_of_words
 from faq.understand import LONG_CHARS, FacetKey, facets_in, read
 
 __all__ = [
@@ -755,6 +755,12 @@ class Matcher:
             return _Asked(frozenset(), lost=False)
         reading = read(text)
         found = topics_in(reading.focus) if reading.split else frozenset()
+        if len(found) > 1:
+            # Of the objects the question sentences name, those it asks to have done, when it names
+            # others only in passing («có hộ chiếu còn hạn … muốn làm căn cước»: the card).
+            acted = acted_on(words(reading.focus))
+            if acted and acted < found:
+                found = acted
         return _Asked(narrowed(found or topics_in(text)), lost="lost" in reading.situations)
 
     def asked_topics(self, text: str) -> frozenset[str]:

@@ -418,3 +418,13 @@ def test_a_fee_asked_of_nothing_named_is_a_choice_not_a_guess(whole_bot: Service
     assert turn.match.kind is MatchKind.CLARIFY, turn.match
     labels = [b.label for r in turn.replies for b in r.buttons]
     assert sum("phí" in label.lower() for label in labels) >= 2, labels
+
+
+def test_a_paper_one_already_has_does_not_pull_the_question_to_it(whole_bot: Services) -> None:
+    # The passport is named in the question sentence, but only as something the asker has.
+    turn = ask(whole_bot, (
+        "Em gái tôi đi du học từ năm 2012 nên chưa bao giờ có chứng minh nhân dân. Em có hộ chiếu Việt Nam "
+        "còn hạn, nay về nước muốn làm thẻ căn cước thì có được không, làm như thế nào?"
+    ))
+    assert turn.match.id != "passport" and turn.match.id != "svc_passport", turn.match
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "id_card", turn.match
