@@ -163,6 +163,10 @@ class Explanation:
     terms: tuple[str, ...]
 
 
+#: Two items scoring within this ratio of each other are a tie.
+_TIE: Final = 0.97
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What to do with a message: answer the top candidate, offer candidates, or fall back.
@@ -719,6 +723,13 @@ class Matcher:
         if weights is not None:
             answer_at = max(answer_at, self.long_answer_threshold)
         if top.score >= answer_at:
+            if len(ranked) > 1 and top.kind != "offtopic" and ranked[1].kind != "offtopic" \
+                    and weights is None and ranked[1].score >= _TIE * top.score and not named \
+                    and self._topics[self._index[top.key]] and self._topics[self._index[ranked[1].key]] \
+                    and self._topics[self._index[top.key]].isdisjoint(self._topics[self._index[ranked[1].key]]):
+                # A tie between items about different objects for a question naming none («lệ phí
+                # bao nhiêu»: the card's fee or residence's): which one is a guess; ask.
+                return Decision("clarify", tuple(c for c in ranked[:3] if c.kind != "offtopic"))
             return Decision("answer", tuple(ranked[:3]))
         # ... or on a clear lead: just under the bar, with every other option far behind.
         if weights is not None and top.score >= LONG_LEAD_MIN and top.kind != "offtopic" and (

@@ -379,3 +379,54 @@ def test_living_away_from_home_and_asking_must_i_go_back_gets_where_you_live(who
     # Asked the fee, the same story gets the fee, not where to go.
     turn = ask(whole_bot, story + "đổi thẻ mất bao nhiêu tiền?")
     assert "Làm ở nơi đang ở" not in turn.replies[0].text and "đồng" in turn.replies[0].text
+
+
+def test_an_id_number_typed_with_the_question_does_not_change_the_answer(whole_bot: Services) -> None:
+    # The number is masked before anything reads it; «số CCCD của tôi là [ID]» only states it, so the
+    # question is the rest, answered as when typed alone (was: the scam warning about card photos).
+    alone = ask(whole_bot, "sao ko dang ky dc vneid")
+    with_number = ask(whole_bot, "so cccd cua toi la 001203004567 sao ko dang ky dc vneid")
+    assert with_number.match == alone.match
+    assert with_number.match.kind is MatchKind.FAQ, with_number.match
+    assert "001203004567" not in " ".join(r.text for r in with_number.replies)
+
+
+def test_living_away_from_home_the_card_question_gets_the_where_you_live_situation(whole_bot: Services) -> None:
+    # Two services are about the card (the card and the old ID number's confirmation); the story
+    # tells that the asker lives away from where they are registered, which only the card's
+    # situations handle: that one, not a "did you mean".
+    turn = ask(whole_bot, (
+        "Quê tôi ở Thái Bình, hộ khẩu vẫn để ở quê, nhưng mấy năm nay tôi ở trọ tại Bình Dương để đi làm và đã "
+        "đăng ký tạm trú ở đây. Tôi có thể làm thẻ căn cước ở công an phường nơi tôi đang ở không?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
+    assert "nơi đang ở" in turn.replies[0].text or "nơi bạn đang" in turn.replies[0].text
+
+
+def test_someone_abroad_never_gets_go_to_the_commune_police_where_you_live(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
+        "Chị gái tôi sang Nhật làm việc đã 5 năm, nay muốn có thẻ căn cước Việt Nam thì có làm ở bên đó được "
+        "không, hay phải về nước?"
+    ))
+    text = " ".join(r.text for r in turn.replies)
+    assert "Làm ở nơi đang ở" not in text, text[:300]
+
+
+def test_a_fee_asked_after_a_story_about_the_card_gets_the_card_fee(whole_bot: Services) -> None:
+    # The options are close (a child's card, the card's fee, the age milestones); only the fee
+    # entry answers the one facet asked, of the object the question names.
+    turn = ask(whole_bot, (
+        "Con tôi vừa đủ 14 tuổi, nhà trường nhắc phụ huynh cho con đi làm thẻ căn cước. "
+        "Cho tôi hỏi làm thẻ lần này thì lệ phí là bao nhiêu?"
+    ))
+    assert turn.match.kind is MatchKind.FAQ and (turn.match.id or "").startswith("fee_id_card"), turn.match
+    assert "lần đầu" in turn.replies[0].text
+
+
+@pytest.mark.parametrize("question", ["lệ phí bao nhiêu", "le phi bao nhieu tien"])
+def test_a_fee_asked_of_nothing_named_is_a_choice_not_a_guess(whole_bot: Services, question: str) -> None:
+    # The residence fee and the card fee tie on these words: which one is meant is a guess.
+    turn = ask(whole_bot, question)
+    assert turn.match.kind is MatchKind.CLARIFY, turn.match
+    labels = [b.label for r in turn.replies for b in r.buttons]
+    assert sum("phí" in label.lower() for label in labels) >= 2, labels
