@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["MASK_CODE", "MASK_ID", "MASK_PHONE", "MASK_SECRET", "Masked", "mask_pii"]
+__all__ = ["MASK_CODE", "MASK_ID", "MASK_PHONE", "MASK_SECRET", "Masked", "mask_pii", "without_masks"]
 
 MASK_ID = "[ID]"
 MASK_PHONE = "[SĐT]"
@@ -296,3 +296,27 @@ def mask_pii(text: str) -> Masked:
         pos = end
     out.append(text[pos:])
     return Masked("".join(out), frozenset(kind for _, _, kind in spans))
+
+
+# A masked ID number with the words that only state it: «số CCCD của tôi là [ID]». Without «là» the words
+# stay: «số định danh [ID] của con bị sai» asks about that number, «cmnd: [ID] mất rồi» about the card.
+_ID_LABELS: Final = ("so can cuoc cong dan", "so can cuoc", "can cuoc cong dan", "can cuoc", "so cccd", "cccd",
+                     "so cmnd", "cmnd", "so cmt", "cmt", "so dinh danh ca nhan", "so dinh danh", "ma dinh danh",
+                     "dinh danh", "so the", "so")
+_STATED_ID: Final = re.compile(
+    r"(?<![^\W_])(?:" + "|".join(_loose(w) for w in _ID_LABELS) + r")"
+    r"(?:\s+" + _loose("cua") + r"(?:\s+[^\W\d_]+){1,3}?)?"
+    r"\s+l[aà]\s*:?\s*" + re.escape(MASK_ID),
+    re.IGNORECASE,
+)
+_PLACEHOLDER: Final = re.compile("|".join(re.escape(m) for m in _MASKS.values()))
+
+
+def without_masks(text: str) -> str:
+    """``text`` (already masked) as the matcher should read it: without the placeholders, which are
+    no words of a question, nor the words that only state a masked ID number («số CCCD của tôi là
+    [ID], sao không đăng ký được VNeID» asks about registering, not about the card)."""
+    if "[" not in text:
+        return text
+    text = _STATED_ID.sub(" ", text) if MASK_ID in text else text
+    return " ".join(_PLACEHOLDER.sub(" ", text).split())

@@ -6,7 +6,7 @@ import pytest
 
 from api.conversation import prepare_inbound
 from bot.core import texts
-from bot.core.pii import MASK_CODE, MASK_ID, MASK_PHONE, MASK_SECRET, mask_pii
+from bot.core.pii import MASK_CODE, MASK_ID, MASK_PHONE, MASK_SECRET, mask_pii, without_masks
 from bot.core.respond import respond
 from bot.core.types import Session
 from tests.factories import NOW, snapshot
@@ -204,3 +204,23 @@ def test_number_cut_by_the_length_limit_is_still_masked() -> None:
 def test_control_characters_are_dropped() -> None:
     inbound = prepare_inbound(text="xin\x00 chao\x1b")
     assert inbound.text == "xin  chao "
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the words that only state the number go with it
+        (f"so cccd cua toi la {MASK_ID} sao ko dang ky dc vneid", "sao ko dang ky dc vneid"),
+        (f"Số CCCD của mẹ tôi là: {MASK_ID} mà làm mức 2 không được", "mà làm mức 2 không được"),
+        (f"căn cước công dân của con trai tôi là {MASK_ID}, cho hỏi", ", cho hỏi"),
+        # without «là» the words are what is asked about; only the placeholder goes
+        (f"số định danh {MASK_ID} của con bị sai", "số định danh của con bị sai"),
+        (f"cmnd: {MASK_ID} mat roi", "cmnd: mat roi"),
+        (f"ma otp la {MASK_CODE} co ai goi xin", "ma otp la co ai goi xin"),
+        (f"sdt {MASK_PHONE} ko nhan dc otp, mk {MASK_SECRET}", "sdt ko nhan dc otp, mk"),
+        (MASK_ID, ""),
+        ("quen mat khau vneid [a]", "quen mat khau vneid [a]"),
+    ],
+)
+def test_the_matcher_reads_a_masked_message_without_its_placeholders(text: str, expected: str) -> None:
+    assert without_masks(text) == expected
