@@ -34,7 +34,7 @@ from rapidfuzz.distance import OSA
 from faq.abbreviations import COMPOUNDS, DISOWNED_ANCHORS, DOMAIN_ANCHORS, GENERIC_WORDS
 from faq.normalize import is_stopword, is_syllable, words
 from faq.schema import FaqEntry
-from faq.topics import SHORT_OBJECTS, names_loss, narrowed, topics_in, topics_of_words
+from faq.topics import SHORT_OBJECTS, acted_on, names_loss, narrowed, topics_in, topics_of_words
 from faq.understand import LONG_CHARS, FacetKey, facets_in, read
 
 __all__ = [
@@ -161,6 +161,10 @@ class Explanation:
     score: float
     #: The query's terms (folded words and word pairs) found in the item, in query order.
     terms: tuple[str, ...]
+
+
+#: Two items scoring within this ratio of each other are a tie.
+_TIE: Final = 0.97
 
 
 @dataclass(frozen=True, slots=True)
@@ -719,6 +723,13 @@ class Matcher:
         if weights is not None:
             answer_at = max(answer_at, self.long_answer_threshold)
         if top.score >= answer_at:
+            if len(ranked) > 1 and top.kind != "offtopic" and ranked[1].kind != "offtopic" \
+                    and weights is None and ranked[1].score >= _TIE * top.score and not named \
+                    and self._topics[self._index[top.key]] and self._topics[self._index[ranked[1].key]] \
+                    and self._topics[self._index[top.key]].isdisjoint(self._topics[self._index[ranked[1].key]]):
+                # A tie between items about different objects for a question naming none («lệ phí
+                # bao nhiêu»: the card's fee or residence's): which one is a guess; ask.
+                return Decision("clarify", tuple(c for c in ranked[:3] if c.kind != "offtopic"))
             return Decision("answer", tuple(ranked[:3]))
         # ... or on a clear lead: just under the bar, with every other option far behind.
         if weights is not None and top.score >= LONG_LEAD_MIN and top.kind != "offtopic" and (
@@ -744,6 +755,12 @@ class Matcher:
             return _Asked(frozenset(), lost=False)
         reading = read(text)
         found = topics_in(reading.focus) if reading.split else frozenset()
+        if len(found) > 1:
+            # Of the objects the question sentences name, those it asks to have done, when it names
+            # others only in passing («có hộ chiếu còn hạn … muốn làm căn cước»: the card).
+            acted = acted_on(words(reading.focus))
+            if acted and acted < found:
+                found = acted
         return _Asked(narrowed(found or topics_in(text)), lost="lost" in reading.situations)
 
     def asked_topics(self, text: str) -> frozenset[str]:

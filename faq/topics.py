@@ -19,7 +19,7 @@ from typing import Final
 
 from faq.normalize import words
 
-__all__ = ["LOSS_PHRASES", "SHORT_OBJECTS", "TOPICS", "names_loss", "narrowed", "topics_in", "topics_of_words"]
+__all__ = ["LOSS_PHRASES", "SHORT_OBJECTS", "TOPICS", "acted_on", "names_loss", "narrowed", "topics_in", "topics_of_words"]
 
 #: Objects and the phrases (folded words) that name them. Only nouns a procedure is *about*;
 #: not the app («vneid»), which many questions mention in passing, nor generic words («phạt»).
@@ -101,6 +101,37 @@ def narrowed(topics: frozenset[str]) -> frozenset[str]:
 def topics_in(text: str) -> frozenset[str]:
     """The objects a text names («mất hộ chiếu thì bị phạt không» → passport)."""
     return topics_of_words(words(text))
+
+
+#: Verbs (folded words) by which a sentence says what is to be done to an object: «muốn làm căn
+#: cước», «xin cấp lại hộ chiếu», «đăng ký thường trú», «thủ tục khai tử». «đăng» and «đang» fold
+#: alike: only the pair «dang ky» counts.
+_ACTIONS: Final = frozenset({"lam", "cap", "doi", "xin", "dang ky", "gia han", "sang ten", "xoa", "tach", "nop",
+                             "chuyen", "thu tuc"})
+#: At most this many words between the verb and the object («làm lại thẻ căn cước»).
+_ACTION_REACH: Final = 3
+
+
+def _is_action(ws: list[str], j: int) -> bool:
+    """True when word ``j`` starts a verb of doing, or «thủ tục» (the procedure of …)."""
+    return ws[j] in _ACTIONS or " ".join(ws[j:j + 2]) in _ACTIONS
+
+
+def acted_on(seq: Iterable[str]) -> frozenset[str]:
+    """The objects a sequence of :func:`~faq.normalize.words` names right after a verb of doing:
+    in «cháu có hộ chiếu còn hạn, muốn làm căn cước có được không», the card, not the passport."""
+    ws = list(seq)
+    padded = f" {' '.join(ws)} "
+    found: set[str] = set()
+    for phrase, topics in _BY_PHRASE:
+        start = padded.find(phrase)
+        while start != -1:
+            i = padded.count(" ", 0, start)  # the phrase's first word
+            if any(_is_action(ws, j) for j in range(max(0, i - _ACTION_REACH), i)):
+                found |= topics
+                break
+            start = padded.find(phrase, start + 1)
+    return frozenset(found)
 
 
 def names_loss(seq: Iterable[str]) -> bool:

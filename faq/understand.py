@@ -95,7 +95,8 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
                    "sai dia chi", "khong khop", "sai nam sinh", "sai gioi tinh", "nham thong tin", "in sai"),
     "where_live": ("noi thuong tru", "noi o hien tai", "noi tam tru", "ve que", "tinh khac", "khac tinh",
                    "ho khau o", "thuong tru tai", "tam tru tai", "dang song o", "dang sinh song", "que o",
-                   "bat ky", "noi cu tru", "khong phai ve"),
+                   "bat ky", "noi cu tru", "khong phai ve", "noi dang o", "toi dang o", "minh dang o",
+                   "em dang o", "o tro", "dang tam tru", "tam tru o", "xa que"),
 }
 
 #: Folded phrases by which a question asks how a procedure is done (no one facet of it).

@@ -218,9 +218,11 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
             # A loss (or a late registration…) changes the procedure; a facet of a service that
             # says nothing about it would answer another question.
             return None
-        if "where_live" in reading.situations and set(reading.facets) <= _WHERE_OR_MUST:
+        if "where_live" in reading.situations and "abroad" not in reading.situations \
+                and set(reading.facets) <= _WHERE_OR_MUST:
             # Living away from where one is registered, told in the story, and asked where or
-            # whether one must (go back): the service's one situation about it, when it has one.
+            # whether one must (go back): the service's one situation about it, when it has one;
+            # not for someone abroad, whom «go to the commune police where you live» does not help.
             away = [s for s in situations if s.kind == "where_live"]
             if len(away) == 1:
                 return Pick((away[0].id,), "told")

@@ -288,6 +288,10 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     faceted = _facet_first(ctx, text, reading, decision)
     if faceted is not None:
         return _offer_resume(orig, faceted)
+    if decision.outcome == "clarify" and (one := _facet_entry(ctx, text, reading, decision)) is not None:
+        out = _open_candidate(ctx, one)
+        if out is not None:
+            return _offer_resume(orig, out)
     if decision.outcome == "answer" and decision.candidates:
         top = _prefer_guide(ctx, text, decision.candidates)
         out = _open_candidate(ctx, top)
@@ -387,6 +391,26 @@ def _other_facet(ctx: _Ctx, key: str, reading: Reading) -> bool:
     own = ctx.content.matcher.facet_of(key)
     asked = [f for f in reading.facets if f != "who"]
     return own in _EXCLUSIVE_FACETS and bool(asked) and own not in asked
+
+
+def _facet_entry(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> Candidate | None:
+    """Of close options, the one FAQ item that answers the one facet asked, or None.
+
+    «Công dân từ đủ 14 tuổi … làm thẻ căn cước. Vậy lệ phí là bao nhiêu?» is as close to the card's
+    fee entry as to its age milestones; asked only the fee of the card, the fee entry answers it.
+    Only when the question names its object (every option is about it) and one option alone
+    answers that facet."""
+    asked_facets = {f for f in reading.facets if f != "who"}
+    if len(asked_facets) != 1 or not asked_facets <= _EXCLUSIVE_FACETS:
+        return None
+    matcher = ctx.content.matcher
+    objects = matcher.asked_topics(text) if reading.long else narrowed(topics_in(text))
+    if not objects:
+        return None
+    hits = [c for c in decision.candidates if c.kind == "faq" and matcher.facet_of(c.key) in asked_facets]
+    if len(hits) != 1 or not matcher.about(hits[0].key, objects):
+        return None
+    return hits[0]
 
 
 def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> _Out | None:
@@ -581,8 +605,11 @@ def _object_service(ctx: _Ctx, asked: frozenset[str], reading: Reading | None = 
     elif text is not None:
         # ... or the message names a situation of only one of them, in its own words («đến độ
         # tuổi … phải đi đổi căn cước»: the card's age milestones, not the old ID number).
-        hit = [s for s in found if (p := asking.pick_facet(s, text, reading, ctx.today)) and p.how == "trigger"]
-        found = hit or found
+        picks = [(s, asking.pick_facet(s, text, reading, ctx.today)) for s in found]
+        hit = [s for s, p in picks if p is not None and p.how == "trigger"]
+        # ... or the story tells a situation only one of them has (living away from where one is
+        # registered: the card's «làm ở nơi đang ở», not the old ID number's confirmation).
+        found = hit or [s for s, p in picks if p is not None and p.how == "told"] or found
     return found[0] if len(found) == 1 else None
 
 

@@ -44,12 +44,12 @@ FLOORS: dict[str, Floor] = {
     # sets failed on (branches wt-card, wt-card2, wt-civil, wt-civil2, wt-social, wt-misc) and the answering
     # changes of that session.
     "real_questions_dev.yaml": Floor(16, 6, 0),
-    "real_questions_1.yaml": Floor(18, 12, 0),
+    "real_questions_1.yaml": Floor(19, 12, 0),
     # collected apart (branch wt-realq) and never tuned on until 02/12/2026
     "real_questions_2.yaml": Floor(20, 4, 0),
     "real_questions_3.yaml": Floor(13, 6, 0),
     # collected apart (branch wt-realq2), first seen by the matcher after wt-understand merged
-    "real_questions_4.yaml": Floor(15, 13, 0),
+    "real_questions_4.yaml": Floor(16, 13, 0),
     "real_questions_5.yaml": Floor(7, 10, 0),
     # collected apart (branch wt-realq6): first score 7/15, 5/5, 3 wrong
     "real_questions_6.yaml": Floor(15, 5, 0),
@@ -57,13 +57,15 @@ FLOORS: dict[str, Floor] = {
     # questions about the social-insurance book or a foreigner's residence card answered with an in-scope
     # entry: their words «hộ khẩu thường trú», «thẻ tạm trú» anchor them in the domain). Off topic 8/13: the
     # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined).
-    "real_questions_7.yaml": Floor(7, 8, 3),
+    "real_questions_7.yaml": Floor(9, 9, 3),
     # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong
-    "real_questions_8.yaml": Floor(17, 5, 1),
+    "real_questions_8.yaml": Floor(18, 6, 0),
     # collected apart (branch wt-realq9): first score 9/40 in scope, 9/11 off topic, 14 wrong (on acbfca0);
     # held out until every other branch had merged: 12/40, 10/11, 13 wrong; after wt-misc and two trigger
-    # fixes, which looked at its failures: 18/40, 10/11, 6 wrong
-    "real_questions_9.yaml": Floor(18, 10, 6),
+    # fixes, which looked at its failures: 18/40, 10/11, 6 wrong; after the social-insurance, death, vehicle and
+    # residence content of 03/12/2026 (branch wt-social2) merged with the living-away answering (dbd703a): 26/40,
+    # 11/11, 3 wrong
+    "real_questions_9.yaml": Floor(26, 11, 3),
     # collected apart (branch wt-realq10): first score (on 824319a) 11/19 in scope, 6/8 off topic, 5 wrong (4 in
     # scope, 1 off topic; the floor counts both, as the test does)
     "real_questions_10.yaml": Floor(11, 6, 5),

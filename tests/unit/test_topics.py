@@ -13,7 +13,7 @@ import pytest
 
 from faq.matcher import IndexDoc, Matcher
 from faq.normalize import words
-from faq.topics import names_loss, topics_in
+from faq.topics import acted_on, names_loss, topics_in
 
 TODAY = date(2026, 12, 2)
 
@@ -166,3 +166,23 @@ def test_residence_at_large_only_when_no_kind_of_it_is_named() -> None:
 def test_a_motorbike_named_in_full_is_the_vehicle() -> None:
     assert "vehicle" in topics_in("giấy chứng nhận đăng ký (GCNĐK) xe gắn máy của tôi bị rách")
     assert "vehicle" in topics_in("đăng ký xe mô tô phân khối lớn")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the paper one has is background; the one to be made is asked
+        ("cháu có hộ chiếu còn hạn nhưng không còn hộ khẩu, giờ muốn làm căn cước được không", {"id_card"}),
+        ("mất hộ chiếu thì có phải làm lại thẻ căn cước không", {"id_card"}),
+        ("tôi muốn đăng ký thường trú cho con", {"residence", "permanent_residence"}),
+        ("xin cấp lại giấy phép lái xe", {"driving_licence"}),
+        # «đang» folds like «đăng»: only «đăng ký» is a verb of doing
+        ("đang tạm trú ở đây muốn hỏi", set()),
+        # «khai báo» follows what is declared: not a verb that picks the object after it
+        ("lưu trú thì có phải khai báo tạm vắng không", set()),
+        # «thủ tục» names the procedure asked, as a verb of doing does
+        ("cần giấy chứng tử để làm giấy tờ nhà đất, thủ tục khai tử thế nào", {"land", "death"}),
+    ],
+)
+def test_the_objects_a_sentence_asks_to_have_done(text: str, expected: set[str]) -> None:
+    assert acted_on(words(text)) == expected
