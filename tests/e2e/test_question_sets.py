@@ -67,8 +67,10 @@ FLOORS: dict[str, Floor] = {
     # 11/11, 3 wrong
     "real_questions_9.yaml": Floor(26, 11, 3),
     # collected apart (branch wt-realq10): first score (on 824319a) 11/19 in scope, 6/8 off topic, 5 wrong (4 in
-    # scope, 1 off topic; the floor counts both, as the test does)
-    "real_questions_10.yaml": Floor(11, 6, 5),
+    # scope, 1 off topic; the floor counts both, as the test does). 12/19, 4 wrong after wt-cover's exam_reg
+    # situation «chưa có thẻ căn cước khi đăng ký» (written after that branch saw this set's failure list in
+    # the combined `make eval` output: the set is no longer fully held out for that question)
+    "real_questions_10.yaml": Floor(12, 6, 4),
 }
 
 
