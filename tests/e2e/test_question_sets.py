@@ -69,8 +69,10 @@ FLOORS: dict[str, Floor] = {
     "real_questions_9.yaml": Floor(36, 11, 1),
     # collected apart (branch wt-realq10): first score (on 824319a) 11/19 in scope, 6/8 off topic, 5 wrong (4 in
     # scope, 1 off topic; the floor counts both, as the test does). Still held out (only its totals looked at):
-    # after the content and answering changes of 03/12/2026, 12/19, 6/8, 5 wrong
-    "real_questions_10.yaml": Floor(12, 6, 5),
+    # after the content and answering changes of 03/12/2026, 12/19, 6/8, 5 wrong; 13/19, 4 wrong after wt-cover's
+    # exam_reg situation «chưa có thẻ căn cước khi đăng ký» (written after that branch saw this set's failure
+    # list in the combined `make eval` output: no longer fully held out for that one question)
+    "real_questions_10.yaml": Floor(13, 6, 4),
 }
 
 
