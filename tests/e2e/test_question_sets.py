@@ -76,8 +76,11 @@ FLOORS: dict[str, Floor] = {
     # collected apart (branch wt-realq10): first score (on 824319a) 11/19 in scope, 6/8 off topic, 5 wrong (4 in
     # scope, 1 off topic; the floor counts both, as the test does). Still held out (only its totals looked at):
     # after the content and answering changes of 03/12/2026, 12/19, 6/8, 5 wrong; after the tentative answers
-    # (above): 11/19, 6/8, 5 wrong (4 in scope)
-    "real_questions_10.yaml": Floor(11, 6, 5),
+    # (above): 11/19, 6/8, 5 wrong (4 in scope); after wt-cover's situations of the less-asked services: 12/19,
+    # 6/8, 4 wrong (3 in scope). One of them, exam_reg «chưa có thẻ căn cước khi đăng ký», was written after
+    # that branch saw this set's failure list in the combined `make eval` output: that question is no longer
+    # held out (without it, 11/19).
+    "real_questions_10.yaml": Floor(12, 6, 4),
 }
 
 

@@ -319,14 +319,25 @@ def test_a_neighbour_in_the_story_does_not_decline_a_vehicle_question(whole_bot:
 
 
 def test_what_to_prepare_for_a_clear_service_without_that_facet_says_so_honestly(whole_bot: Services) -> None:
-    # The electricity-contract transfer has no sourced list of papers yet (the unemployment benefit,
-    # the earlier example here, now has one: NĐ 28/2015 Điều 16).
+    # First tax registration has no sourced list of papers yet (the unemployment benefit and the
+    # electricity-contract transfer, the earlier examples here, now have one: NĐ 28/2015 Điều 16; the
+    # portal's procedure page 10341).
+    turn = ask(whole_bot, (
+        "Tôi vừa đi làm có thu nhập, muốn đăng ký thuế lần đầu để lấy mã số thuế "
+        "thì cần chuẩn bị những giấy tờ gì?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "tax_reg"), turn.match
+    assert turn.replies[0].text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị")
+
+
+def test_what_to_prepare_for_the_electricity_contract_transfer_lists_the_papers(whole_bot: Services) -> None:
     turn = ask(whole_bot, (
         "Tôi mua lại căn nhà cũ của người khác, giờ muốn sang tên hợp đồng mua bán điện "
         "thì cần chuẩn bị những giấy tờ gì?"
     ))
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "power_contract"), turn.match
-    assert turn.replies[0].text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị")
+    text = turn.replies[0].text
+    assert "Giấy đề nghị" in text and "hợp đồng mua bán nhà" in text, text
 
 
 def test_what_to_prepare_for_the_unemployment_benefit_lists_the_papers(whole_bot: Services) -> None:
