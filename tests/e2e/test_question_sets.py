@@ -48,8 +48,10 @@ FLOORS: dict[str, Floor] = {
     # mean" (respond._tentative), which the scoring counts as declined. Measured with today's code on the content
     # of the day each of batches 6-9 was collected (82 questions none of that content had seen): confident
     # answers on a facet or card pick were 4 right for 11 wrong (29 correct / 21 wrong → 26 / 11). Sets 1-9 went
-    # 170 → 157/177 correct, wrong 1 → 1 in scope and 3 → 1 off topic.
-    "real_questions_dev.yaml": Floor(16, 6, 0),
+    # 170 → 157/177 correct, wrong 1 → 1 in scope and 3 → 1 off topic. Lowered again for sets dev, 6 and 7
+    # (157 → 154) when the long-answer bar went from 0.25 to 0.28 on that same unseen-content measure
+    # (`make eval-unseen`: 44 correct / 15 wrong → 42 / 12).
+    "real_questions_dev.yaml": Floor(15, 6, 0),
     "real_questions_1.yaml": Floor(19, 12, 0),
     # collected apart (branch wt-realq) and never tuned on until 02/12/2026
     "real_questions_2.yaml": Floor(19, 4, 0),
@@ -58,12 +60,12 @@ FLOORS: dict[str, Floor] = {
     "real_questions_4.yaml": Floor(16, 13, 0),
     "real_questions_5.yaml": Floor(5, 10, 0),
     # collected apart (branch wt-realq6): first score 7/15, 5/5, 3 wrong
-    "real_questions_6.yaml": Floor(15, 5, 0),
+    "real_questions_6.yaml": Floor(14, 5, 0),
     # collected apart (branch wt-realq7): first score 1/9 in scope, 9/13 off topic, 3 wrong (three off-topic
     # questions about the social-insurance book or a foreigner's residence card answered with an in-scope
     # entry: their words «hộ khẩu thường trú», «thẻ tạm trú» anchor them in the domain). Off topic 8/13: the
     # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined).
-    "real_questions_7.yaml": Floor(9, 9, 1),
+    "real_questions_7.yaml": Floor(8, 9, 1),
     # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong
     "real_questions_8.yaml": Floor(13, 6, 0),
     # collected apart (branch wt-realq9): first score 9/40 in scope, 9/11 off topic, 14 wrong (on acbfca0);
@@ -79,8 +81,8 @@ FLOORS: dict[str, Floor] = {
     # (above): 11/19, 6/8, 5 wrong (4 in scope); after wt-cover's situations of the less-asked services: 12/19,
     # 6/8, 4 wrong (3 in scope). One of them, exam_reg «chưa có thẻ căn cước khi đăng ký», was written after
     # that branch saw this set's failure list in the combined `make eval` output: that question is no longer
-    # held out (before wt-cover: 11/19).
-    "real_questions_10.yaml": Floor(12, 6, 4),
+    # held out (before wt-cover: 11/19). With the long-answer bar at 0.28: 12/19, 6/8, 3 wrong (2 in scope).
+    "real_questions_10.yaml": Floor(12, 6, 3),
 }
 
 
