@@ -37,7 +37,7 @@ FLOORS: dict[str, Floor] = {
     "extra_queries.yaml": Floor(165, 50, 0),
     "flow_queries.yaml": Floor(27, 0, 1),
     "fresh_queries_3.yaml": Floor(60, 15, 0),
-    "fresh_queries_4.yaml": Floor(54, 15, 1),
+    "fresh_queries_4.yaml": Floor(55, 15, 0),
     "fresh_queries_5.yaml": Floor(54, 15, 1),
     "fresh_queries_6.yaml": Floor(57, 15, 0),
     # Real questions, floors at the scores of 02/12/2026 (evening), after sourced content for the topics the
@@ -64,11 +64,13 @@ FLOORS: dict[str, Floor] = {
     # held out until every other branch had merged: 12/40, 10/11, 13 wrong; after wt-misc and two trigger
     # fixes, which looked at its failures: 18/40, 10/11, 6 wrong; after the social-insurance, death, vehicle and
     # residence content of 03/12/2026 (branch wt-social2) merged with the living-away answering (dbd703a): 26/40,
-    # 11/11, 3 wrong
-    "real_questions_9.yaml": Floor(26, 11, 3),
+    # 11/11, 3 wrong; with the civil-status and card content (branch wt-civil3) and the long-answer bar at 0.25:
+    # 36/40, 11/11, 1 wrong
+    "real_questions_9.yaml": Floor(36, 11, 1),
     # collected apart (branch wt-realq10): first score (on 824319a) 11/19 in scope, 6/8 off topic, 5 wrong (4 in
-    # scope, 1 off topic; the floor counts both, as the test does)
-    "real_questions_10.yaml": Floor(11, 6, 5),
+    # scope, 1 off topic; the floor counts both, as the test does). Still held out (only its totals looked at):
+    # after the content and answering changes of 03/12/2026, 12/19, 6/8, 5 wrong
+    "real_questions_10.yaml": Floor(12, 6, 5),
 }
 
 
