@@ -53,8 +53,10 @@ def test_a_second_run_sends_nothing_more(sqlite_store: Store) -> None:
 
 
 def test_429_is_obeyed_and_nothing_is_lost(sqlite_store: Store) -> None:
-    chats = subscribe(sqlite_store, 150)
-    with fake_bot_api(limit_per_s=50) as (url, fake):  # we pace at 500/s: the fake refuses the excess
+    # We pace at 500/s and the fake allows 10/s: the excess is refused even when a busy machine
+    # slows the sender to a few dozen a second (at 50/s it sometimes never went over).
+    chats = subscribe(sqlite_store, 40)
+    with fake_bot_api(limit_per_s=10) as (url, fake):
         announcement_id = announce(sqlite_store)
         started = time.monotonic()
         final = _run(sqlite_store, url, announcement_id, rate=500.0)
@@ -63,12 +65,12 @@ def test_429_is_obeyed_and_nothing_is_lost(sqlite_store: Store) -> None:
         records = fake.records()
     assert fake.rate_limited >= 1
     assert set(per_chat) == set(chats) and set(per_chat.values()) == {1}
-    assert final["sent"] == 150
-    # retry_after is 1 s: 150 messages at 50 per second window take at least two further seconds
-    assert elapsed >= 2.0
+    assert final["sent"] == 40
+    # retry_after is 1 s: 40 messages at 10 per second window take at least three further seconds
+    assert elapsed >= 3.0
     # after a refusal everyone waited: no second holds more than the limit
     times = [r.at for r in records]
-    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) <= 50
+    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) <= 10
 
 
 def test_pacing_stays_under_the_limit_and_close_to_it(sqlite_store: Store) -> None:
@@ -83,8 +85,9 @@ def test_pacing_stays_under_the_limit_and_close_to_it(sqlite_store: Store) -> No
     times: list[float] = seen["times"]
     busiest = max(sum(1 for t in times if s <= t < s + 1.0) for s in times)
     assert 25 <= busiest <= 30, busiest  # close to the limit, never over it
-    # 75 messages at 29 per second need two full windows, and not much more
-    assert 2.0 <= times[-1] - times[0] <= 3.0, times[-1] - times[0]
+    # 75 messages at 29 per second need two full windows, and not much more (a busy machine
+    # stretched it to 3.5 s once: the busiest second above is the check of closeness)
+    assert 2.0 <= times[-1] - times[0] <= 4.5, times[-1] - times[0]
     assert HEADROOM < 1
 
 
