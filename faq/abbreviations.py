@@ -13,6 +13,8 @@ folding. Edit freely: add a line, run ``pytest tests/unit/test_normalize.py``.
 - :data:`STOPWORDS` are single tokens dropped as unigrams; bigrams are built before that, so
   *chứng minh* or *căn cước* keep their compound even though *minh* and *căn* ≈ *cần* are listed.
 - :data:`KEEP_DOUBLE_LETTERS`: doubled letters that are legitimate after folding (*xoong*, *ưu*).
+- :data:`HOMOGRAPHS` is the one table *with* diacritics: words that fold like a key above but mean
+  something else when typed with their marks (*dính dáng* is no *định danh*); rewritten before folding.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "EXPANSIONS",
     "FILLER_PHRASES",
     "GENERIC_WORDS",
+    "HOMOGRAPHS",
     "KEEP_DOUBLE_LETTERS",
     "STOPWORDS",
 ]
@@ -207,6 +210,10 @@ EXPANSIONS: Final[dict[str, str]] = {
     "dd": "dinh danh",
     "dinhdanh": "dinh danh",
     "dinh dang": "dinh danh",
+    # countries citizens often work or study in: they mean abroad; folded, «hàn» would be «hạn»
+    "han quoc": "nuoc ngoai",
+    "nhat ban": "nuoc ngoai",
+    "dai loan": "nuoc ngoai",
     "muc do": "muc",
     "muc hai": "muc 2",
     "muc mot": "muc 1",
@@ -295,6 +302,13 @@ EXPANSIONS: Final[dict[str, str]] = {
     "thanks you": "",
     "pls": "",
     "plz": "",
+}
+
+#: Lower-case words typed WITH diacritics → what they mean, rewritten before folding: folded, they
+#: would be read as a key of :data:`EXPANSIONS` («dinh dang» → «định danh», the typo fix).
+HOMOGRAPHS: Final[dict[str, str]] = {
+    "dính dáng": "liên quan",
+    "định dạng": "kiểu tệp",
 }
 
 #: Ambiguous short forms resolved by context in :func:`faq.normalize.tokens`.

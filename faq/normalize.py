@@ -27,6 +27,7 @@ from faq.abbreviations import (
     CONTEXTUAL,
     EXPANSIONS,
     FILLER_PHRASES,
+    HOMOGRAPHS,
     KEEP_DOUBLE_LETTERS,
     STOPWORDS,
 )
@@ -320,9 +321,23 @@ def _drop_fillers(seq: Sequence[str]) -> list[str]:
     return out
 
 
+_HOMOGRAPH: Final = re.compile(
+    r"(?<![^\W_])(?:" + "|".join(re.escape(k) for k in sorted(HOMOGRAPHS, key=len, reverse=True)) + r")(?![^\W_])",
+    re.IGNORECASE,
+)
+
+
+def _homographs(text: str) -> str:
+    """``text`` with the words of :data:`~faq.abbreviations.HOMOGRAPHS` typed with their marks rewritten."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return _HOMOGRAPH.sub(lambda m: HOMOGRAPHS[m.group(0).lower()], text)
+
+
 def words(text: str) -> tuple[str, ...]:
     """Folded, expanded words of ``text`` with fillers removed (stopwords still present)."""
-    marked = _ARITH_SYMBOL.sub(" phép tính ", text) if _ARITH_CHARS.intersection(text) else text
+    marked = _homographs(text)
+    marked = _ARITH_SYMBOL.sub(" phép tính ", marked) if _ARITH_CHARS.intersection(marked) else marked
     return tuple(_drop_fillers(_arrival(_arithmetic(_expand(_pieces(fold(marked)))))))
 
 

@@ -161,6 +161,10 @@ FACET_MISSING = (
 #: Under a numbered list of options, on channels without buttons.
 NUMBER_HINT = "Gõ số để chọn (ví dụ: 1), hoặc gõ câu hỏi khác."
 CLARIFY = "Bạn muốn hỏi về nội dung nào dưới đây?"
+UNSURE_PREVIEW = (
+    "Tôi chưa chắc đã hiểu đúng câu hỏi của bạn. Có thể bạn cần thông tin dưới đây; "
+    "nếu chưa đúng, bạn chọn mục khác hoặc bấm «Gặp người hỗ trợ»."
+)
 MEDIA = (
     "Xin lỗi, tôi chưa xem được hình ảnh, âm thanh, tệp hay nhãn dán. "
     "Bạn gõ câu hỏi bằng chữ giúp tôi nhé."

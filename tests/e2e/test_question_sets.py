@@ -42,35 +42,45 @@ FLOORS: dict[str, Floor] = {
     "fresh_queries_6.yaml": Floor(57, 15, 0),
     # Real questions, floors at the scores of 02/12/2026 (evening), after sourced content for the topics the
     # sets failed on (branches wt-card, wt-card2, wt-civil, wt-civil2, wt-social, wt-misc) and the answering
-    # changes of that session.
+    # changes of that session; raised on 03/12/2026 with that day's content. Then LOWERED once, on purpose, on
+    # 03/12/2026 for sets 2, 3, 5, 8 and 9: a long question the items leave unsure is no longer answered with a
+    # service's facet or card as if sure; the answer is offered under «Tôi chưa chắc đã hiểu đúng…» as a "did you
+    # mean" (respond._tentative), which the scoring counts as declined. Measured with today's code on the content
+    # of the day each of batches 6-9 was collected (82 questions none of that content had seen): confident
+    # answers on a facet or card pick were 4 right for 11 wrong (29 correct / 21 wrong → 26 / 11). Sets 1-9 went
+    # 170 → 157/177 correct, wrong 1 → 1 in scope and 3 → 1 off topic.
     "real_questions_dev.yaml": Floor(16, 6, 0),
     "real_questions_1.yaml": Floor(19, 12, 0),
     # collected apart (branch wt-realq) and never tuned on until 02/12/2026
-    "real_questions_2.yaml": Floor(20, 4, 0),
-    "real_questions_3.yaml": Floor(13, 6, 0),
+    "real_questions_2.yaml": Floor(19, 4, 0),
+    "real_questions_3.yaml": Floor(11, 6, 0),
     # collected apart (branch wt-realq2), first seen by the matcher after wt-understand merged
     "real_questions_4.yaml": Floor(16, 13, 0),
-    "real_questions_5.yaml": Floor(7, 10, 0),
+    "real_questions_5.yaml": Floor(5, 10, 0),
     # collected apart (branch wt-realq6): first score 7/15, 5/5, 3 wrong
     "real_questions_6.yaml": Floor(15, 5, 0),
     # collected apart (branch wt-realq7): first score 1/9 in scope, 9/13 off topic, 3 wrong (three off-topic
     # questions about the social-insurance book or a foreigner's residence card answered with an in-scope
     # entry: their words «hộ khẩu thường trú», «thẻ tạm trú» anchor them in the domain). Off topic 8/13: the
     # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined).
-    "real_questions_7.yaml": Floor(9, 9, 3),
+    "real_questions_7.yaml": Floor(9, 9, 1),
     # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong
-    "real_questions_8.yaml": Floor(18, 6, 0),
+    "real_questions_8.yaml": Floor(13, 6, 0),
     # collected apart (branch wt-realq9): first score 9/40 in scope, 9/11 off topic, 14 wrong (on acbfca0);
     # held out until every other branch had merged: 12/40, 10/11, 13 wrong; after wt-misc and two trigger
     # fixes, which looked at its failures: 18/40, 10/11, 6 wrong; after the social-insurance, death, vehicle and
     # residence content of 03/12/2026 (branch wt-social2) merged with the living-away answering (dbd703a): 26/40,
     # 11/11, 3 wrong; with the civil-status and card content (branch wt-civil3) and the long-answer bar at 0.25:
     # 36/40, 11/11, 1 wrong
-    "real_questions_9.yaml": Floor(36, 11, 1),
+    "real_questions_9.yaml": Floor(34, 11, 1),
     # collected apart (branch wt-realq10): first score (on 824319a) 11/19 in scope, 6/8 off topic, 5 wrong (4 in
     # scope, 1 off topic; the floor counts both, as the test does). Still held out (only its totals looked at):
-    # after the content and answering changes of 03/12/2026, 12/19, 6/8, 5 wrong
-    "real_questions_10.yaml": Floor(12, 6, 5),
+    # after the content and answering changes of 03/12/2026, 12/19, 6/8, 5 wrong; after the tentative answers
+    # (above): 11/19, 6/8, 5 wrong (4 in scope); after wt-cover's situations of the less-asked services: 12/19,
+    # 6/8, 4 wrong (3 in scope). One of them, exam_reg «chưa có thẻ căn cước khi đăng ký», was written after
+    # that branch saw this set's failure list in the combined `make eval` output: that question is no longer
+    # held out (before wt-cover: 11/19).
+    "real_questions_10.yaml": Floor(12, 6, 4),
 }
 
 

@@ -244,3 +244,22 @@ def test_installing_is_not_the_settings_screen(typed: str, meant: str) -> None:
 
 def test_the_settings_screen_stays_settings() -> None:
     assert "cai dat vneid" in " ".join(words("vào cài đặt vneid đổi mật khẩu"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # typed with their marks, these are not the words their folded form would be read as
+        ("không muốn dính dáng đến chồng cũ", ("khong", "muon", "lien", "quan", "den", "chong", "cu")),
+        ("Dính Dáng", ("lien", "quan")),
+        ("ảnh sai định dạng", ("anh", "sai", "kieu", "tep")),
+        ("đi Hàn Quốc làm việc", ("di", "nuoc", "ngoai", "lam", "viec")),
+        # without marks the typo fix still reads «định danh»
+        ("dinh dang muc 2", ("dinh", "danh", "muc", "2")),
+        ("thẻ hết hạn", ("the", "het", "han")),
+        # decomposed marks (some keyboards) are read like composed ones
+        ("di\u0301nh da\u0301ng", ("lien", "quan")),
+    ],
+)
+def test_homographs_typed_with_their_marks_keep_their_meaning(text: str, expected: tuple[str, ...]) -> None:
+    assert words(text) == expected
