@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint lock bench bench-webhook bench-broadcast chaos eval clean
+.PHONY: help run test lint lock bench bench-webhook bench-broadcast chaos eval eval-unseen clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ eval: $(VENV)/.installed ## Score the bot on the development, extra and guide-st
 	$(BIN)/python -m bot eval tests/data/dev_queries.yaml
 	$(BIN)/python -m bot eval tests/data/extra_queries.yaml tests/data/fresh_queries_*.yaml tests/data/flow_queries.yaml
 	$(BIN)/python -m bot eval tests/data/real_questions_*.yaml
+
+eval-unseen: $(VENV)/.installed ## Today's code on the content of the day each real-question batch was collected
+	$(BIN)/python -m bot.eval_unseen
 
 clean: ## Remove the virtual environment and caches (keeps data/)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info
