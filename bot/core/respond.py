@@ -579,9 +579,11 @@ def _tentative(ctx: _Ctx, text: str, out: _Out | None) -> _Out | None:
     if out is None or not out.replies:
         return out
     first, *rest = out.replies
-    extra = tuple(b for b in (texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON)
-                  if b.payload not in {x.payload for x in first.buttons})
-    reply = replace(first, text=f"{ctx.text('unsure_preview')}\n\n{first.text}", buttons=(*first.buttons, *extra))
+    # a way to a person, then back to the menu, after the answer's own buttons
+    ours = (texts.HANDOFF_BUTTON.payload, texts.MAIN_MENU_BUTTON.payload)
+    own = tuple(b for b in first.buttons if b.payload not in ours)
+    buttons = (*own, texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON)
+    reply = replace(first, text=f"{ctx.text('unsure_preview')}\n\n{first.text}", buttons=buttons)
     offered = f"{out.match.kind.value}:{out.match.id}" if out.match.id else out.match.kind.value
     events = (*out.events, Event("clarify_offered", (("question", text), ("candidates", offered))))
     return replace(out, replies=(reply, *rest), match=Match(MatchKind.CLARIFY, None, out.match.score), events=events)

@@ -26,7 +26,7 @@ def offered(turn: TurnResult) -> str:
     text = turn.replies[0].text
     assert text.startswith(texts.UNSURE_PREVIEW), text[:200]
     labels = [b.label for b in turn.replies[0].buttons]
-    assert texts.HANDOFF_BUTTON.label in labels, labels
+    assert labels[-2:] == [texts.HANDOFF_BUTTON.label, texts.MAIN_MENU_BUTTON.label], labels
     return text
 
 
