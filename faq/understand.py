@@ -182,9 +182,13 @@ def _found(padded: str, table: Mapping[_K, tuple[str, ...]]) -> list[_K]:
     return [k for _, k in hits]
 
 
+#: «hết / mất bao nhiêu» then a span of time («hết bao nhiêu ngày») asks how long, not how much.
+_HOW_MANY_DAYS: Final = re.compile(r" (?:het|mat|ton) bao nhieu (?=(?:ngay|thoi gian|thang|tuan|hom|buoi|lau) )")
+
+
 def facets_in(text: str) -> tuple[FacetKey, ...]:
     """Facets asked in ``text``, in the order they are asked."""
-    return tuple(_found(_padded(fold(text)), FACETS))
+    return tuple(_found(_HOW_MANY_DAYS.sub(" bao nhieu ", _padded(fold(text))), FACETS))
 
 
 def situations_in(text: str) -> tuple[SituationKind, ...]:

@@ -29,7 +29,7 @@ from bot.core.types import (
 from bot.core.ui_texts import TextId
 from faq.labels import pick_option
 from faq.matcher import Candidate, Decision
-from faq.normalize import fold
+from faq.normalize import bigrams, fold, words
 from faq.schema import FaqEntry
 from faq.topics import narrowed, topics_in
 from faq.understand import Reading, read
@@ -280,6 +280,11 @@ def _on_control(ctx: _Ctx, name: str) -> _Out:
 def _on_question(ctx: _Ctx, text: str) -> _Out:
     decision = ctx.content.matcher.decide(text, today=ctx.today)
     reading = read(text)
+    if decision.outcome == "answer" and decision.candidates and decision.candidates[0].kind == "faq" \
+            and _other_facet(ctx, decision.candidates[0].key, reading):
+        # The best item answers one facet (the card's fee) and the question asks others only
+        # («mất chứng minh thư thì làm lại ở đâu, mất bao lâu»): not sure enough to assert it.
+        decision = Decision("clarify", decision.candidates)
     orig = ctx
     s = ctx.session
     # A question in the middle of a flow pauses it; the answer offers to continue.
@@ -462,6 +467,10 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today),
                                   _round(top.score))
     service = asking.asked_service(catalogue, decision.candidates, reading)
+    if service is not None and objects and matcher.topics_of(f"service:{service}").isdisjoint(objects):
+        # A short question naming its object («đổi thẻ căn cước … bao lâu») is not about the
+        # options' service when that service is about none of the objects named (the birth bundle).
+        service = None
     if service is None and decision.outcome == "answer":
         found = asking.services_for_key(catalogue, top.key)
         if objects:
@@ -481,8 +490,12 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if short_named:
         # ... and names nothing else: a question naming the app's level and health insurance
         # keeps its answer about the app.
-        own_services = [s.id for s in catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
-        service = own_services[0] if len(own_services) == 1 else None
+        own_services = [s for s in catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
+        if len(own_services) > 1:
+            # Several services about the object named (the card and the old ID number's
+            # confirmation): the one whose own name and keywords the question's words are in.
+            own_services = _named_most(own_services, text)
+        service = own_services[0].id if len(own_services) == 1 else None
     svc = catalogue.get(service) if service is not None else None
     if svc is not None and (not matcher.about(f"service:{svc.id}", asked) or (
             decision.outcome != "answer" and matcher.asked_share(f"service:{svc.id}", asked) < SERVICE_FIT_MIN)):
@@ -593,6 +606,15 @@ def _sure_of_pick(decision: Decision, reading: Reading, pick: asking.Pick) -> bo
     """True when ``pick`` may be answered: the items were sure, the question is short, or (long and
     unsure) the pick rests on the situation itself, not on a facet word (:data:`_UNSURE_HOW`)."""
     return decision.outcome == "answer" or not reading.long or pick.how in _UNSURE_HOW
+
+
+def _named_most(services: list[Service], text: str) -> list[Service]:
+    """Of ``services``, those sharing the most word pairs with ``text`` in their name, title and
+    keywords («đổi thẻ căn cước …» → «Cấp lại, đổi thẻ căn cước»); all of them on a tie."""
+    asked = set(bigrams(words(text)))
+    shared = [len(asked & {p for k in (s.name, s.title, *s.keywords) for p in bigrams(words(k))}) for s in services]
+    best = max(shared)
+    return [s for s, n in zip(services, shared, strict=True) if n == best]
 
 
 def _situation_about(svc: Service, situation_id: str, named: frozenset[str]) -> bool:

@@ -469,3 +469,16 @@ def test_a_paper_one_already_has_does_not_pull_the_question_to_it(whole_bot: Ser
         assert first.payload == "s-id_card", turn.replies[-1].buttons
     else:
         assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
+
+
+def test_a_short_question_about_the_card_gets_the_card_not_another_procedures_time(whole_bot: Services) -> None:
+    # «bao lâu» matched the birth bundle's time entry best; the question names the card, and of the
+    # two services about the card, the one whose name holds «đổi thẻ căn cước» answers where and how long.
+    turn = ask(whole_bot, "đổi thẻ căn cước thì nộp ở đâu, bao lâu thì nhận được")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
+
+
+def test_the_fee_entry_is_not_asserted_for_a_question_asking_where_and_how_long(whole_bot: Services) -> None:
+    # The card's fee entry matches these words best (0.56), but only its fee is what it answers.
+    turn = ask(whole_bot, "cấp lại căn cước hết bao nhiêu ngày, làm ở đâu")
+    assert not (turn.match.id or "").startswith("fee_"), turn.match

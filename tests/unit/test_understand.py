@@ -187,3 +187,16 @@ def test_must_i_register_is_the_who_facet_but_has_a_card_is_not() -> None:
 def test_asking_for_a_paper_again_tells_a_loss() -> None:
     assert "lost" in situations_in("bị móc túi ngoài chợ, giờ muốn xin cấp lại giấy tờ xe")
     assert "lost" not in situations_in("đổi thẻ căn cước khi đủ 40 tuổi ở đâu")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cấp lại căn cước hết bao nhiêu ngày, làm ở đâu", ("time", "in_person")),
+        ("tốn bao nhiêu thời gian", ("time",)),
+        ("làm hộ chiếu hết bao nhiêu tiền", ("fee",)),
+        ("hết bao nhiêu", ("fee",)),
+    ],
+)
+def test_how_many_days_is_a_time_not_a_fee(text: str, expected: tuple[str, ...]) -> None:
+    assert facets_in(text) == expected
