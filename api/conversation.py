@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -31,7 +32,7 @@ from bot.core.pii import mask_pii
 from bot.core.respond import respond
 from bot.core.types import Event, Inbound, Match, MatchKind, Reply, Session, Source, Turn
 
-__all__ = ["Conversation", "OutboxTarget", "TurnResult", "prepare_inbound", "utcnow"]
+__all__ = ["Conversation", "OutboxTarget", "TurnResult", "eval_asker", "prepare_inbound", "utcnow"]
 
 log = logging.getLogger(__name__)
 
@@ -390,6 +391,23 @@ class Conversation:
         elif event.name == "clarify_offered" and match.kind is MatchKind.CLARIFY:
             unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="clarify",
                                    entry_id=None, score=match.score, source="user", now=now)
+
+
+def eval_asker(
+    conversation: Conversation, *, max_chars: int
+) -> Callable[[str], tuple[list[str], list[str], str, str | None]]:
+    """How ``python -m bot eval`` asks (a :data:`bot.evaluation.Asker`): each question typed by a CLI
+    user never seen before, answered as reply texts, button labels, match kind and match id."""
+
+    def ask(question: str) -> tuple[list[str], list[str], str, str | None]:
+        inbound = prepare_inbound(text=question, source="eval", max_chars=max_chars)
+        result = conversation.run_turn(
+            channel="cli", external_id=f"eval-{uuid.uuid4().hex[:12]}", inbound=inbound)
+        assert result is not None  # no dedup id: every turn runs
+        return ([r.text for r in result.replies], [b.label for r in result.replies for b in r.buttons],
+                result.match.kind.value, result.match.id)
+
+    return ask
 
 
 def _event_data(e: Event, m: Match) -> dict[str, str]:

@@ -87,7 +87,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from api.bootstrap import build_services
-    from api.conversation import prepare_inbound
+    from api.conversation import eval_asker
     from bot.evaluation import EvalError, load_cases, run_eval
 
     try:
@@ -98,20 +98,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     services = build_services(settings)
     try:
-        def ask(q: str) -> tuple[list[str], list[str], str, str | None]:
-            inbound = prepare_inbound(text=q, source="eval", max_chars=settings.max_text_chars)
-            result = services.conversation.run_turn(
-                channel="cli", external_id=f"eval-{uuid.uuid4().hex[:12]}", inbound=inbound
-            )
-            assert result is not None
-            return (
-                [r.text for r in result.replies],
-                [b.label for r in result.replies for b in r.buttons],
-                result.match.kind.value,
-                result.match.id,
-            )
-
-        report = run_eval(cases, ask)
+        report = run_eval(cases, eval_asker(services.conversation, max_chars=settings.max_text_chars))
         for line in report.table_lines():
             print(line, file=sys.stderr)
         summary = report.summary()

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import uuid
 from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
@@ -65,7 +64,7 @@ def _extract(commit: str, into: Path) -> None:
 def score_batch(batch: int) -> dict[str, Any]:
     """Score batch ``batch`` with today's code on its collection-day content."""
     from api.bootstrap import build_services
-    from api.conversation import prepare_inbound
+    from api.conversation import eval_asker
     from api.settings import Settings
     from bot.evaluation import load_cases, run_eval
 
@@ -82,15 +81,7 @@ def score_batch(batch: int) -> dict[str, Any]:
         )
         services = build_services(settings, sync_content=True)
         try:
-            def ask(q: str) -> tuple[list[str], list[str], str, str | None]:
-                inbound = prepare_inbound(text=q, source="eval", max_chars=settings.max_text_chars)
-                result = services.conversation.run_turn(
-                    channel="cli", external_id=f"unseen-{uuid.uuid4().hex[:12]}", inbound=inbound)
-                assert result is not None
-                return ([r.text for r in result.replies], [b.label for r in result.replies for b in r.buttons],
-                        result.match.kind.value, result.match.id)
-
-            summary = run_eval(cases, ask).summary()
+            summary = run_eval(cases, eval_asker(services.conversation, max_chars=settings.max_text_chars)).summary()
         finally:
             services.close()
     return {
