@@ -729,10 +729,7 @@ class Matcher:
         if weights is not None:
             answer_at = max(answer_at, self.long_answer_threshold)
         if top.score >= answer_at:
-            if len(ranked) > 1 and top.kind != "offtopic" and ranked[1].kind != "offtopic" \
-                    and weights is None and ranked[1].score >= _TIE * top.score and not named \
-                    and self._topics[self._index[top.key]] and self._topics[self._index[ranked[1].key]] \
-                    and self._topics[self._index[top.key]].isdisjoint(self._topics[self._index[ranked[1].key]]):
+            if weights is None and not named and self._tie_of_objects(ranked):
                 # A tie between items about different objects for a question naming none («lệ phí
                 # bao nhiêu»: the card's fee or residence's): which one is a guess; ask.
                 return Decision("clarify", tuple(c for c in ranked[:3] if c.kind != "offtopic"))
@@ -750,6 +747,15 @@ class Matcher:
             options = tuple(c for c in ranked if c.kind != "offtopic" and c.score >= floor)[:3]
             return Decision("clarify", options)
         return Decision("none", tuple(ranked[:3]))
+
+    def _tie_of_objects(self, ranked: Sequence[Candidate]) -> bool:
+        """True when the two best in-scope items score within :data:`_TIE` of each other and are
+        about different objects (each about some)."""
+        if len(ranked) < 2 or "offtopic" in (ranked[0].kind, ranked[1].kind):
+            return False
+        first, second = (self._topics[self._index[c.key]] for c in ranked[:2])
+        return ranked[1].score >= _TIE * ranked[0].score and bool(first) and bool(second) \
+            and first.isdisjoint(second)
 
     def _asked_topics(self, text: str) -> _Asked:
         """The objects a long question asks about: those of its question sentences, or of the
