@@ -664,7 +664,7 @@ class Matcher:
             ranked = [c for c in ranked if c.kind != "offtopic"]
             if not ranked:
                 return Decision("none", ())
-        foreign = None if anchored else self._foreign_match(terms, ranked, today)
+        foreign = None if anchored else self._foreign_match(terms, ranked, today, weights)
         if foreign is not None and ranked[0].score >= self.answer_threshold:
             # A rare word of a decline («hàng xóm») does not decline a question about one of our
             # objects («mua xe máy cũ của hàng xóm … đăng ký xe») that an item about it answers.
@@ -888,7 +888,8 @@ class Matcher:
         return Candidate(doc.key, doc.kind, round(min(1.0, score(best) / self_score), 4))
 
     def _foreign_match(
-        self, terms: Sequence[str], ranked: Sequence[Candidate], today: date
+        self, terms: Sequence[str], ranked: Sequence[Candidate], today: date,
+        weights: Mapping[str, float] | None = None,
     ) -> Candidate | None:
         """An off-topic candidate explaining a rare query word that the best answer lacks.
 
@@ -906,6 +907,7 @@ class Matcher:
             for t in terms
             if t in self._offtopic_words and self._inscope_df.get(t, 0) <= self._rare_df
             and top not in self._postings[t] and self._informative(t)
+            and (weights is None or weights.get(t, 0.0) >= 1.0)
         }
         if not markers:
             return None

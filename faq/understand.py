@@ -148,9 +148,18 @@ class Reading:
         return bool(self.background)
 
 
+#: A comma then the lead-in of the question («…, tôi xin hỏi, nộp phạt … thế nào?»): a story and its
+#: question typed as one sentence are cut there, so the question is read as the question.
+_ASK_CLAUSE: Final = re.compile(
+    r",\s*(?=(?:(?:tôi|toi|em|mình|minh|cháu|chau)\s+)?(?:xin|cho|muốn|muon)\s+"
+    r"(?:(?:tôi|toi|em|mình|minh|cháu|chau)\s+)?(?:hỏi|hoi)\b)", re.IGNORECASE)
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` (cut after . ? ! ; : … followed by a space, and at line breaks)."""
-    return [s.strip() for s in _SPLIT.split(text) if s and s.strip()]
+    """Sentences of ``text`` (cut after . ? ! ; : … followed by a space, and at line breaks), and a
+    sentence's story cut from its question at a comma before «(tôi) xin hỏi», «cho (tôi) hỏi»…"""
+    return [c.strip() for s in _SPLIT.split(text) if s and s.strip()
+            for c in _ASK_CLAUSE.split(s) if c.strip()]
 
 
 def _padded(folded: str) -> str:

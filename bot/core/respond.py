@@ -315,6 +315,13 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         own = Button(svc.title, payloads.make("s", svc.id)) if service and (svc := ctx.content.catalogue.get(service)) \
             else None
         buttons = asking.distinct_options(decision.candidates, lambda c: _candidate_button(ctx, c), first=own)
+        if buttons and reading.long:
+            # A long question the items leave unsure: the first option is shown, offered under the
+            # line saying the bot is not sure, with the other options beside it; typed at length,
+            # a question deserves the likely answer, not one more menu to read first.
+            previewed = _preview(ctx, text, buttons, _round(decision.candidates[0].score))
+            if previewed is not None:
+                return _offer_resume(orig, previewed)
         if buttons:
             top = decision.candidates[0]
             reply = Reply(ctx.text("clarify"), (*buttons[:3], texts.MAIN_MENU_BUTTON))
@@ -600,6 +607,37 @@ def _tentative(ctx: _Ctx, text: str, out: _Out | None) -> _Out | None:
     offered = f"{out.match.kind.value}:{out.match.id}" if out.match.id else out.match.kind.value
     events = (*out.events, Event("clarify_offered", (("question", text), ("candidates", offered))))
     return replace(out, replies=(reply, *rest), match=Match(MatchKind.CLARIFY, None, out.match.score), events=events)
+
+
+def _preview(ctx: _Ctx, text: str, options: list[Button], score: float | None) -> _Out | None:
+    """The first "did you mean" option (an FAQ entry or a service card) answered tentatively
+    (:func:`_tentative`), the other options as its first buttons; None for a guide or an unknown one."""
+    first, others = options[0], options[1:3]
+    prefix, _, ident = first.payload.partition("-")
+    if prefix == "q" and (entry := ctx.content.faq.get(ident)) is not None and entry.kind == "faq":
+        out: _Out | None = _answer_faq(ctx, entry, score=score)
+    elif prefix == "s":
+        out = _open_candidate(ctx, Candidate(key=f"service:{ident}", kind="service", score=score or 0.0))
+    else:
+        return None
+    out = _tentative(ctx, text, out)
+    if out is None or not out.replies:
+        return None
+    head, *rest = out.replies
+    ours = {b.payload for b in (*others, texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON)}
+    # the other options, then the first of the answer's own buttons, then a person and the menu
+    kept = [b for b in head.buttons if b.payload not in ours
+            and not b.payload.startswith(_FEEDBACK_PREFIXES)][:_PREVIEW_OWN_BUTTONS]
+    buttons = (*others, *kept, texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON)
+    return replace(out, replies=(replace(head, buttons=buttons), *rest))
+
+
+#: How many of a previewed answer's own buttons (its guide, related entries, facets) are kept
+#: beside the other options, so that a phone screen shows at most seven.
+_PREVIEW_OWN_BUTTONS: Final = 3
+#: Payload prefixes of «Đúng ý tôi» / «Chưa đúng»: a guess is judged by picking another option
+#: or a person, not by feedback on an answer the bot did not give as one.
+_FEEDBACK_PREFIXES: Final = ("fy-", "fn-")
 
 
 def _sure_of_pick(decision: Decision, reading: Reading, pick: asking.Pick) -> bool:

@@ -52,8 +52,10 @@ FLOORS: dict[str, Floor] = {
     # answers on a facet or card pick were 4 right for 11 wrong (29 correct / 21 wrong → 26 / 11). Sets 1-9 went
     # 170 → 157/177 correct, wrong 1 → 1 in scope and 3 → 1 off topic. Lowered again for sets dev, 6 and 7
     # (157 → 154) when the long-answer bar went from 0.25 to 0.28 on that same unseen-content measure
-    # (`make eval-unseen`: 44 correct / 15 wrong → 42 / 12).
-    "real_questions_dev.yaml": Floor(15, 6, 0),
+    # (`make eval-unseen`: 44 correct / 15 wrong → 42 / 12). Raised (dev 16, set 9 35) when a long question the
+    # items leave unsure got its first option's answer offered (respond._preview) instead of a bare menu:
+    # eval-unseen 42 correct / 10 wrong → 51 / 10.
+    "real_questions_dev.yaml": Floor(16, 6, 0),
     "real_questions_1.yaml": Floor(19, 12, 0),
     # collected apart (branch wt-realq) and never tuned on until 02/12/2026
     "real_questions_2.yaml": Floor(19, 4, 0),
@@ -76,7 +78,7 @@ FLOORS: dict[str, Floor] = {
     # residence content of 03/12/2026 (branch wt-social2) merged with the living-away answering (dbd703a): 26/40,
     # 11/11, 3 wrong; with the civil-status and card content (branch wt-civil3) and the long-answer bar at 0.25:
     # 36/40, 11/11, 1 wrong
-    "real_questions_9.yaml": Floor(34, 11, 1),
+    "real_questions_9.yaml": Floor(35, 11, 1),
     # collected apart (branch wt-realq10): first score (on 824319a) 11/19 in scope, 6/8 off topic, 5 wrong (4 in
     # scope, 1 off topic; the floor counts both, as the test does). Still held out (only its totals looked at):
     # after the content and answering changes of 03/12/2026, 12/19, 6/8, 5 wrong; after the tentative answers
@@ -84,6 +86,8 @@ FLOORS: dict[str, Floor] = {
     # 6/8, 4 wrong (3 in scope). One of them, exam_reg «chưa có thẻ căn cước khi đăng ký», was written after
     # that branch saw this set's failure list in the combined `make eval` output: that question is no longer
     # held out (before wt-cover: 11/19). With the long-answer bar at 0.28: 12/19, 6/8, 3 wrong (2 in scope).
+    # No longer held out at all: on 03/12/2026 (second session) the lead read its first-score failure list;
+    # batch 11 is the held-out set now, and this one may be worked on like sets 1-9.
     "real_questions_10.yaml": Floor(12, 6, 3),
 }
 

@@ -22,6 +22,19 @@ def test_sentences_are_cut_at_punctuation_and_line_breaks_not_inside_numbers() -
     assert parts == ["Tôi ở TP.HCM, sốt 38.5 độ.", "Xin hỏi?", "Cảm ơn!"]
 
 
+@pytest.mark.parametrize("lead", ["tôi xin hỏi", "cho tôi hỏi", "xin hoi", "em muốn hỏi", "Cho hỏi"])
+def test_a_story_and_its_question_typed_as_one_sentence_are_cut_at_the_ask(lead: str) -> None:
+    story = "Hôm qua đi ăn cưới về tôi bị thổi nồng độ cồn"
+    parts = split_sentences(f"{story}, {lead}, nộp phạt trên mạng như thế nào?")
+    assert parts == [story, f"{lead}, nộp phạt trên mạng như thế nào?"]
+    reading = read(f"{story} ở ngoài thành phố, mất cả buổi, {lead}, nộp phạt trên mạng như thế nào?")
+    assert reading.split and reading.focus.startswith(lead)
+
+
+def test_a_comma_without_the_ask_does_not_cut() -> None:
+    assert split_sentences("Tôi hỏi cán bộ, cán bộ bảo chờ, vậy là sao?") == ["Tôi hỏi cán bộ, cán bộ bảo chờ, vậy là sao?"]
+
+
 @pytest.mark.parametrize(
     "sentence",
     [
