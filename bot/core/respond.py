@@ -560,13 +560,19 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             # Sure of the story's service (its own items lead the options), and the question asks
             # what to prepare or where, which it has nothing on: its card under an honest line.
             return _maybe(ctx, text, unsure, _service_answer(ctx, svc.id, reading, _round(top.score)))
-        if clear and decision.outcome == "clarify" and reading.asks_how \
+        # Sure when the question sentences name the procedure by its title («thủ tục đăng ký kết
+        # hôn lại như thế nào») and the items offer something: how it is done is what they ask.
+        titled = clear and reading.asks_how and _titled(svc, reading.focus)
+        if clear and (decision.outcome == "clarify" or (titled and decision.outcome == "none")) \
+                and reading.asks_how \
                 and all(asking.covers_situation(svc, k) for k in told):
             # Unsure of the items, but sure of the story's service, and the question asks how it
             # is done: how to file it online and what to prepare, when it has both; else its card.
             have = svc_facets.available_facets(svc, ctx.today)
             if all(f in have for f in asking.HOW_FACETS):
-                return _maybe(ctx, text, unsure, _facet_answers(ctx, svc, asking.HOW_FACETS, _round(top.score)))
+                # (offered only, when no item matched at all: «khai sinh có yếu tố nước ngoài»)
+                return _maybe(ctx, text, unsure and not (titled and decision.outcome == "clarify"),
+                              _facet_answers(ctx, svc, asking.HOW_FACETS, _round(top.score)))
             return _maybe(ctx, text, unsure, _service_answer(ctx, svc.id, reading, _round(top.score)))
         return None
     # A confident answer from a specific entry ("đổi thẻ theo mốc tuổi") is kept unless the
@@ -644,6 +650,15 @@ def _sure_of_pick(decision: Decision, reading: Reading, pick: asking.Pick) -> bo
     """True when ``pick`` may be answered: the items were sure, the question is short, or (long and
     unsure) the pick rests on the situation itself, not on a facet word (:data:`_UNSURE_HOW`)."""
     return decision.outcome == "answer" or not reading.long or pick.how in _UNSURE_HOW
+
+
+def _titled(svc: Service, focus: str) -> bool:
+    """True when the question sentences name the service by its own title, word for word («…
+    thủ tục đăng ký kết hôn lại như thế nào» names «Đăng ký kết hôn»)."""
+    title = tuple(words(svc.title))
+    asked = words(focus)
+    n = len(title)
+    return n >= 2 and any(tuple(asked[i : i + n]) == title for i in range(len(asked) - n + 1))
 
 
 def _named_most(services: list[Service], text: str) -> list[Service]:

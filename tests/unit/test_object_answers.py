@@ -516,3 +516,20 @@ def test_a_short_question_left_unsure_still_gets_the_menu(whole_bot: Services) -
     turn = ask(whole_bot, "lệ phí bao nhiêu")
     assert turn.match.kind is MatchKind.CLARIFY, turn.match
     assert turn.replies[0].text == texts.CLARIFY
+
+
+def test_a_long_how_question_naming_the_procedure_by_its_title_is_answered(whole_bot: Services) -> None:
+    # The items leave this story unsure («did you mean»), but its question names «đăng ký kết hôn»
+    # word for word and asks how it is done: filing online and what to prepare are answered.
+    turn = ask(whole_bot, (
+        "Vợ chồng tôi ly hôn từ năm 2015, nay muốn quay về sống chung và đăng ký kết hôn lại. "
+        "Trình tự, thủ tục đăng ký kết hôn như thế nào?"
+    ))
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "marriage"), turn.match
+    assert not turn.replies[0].text.startswith(texts.UNSURE_PREVIEW)
+    # When no item matches at all, the title alone is only enough to offer it, not to assert it.
+    turn = ask(whole_bot, (
+        "Hai vợ chồng tôi đã ly hôn được mấy năm, nay con cái khuyên nên về ở lại với nhau. "
+        "Xin hỏi thủ tục đăng ký kết hôn lại như thế nào, có khác lần đầu không?"
+    ))
+    assert "Đăng ký kết hôn" in offered(turn)
