@@ -68,8 +68,9 @@ FLOORS: dict[str, Floor] = {
     # entry: their words «hộ khẩu thường trú», «thẻ tạm trú» anchor them in the domain). Off topic 8/13: the
     # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined).
     "real_questions_7.yaml": Floor(8, 9, 1),
-    # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong
-    "real_questions_8.yaml": Floor(13, 6, 0),
+    # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong; 14/18 with wt-civ's «Bao lâu có
+    # kết quả» of the unemployment benefit
+    "real_questions_8.yaml": Floor(14, 6, 0),
     # collected apart (branch wt-realq9): first score 9/40 in scope, 9/11 off topic, 14 wrong (on acbfca0);
     # held out until every other branch had merged: 12/40, 10/11, 13 wrong; after wt-misc and two trigger
     # fixes, which looked at its failures: 18/40, 10/11, 6 wrong; after the social-insurance, death, vehicle and
@@ -84,7 +85,10 @@ FLOORS: dict[str, Floor] = {
     # 6/8, 4 wrong (3 in scope). One of them, exam_reg «chưa có thẻ căn cước khi đăng ký», was written after
     # that branch saw this set's failure list in the combined `make eval` output: that question is no longer
     # held out (before wt-cover: 11/19). With the long-answer bar at 0.28: 12/19, 6/8, 3 wrong (2 in scope).
-    "real_questions_10.yaml": Floor(12, 6, 3),
+    # With wt-civ's situations (remarrying the same person, no residence and never a card), written from the
+    # lead's topic list before the set's questions were looked at: 14/19, 6/8, 3 wrong. That branch's `make
+    # eval` diffs then showed it the two questions that flipped.
+    "real_questions_10.yaml": Floor(14, 6, 3),
 }
 
 
