@@ -70,8 +70,9 @@ FLOORS: dict[str, Floor] = {
     # entry: their words «hộ khẩu thường trú», «thẻ tạm trú» anchor them in the domain). Off topic 8/13: the
     # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined).
     "real_questions_7.yaml": Floor(8, 9, 1),
-    # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong
-    "real_questions_8.yaml": Floor(13, 6, 0),
+    # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong; 14/18 with wt-civ's «Bao lâu có
+    # kết quả» of the unemployment benefit
+    "real_questions_8.yaml": Floor(14, 6, 0),
     # collected apart (branch wt-realq9): first score 9/40 in scope, 9/11 off topic, 14 wrong (on acbfca0);
     # held out until every other branch had merged: 12/40, 10/11, 13 wrong; after wt-misc and two trigger
     # fixes, which looked at its failures: 18/40, 10/11, 6 wrong; after the social-insurance, death, vehicle and
