@@ -686,7 +686,7 @@ class Matcher:
             # fee): the items about the paper named come first, and the thresholds decide on them.
             specific = named & SHORT_OBJECTS
             own = self._topics[self._index[ranked[0].key]]
-            if named and own and not (own - named).isdisjoint(SHORT_OBJECTS):
+            if named and own and (not (own - named).isdisjoint(SHORT_OBJECTS) or own.isdisjoint(named)):
                 # An item about exactly the objects named, close behind one also about another
                 # paper (the passport entry, which mentions the card), comes first: «căn cước hết
                 # hạn làm lại ở đâu» is about the card alone.

@@ -533,3 +533,12 @@ def test_a_long_how_question_naming_the_procedure_by_its_title_is_answered(whole
         "Xin hỏi thủ tục đăng ký kết hôn lại như thế nào, có khác lần đầu không?"
     ))
     assert "Đăng ký kết hôn" in offered(turn)
+
+
+def test_a_short_question_naming_only_the_card_is_not_answered_about_the_account(whole_bot: Services) -> None:
+    # «tuổi … làm … được không» is also how the account's age rule is asked; the question names the
+    # card only, and an item about the card is close behind: the card's answer, not the account's.
+    turn = ask(whole_bot, "Con tôi 13 tuổi có làm căn cước được không")
+    assert turn.match.kind in (MatchKind.FAQ, MatchKind.SERVICE), turn.match
+    assert turn.match.id not in ("who_can_register", "children_account"), turn.match
+    assert "dưới 14 tuổi" in turn.replies[0].text
