@@ -314,7 +314,8 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
             service = None  # not the question's own service: about another object
         own = Button(svc.title, payloads.make("s", svc.id)) if service and (svc := ctx.content.catalogue.get(service)) \
             else None
-        buttons = asking.distinct_options(decision.candidates, lambda c: _candidate_button(ctx, c), first=own)
+        buttons = asking.distinct_options(_plausible(ctx, text, decision.candidates),
+                                          lambda c: _candidate_button(ctx, c), first=own)
         if buttons and reading.long:
             # A long question the items leave unsure: the first option is shown, offered under the
             # line saying the bot is not sure, with the other options beside it; typed at length,
@@ -613,6 +614,18 @@ def _tentative(ctx: _Ctx, text: str, out: _Out | None) -> _Out | None:
     offered = f"{out.match.kind.value}:{out.match.id}" if out.match.id else out.match.kind.value
     events = (*out.events, Event("clarify_offered", (("question", text), ("candidates", offered))))
     return replace(out, replies=(reply, *rest), match=Match(MatchKind.CLARIFY, None, out.match.score), events=events)
+
+
+def _plausible(ctx: _Ctx, text: str, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """The options worth offering for a long question naming its objects: not an item about other
+    objects only (late birth registration for a question about getting the card); all of them when
+    that would leave none."""
+    matcher = ctx.content.matcher
+    asked = matcher.asked_topics(text)
+    if not asked:
+        return candidates
+    kept = tuple(c for c in candidates if not (own := matcher.topics_of(c.key)) or own & asked)
+    return kept or candidates
 
 
 def _preview(ctx: _Ctx, text: str, options: list[Button], score: float | None) -> _Out | None:

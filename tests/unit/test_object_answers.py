@@ -542,3 +542,22 @@ def test_a_short_question_naming_only_the_card_is_not_answered_about_the_account
     assert turn.match.kind in (MatchKind.FAQ, MatchKind.SERVICE), turn.match
     assert turn.match.id not in ("who_can_register", "children_account"), turn.match
     assert "dưới 14 tuổi" in turn.replies[0].text
+
+
+def test_did_you_mean_options_about_other_objects_only_are_not_offered_for_a_long_question(
+        whole_bot: Services) -> None:
+    from bot.core.respond import _Ctx, _plausible
+    from bot.core.types import Session
+    from faq.matcher import Candidate
+    from tests.factories import NOW, text
+
+    content = whole_bot.content.current(whole_bot.store)
+    ctx = _Ctx(inbound=text("?"), session=Session(), content=content, now=NOW)
+    card, marriage = Candidate("service:id_card", "service", 0.17), Candidate(
+        "faq:svc_marriage", "faq", 0.15)
+    question = ("Em gái tôi ở nước ngoài nhiều năm nên chưa từng có giấy tờ gì. "
+                "Nay về nước muốn làm thẻ căn cước thì làm như thế nào?")
+    assert _plausible(ctx, question, (card, marriage)) == (card,)
+    # all of them when none is about the object asked, and for a question naming nothing
+    assert _plausible(ctx, question, (marriage,)) == (marriage,)
+    assert _plausible(ctx, "lệ phí bao nhiêu", (card, marriage)) == (card, marriage)
