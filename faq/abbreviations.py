@@ -250,6 +250,8 @@ EXPANSIONS: Final[dict[str, str]] = {
     "dich vu cong": "dich vu cong",
     "tthc": "thu tuc hanh chinh",
     "lltp": "ly lich tu phap",
+    "ltp": "ly lich tu phap",
+    "mst": "ma so thue",
     "gks": "giay khai sinh",
     "tamtru": "tam tru",
     "thuongtru": "thuong tru",

@@ -671,6 +671,13 @@ class Matcher:
             objects = self._asked_topics(text).topics if len(text) >= LONG_CHARS else named & SHORT_OBJECTS
             if objects and self._about(ranked[0].key, objects) and not self._about(foreign.key, objects):
                 foreign = None
+        if foreign is not None and len(text) < LONG_CHARS:
+            # Nor does it decline a short question naming one of our objects («mất giấy đăng ký xe»:
+            # «xe» is also a word of the travel decline) that an item among the options is about.
+            objects = named & SHORT_OBJECTS
+            if objects and not self._about(foreign.key, objects) and any(
+                    c.kind != "offtopic" and self._about(c.key, objects) for c in ranked):
+                foreign = None
         # A decline too weak to be offered does not override an answer ("bố tôi mới mất tuần
         # trước": "tuần" is also asked of the weather decline).
         weak = foreign is not None and foreign.score < self.clarify_threshold

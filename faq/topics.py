@@ -45,7 +45,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe", "xe gan may", "xe mo to"),
     "traffic_fine": ("phat nguoi", "vi pham giao thong"),
     "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),
-    "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien"),
+    "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien", "lap dien", "keo dien"),
     "tax": ("ma so thue", "dang ky thue", "quyet toan thue", "thue thu nhap"),
     "exam": ("thi thpt", "xet tuyen", "tot nghiep thpt", "thi tot nghiep"),
     "seal": ("con dau",),

@@ -123,6 +123,17 @@ def _trigger_shape(trigger: str) -> tuple[tuple[str, ...], int]:
     return tuple(words(trigger)), len(fold(trigger).split())
 
 
+#: Words after a folded «mat» that make it «mất» of time or money («mất bao lâu», «mất mấy ngày»,
+#: «mất phí») or «mật» («mật khẩu»), not a loss.
+_MAT_NOT_LOST: Final = frozenset({"bao", "may", "thoi", "phi", "tien", "khau", "ma", "het", "nhieu", "chi"})
+
+
+def _lost_mat(text_words: Sequence[str]) -> bool:
+    """True when some folded «mat» in the words is not followed by a word of time, money or «khẩu»."""
+    return any(w == "mat" and (i + 1 >= len(text_words) or text_words[i + 1] not in _MAT_NOT_LOST)
+               for i, w in enumerate(text_words))
+
+
 def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False) -> bool:
     """True when a situation's trigger phrase is in the (normalised) words of a message.
 
@@ -143,6 +154,9 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False)
         return False
     content = {w for w in tw if not is_stopword(w)}
     present = set(text_words)
+    if "mat" in content and not _lost_mat(text_words):
+        # «mất» of a loss trigger, typed only as «mất bao lâu» (how long) or «mật khẩu»: no loss
+        present.discard("mat")
     if not content or not content <= present:
         return False
     if sum(w in present for w in tw) * 4 < n * 3:

@@ -561,3 +561,20 @@ def test_did_you_mean_options_about_other_objects_only_are_not_offered_for_a_lon
     # all of them when none is about the object asked, and for a question naming nothing
     assert _plausible(ctx, question, (marriage,)) == (marriage,)
     assert _plausible(ctx, "lệ phí bao nhiêu", (card, marriage)) == (card, marriage)
+
+
+@pytest.mark.parametrize(("question", "service", "label"), [
+    # «xe» is also a word of the travel decline; the question names the vehicle's paper
+    ("mat giay dang ky xe", "vehicle_reg", "Mất giấy đăng ký xe"),
+    # «lắp điện» names the electricity supply (the about-the-bot decline had «lắp»)
+    ("lap dien nha tro", "power_new", None),
+    # «mst» is the tax code, «ltp» the criminal record; «làm trên vneid» asks for the online way
+    ("cccd dung lam mst dc ko", "tax_reg", None),
+    ("phieu ltp lam tren vneid dc ko", "criminal_rec", "Làm online ở đâu"),
+])
+def test_short_questions_naming_their_object_in_chat_words(
+        whole_bot: Services, question: str, service: str, label: str | None) -> None:
+    turn = ask(whole_bot, question)
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, service), turn.match
+    if label is not None:
+        assert label in turn.replies[0].text.splitlines()[0]
