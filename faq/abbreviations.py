@@ -235,6 +235,7 @@ EXPANSIONS: Final[dict[str, str]] = {
     "passport": "ho chieu",
     "visa": "thi thuc",
     "gplx": "giay phep lai xe",
+    "cavet": "ca vet",
     "blx": "giay phep lai xe",
     "bang lai": "giay phep lai xe",
     "bang lai xe": "giay phep lai xe",

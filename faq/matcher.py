@@ -810,6 +810,11 @@ class Matcher:
         i = self._index.get(key)
         return self._facet[i] if i is not None else None
 
+    def phrasings_of(self, key: str) -> tuple[str, ...]:
+        """The questions (and title) item ``key`` is asked with; empty for an unknown key."""
+        i = self._index.get(key)
+        return self._docs[i].phrasings if i is not None else ()
+
     def topics_of(self, key: str) -> frozenset[str]:
         """The objects (:mod:`faq.topics`) item ``key`` is asked about («residence» at large only
         when it names no kind of it); empty for an unknown key."""

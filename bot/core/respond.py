@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -471,7 +472,9 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         hit = asking.situation_named(catalogue, text, ctx.today)
         if hit is not None and (svc_hit := catalogue.get(hit[0])) is not None \
                 and (_names_all(ctx, svc_hit, objects) or _situation_about(svc_hit, hit[1], objects)) \
-                and (not (top_own and top_own <= objects) or _other_facet(ctx, top.key, reading)):
+                and (not (top_own and top_own <= objects) or _other_facet(ctx, top.key, reading)
+                     or (svc_hit.id not in asking.services_for_key(catalogue, top.key)
+                         and _named_at_length(svc_hit, hit[1], text, matcher.phrasings_of(top.key)))):
             return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today),
                                   _round(top.score))
     service = asking.asked_service(catalogue, decision.candidates, reading)
@@ -663,6 +666,20 @@ def _sure_of_pick(decision: Decision, reading: Reading, pick: asking.Pick) -> bo
     """True when ``pick`` may be answered: the items were sure, the question is short, or (long and
     unsure) the pick rests on the situation itself, not on a facet word (:data:`_UNSURE_HOW`)."""
     return decision.outcome == "answer" or not reading.long or pick.how in _UNSURE_HOW
+
+
+def _named_at_length(svc: Service, situation_id: str, text: str, top_phrasings: Sequence[str]) -> bool:
+    """True when a trigger typed in three words or more of the situation is in ``text`` word for
+    word («kết hôn lại») and in none of the best item's own phrasings (an entry asked that way is
+    the specific answer: «làm căn cước cho con dưới 6 tuổi»); never a loss, since folded «mất» is
+    also «mặt» (a side: «chụp 2 mặt căn cước») and «mật»."""
+    sit = svc.situation(situation_id)
+    if sit is None or sit.kind == "lost":
+        return False
+    have = words(text)
+    theirs = [words(p) for p in top_phrasings]
+    return any(len(t.split()) >= 3 and asking.trigger_hit(t, have, exact=True)
+               and not any(asking.trigger_hit(t, p, exact=True) for p in theirs) for t in sit.triggers)
 
 
 def _titled(svc: Service, focus: str) -> bool:

@@ -578,3 +578,21 @@ def test_short_questions_naming_their_object_in_chat_words(
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, service), turn.match
     if label is not None:
         assert label in turn.replies[0].text.splitlines()[0]
+
+
+@pytest.mark.parametrize(("question", "label"), [
+    # the marital status paper is also about marriage, but «kết hôn lại» names a marriage situation
+    ("ly hon roi ket hon lai", "Ly hôn rồi muốn quay lại"),
+    ("lam lai cavet bi mat", "Mất giấy đăng ký xe"),  # «cavet» is the vehicle's «cà vẹt»
+])
+def test_a_situation_named_word_for_word_beats_another_procedures_entry(
+        whole_bot: Services, question: str, label: str) -> None:
+    turn = ask(whole_bot, question)
+    assert turn.match.kind is MatchKind.SERVICE, turn.match
+    assert label in turn.replies[0].text.splitlines()[0]
+
+
+def test_two_sides_of_the_card_are_no_lost_card(whole_bot: Services) -> None:
+    # folded, «2 mặt cccd» (both sides) reads «mất cccd» (lost): never the lost-card situation
+    turn = ask(whole_bot, "ng ta doi chup 2 mat cccd gui qua zalo de xac minh dinh danh, gui dc ko")
+    assert "Mất thẻ căn cước" not in turn.replies[0].text
