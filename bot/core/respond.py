@@ -143,6 +143,8 @@ def _dispatch(ctx: _Ctx) -> _Out:
     command_name = texts.COMMANDS.get(folded) or texts.COMMANDS.get(stripped.lower())
     if command_name:
         return _on_command(ctx, command_name)
+    if _asks_for_a_person(folded):
+        return _on_command(ctx, "handoff")
     if folded in texts.GREETINGS:
         return _welcome(ctx, MatchKind.GREETING)
     if folded in texts.THANKS_WORDS:
@@ -154,6 +156,23 @@ def _dispatch(ctx: _Ctx) -> _Out:
     # Personal numbers arrive masked («[ID]»): the placeholders, and the words that only state an
     # ID number, are not what the question asks.
     return _on_question(ctx, pii.without_masks(stripped) if ctx.inbound.masked else stripped)
+
+
+def _asks_for_a_person(folded: str) -> bool:
+    """True for a short message asking for a person in its own words (:data:`texts.HANDOFF_PHRASES`),
+    not a question that mentions one: no question word about a procedure («… có phải gặp … không»)."""
+    tokens = folded.split()
+    if not tokens or len(tokens) > texts.HANDOFF_MAX_WORDS:
+        return False
+    padded = f" {' '.join(tokens)} "
+    if not any(f" {p} " in padded for p in texts.HANDOFF_PHRASES):
+        return False
+    return not any(f" {q} " in padded for q in _NOT_A_REQUEST)
+
+
+#: Question words after which a mention of staff is part of a question («… có phải gặp nhân viên không»).
+_NOT_A_REQUEST: Final = ("co phai", "phai khong", "bao lau", "o dau", "bao nhieu", "the nao", "lam sao",
+                         "co can", "can khong", "co duoc", "duoc khong", "khi nao")
 
 
 def _on_command(ctx: _Ctx, name: str) -> _Out:

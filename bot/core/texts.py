@@ -242,6 +242,17 @@ COMMANDS: dict[str, str] = {
     "quyen rieng tu": "privacy",
 }
 
+#: Phrases (folded) by which a short message asks for a person, wherever they stand in it («cho tôi
+#: nói chuyện với người thật», «mình muốn gặp nhân viên tư vấn ạ»): the hand-off, like its commands.
+HANDOFF_PHRASES: tuple[str, ...] = (
+    "nguoi that", "noi chuyen voi nguoi", "noi chuyen vs nguoi", "gap nhan vien", "noi chuyen voi nhan vien",
+    "nhan vien tu van", "tu van vien", "gap nguoi ho tro", "can nguoi ho tro", "ket noi nhan vien",
+    "chuyen sang nhan vien", "gap tong dai vien",
+)
+#: Longest message (in words) read as a request for a person by :data:`HANDOFF_PHRASES`; a longer
+#: one is a question that may only mention staff («… có phải gặp nhân viên không»).
+HANDOFF_MAX_WORDS = 10
+
 #: Short greetings and thanks (folded), answered with the welcome or a thank-you.
 GREETINGS: frozenset[str] = frozenset(
     {

@@ -195,6 +195,23 @@ def test_unknown_payloads_answer_politely(content: ContentSnapshot, bad: str) ->
     assert turn.match.kind is MatchKind.FALLBACK
 
 
+@pytest.mark.parametrize("message", ["cho toi noi chuyen voi nguoi that", "Mình muốn gặp nhân viên tư vấn ạ",
+                                     "tôi cần người hỗ trợ với"])
+def test_a_person_asked_for_in_ones_own_words_is_the_hand_off(content: ContentSnapshot, message: str) -> None:
+    turn, _ = run(content, text(message))
+    assert turn.match.kind is MatchKind.HANDOFF, turn.match
+    assert any(e.name == "handoff_requested" for e in turn.events)
+
+
+@pytest.mark.parametrize("message", [
+    "làm mức 2 có phải gặp nhân viên không",
+    "hôm trước tôi ra phường, nhân viên tư vấn bảo phải chờ duyệt mức 2 thêm mấy ngày nữa mới xong",
+])
+def test_staff_mentioned_in_a_question_is_no_hand_off(content: ContentSnapshot, message: str) -> None:
+    turn, _ = run(content, text(message))
+    assert turn.match.kind is not MatchKind.HANDOFF, turn.match
+
+
 def test_handoff_and_privacy_delete(content: ContentSnapshot) -> None:
     turn, _ = run(content, text("gặp cán bộ"))
     assert turn.match.kind is MatchKind.HANDOFF and "1900 0368" in all_text(turn)
