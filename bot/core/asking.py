@@ -123,15 +123,25 @@ def _trigger_shape(trigger: str) -> tuple[tuple[str, ...], int]:
     return tuple(words(trigger)), len(fold(trigger).split())
 
 
-#: Words after a folded «mat» that make it «mất» of time or money («mất bao lâu», «mất mấy ngày»,
-#: «mất phí») or «mật» («mật khẩu»), not a loss.
-_MAT_NOT_LOST: Final = frozenset({"bao", "may", "thoi", "phi", "tien", "khau", "ma", "het", "nhieu", "chi"})
+#: Words after a folded «mat» that make it «mất» of time or money («mất bao lâu», «mất phí») or «mật»
+#: («mật khẩu», «mật mã»), not a loss.
+_MAT_NOT_LOST: Final = frozenset({"bao", "thoi", "phi", "tien", "khau", "ma", "nhieu", "chi"})
+#: ... and «mấy» of time after it («mất mấy ngày»), unlike «mất máy» (a lost phone), which folds alike.
+_TIME_UNITS: Final = frozenset({"ngay", "thang", "tuan", "tieng", "gio", "hom", "buoi", "nam", "phut"})
 
 
 def _lost_mat(text_words: Sequence[str]) -> bool:
     """True when some folded «mat» in the words is not followed by a word of time, money or «khẩu»."""
-    return any(w == "mat" and (i + 1 >= len(text_words) or text_words[i + 1] not in _MAT_NOT_LOST)
-               for i, w in enumerate(text_words))
+    for i, w in enumerate(text_words):
+        if w != "mat":
+            continue
+        after = text_words[i + 1 : i + 3]
+        if not after:
+            return True
+        if after[0] in _MAT_NOT_LOST or (after[0] == "may" and len(after) > 1 and after[1] in _TIME_UNITS):
+            continue
+        return True
+    return False
 
 
 def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False) -> bool:

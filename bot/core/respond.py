@@ -172,7 +172,7 @@ def _asks_for_a_person(folded: str) -> bool:
 
 #: Question words after which a mention of staff is part of a question («… có phải gặp nhân viên không»).
 _NOT_A_REQUEST: Final = ("co phai", "phai khong", "bao lau", "o dau", "bao nhieu", "the nao", "lam sao",
-                         "co can", "can khong", "co duoc", "duoc khong", "khi nao")
+                         "co can", "can khong", "co duoc", "duoc khong", "khi nao", "ban la", "la nguoi")
 
 
 def _on_command(ctx: _Ctx, name: str) -> _Out:
@@ -640,7 +640,7 @@ def _tentative(ctx: _Ctx, text: str, out: _Out | None) -> _Out | None:
 
 def _plausible(ctx: _Ctx, text: str, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
     """The options worth offering for a long question naming its objects: not an item about other
-    objects only (late birth registration for a question about getting the card); all of them when
+    objects only (marriage registration for a question about getting the card); all of them when
     that would leave none."""
     matcher = ctx.content.matcher
     asked = matcher.asked_topics(text)

@@ -267,6 +267,10 @@ def test_mat_of_time_money_or_a_password_is_no_loss_in_a_spread_trigger(message:
     # «mất bao lâu» (how long) folds to the «mất» of «mất đăng ký xe máy» (lost)
     assert not asking.trigger_hit("mất đăng ký xe máy", words(message))
     assert asking.trigger_hit("mất đăng ký xe máy", words("đăng ký xe máy bị mất thì làm sao"))
+    # «mất hết», «mất máy» (a lost phone) are losses; «mất mấy ngày», «mật khẩu» are not
+    assert asking._lost_mat(words("bị mất máy rồi")) and asking._lost_mat(words("mất hết giấy tờ"))
+    assert asking._lost_mat(words("mất")) and asking._lost_mat(words("làm mất mấy"))
+    assert not asking._lost_mat(words("mất mấy ngày")) and not asking._lost_mat(words("quên mật khẩu"))
 
 
 def test_a_facet_asked_besides_a_situation_comes_only_where_the_service_is_that_procedure() -> None:

@@ -205,6 +205,7 @@ def test_a_person_asked_for_in_ones_own_words_is_the_hand_off(content: ContentSn
 
 @pytest.mark.parametrize("message", [
     "làm mức 2 có phải gặp nhân viên không",
+    "bạn là người thật hay máy",
     "hôm trước tôi ra phường, nhân viên tư vấn bảo phải chờ duyệt mức 2 thêm mấy ngày nữa mới xong",
 ])
 def test_staff_mentioned_in_a_question_is_no_hand_off(content: ContentSnapshot, message: str) -> None:
