@@ -665,18 +665,16 @@ class Matcher:
             if not ranked:
                 return Decision("none", ())
         foreign = None if anchored else self._foreign_match(terms, ranked, today, weights)
-        if foreign is not None and ranked[0].score >= self.answer_threshold:
-            # A rare word of a decline («hàng xóm») does not decline a question about one of our
-            # objects («mua xe máy cũ của hàng xóm … đăng ký xe») that an item about it answers.
-            objects = self._asked_topics(text).topics if len(text) >= LONG_CHARS else named & SHORT_OBJECTS
-            if objects and self._about(ranked[0].key, objects) and not self._about(foreign.key, objects):
-                foreign = None
-        if foreign is not None and len(text) < LONG_CHARS:
-            # Nor does it decline a short question naming one of our objects («mất giấy đăng ký xe»:
-            # «xe» is also a word of the travel decline) that an item among the options is about.
-            objects = named & SHORT_OBJECTS
-            if objects and not self._about(foreign.key, objects) and any(
-                    c.kind != "offtopic" and self._about(c.key, objects) for c in ranked):
+        if foreign is not None:
+            # A rare word of a decline («hàng xóm», «xe» of the travel decline) does not decline a
+            # question about one of our objects that the decline is not about: a long one that an
+            # item about it answers («mua xe máy cũ của hàng xóm … đăng ký xe»), or a short one
+            # naming it when an option is about it («mất giấy đăng ký xe»).
+            short = len(text) < LONG_CHARS
+            objects = named & SHORT_OBJECTS if short else self._asked_topics(text).topics
+            if objects and not self._about(foreign.key, objects) and (
+                    any(c.kind != "offtopic" and self._about(c.key, objects) for c in ranked) if short
+                    else ranked[0].score >= self.answer_threshold and self._about(ranked[0].key, objects)):
                 foreign = None
         # A decline too weak to be offered does not override an answer ("bố tôi mới mất tuần
         # trước": "tuần" is also asked of the weather decline).

@@ -330,11 +330,12 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         if started is not None:
             return _offer_resume(orig, started)
         service = asking.asked_service(ctx.content.catalogue, decision.candidates, reading)
-        if service is not None and not ctx.content.matcher.about(f"service:{service}", ctx.content.matcher.asked_topics(text)):
+        asked = ctx.content.matcher.asked_topics(text)
+        if service is not None and not ctx.content.matcher.about(f"service:{service}", asked):
             service = None  # not the question's own service: about another object
         own = Button(svc.title, payloads.make("s", svc.id)) if service and (svc := ctx.content.catalogue.get(service)) \
             else None
-        buttons = asking.distinct_options(_plausible(ctx, text, decision.candidates),
+        buttons = asking.distinct_options(_plausible(ctx, asked, decision.candidates),
                                           lambda c: _candidate_button(ctx, c), first=own)
         if buttons and reading.long:
             # A long question the items leave unsure: the first option is shown, offered under the
@@ -638,12 +639,11 @@ def _tentative(ctx: _Ctx, text: str, out: _Out | None) -> _Out | None:
     return replace(out, replies=(reply, *rest), match=Match(MatchKind.CLARIFY, None, out.match.score), events=events)
 
 
-def _plausible(ctx: _Ctx, text: str, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
-    """The options worth offering for a long question naming its objects: not an item about other
-    objects only (marriage registration for a question about getting the card); all of them when
-    that would leave none."""
+def _plausible(ctx: _Ctx, asked: frozenset[str], candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """The options worth offering for a long question naming its objects (``asked``, from
+    :meth:`Matcher.asked_topics`): not an item about other objects only (marriage registration for
+    a question about getting the card); all of them when that would leave none."""
     matcher = ctx.content.matcher
-    asked = matcher.asked_topics(text)
     if not asked:
         return candidates
     kept = tuple(c for c in candidates if not (own := matcher.topics_of(c.key)) or own & asked)
@@ -655,13 +655,10 @@ def _preview(ctx: _Ctx, text: str, options: list[Button], score: float | None) -
     (:func:`_tentative`), the other options as its first buttons; None for a guide or an unknown one."""
     first, others = options[0], options[1:3]
     prefix, _, ident = first.payload.partition("-")
-    if prefix == "q" and (entry := ctx.content.faq.get(ident)) is not None and entry.kind == "faq":
-        out: _Out | None = _answer_faq(ctx, entry, score=score)
-    elif prefix == "s":
-        out = _open_candidate(ctx, Candidate(key=f"service:{ident}", kind="service", score=score or 0.0))
-    else:
+    kind = {"q": "faq", "s": "service"}.get(prefix)
+    if kind is None:
         return None
-    out = _tentative(ctx, text, out)
+    out = _tentative(ctx, text, _open_candidate(ctx, Candidate(f"{kind}:{ident}", kind, score or 0.0)))
     if out is None or not out.replies:
         return None
     head, *rest = out.replies
@@ -704,10 +701,7 @@ def _named_at_length(svc: Service, situation_id: str, text: str, top_phrasings: 
 def _titled(svc: Service, focus: str) -> bool:
     """True when the question sentences name the service by its own title, word for word («…
     thủ tục đăng ký kết hôn lại như thế nào» names «Đăng ký kết hôn»)."""
-    title = tuple(words(svc.title))
-    asked = words(focus)
-    n = len(title)
-    return n >= 2 and any(tuple(asked[i : i + n]) == title for i in range(len(asked) - n + 1))
+    return len(words(svc.title)) >= 2 and asking.trigger_hit(svc.title, words(focus), exact=True)
 
 
 def _named_most(services: list[Service], text: str) -> list[Service]:
