@@ -82,6 +82,8 @@ _BEFORE_HOUSE: Final = frozenset(
     {"o", "tai", "ve", "chu", "cua", "den", "sang", "trong", "mua", "ban", "thue", "xay", "can",
      "tan", "ngoi", "cho", "nguoi", "lam"}
 )
+#: "vay" (borrow) rather than the particle "vậy" before these words: «vay tiền», «vay vốn», «vay nóng».
+_AFTER_LOAN: Final = frozenset({"tien", "von", "no", "nong", "nhanh", "tin", "online", "ngan", "app"})
 _AFTER_PARTICLE: Final = frozenset(
     {"ad", "admin", "a", "ban", "oi", "nhe", "em", "anh", "chi", "minh", "ha", "nha", "ak", "ah",
      "shop", "bot", "ca"}
@@ -258,6 +260,12 @@ def _is_house(seq: Sequence[str], i: int) -> bool:
     return nxt is not None and nxt not in _AFTER_PARTICLE
 
 
+def _is_loan(seq: Sequence[str], i: int) -> bool:
+    """True when "vay" at ``i`` is the verb *vay* ("vay tiền", "cho vay"), not the particle *vậy*."""
+    nxt = seq[i + 1] if i + 1 < len(seq) else None
+    return nxt in _AFTER_LOAN or (i > 0 and seq[i - 1] in ("cho", "khoan", "di") and nxt is not None)
+
+
 def _arrival(seq: Sequence[str]) -> list[str]:
     """Read "OTP không về (máy)", "mã chưa thấy về" as "không nhận được" (the code did not arrive).
 
@@ -307,7 +315,8 @@ def _drop_fillers(seq: Sequence[str]) -> list[str]:
     i = 0
     n = len(seq)
     while i < n:
-        if seq[i] not in _FILLER_STARTS or (seq[i] == "nha" and _is_house(seq, i)):
+        if seq[i] not in _FILLER_STARTS or (seq[i] == "nha" and _is_house(seq, i)) \
+                or (seq[i] == "vay" and _is_loan(seq, i)):
             out.append(seq[i])
             i += 1
             continue

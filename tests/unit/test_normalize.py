@@ -188,6 +188,14 @@ def test_hong_is_broken_after_bi_else_khong() -> None:
     assert tokens("hong biet cai vneid") == tokens("không biết cài vneid")
 
 
+def test_vay_is_a_loan_before_money_words_and_a_particle_otherwise() -> None:
+    assert words("vay tiền nhanh bằng cccd")[:2] == ("vay", "tien")
+    assert "vay" in words("app cho vay online")
+    assert "vay" not in words("làm căn cước ở đâu vậy")
+    assert "vay" not in words("vậy xin hỏi làm lại ở đâu")
+    assert "vay" not in words("sao vay lai the")
+
+
 def test_nha_is_a_house_unless_it_ends_the_sentence() -> None:
     assert words("nhà mạng")[:1] == ("nha",)
     assert "nha" in words("đăng ký tại nhà được không")
