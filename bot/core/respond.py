@@ -321,6 +321,8 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         top = _prefer_guide(ctx, text, decision.candidates)
         out = _open_candidate(ctx, top)
         if out is not None:
+            if top.kind == "service" and _card_misses_the_point(reading):
+                out = _tentative(ctx, text, out)
             return _offer_resume(orig, out)
     if decision.outcome in ("answer", "clarify"):
         guide = _common_guide(ctx, decision.candidates)
@@ -637,6 +639,18 @@ def _tentative(ctx: _Ctx, text: str, out: _Out | None) -> _Out | None:
     offered = f"{out.match.kind.value}:{out.match.id}" if out.match.id else out.match.kind.value
     events = (*out.events, Event("clarify_offered", (("question", text), ("candidates", offered))))
     return replace(out, replies=(reply, *rest), match=Match(MatchKind.CLARIFY, None, out.match.score), events=events)
+
+
+#: Folded cues of a question asking a reason («vì sao biển số tứ quý không được định danh»).
+_WHY_CUES: Final = (" vi sao ", " tai sao ", " ly do gi ", " sao lai ")
+
+
+def _card_misses_the_point(reading: Reading) -> bool:
+    """True when a service's whole card, matched with confidence, is still not what was asked: a
+    long question (a story and its point: must I, is it legal, is it true that…; no item matched a
+    facet or situation of it) or one asking why. The card says how the procedure is done, never
+    why or whether; offered under the not-sure line instead (:func:`_tentative`)."""
+    return reading.long or any(c in f" {fold(reading.focus)} " for c in _WHY_CUES)
 
 
 def _plausible(ctx: _Ctx, asked: frozenset[str], candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:

@@ -597,3 +597,29 @@ def test_two_sides_of_the_card_are_no_lost_card(whole_bot: Services) -> None:
     # folded, «2 mặt cccd» (both sides) reads «mất cccd» (lost): never the lost-card situation
     turn = ask(whole_bot, "ng ta doi chup 2 mat cccd gui qua zalo de xac minh dinh danh, gui dc ko")
     assert "Mất thẻ căn cước" not in turn.replies[0].text
+
+
+@pytest.mark.parametrize("question", [
+    "tại sao biển số xe máy của tôi chưa được định danh",
+    "vì sao phải đăng ký tạm trú",
+])
+def test_a_why_question_gets_the_card_offered_not_asserted(whole_bot: Services, question: str) -> None:
+    # A service's card says how its procedure is done, never why: offered under the not-sure line.
+    text = offered(ask(whole_bot, question))
+    assert "Cơ quan" in text or "Làm ở đâu" in text, text[:300]
+
+
+def test_a_short_how_question_still_gets_the_card(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "làm hộ chiếu")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "passport", turn.match
+
+
+def test_a_long_story_is_never_answered_with_a_bare_card() -> None:
+    from bot.core.respond import _card_misses_the_point
+    from faq.understand import read
+
+    story = ("Năm ngoái tôi mua lại chiếc xe máy của người quen, giấy tờ vẫn đứng tên người bán. "
+             "Tôi nghe nói xe chưa sang tên sẽ bị thu hồi biển số, điều đó có đúng không?")
+    assert _card_misses_the_point(read(story))
+    assert not _card_misses_the_point(read("làm hộ chiếu ở đâu"))
+    assert _card_misses_the_point(read("sao lại phải đổi biển số xe"))
