@@ -94,7 +94,8 @@ FLOORS: dict[str, Floor] = {
     # question naming the procedure by its title is answered (respond._titled); 14/19 with branch wt-civ's
     # remarriage and no-residence card situations (written from a topic list before it saw these questions);
     # 15/19, 2 wrong with wt-veh's vehicle situations and a «không cần chủ cũ» trigger.
-    "real_questions_10.yaml": Floor(15, 6, 2),
+    # 1 wrong when a «why» question's whole card is offered, not asserted (respond._card_misses_the_point).
+    "real_questions_10.yaml": Floor(15, 6, 1),
     # collected apart (branch wt-batch11): first score (on 797a7bb) 8/18 in scope, 7/7 off topic, 4 wrong (all
     # in scope), 6 declined; held out: only its totals looked at. 9/18, 4 wrong, 5 declined after branch
     # wt-veh's vehicle, licence and fine situations (written from a topic list without seeing this set).
