@@ -721,11 +721,15 @@ class Matcher:
         if asked.topics and ranked[0].kind != "offtopic":
             ranked = self._topic_order(ranked, asked.topics)
             top = ranked[0]
-            if not self._about(top.key, asked.topics) or (asked.lost and not self._loss[self._index[top.key]]):
+            papers = self._topics[self._index[top.key]] & SHORT_OBJECTS
+            if not self._about(top.key, asked.topics) or (asked.lost and not self._loss[self._index[top.key]]) \
+                    or (len(papers) == 1 and papers.isdisjoint(asked.topics)):
                 # The best item is about another object than the one asked («mất hộ chiếu … bị
                 # phạt không» → the traffic-fine entry), or the question tells of a lost paper and
-                # the item says nothing of one: an honest "did you mean" among the items about
-                # the object asked, never a confident answer.
+                # the item says nothing of one, or the item is about a paper of its own that the
+                # question never names (the land certificate, for changing the ID number on the
+                # social-insurance book): an honest "did you mean" among the items about the object
+                # asked, never a confident answer.
                 return self._unsure(ranked, asked, terms, weights, today)
         top = ranked[0]
         # A long message with a story around its question is answered with confidence only on a

@@ -623,3 +623,12 @@ def test_a_long_story_is_never_answered_with_a_bare_card() -> None:
     assert _card_misses_the_point(read(story))
     assert not _card_misses_the_point(read("làm hộ chiếu ở đâu"))
     assert _card_misses_the_point(read("sao lại phải đổi biển số xe"))
+
+
+def test_an_item_about_one_paper_never_answers_a_long_question_about_another(whole_bot: Services) -> None:
+    # Changing the ID number on the social-insurance book, not on the land certificate: the land
+    # entry (about «sổ đỏ» only) shares «thay đổi số cmnd … hồ sơ» but not the paper asked.
+    turn = ask(whole_bot, "Người lao động khi thay đổi số cmnd thì có cần làm hồ sơ đề nghị thay đổi thông tin ghi "
+                          "trên sổ bhxh không, mong anh chị giải đáp giúp")
+    assert turn.match.kind is not MatchKind.FAQ and turn.match.kind is not MatchKind.SERVICE, turn.match
+    assert all("đất" not in b.label.lower() for r in turn.replies for b in r.buttons[:1])
