@@ -100,6 +100,10 @@ FLOORS: dict[str, Floor] = {
     # in scope), 6 declined; held out: only its totals looked at. 9/18, 4 wrong, 5 declined after branch
     # wt-veh's vehicle, licence and fine situations (written from a topic list without seeing this set).
     "real_questions_11.yaml": Floor(9, 7, 4),
+    # collected apart (branch wt-realq12): first score (on 2d02526) 6/21 in scope, 5/7 off topic, 8 wrong (6 in
+    # scope, 2 off topic; the floor counts both), 9 declined; held out: only its totals looked at (the collecting
+    # helper saw the failure list once in the eval output, after the set and its expectations were fixed).
+    "real_questions_12.yaml": Floor(6, 5, 8),
 }
 
 
