@@ -71,7 +71,7 @@ FLOORS: dict[str, Floor] = {
     # questions about the social-insurance book or a foreigner's residence card answered with an in-scope
     # entry: their words «hộ khẩu thường trú», «thẻ tạm trú» anchor them in the domain). Off topic 8/13: the
     # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined).
-    "real_questions_7.yaml": Floor(8, 9, 1),
+    "real_questions_7.yaml": Floor(8, 9, 0),
     # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong; 14/18 with wt-civ's «Bao lâu có
     # kết quả» of the unemployment benefit
     "real_questions_8.yaml": Floor(14, 6, 0),
