@@ -57,7 +57,7 @@ FLOORS: dict[str, Floor] = {
     # (`make eval-unseen`: 44 correct / 15 wrong → 42 / 12). Raised (dev 16, set 9 35) when a long question the
     # items leave unsure got its first option's answer offered (respond._preview) instead of a bare menu:
     # eval-unseen 42 correct / 10 wrong → 51 / 10.
-    "real_questions_dev.yaml": Floor(16, 6, 0),
+    "real_questions_dev.yaml": Floor(17, 6, 0),
     "real_questions_1.yaml": Floor(19, 12, 0),
     # collected apart (branch wt-realq) and never tuned on until 02/12/2026
     "real_questions_2.yaml": Floor(19, 4, 0),
