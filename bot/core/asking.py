@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final, Literal
 
 from bot.core.types import Button
+from faq.abbreviations import GENERIC_WORDS
 from faq.matcher import Candidate
 from faq.normalize import fold, is_stopword, words
-from faq.understand import FacetKey, Reading
+from faq.understand import FACETS, FacetKey, Reading
 from flows.catalogue import Catalogue
 from flows.facets import available_facets, available_situations
 from flows.schema import Service, Situation
@@ -214,7 +216,7 @@ class Pick:
 
     keys: tuple[str, ...]
     #: ``trigger``: the message contains one of the situation's trigger phrases (strong evidence).
-    how: Literal["trigger", "told", "facet"]
+    how: Literal["trigger", "told", "near", "facet"]
 
 
 def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pick | None:
@@ -250,6 +252,12 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
             away = [s for s in situations if s.kind == "where_live"]
             if len(away) == 1:
                 return Pick((away[0].id,), "told")
+    if not reading.long and (near := closest_situation(svc, text, today)) is not None:
+        # A short question told in its own words («ở trọ muốn lắp điện riêng»): the situation whose
+        # label and triggers share its rarest words, before a facet word it also has («… được không»).
+        also = _also_asked(svc, near, reading, have) or tuple(
+            f for f in reading.facets if f != "who" and f in have)[:1]
+        return Pick((near.id, *also), "near")
     asked: list[str] = [f for f in reading.facets if f != "who" and f in have]
     if not asked and "who" in reading.facets and "who" in have:
         asked = ["who"]
@@ -258,6 +266,62 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     # A child, someone elderly or abroad told in a story is often only background ("con tôi 6
     # tuổi ở với ông bà"): those situations are answered only when their trigger is named.
     return None
+
+
+def _situation_words(sit: Situation) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    ws = [words(p) for p in (sit.label, *sit.triggers)]
+    return frozenset(w for seq in ws for w in seq), frozenset(b for seq in ws for b in pairwise(seq))
+
+
+def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | None:
+    """The situation of ``svc`` a short question tells in its own words, or None.
+
+    The question's words, less those naming the service (its name and title), a facet's own phrases,
+    stopwords and vague words, are weighed by how few of the service's situations use them (label and triggers);
+    a situation is picked when it shares a word pair with the question or two words, scores at least
+    :data:`NEAR_MIN`, and :data:`NEAR_LEAD` times the next one.
+    """
+    situations = available_situations(svc, today)
+    if len(situations) < 2:
+        return None
+    naming = {w for k in (svc.name, svc.title) for w in words(k)}
+    joined = f" {' '.join(words(text[:_NEAR_CHARS]))} "
+    for cue in _CUES:  # a facet's own phrases («hết bao nhiêu», «bao lâu») say nothing of a situation
+        joined = joined.replace(f" {cue} ", " | ")
+    typed = tuple(joined.split())
+    mine = {w for w in typed if w not in naming and not is_stopword(w) and w not in GENERIC_WORDS and len(w) > 1}
+    pairs = {b for b in pairwise(typed) if not (b[0] in naming and b[1] in naming)}
+    if not mine:
+        return None
+    shapes = [_situation_words(s) for s in situations]
+    df: dict[str, int] = {}
+    for ws, _ in shapes:
+        for w in ws:
+            df[w] = df.get(w, 0) + 1
+    n = len(situations)
+    scored: list[tuple[float, int, Situation]] = []
+    for sit, (ws, bs) in zip(situations, shapes, strict=True):
+        shared = mine & ws
+        shared_pairs = {b for b in pairs & bs if b[0] in mine and b[1] in mine}
+        if not shared_pairs and len(shared) < 2:
+            continue
+        score = sum(math.log(1 + n / df[w]) for w in shared) + _PAIR_WEIGHT * len(shared_pairs)
+        scored.append((score, len(shared), sit))
+    if not scored:
+        return None
+    scored.sort(key=lambda t: t[0], reverse=True)
+    best = scored[0][0]
+    runner = scored[1][0] if len(scored) > 1 else 0.0
+    return scored[0][2] if best >= NEAR_MIN and best >= NEAR_LEAD * runner else None
+
+
+#: Every facet cue phrase, longest first.
+_CUES: Final = tuple(sorted({c for cues in FACETS.values() for c in cues}, key=len, reverse=True))
+#: How a short question's own words must single out a situation (:func:`closest_situation`).
+NEAR_MIN: Final = 2.0
+NEAR_LEAD: Final = 1.5
+_PAIR_WEIGHT: Final = 1.0
+_NEAR_CHARS: Final = 300
 
 
 #: The facets a question about where one lives asks: where, or whether one must («có phải về quê»).

@@ -661,3 +661,18 @@ def test_how_long_a_procedure_takes_is_not_how_long_the_card_lasts(whole_bot: Se
     assert "Bao lâu có kết quả" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
     turn = ask(whole_bot, "thẻ căn cước có thời hạn bao lâu")
     assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "card_age_milestones"), turn.match
+
+
+def test_a_short_question_in_its_own_words_gets_the_situation_it_tells(whole_bot: Services) -> None:
+    # No trigger of the renters' situation is typed word for word; its rarest words («trọ», «riêng»)
+    # single it out among the new-connection situations (the card answered before).
+    turn = ask(whole_bot, "phòng trọ lắp điện riêng")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "power_new"), turn.match
+    assert "Nhà thuê" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+
+
+def test_a_facet_phrase_never_picks_a_situation(whole_bot: Services) -> None:
+    # «hết bao nhiêu» is the fee's own phrase: the fee, not the renewal situation («hết hạn»).
+    turn = ask(whole_bot, "tạm trú hết bao nhiêu tiền")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_residence"), turn.match
+    assert "Lệ phí" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
