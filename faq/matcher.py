@@ -874,6 +874,11 @@ class Matcher:
             floor = max(floor, max((c.score for c in options), default=0.0) * 0.5)
             kept = sorted((c for c in options if c.score >= floor),
                           key=lambda c: (-self._agreement(c.key, asked), -c.score))
+            best = max(kept, key=lambda c: c.score, default=None)
+            if best is not None and best not in kept[:2]:
+                # the item that matched best, about an object asked, is always among the options
+                kept.remove(best)
+                kept.insert(2 if len(kept) >= 2 else len(kept), best)
             if reissue is not None:
                 kept.insert(0, reissue)
             return Decision("clarify", tuple(kept[:3]))

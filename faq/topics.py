@@ -110,6 +110,12 @@ _ACTIONS: Final = frozenset({"lam", "cap", "doi", "xin", "dang ky", "gia han", "
                              "chuyen", "thu tuc"})
 #: At most this many words between the verb and the object («làm lại thẻ căn cước»).
 _ACTION_REACH: Final = 3
+#: Conjunctions joining a second object (up to three words on: «và tài khoản định danh») to one acted
+#: on, and how far before the conjunction (in words) that one may start.
+_AND: Final = frozenset({"va", "hoac"})
+_AND_REACH: Final = 7
+#: Words that end the object acted on before a conjunction («làm căn cước nhưng chưa có hộ khẩu và …»).
+_BREAKS: Final = frozenset({"nhung", "chua", "co", "khong", "ma", "thi", "de", "vi", "neu", "da", "duoc", "bi"})
 
 
 def _is_action(ws: list[str], j: int) -> bool:
@@ -123,14 +129,23 @@ def acted_on(seq: Iterable[str]) -> frozenset[str]:
     ws = list(seq)
     padded = f" {' '.join(ws)} "
     found: set[str] = set()
+    acted: list[int] = []  # first words of the objects found after a verb
+    coordinated: list[tuple[int, frozenset[str]]] = []
     for phrase, topics in _BY_PHRASE:
         start = padded.find(phrase)
         while start != -1:
             i = padded.count(" ", 0, start)  # the phrase's first word
             if any(_is_action(ws, j) for j in range(max(0, i - _ACTION_REACH), i)):
                 found |= topics
-                break
+                acted.append(i)
+            elif (k := next((k for k in range(i - 1, max(-1, i - 4), -1) if ws[k] in _AND), None)) is not None:
+                coordinated.append((k, topics))
             start = padded.find(phrase, start + 1)
+    # «làm căn cước gắn chip và tài khoản định danh»: an object joined by «và» / «hoặc» to one
+    # acted on, a few words before, is acted on too.
+    for k, topics in coordinated:
+        if any(k - _AND_REACH <= a < k and _BREAKS.isdisjoint(ws[a + 1:k]) for a in acted):
+            found |= topics
     return frozenset(found)
 
 

@@ -321,8 +321,10 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         top = _prefer_guide(ctx, text, decision.candidates)
         out = _open_candidate(ctx, top)
         if out is not None:
-            if top.kind == "service" and _card_misses_the_point(reading):
-                out = _tentative(ctx, text, out)
+            if top.kind == "service" and (svc := ctx.content.catalogue.get(top.key.partition(":")[2])):
+                out = _say_missing(ctx, svc, reading, (), out)
+                if _card_misses_the_point(reading):
+                    out = _tentative(ctx, text, out)
             return _offer_resume(orig, out)
     if decision.outcome in ("answer", "clarify"):
         guide = _common_guide(ctx, decision.candidates)
@@ -607,7 +609,33 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             and not short_named:
         return None
     out = _facet_answers(ctx, svc, pick.keys, _round(top.score))
+    if pick.how == "facet":
+        out = _say_missing(ctx, svc, reading, pick.keys, out)
     return out if _sure_of_pick(decision, reading, pick) else _tentative(ctx, text, out)
+
+
+def _say_missing(ctx: _Ctx, svc: Service, reading: Reading, shown: tuple[str, ...], out: _Out | None) -> _Out | None:
+    """``out`` (facets ``shown`` of ``svc`` answered, or its whole card when none) under the honest
+    line that the content lacks another facet asked («đổi bằng lái online cần giấy khám sức khỏe không»: no documents facet), with the
+    way to a person; the question goes to the admins' unanswered inbox (``facet_missing``)."""
+    have = set(svc_facets.available_facets(svc, ctx.today))
+    if not shown:  # the whole card: what it says itself
+        have = {f for f in _NOTED_FACETS if asking.card_covers(svc, f)}
+    missing = [f for f in reading.facets if f in _NOTED_FACETS and f not in have and f not in shown]
+    if out is None or not out.replies or not missing:
+        return out
+    facet = missing[0]
+    note = ctx.text("facet_missing").format(facet=asking.FACET_LABELS[facet], service=svc.title)
+    first, *rest = out.replies
+    buttons = first.buttons if texts.HANDOFF_BUTTON in first.buttons else (
+        (*first.buttons[:-1], texts.HANDOFF_BUTTON, first.buttons[-1]) if first.buttons else (texts.HANDOFF_BUTTON,))
+    data = (("service", svc.id), ("facet", facet), ("question", ctx.inbound.text or ""))
+    return replace(out, replies=(replace(first, text=f"{note}\n\n{first.text}", buttons=buttons), *rest),
+                   events=(*out.events, Event("facet_missing", data)))
+
+
+#: Facets whose absence is said when another facet of the service is answered instead.
+_NOTED_FACETS: Final = ("documents", "fee", "time")
 
 
 #: How a pick must have been found for a long question the items leave unsure («did you mean»,

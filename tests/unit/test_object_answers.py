@@ -632,3 +632,22 @@ def test_an_item_about_one_paper_never_answers_a_long_question_about_another(who
                           "trên sổ bhxh không, mong anh chị giải đáp giúp")
     assert turn.match.kind is not MatchKind.FAQ and turn.match.kind is not MatchKind.SERVICE, turn.match
     assert all("đất" not in b.label.lower() for r in turn.replies for b in r.buttons[:1])
+
+
+def test_two_objects_joined_by_and_are_both_asked(whole_bot: Services) -> None:
+    # «làm căn cước và tài khoản định danh»: the account is asked as much as the card, so the
+    # data-safety entry (about the account) is not set aside for card items.
+    turn = ask(whole_bot, "Tôi sợ bị lộ thông tin cá nhân khi tích hợp giấy tờ vào tài khoản định danh. Vậy cơ quan "
+                          "công an có biện pháp gì để người dân yên tâm làm căn cước và tài khoản định danh điện tử?")
+    assert turn.match.kind in (MatchKind.FAQ, MatchKind.CLARIFY), turn.match
+    shown = " ".join([r.text for r in turn.replies] + [b.label for r in turn.replies for b in r.buttons])
+    assert "bảo vệ" in shown or "lộ thông tin" in shown.lower(), shown[:300]
+
+
+def test_a_facet_the_service_lacks_is_said_when_another_is_answered(whole_bot: Services) -> None:
+    # «online» is answered, and the documents asked are honestly said to be missing, with a person.
+    turn = ask(whole_bot, "đổi bằng lái xe online có cần giấy khám sức khỏe không")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "driving_lic", turn.match
+    text = turn.replies[0].text
+    assert text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị"), text[:200]
+    assert texts.HANDOFF_BUTTON.label in [b.label for b in turn.replies[0].buttons]

@@ -280,3 +280,9 @@ def test_a_facet_the_content_lacks_is_said_honestly_and_goes_to_the_inbox(conten
     turn, _ = run(content, text("Con tôi sắp đi du học nên cả nhà muốn làm hộ chiếu cho cháu. "
                                 "Xin hỏi làm hộ chiếu ở đâu?"))
     assert not [e for e in turn.events if e.name == "facet_missing"]
+    # Short, asking where and what to prepare: where is answered, the missing papers said and recorded.
+    turn, _ = run(content, text("làm hộ chiếu ở đâu cần giấy tờ gì"))
+    missing = [e.as_dict() for e in turn.events if e.name == "facet_missing"]
+    assert turn.match.kind is MatchKind.SERVICE, turn.match
+    assert [m["facet"] for m in missing] == ["documents"], turn.events
+    assert turn.replies[0].text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị")

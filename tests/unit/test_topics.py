@@ -182,6 +182,11 @@ def test_a_motorbike_named_in_full_is_the_vehicle() -> None:
         ("lưu trú thì có phải khai báo tạm vắng không", set()),
         # «thủ tục» names the procedure asked, as a verb of doing does
         ("cần giấy chứng tử để làm giấy tờ nhà đất, thủ tục khai tử thế nào", {"land", "death"}),
+        # an object joined by «và» / «hoặc» to one acted on is acted on too …
+        ("yên tâm làm cccd gắn chip và tài khoản định danh", {"id_card", "account"}),
+        ("làm hộ chiếu hoặc căn cước cho con", {"passport", "id_card"}),
+        # … but not one joined to a paper the asker only has or lacks
+        ("muốn làm căn cước nhưng chưa có hộ khẩu và giấy khai sinh", {"id_card"}),
     ],
 )
 def test_the_objects_a_sentence_asks_to_have_done(text: str, expected: set[str]) -> None:

@@ -72,6 +72,9 @@ def test_facets_are_listed_in_the_order_asked() -> None:
     assert read(STORY).facets == ("in_person", "fee")
     assert facets_in("cần giấy tờ gì và mất bao lâu") == ("documents", "time")
     assert facets_in("mất phí không, làm online được không") == ("fee", "online")
+    # what to bring is what to prepare; «mạng» (network) folds like «mang» and is not asked
+    assert facets_in("đi làm mức 2 thì cần mang gì") == ("documents",)
+    assert facets_in("đăng ký mức 1 có cần mạng không") == ()
 
 
 def test_situations_come_from_the_whole_story() -> None:
