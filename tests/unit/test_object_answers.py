@@ -651,3 +651,13 @@ def test_a_facet_the_service_lacks_is_said_when_another_is_answered(whole_bot: S
     text = turn.replies[0].text
     assert text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị"), text[:200]
     assert texts.HANDOFF_BUTTON.label in [b.label for b in turn.replies[0].buttons]
+
+
+def test_how_long_a_procedure_takes_is_not_how_long_the_card_lasts(whole_bot: Services) -> None:
+    # The age-milestone entry (asked «thẻ căn cước có thời hạn bao lâu») shares only the procedure's
+    # name and «bao lâu» with «đổi thẻ căn cước mất bao lâu»: the card's time facet answers.
+    turn = ask(whole_bot, "đổi thẻ căn cước mất bao lâu mới có")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
+    assert "Bao lâu có kết quả" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+    turn = ask(whole_bot, "thẻ căn cước có thời hạn bao lâu")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "card_age_milestones"), turn.match
