@@ -676,3 +676,9 @@ def test_a_facet_phrase_never_picks_a_situation(whole_bot: Services) -> None:
     turn = ask(whole_bot, "tạm trú hết bao nhiêu tiền")
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_residence"), turn.match
     assert "Lệ phí" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+
+
+def test_declaring_someone_staying_over_is_never_the_weather(whole_bot: Services) -> None:
+    # «khai báo» anchors the domain: the weather decline's «tuần» does not decline it.
+    turn = ask(whole_bot, "em gái ở quê lên chơi một tuần thì có cần khai báo gì không")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "stay_notice"), turn.match
