@@ -276,36 +276,46 @@ def _situation_words(sit: Situation) -> tuple[frozenset[str], frozenset[tuple[st
 def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | None:
     """The situation of ``svc`` a short question tells in its own words, or None.
 
-    The question's words, less those naming the service (its name and title), a facet's own phrases,
-    stopwords and vague words, are weighed by how few of the service's situations use them (label and triggers);
-    a situation is picked when it shares a word pair with the question or two words, scores at least
-    :data:`NEAR_MIN`, and :data:`NEAR_LEAD` times the next one.
+    The question's words (less those naming the service, its name and title, stopwords and vague
+    words) and word pairs («bán xe», «hết hạn»), a facet's own phrases left out, are weighed by how
+    few of the service's situations use them (label and triggers); a situation is picked when it
+    shares two such words or a pair no other situation has, scores at least :data:`NEAR_MIN`, and
+    :data:`NEAR_LEAD` times the next one.
     """
     situations = available_situations(svc, today)
     if len(situations) < 2:
         return None
     naming = {w for k in (svc.name, svc.title) for w in words(k)}
-    joined = f" {' '.join(words(text[:_NEAR_CHARS]))} "
-    for cue in _CUES:  # a facet's own phrases («hết bao nhiêu», «bao lâu») say nothing of a situation
-        joined = joined.replace(f" {cue} ", " | ")
-    typed = tuple(joined.split())
+    raw = words(text[:_NEAR_CHARS])
+    # a facet's own phrases («hết bao nhiêu», «bao nhiêu tiền», «bao lâu») say nothing of a
+    # situation: every word of every one found, overlapping or not, becomes a break
+    covered: set[int] = set()
+    for cue in _CUE_WORDS:
+        k = len(cue)
+        covered.update(j for i in range(len(raw) - k + 1) if raw[i:i + k] == cue for j in range(i, i + k))
+    typed = tuple("|" if i in covered else w for i, w in enumerate(raw))
     mine = {w for w in typed if w not in naming and not is_stopword(w) and w not in GENERIC_WORDS and len(w) > 1}
-    pairs = {b for b in pairwise(typed) if not (b[0] in naming and b[1] in naming)}
-    if not mine:
+    # word pairs told together («bán xe», «hết hạn», «đổi biển»), unless both name the service or
+    # both say nothing (stopwords, vague words)
+    pairs = {b for b in pairwise(typed) if "|" not in b and not (b[0] in naming and b[1] in naming)
+             and not all(is_stopword(w) or w in GENERIC_WORDS for w in b)}
+    if not mine and not pairs:
         return None
     shapes = [_situation_words(s) for s in situations]
-    df: dict[str, int] = {}
-    for ws, _ in shapes:
-        for w in ws:
-            df[w] = df.get(w, 0) + 1
+    df: dict[object, int] = {}
+    for ws, bs in shapes:
+        for f in (*ws, *bs):
+            df[f] = df.get(f, 0) + 1
     n = len(situations)
     scored: list[tuple[float, int, Situation]] = []
     for sit, (ws, bs) in zip(situations, shapes, strict=True):
         shared = mine & ws
-        shared_pairs = {b for b in pairs & bs if b[0] in mine and b[1] in mine}
-        if not shared_pairs and len(shared) < 2:
+        shared_pairs = pairs & bs
+        # evidence: two of the question's own words, or a pair no other situation has
+        if len(shared) < 2 and not any(df[b] == 1 for b in shared_pairs):
             continue
-        score = sum(math.log(1 + n / df[w]) for w in shared) + _PAIR_WEIGHT * len(shared_pairs)
+        score = sum(math.log(1 + n / df[w]) for w in shared) \
+            + _PAIR_WEIGHT * sum(math.log(1 + n / df[b]) for b in shared_pairs)
         scored.append((score, len(shared), sit))
     if not scored:
         return None
@@ -315,8 +325,8 @@ def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | No
     return scored[0][2] if best >= NEAR_MIN and best >= NEAR_LEAD * runner else None
 
 
-#: Every facet cue phrase, longest first.
-_CUES: Final = tuple(sorted({c for cues in FACETS.values() for c in cues}, key=len, reverse=True))
+#: Every facet cue phrase, as words.
+_CUE_WORDS: Final = tuple({tuple(c.split()) for cues in FACETS.values() for c in cues})
 #: How a short question's own words must single out a situation (:func:`closest_situation`).
 NEAR_MIN: Final = 2.0
 NEAR_LEAD: Final = 1.5

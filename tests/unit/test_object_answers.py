@@ -682,3 +682,10 @@ def test_declaring_someone_staying_over_is_never_the_weather(whole_bot: Services
     # «khai báo» anchors the domain: the weather decline's «tuần» does not decline it.
     turn = ask(whole_bot, "em gái ở quê lên chơi một tuần thì có cần khai báo gì không")
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "stay_notice"), turn.match
+
+
+def test_a_pair_of_words_only_one_situation_has_picks_it(whole_bot: Services) -> None:
+    # «đổi biển» is told only by the moved-province situation of vehicle registration.
+    turn = ask(whole_bot, "chuyen ho khau vao tp co phai doi bien so xe khong")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "vehicle_reg"), turn.match
+    assert "tỉnh khác" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
