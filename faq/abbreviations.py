@@ -276,6 +276,9 @@ EXPANSIONS: Final[dict[str, str]] = {
     "stk": "so tai khoan",
     "sms": "tin nhan",
     "tn": "tin nhan",
+    # … except in the school-leaving exam («thi tn», «tn thpt»: tốt nghiệp)
+    "thi tn": "thi tot nghiep",
+    "tn thpt": "tot nghiep thpt",
     "msg": "tin nhan",
     "online": "truc tuyen",
     "onl": "truc tuyen",
@@ -426,7 +429,7 @@ COMPOUNDS: Final[frozenset[str]] = frozenset(
         "cap nhat", "cai dat", "chung minh", "nhan dan", "sinh trac", "van tay", "chan dung",
         "thiet bi", "mien phi", "le phi", "phe duyet", "tong dai", "tin nhan",
         "ma so", "quoc gia", "hanh chinh", "chinh chu", "thue bao", "nha mang", "tam vang",
-        "tich hop", "giay to", "y te", "xa hoi", "may tinh",
+        "tich hop", "giay to", "y te", "xa hoi", "may tinh", "tu choi",
     }
 )
 

@@ -48,8 +48,10 @@ def versions(console: Console) -> int:
         return unit.count(ContentVersion)
 
 
-DELETE = ["muốn xóa vĩnh viễn tài khoản vneid", "muon xoa vinh vien tai khoan vneid",
-          "muốn xoá vĩnh viễn tài khoản VNeID ạ"]
+# Questions the shipped content does not answer (a deletion one became answered by the reinstall
+# entry, a game one by the games decline, as the content grew).
+DELETE = ["vneid có bản tiếng khmer không", "vneid co ban tieng khmer khong",
+          "VNeID có bản tiếng Khmer không ạ"]
 
 
 async def test_groups_similar_questions_with_and_without_diacritics(console: Console) -> None:
@@ -110,8 +112,8 @@ async def test_add_phrasing_then_the_chat_answers_with_that_entry(console: Conso
 
 
 async def test_create_entry_validates_then_creates(console: Console) -> None:
-    await ask(console, "vneid có chơi game được không")
-    g = group_of(await groups(console), "vneid có chơi game được không")
+    await ask(console, "vneid có trò chơi không")
+    g = group_of(await groups(console), "vneid có trò chơi không")
     before = versions(console)
     bad = await console.client.post(f"{API}/{g['id']}/create-entry", headers=console.auth("editor"), json={
         "title": "x", "answer": "ngắn", "source": "", "reviewed": "hôm qua"})
@@ -125,7 +127,7 @@ async def test_create_entry_validates_then_creates(console: Console) -> None:
     assert ok.status_code == 201, ok.text
     entry_id = ok.json()["entry_id"]
     assert entry_id == "vneid_khong_co_tro_choi"
-    match = await ask(console, "vneid có chơi game được không")
+    match = await ask(console, "vneid có trò chơi không")
     assert (match["kind"], match["id"]) == ("faq", entry_id)
 
 

@@ -57,7 +57,7 @@ async def test_typing_a_facet_button_label_presses_it(client: httpx.AsyncClient)
 
 
 async def test_unknown_facet_or_service_is_not_a_500(client: httpx.AsyncClient) -> None:
-    for payload in ("sf-death_reg-price", "sf-nope-fee", "sf-death_reg", "sf-exam_reg-lost_certificate", "sf-exam_reg-fee"):
+    for payload in ("sf-death_reg-price", "sf-nope-fee", "sf-death_reg", "sf-exam_reg-lost_certificate", "sf-traffic_fine-fee"):
         r = await client.post("/api/v1/chat", json={"user_id": uid(), "payload": payload})
         assert r.status_code == 200, payload
         assert r.json()["match"]["kind"] != "service", payload

@@ -689,3 +689,17 @@ def test_a_pair_of_words_only_one_situation_has_picks_it(whole_bot: Services) ->
     turn = ask(whole_bot, "chuyen ho khau vao tp co phai doi bien so xe khong")
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "vehicle_reg"), turn.match
     assert "tỉnh khác" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+
+
+def test_playing_is_not_being_refused(whole_bot: Services) -> None:
+    # «chơi» folds like «chối» of «bị từ chối»: only the pair «từ chối» counts, so a question about
+    # games is never answered with the level-1 refusal entry.
+    turn = ask(whole_bot, "vneid có chơi game được không")
+    assert turn.match.id != "l1_rejected", turn.match
+    turn = ask(whole_bot, "đăng ký mức 1 bị từ chối phải làm sao")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "l1_rejected"), turn.match
+
+
+def test_tn_is_the_school_leaving_exam_after_thi(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "đăng ký thi tn thpt online ở đâu vậy")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "exam_reg"), turn.match
