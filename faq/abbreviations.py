@@ -438,7 +438,7 @@ DOMAIN_ANCHORS: Final[tuple[str, ...]] = (
     "vneid", "dinh danh", "can cuoc", "chung minh", "otp", "passcode", "muc 1", "muc 2", "cong an",
     "ho chieu", "khai sinh", "khai tu", "ket hon", "tam tru", "thuong tru", "cu tru", "luu tru",
     "tam vang", "ho khau", "giay phep", "bien so", "ly lich", "tu phap", "that nghiep", "tro cap",
-    "nfc", "chip", "sinh trac", "lien thong", "phat nguoi", "vi pham", "de an", "mai tang", "tu tuat",
+    "nfc", "chip", "sinh trac", "lien thong", "phat nguoi", "vi pham", "de an", "mai tang", "tu tuat", "khai bao",
 )
 
 #: Phrases in which an anchor word says nothing of the bot's domain: a question about severance pay

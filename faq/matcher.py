@@ -721,9 +721,8 @@ class Matcher:
         if asked.topics and ranked[0].kind != "offtopic":
             ranked = self._topic_order(ranked, asked.topics)
             top = ranked[0]
-            papers = self._topics[self._index[top.key]] & SHORT_OBJECTS
             if not self._about(top.key, asked.topics) or (asked.lost and not self._loss[self._index[top.key]]) \
-                    or (len(papers) == 1 and papers.isdisjoint(asked.topics)):
+                    or self._other_paper(top.key, asked.topics):
                 # The best item is about another object than the one asked («mất hộ chiếu … bị
                 # phạt không» → the traffic-fine entry), or the question tells of a lost paper and
                 # the item says nothing of one, or the item is about a paper of its own that the
@@ -823,6 +822,13 @@ class Matcher:
         i = self._index.get(key)
         return narrowed(self._topics[i]) if i is not None else frozenset()
 
+    def _other_paper(self, key: str, asked: frozenset[str]) -> bool:
+        """True when item ``key`` is about one paper of its own (:data:`SHORT_OBJECTS`: the land
+        certificate) that the question, naming ``asked``, never names; an item listing several
+        papers (which papers to update after a new card) is not."""
+        papers = self._topics[self._index[key]] & SHORT_OBJECTS
+        return len(papers) == 1 and papers.isdisjoint(asked)
+
     def _about(self, key: str, asked: frozenset[str]) -> bool:
         """True when the item ``key`` is asked about one of the objects ``asked``."""
         return not self._topics[self._index[key]].isdisjoint(asked)
@@ -863,6 +869,7 @@ class Matcher:
         floor = self.clarify_threshold * 0.6
         options = tuple(
             c for c in ranked if c.kind != "offtopic" and c.score >= floor and self._about(c.key, asked)
+            and not self._other_paper(c.key, asked)
         )
         reissue = None
         if question.lost:

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final, Literal
 
 from bot.core.types import Button
+from faq.abbreviations import GENERIC_WORDS
 from faq.matcher import Candidate
 from faq.normalize import fold, is_stopword, words
-from faq.understand import FacetKey, Reading
+from faq.understand import FACETS, FacetKey, Reading
 from flows.catalogue import Catalogue
 from flows.facets import available_facets, available_situations
 from flows.schema import Service, Situation
@@ -214,7 +216,7 @@ class Pick:
 
     keys: tuple[str, ...]
     #: ``trigger``: the message contains one of the situation's trigger phrases (strong evidence).
-    how: Literal["trigger", "told", "facet"]
+    how: Literal["trigger", "told", "near", "facet"]
 
 
 def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pick | None:
@@ -250,6 +252,12 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
             away = [s for s in situations if s.kind == "where_live"]
             if len(away) == 1:
                 return Pick((away[0].id,), "told")
+    if not reading.long and (near := closest_situation(svc, text, today)) is not None:
+        # A short question told in its own words («ở trọ muốn lắp điện riêng»): the situation whose
+        # label and triggers share its rarest words, before a facet word it also has («… được không»).
+        also = _also_asked(svc, near, reading, have) or tuple(
+            f for f in reading.facets if f != "who" and f in have)[:1]
+        return Pick((near.id, *also), "near")
     asked: list[str] = [f for f in reading.facets if f != "who" and f in have]
     if not asked and "who" in reading.facets and "who" in have:
         asked = ["who"]
@@ -258,6 +266,72 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     # A child, someone elderly or abroad told in a story is often only background ("con tôi 6
     # tuổi ở với ông bà"): those situations are answered only when their trigger is named.
     return None
+
+
+def _situation_words(sit: Situation) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    ws = [words(p) for p in (sit.label, *sit.triggers)]
+    return frozenset(w for seq in ws for w in seq), frozenset(b for seq in ws for b in pairwise(seq))
+
+
+def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | None:
+    """The situation of ``svc`` a short question tells in its own words, or None.
+
+    The question's words (less those naming the service, its name and title, stopwords and vague
+    words) and word pairs («bán xe», «hết hạn»), a facet's own phrases left out, are weighed by how
+    few of the service's situations use them (label and triggers); a situation is picked when it
+    shares two such words or a pair no other situation has, scores at least :data:`NEAR_MIN`, and
+    :data:`NEAR_LEAD` times the next one.
+    """
+    situations = available_situations(svc, today)
+    if len(situations) < 2:
+        return None
+    naming = {w for k in (svc.name, svc.title) for w in words(k)}
+    raw = words(text[:_NEAR_CHARS])
+    # a facet's own phrases («hết bao nhiêu», «bao nhiêu tiền», «bao lâu») say nothing of a
+    # situation: every word of every one found, overlapping or not, becomes a break
+    covered: set[int] = set()
+    for cue in _CUE_WORDS:
+        k = len(cue)
+        covered.update(j for i in range(len(raw) - k + 1) if raw[i:i + k] == cue for j in range(i, i + k))
+    typed = tuple("|" if i in covered else w for i, w in enumerate(raw))
+    mine = {w for w in typed if w not in naming and not is_stopword(w) and w not in GENERIC_WORDS and len(w) > 1}
+    # word pairs told together («bán xe», «hết hạn», «đổi biển»), unless both name the service or
+    # both say nothing (stopwords, vague words)
+    pairs = {b for b in pairwise(typed) if "|" not in b and not (b[0] in naming and b[1] in naming)
+             and not all(is_stopword(w) or w in GENERIC_WORDS for w in b)}
+    if not mine and not pairs:
+        return None
+    shapes = [_situation_words(s) for s in situations]
+    df: dict[object, int] = {}
+    for ws, bs in shapes:
+        for f in (*ws, *bs):
+            df[f] = df.get(f, 0) + 1
+    n = len(situations)
+    scored: list[tuple[float, int, Situation]] = []
+    for sit, (ws, bs) in zip(situations, shapes, strict=True):
+        shared = mine & ws
+        shared_pairs = pairs & bs
+        # evidence: two of the question's own words, or a pair no other situation has
+        if len(shared) < 2 and not any(df[b] == 1 for b in shared_pairs):
+            continue
+        score = sum(math.log(1 + n / df[w]) for w in shared) \
+            + _PAIR_WEIGHT * sum(math.log(1 + n / df[b]) for b in shared_pairs)
+        scored.append((score, len(shared), sit))
+    if not scored:
+        return None
+    scored.sort(key=lambda t: t[0], reverse=True)
+    best = scored[0][0]
+    runner = scored[1][0] if len(scored) > 1 else 0.0
+    return scored[0][2] if best >= NEAR_MIN and best >= NEAR_LEAD * runner else None
+
+
+#: Every facet cue phrase, as words.
+_CUE_WORDS: Final = tuple({tuple(c.split()) for cues in FACETS.values() for c in cues})
+#: How a short question's own words must single out a situation (:func:`closest_situation`).
+NEAR_MIN: Final = 2.0
+NEAR_LEAD: Final = 1.5
+_PAIR_WEIGHT: Final = 1.0
+_NEAR_CHARS: Final = 300
 
 
 #: The facets a question about where one lives asks: where, or whether one must («có phải về quê»).

@@ -87,8 +87,17 @@ _CURRENCY_AFTER: Final = re.compile(
     r"\s?(?:[dđ₫$]\b|" + "|".join(_loose(w) for w in ("dong", "vnd", "nghin", "ngan", "trieu", "ty", "ti", "usd"))
     + r"|k\b)"
 )
+def _plain_or_marked(words: str) -> str:
+    """A pattern for ``words`` typed without diacritics or with exactly these (lower-case text):
+    «thu nhập» or «thu nhap», never «thủ nhập» (words of «thủ tục», «đăng nhập» side by side)."""
+    def one(w: str) -> str:
+        plain = "".join(c for c in unicodedata.normalize("NFD", w) if not unicodedata.combining(c))
+        return re.escape(w) if plain == w else f"(?:{re.escape(plain)}|{re.escape(w)})"
+    return r"\s?".join(one(w) for w in words.split())
+
+
 _MONEY_BEFORE: Final = re.compile(
-    r"(?:" + "|".join(_loose(w) for w in ("phi", "gia", "tien", "luong", "thu nhap")) + r")\W{0,3}$"
+    r"(?:" + "|".join(_plain_or_marked(w) for w in ("phí", "giá", "tiền", "lương", "thu nhập")) + r")\W{0,3}$"
 )
 _HOTLINE_PREFIX: Final = ("1900", "1800", "1080")
 _SHORT_NUMBERS: Final = frozenset({"111", "112", "113", "114", "115", "116", "156", "5656"})

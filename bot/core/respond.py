@@ -33,7 +33,8 @@ from faq.matcher import Candidate, Decision
 from faq.normalize import bigrams, fold, words
 from faq.schema import FaqEntry
 from faq.topics import narrowed, topics_in
-from faq.understand import Reading, read
+from faq.abbreviations import STOPWORDS
+from faq.understand import FACETS, Reading, read
 from flows import catalogue as cat
 from flows import engine
 from flows import facets as svc_facets
@@ -322,9 +323,9 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         out = _open_candidate(ctx, top)
         if out is not None:
             if top.kind == "service" and (svc := ctx.content.catalogue.get(top.key.partition(":")[2])):
-                out = _say_missing(ctx, svc, reading, (), out)
+                out = _say_missing(ctx, svc, reading, (), out) or out
                 if _card_misses_the_point(reading):
-                    out = _tentative(ctx, text, out)
+                    out = _tentative(ctx, text, out) or out
             return _offer_resume(orig, out)
     if decision.outcome in ("answer", "clarify"):
         guide = _common_guide(ctx, decision.candidates)
@@ -531,6 +532,18 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             # confirmation): the one whose own name and keywords the question's words are in.
             own_services = _named_most(own_services, text)
         service = own_services[0].id if len(own_services) == 1 else None
+    elif service is None and decision.outcome == "answer" and objects and not reading.long \
+            and any(f != "who" for f in reading.facets) and not asking.services_for_key(catalogue, top.key) \
+            and not any(k in asking.DECISIVE for k in reading.situations):
+        # A short question asking a facet of the service whose objects it names, and the best item
+        # (in no service) shares nothing with it but the procedure's name and the facet's words
+        # («đổi thẻ căn cước mất bao lâu» and the age-milestone entry, asked «… thời hạn bao lâu»);
+        # never when a loss or another decisive situation is told (the fee of a lost card).
+        own_services = [s for s in catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
+        if len(own_services) > 1:
+            own_services = _named_most(own_services, text)
+        if len(own_services) == 1 and _names_and_asks_only(ctx, own_services[0], text, reading, top.key):
+            service, short_named = own_services[0].id, True
     svc = catalogue.get(service) if service is not None else None
     if svc is not None and (not matcher.about(f"service:{svc.id}", asked) or (
             decision.outcome != "answer" and matcher.asked_share(f"service:{svc.id}", asked) < SERVICE_FIT_MIN)):
@@ -612,6 +625,20 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if pick.how == "facet":
         out = _say_missing(ctx, svc, reading, pick.keys, out)
     return out if _sure_of_pick(decision, reading, pick) else _tentative(ctx, text, out)
+
+
+def _names_and_asks_only(ctx: _Ctx, svc: Service, text: str, reading: Reading, key: str) -> bool:
+    """True when a short question shares with item ``key`` nothing but words naming ``svc`` and the
+    facet cues it asks («đổi thẻ căn cước mất bao lâu» and the age-milestone entry, asked «thẻ căn
+    cước có thời hạn bao lâu»): the item matched on the procedure's name and «bao lâu», not on
+    what it is about, so the facet asked of the service answers instead."""
+    naming = {w for k in (svc.name, svc.title, *svc.keywords) for w in words(k)}
+    typed = f" {' '.join(words(text))} "
+    for cue in sorted((c for f in reading.facets for c in FACETS.get(f, ())), key=len, reverse=True):
+        typed = typed.replace(f" {cue} ", " ")  # the facet's own phrases only («mất bao lâu», not «mất thẻ»)
+    rest = {w for w in typed.split() if w not in naming and w not in STOPWORDS}
+    theirs = {w for p in ctx.content.matcher.phrasings_of(key) for w in words(p)}
+    return not (rest & theirs)
 
 
 def _say_missing(ctx: _Ctx, svc: Service, reading: Reading, shown: tuple[str, ...], out: _Out | None) -> _Out | None:

@@ -44,6 +44,7 @@ FLOORS: dict[str, Floor] = {
     "fresh_queries_6.yaml": Floor(57, 15, 0),
     "fresh_queries_7.yaml": Floor(69, 14, 2),
     "fresh_queries_8.yaml": Floor(70, 15, 0),
+    "fresh_queries_9.yaml": Floor(59, 15, 8),
     # Real questions, floors at the scores of 02/12/2026 (evening), after sourced content for the topics the
     # sets failed on (branches wt-card, wt-card2, wt-civil, wt-civil2, wt-social, wt-misc) and the answering
     # changes of that session; raised on 03/12/2026 with that day's content. Then LOWERED once, on purpose, on
@@ -57,11 +58,11 @@ FLOORS: dict[str, Floor] = {
     # (`make eval-unseen`: 44 correct / 15 wrong → 42 / 12). Raised (dev 16, set 9 35) when a long question the
     # items leave unsure got its first option's answer offered (respond._preview) instead of a bare menu:
     # eval-unseen 42 correct / 10 wrong → 51 / 10.
-    "real_questions_dev.yaml": Floor(17, 6, 0),
+    "real_questions_dev.yaml": Floor(18, 6, 0),
     "real_questions_1.yaml": Floor(19, 12, 0),
     # collected apart (branch wt-realq) and never tuned on until 02/12/2026
     "real_questions_2.yaml": Floor(19, 4, 0),
-    "real_questions_3.yaml": Floor(11, 6, 0),
+    "real_questions_3.yaml": Floor(12, 6, 0),
     # collected apart (branch wt-realq2), first seen by the matcher after wt-understand merged
     "real_questions_4.yaml": Floor(16, 13, 0),
     "real_questions_5.yaml": Floor(5, 10, 0),
@@ -74,7 +75,7 @@ FLOORS: dict[str, Floor] = {
     "real_questions_7.yaml": Floor(8, 9, 0),
     # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong; 14/18 with wt-civ's «Bao lâu có
     # kết quả» of the unemployment benefit
-    "real_questions_8.yaml": Floor(14, 7, 0),
+    "real_questions_8.yaml": Floor(15, 7, 0),
     # collected apart (branch wt-realq9): first score 9/40 in scope, 9/11 off topic, 14 wrong (on acbfca0);
     # held out until every other branch had merged: 12/40, 10/11, 13 wrong; after wt-misc and two trigger
     # fixes, which looked at its failures: 18/40, 10/11, 6 wrong; after the social-insurance, death, vehicle and
@@ -99,11 +100,17 @@ FLOORS: dict[str, Floor] = {
     # collected apart (branch wt-batch11): first score (on 797a7bb) 8/18 in scope, 7/7 off topic, 4 wrong (all
     # in scope), 6 declined; held out: only its totals looked at. 9/18, 4 wrong, 5 declined after branch
     # wt-veh's vehicle, licence and fine situations (written from a topic list without seeing this set).
-    "real_questions_11.yaml": Floor(9, 7, 4),
+    # 10/18, 4 wrong, 4 declined on 03/12/2026 (third session) after the content of branches wt-lesser,
+    # wt-vneid, wt-resid, wt-civ4 (written from topic lists; the lead knew this set's topic list, not its
+    # questions) and that session's answering changes.
+    "real_questions_11.yaml": Floor(10, 7, 4),
     # collected apart (branch wt-realq12): first score (on 2d02526) 6/21 in scope, 5/7 off topic, 8 wrong (6 in
     # scope, 2 off topic; the floor counts both), 9 declined; held out: only its totals looked at (the collecting
     # helper saw the failure list once in the eval output, after the set and its expectations were fixed).
-    "real_questions_12.yaml": Floor(6, 5, 8),
+    # 7/21, 5/7, 7 wrong (6 in scope), 8 declined after the same session's content and answering changes. The
+    # residence helper (wt-resid) saw two of its questions once in a floor failure and, to keep this floor,
+    # dropped one trigger («đăng ký tạm trú cho cháu») it had just added: a small selection on held-out data.
+    "real_questions_12.yaml": Floor(7, 5, 7),
 }
 
 

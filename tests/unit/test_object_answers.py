@@ -651,3 +651,41 @@ def test_a_facet_the_service_lacks_is_said_when_another_is_answered(whole_bot: S
     text = turn.replies[0].text
     assert text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị"), text[:200]
     assert texts.HANDOFF_BUTTON.label in [b.label for b in turn.replies[0].buttons]
+
+
+def test_how_long_a_procedure_takes_is_not_how_long_the_card_lasts(whole_bot: Services) -> None:
+    # The age-milestone entry (asked «thẻ căn cước có thời hạn bao lâu») shares only the procedure's
+    # name and «bao lâu» with «đổi thẻ căn cước mất bao lâu»: the card's time facet answers.
+    turn = ask(whole_bot, "đổi thẻ căn cước mất bao lâu mới có")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
+    assert "Bao lâu có kết quả" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+    turn = ask(whole_bot, "thẻ căn cước có thời hạn bao lâu")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "card_age_milestones"), turn.match
+
+
+def test_a_short_question_in_its_own_words_gets_the_situation_it_tells(whole_bot: Services) -> None:
+    # No trigger of the renters' situation is typed word for word; its rarest words («trọ», «riêng»)
+    # single it out among the new-connection situations (the card answered before).
+    turn = ask(whole_bot, "phòng trọ lắp điện riêng")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "power_new"), turn.match
+    assert "Nhà thuê" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+
+
+def test_a_facet_phrase_never_picks_a_situation(whole_bot: Services) -> None:
+    # «hết bao nhiêu» is the fee's own phrase: the fee, not the renewal situation («hết hạn»).
+    turn = ask(whole_bot, "tạm trú hết bao nhiêu tiền")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_residence"), turn.match
+    assert "Lệ phí" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+
+
+def test_declaring_someone_staying_over_is_never_the_weather(whole_bot: Services) -> None:
+    # «khai báo» anchors the domain: the weather decline's «tuần» does not decline it.
+    turn = ask(whole_bot, "em gái ở quê lên chơi một tuần thì có cần khai báo gì không")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "stay_notice"), turn.match
+
+
+def test_a_pair_of_words_only_one_situation_has_picks_it(whole_bot: Services) -> None:
+    # «đổi biển» is told only by the moved-province situation of vehicle registration.
+    turn = ask(whole_bot, "chuyen ho khau vao tp co phai doi bien so xe khong")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "vehicle_reg"), turn.match
+    assert "tỉnh khác" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]

@@ -72,6 +72,8 @@ def test_mask(text: str, expected: str) -> None:
         ("pass: abcd1234", f"pass: {MASK_SECRET}"),
         ("password là qwerty99", f"password là {MASK_SECRET}"),
         ("mật khẩu mới là 12345678", f"mật khẩu mới là {MASK_SECRET}"),
+        # «thủ» (of «thủ tục») and «nhập» (of «đăng nhập») side by side are no «thu nhập» (income)
+        ("thủ nhập 000000", f"thủ nhập {MASK_CODE}"),
     ],
 )
 def test_personal_numbers_and_secrets_are_masked(text: str, expected: str) -> None:
@@ -108,6 +110,7 @@ def test_personal_numbers_and_secrets_are_masked(text: str, expected: str) -> No
         "mẫu CT07, CT01",
         "mục 2, bước 3",
         "tôi 65 tuổi, con 12345 con",
+        "thu nhập 8000000 một tháng, thu nhap 9000000, tiền 500000",
     ],
 )
 def test_ordinary_numbers_and_questions_stay(text: str) -> None:
