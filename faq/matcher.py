@@ -100,6 +100,11 @@ TOPIC_BAND: Final = 0.85
 #: A word with a lower idf (in about two thirds of the items or more) is too common to ground an
 #: answer on its own, unless it is a domain anchor ("vneid").
 _INFORMATIVE_IDF: Final = 0.5
+#: A short question sharing nothing with its best item but anchors and particle pairs is answered
+#: only at this score or more (a near copy of its phrasing: «vneid là gì»).
+_ANCHOR_ONLY_MAX: Final = 0.5
+#: Question particles kept as words (negation, «được»): a pair with one says nothing on its own.
+_PARTICLE_WORDS: Final = frozenset({"khong", "ko", "duoc", "chua", "co", "roi"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -621,6 +626,22 @@ class Matcher:
             return True
         return not self._is_vague_word(term) and self._idf.get(term, self._idf_unknown) >= _INFORMATIVE_IDF
 
+    def _shares_content(self, key: str, terms: Sequence[str]) -> bool:
+        """True when item ``key`` shares with the query a term beyond the domain's anchor words and
+        word pairs with a particle or pronoun half («vneid có», «tối không»)."""
+        i = self._index[key]
+        for t in dict.fromkeys(terms):
+            if t not in self._postings or i not in self._postings[t]:
+                continue
+            if _is_bigram(t):
+                a, _, b = t.partition(" ")
+                if t in COMPOUNDS or not (is_stopword(a) or is_stopword(b) or a in _PARTICLE_WORDS
+                                          or b in _PARTICLE_WORDS):
+                    return True
+            elif t not in self._anchor_terms and self._informative(t):
+                return True
+        return False
+
     def _grounded(self, key: str, informative: Sequence[str]) -> bool:
         """True when the item ``key`` contains at least one of the query's informative terms."""
         i = self._index[key]
@@ -737,6 +758,12 @@ class Matcher:
         if weights is not None:
             answer_at = max(answer_at, self.long_answer_threshold)
         if top.score >= answer_at:
+            if weights is None and top.kind != "offtopic" and top.score < _ANCHOR_ONLY_MAX \
+                    and not self._shares_content(top.key, terms):
+                # A short question sharing with the best item only the domain's name and particles
+                # («vneid có chế độ nền tối không»: «vneid», «vneid có», «tối không»): a guess.
+                options = tuple(c for c in ranked[:3] if c.kind != "offtopic")
+                return Decision("clarify" if top.score >= self.clarify_threshold else "none", options)
             if weights is None and not named and self._tie_of_objects(ranked):
                 # A tie between items about different objects for a question naming none («lệ phí
                 # bao nhiêu»: the card's fee or residence's): which one is a guess; ask.

@@ -703,3 +703,11 @@ def test_playing_is_not_being_refused(whole_bot: Services) -> None:
 def test_tn_is_the_school_leaving_exam_after_thi(whole_bot: Services) -> None:
     turn = ask(whole_bot, "đăng ký thi tn thpt online ở đâu vậy")
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "exam_reg"), turn.match
+
+
+def test_the_apps_name_and_particles_alone_are_no_answer(whole_bot: Services) -> None:
+    # «vneid», «vneid có», «tối không» are all the data-safety entry shares with a dark-mode question.
+    turn = ask(whole_bot, "vneid có chế độ nền tối không")
+    assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), turn.match
+    turn = ask(whole_bot, "vneid có an toàn không")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "vneid_data_safety"), turn.match
