@@ -32,7 +32,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from faq.abbreviations import COMPOUNDS, DISOWNED_ANCHORS, DOMAIN_ANCHORS, GENERIC_WORDS
-from faq.normalize import is_stopword, is_syllable, words
+from faq.normalize import fold, is_stopword, is_syllable, words
 from faq.schema import FaqEntry
 from faq.topics import SHORT_OBJECTS, acted_on, names_loss, narrowed, topics_in, topics_of_words
 from faq.understand import LONG_CHARS, FacetKey, facets_in, read
@@ -103,6 +103,8 @@ _INFORMATIVE_IDF: Final = 0.5
 #: A short question sharing nothing with its best item but anchors and particle pairs is answered
 #: only at this score or more (a near copy of its phrasing: «vneid là gì»).
 _ANCHOR_ONLY_MAX: Final = 0.5
+#: Items scoring at least this share of the best count as tied with it for a «… là gì» question.
+_TIE_SHARE: Final = 0.95
 #: Question particles kept as words (negation, «được»): a pair with one says nothing on its own.
 _PARTICLE_WORDS: Final = frozenset({"khong", "ko", "duoc", "chua", "co", "roi"})
 
@@ -757,6 +759,15 @@ class Matcher:
         answer_at = self.answer_threshold
         if weights is not None:
             answer_at = max(answer_at, self.long_answer_threshold)
+        if weights is None and len(set(terms)) <= 2 and f" {fold(text)} ".find(" la gi ") >= 0:
+            # «VNeID là gì?»: «là gì» is dropped as a filler, so every item naming the app ties; the
+            # one asked «… là gì» itself (its definition) answers.
+            defining = [c for c in ranked if c.kind != "offtopic" and c.score >= top.score * _TIE_SHARE
+                        and any(fold(p).rstrip("?.! ").endswith(" la gi") and set(terms) <= set(words(p))
+                                for p in self._docs[self._index[c.key]].phrasings)]
+            if defining and defining[0] is not top:
+                ranked = [defining[0], *(c for c in ranked if c is not defining[0])]
+                top = ranked[0]
         if top.score >= answer_at:
             if weights is None and top.kind != "offtopic" and top.score < _ANCHOR_ONLY_MAX \
                     and not self._shares_content(top.key, terms):
