@@ -107,6 +107,8 @@ _ANCHOR_ONLY_MAX: Final = 0.5
 _TIE_SHARE: Final = 0.95
 #: Question particles kept as words (negation, «được»): a pair with one says nothing on its own.
 _PARTICLE_WORDS: Final = frozenset({"khong", "ko", "duoc", "chua", "co", "roi"})
+#: Verbs of doing (đổi, làm, cấp, xin…): shared alone, they say what is done, not to what.
+_DOING: Final = frozenset({"lam", "cap", "doi", "xin", "nop", "chuyen", "xoa", "tach", "muon"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,18 +631,19 @@ class Matcher:
         return not self._is_vague_word(term) and self._idf.get(term, self._idf_unknown) >= _INFORMATIVE_IDF
 
     def _shares_content(self, key: str, terms: Sequence[str]) -> bool:
-        """True when item ``key`` shares with the query a term beyond the domain's anchor words and
-        word pairs with a particle or pronoun half («vneid có», «tối không»)."""
+        """True when item ``key`` shares with the query a term beyond the domain's anchor words, verbs
+        of doing («đổi») and word pairs with a particle, pronoun, vague or doing half («vneid có»,
+        «tối không», «muốn đổi»)."""
         i = self._index[key]
         for t in dict.fromkeys(terms):
             if t not in self._postings or i not in self._postings[t]:
                 continue
             if _is_bigram(t):
                 a, _, b = t.partition(" ")
-                if t in COMPOUNDS or not (is_stopword(a) or is_stopword(b) or a in _PARTICLE_WORDS
-                                          or b in _PARTICLE_WORDS):
+                if t in COMPOUNDS or not any(is_stopword(w) or w in _PARTICLE_WORDS or self._is_vague_word(w)
+                                             or w in _DOING for w in (a, b)):
                     return True
-            elif t not in self._anchor_terms and self._informative(t):
+            elif t not in self._anchor_terms and t not in _DOING and self._informative(t):
                 return True
         return False
 
@@ -771,8 +774,9 @@ class Matcher:
         if top.score >= answer_at:
             if weights is None and top.kind != "offtopic" and top.score < _ANCHOR_ONLY_MAX \
                     and not self._shares_content(top.key, terms):
-                # A short question sharing with the best item only the domain's name and particles
-                # («vneid có chế độ nền tối không»: «vneid», «vneid có», «tối không»): a guess.
+                # A short question sharing with the best item only the domain's name, particles and
+                # verbs («vneid có chế độ nền tối không»: «vneid», «vneid có», «tối không»; «muốn
+                # đổi email trong tài khoản vneid»: «đổi», «muốn đổi»): a guess.
                 options = tuple(c for c in ranked[:3] if c.kind != "offtopic")
                 return Decision("clarify" if top.score >= self.clarify_threshold else "none", options)
             if weights is None and not named and self._tie_of_objects(ranked):

@@ -709,6 +709,9 @@ def test_the_apps_name_and_particles_alone_are_no_answer(whole_bot: Services) ->
     # «vneid», «vneid có», «tối không» are all the data-safety entry shares with a dark-mode question.
     turn = ask(whole_bot, "vneid có chế độ nền tối không")
     assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), turn.match
+    # «đổi», «muốn đổi» are all the name-change entry shares with changing the e-mail address
+    turn = ask(whole_bot, "muốn đổi email trong tài khoản vneid")
+    assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), turn.match
     turn = ask(whole_bot, "vneid có an toàn không")
     assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "vneid_data_safety"), turn.match
 
