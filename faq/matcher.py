@@ -690,6 +690,13 @@ class Matcher:
             ranked = [c for c in ranked if c.kind != "offtopic"]
             if not ranked:
                 return Decision("none", ())
+        if len(text) < LONG_CHARS and ranked[0].kind == "offtopic" and (papers := named & SHORT_OBJECTS) \
+                and not self._about(ranked[0].key, papers) \
+                and any(c.kind != "offtopic" and self._about(c.key, papers) for c in ranked):
+            # A short question naming one of our papers, whose best match is a decline about something
+            # else it mentions («bhyt cho mẹ 70 tuổi không lương hưu»: the pension decline): the
+            # items about the paper named decide.
+            ranked = [c for c in ranked if c.kind != "offtopic"]
         foreign = None if anchored else self._foreign_match(terms, ranked, today, weights)
         if foreign is not None:
             # A rare word of a decline («hàng xóm», «xe» of the travel decline) does not decline a

@@ -721,3 +721,12 @@ def test_what_is_gets_the_definition_among_items_naming_it(whole_bot: Services, 
     # «là gì» is dropped as a filler, so every item naming the app ties; the one asked «… là gì» answers.
     turn = ask(whole_bot, question)
     assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, entry), turn.match
+
+
+def test_a_decline_about_another_thing_said_does_not_decline_our_paper(whole_bot: Services) -> None:
+    # «lương hưu» is asked of the pension decline; the question is about the health-insurance card.
+    turn = ask(whole_bot, "bhyt cho me 70 tuoi khong luong huu")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "health_ins"), turn.match
+    # the health-insurance benefits decline is about the card itself: still declined
+    turn = ask(whole_bot, "mức hưởng bhyt khi nằm viện")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.OFFTOPIC, "ot_bhyt_benefits"), turn.match
