@@ -278,6 +278,8 @@ EXPANSIONS: Final[dict[str, str]] = {
     "tn": "tin nhan",
     # … except in the school-leaving exam («thi tn», «tn thpt»: tốt nghiệp)
     "thi tn": "thi tot nghiep",
+    # «tách khẩu»: splitting the household registration (hộ khẩu), said short
+    "tach khau": "tach ho khau",
     "tn thpt": "tot nghiep thpt",
     "msg": "tin nhan",
     "online": "truc tuyen",

@@ -188,6 +188,12 @@ def test_hong_is_broken_after_bi_else_khong() -> None:
     assert tokens("hong biet cai vneid") == tokens("không biết cài vneid")
 
 
+def test_short_forms_of_the_household_registration_and_the_exam() -> None:
+    assert words("tách khẩu cho vợ chồng")[:3] == ("tach", "ho", "khau")
+    assert words("dk thi tn thpt")[-4:] == ("thi", "tot", "nghiep", "thpt")
+    assert words("ko nhan dc tn")[-2:] == ("tin", "nhan")
+
+
 def test_vay_is_a_loan_before_money_words_and_a_particle_otherwise() -> None:
     assert words("vay tiền nhanh bằng cccd")[:2] == ("vay", "tien")
     assert "vay" in words("app cho vay online")
