@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,8 @@ _INFORMATIVE_IDF: Final = 0.5
 _ANCHOR_ONLY_MAX: Final = 0.5
 #: Items scoring at least this share of the best count as tied with it for a «… là gì» question.
 _TIE_SHARE: Final = 0.95
+#: «… là gì», «… la gi?» (folded): a question asking what something is.
+_WHAT_IS: Final = re.compile(r"(?<![^\W_])la gi(?![^\W_])")
 #: Question particles kept as words (negation, «được»): a pair with one says nothing on its own.
 _PARTICLE_WORDS: Final = frozenset({"khong", "ko", "duoc", "chua", "co", "roi"})
 #: Verbs of doing (đổi, làm, cấp, xin…): shared alone, they say what is done, not to what.
@@ -769,7 +772,7 @@ class Matcher:
         answer_at = self.answer_threshold
         if weights is not None:
             answer_at = max(answer_at, self.long_answer_threshold)
-        if weights is None and len(set(terms)) <= 2 and f" {fold(text)} ".find(" la gi ") >= 0:
+        if weights is None and len(set(terms)) <= 2 and _WHAT_IS.search(fold(text[:MAX_CHARS])):
             # «VNeID là gì?»: «là gì» is dropped as a filler, so every item naming the app ties; the
             # one asked «… là gì» itself (its definition) answers.
             defining = [c for c in ranked if c.kind != "offtopic" and c.score >= top.score * _TIE_SHARE
@@ -934,7 +937,7 @@ class Matcher:
             if best is not None and best not in kept[:2]:
                 # the item that matched best, about an object asked, is always among the options
                 kept.remove(best)
-                kept.insert(2 if len(kept) >= 2 else len(kept), best)
+                kept.insert(min(2, len(kept)), best)
             if reissue is not None:
                 kept.insert(0, reissue)
             return Decision("clarify", tuple(kept[:3]))

@@ -716,7 +716,8 @@ def test_the_apps_name_and_particles_alone_are_no_answer(whole_bot: Services) ->
     assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "vneid_data_safety"), turn.match
 
 
-@pytest.mark.parametrize(("question", "entry"), [("vneid là gì", "what_is_vneid"), ("VNeID la gi vay", "what_is_vneid")])
+@pytest.mark.parametrize(("question", "entry"), [("vneid là gì", "what_is_vneid"), ("VNeID la gi vay", "what_is_vneid"),
+                                                ("VNeID là gì?", "what_is_vneid")])
 def test_what_is_gets_the_definition_among_items_naming_it(whole_bot: Services, question: str, entry: str) -> None:
     # «là gì» is dropped as a filler, so every item naming the app ties; the one asked «… là gì» answers.
     turn = ask(whole_bot, question)
