@@ -777,7 +777,7 @@ class Matcher:
             # one asked «… là gì» itself (its definition) answers.
             defining = [c for c in ranked if c.kind != "offtopic" and c.score >= top.score * _TIE_SHARE
                         and any(fold(p).rstrip("?.! ").endswith(" la gi") and set(terms) <= set(words(p))
-                                for p in self._docs[self._index[c.key]].phrasings)]
+                                for p in self.phrasings_of(c.key))]
             if defining and defining[0] is not top:
                 ranked = [defining[0], *(c for c in ranked if c is not defining[0])]
                 top = ranked[0]

@@ -269,8 +269,21 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
 
 
 def _situation_words(sit: Situation) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
-    ws = [words(p) for p in (sit.label, *sit.triggers)]
+    ws = [_trigger_shape(p)[0] for p in (sit.label, *sit.triggers)]
     return frozenset(w for seq in ws for w in seq), frozenset(b for seq in ws for b in pairwise(seq))
+
+
+def without_cues(ws: Sequence[str], facets: Collection[FacetKey] | None = None) -> tuple[str, ...]:
+    """``ws`` (normalised words) with every word of a facet's own phrase («hết bao nhiêu», «bao
+    lâu») replaced by ``|``, overlapping phrases included: those words say what is asked of a
+    procedure, not what it is about. Only the cues of ``facets`` when given, else of all facets."""
+    cues = _CUE_WORDS if facets is None else tuple(
+        tuple(c.split()) for f in facets for c in FACETS.get(f, ()))
+    covered: set[int] = set()
+    for cue in cues:
+        k = len(cue)
+        covered.update(j for i in range(len(ws) - k + 1) if tuple(ws[i:i + k]) == cue for j in range(i, i + k))
+    return tuple("|" if i in covered else w for i, w in enumerate(ws))
 
 
 def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | None:
@@ -286,14 +299,7 @@ def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | No
     if len(situations) < 2:
         return None
     naming = {w for k in (svc.name, svc.title) for w in words(k)}
-    raw = words(text[:_NEAR_CHARS])
-    # a facet's own phrases («hết bao nhiêu», «bao nhiêu tiền», «bao lâu») say nothing of a
-    # situation: every word of every one found, overlapping or not, becomes a break
-    covered: set[int] = set()
-    for cue in _CUE_WORDS:
-        k = len(cue)
-        covered.update(j for i in range(len(raw) - k + 1) if raw[i:i + k] == cue for j in range(i, i + k))
-    typed = tuple("|" if i in covered else w for i, w in enumerate(raw))
+    typed = without_cues(words(text[:_NEAR_CHARS]))  # a facet's own phrases say nothing of a situation
     mine = {w for w in typed if w not in naming and not is_stopword(w) and w not in GENERIC_WORDS and len(w) > 1}
     # word pairs told together («bán xe», «hết hạn», «đổi biển»), unless both name the service or
     # both say nothing (stopwords, vague words)

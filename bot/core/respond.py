@@ -30,11 +30,10 @@ from bot.core.types import (
 from bot.core.ui_texts import TextId
 from faq.labels import pick_option
 from faq.matcher import Candidate, Decision
-from faq.normalize import bigrams, fold, words
+from faq.normalize import bigrams, fold, is_stopword, words
 from faq.schema import FaqEntry
 from faq.topics import narrowed, topics_in
-from faq.abbreviations import STOPWORDS
-from faq.understand import FACETS, Reading, read
+from faq.understand import Reading, read
 from flows import catalogue as cat
 from flows import engine
 from flows import facets as svc_facets
@@ -409,7 +408,7 @@ def _service_answer(ctx: _Ctx, service_id: str, reading: Reading, score: float |
     if facet is not None and not asking.card_covers(svc, facet):
         note = ctx.text("facet_missing").format(facet=asking.FACET_LABELS[facet], service=svc.title)
         text = f"{note}\n\n{text}"
-        buttons = (*buttons[:-1], texts.HANDOFF_BUTTON, buttons[-1]) if buttons else (texts.HANDOFF_BUTTON,)
+        buttons = _with_handoff(buttons)
     data: tuple[tuple[str, str], ...] = (("service", service_id),)
     if facet is not None:
         data += (("facet", facet),)
@@ -633,10 +632,9 @@ def _names_and_asks_only(ctx: _Ctx, svc: Service, text: str, reading: Reading, k
     cước có thời hạn bao lâu»): the item matched on the procedure's name and «bao lâu», not on
     what it is about, so the facet asked of the service answers instead."""
     naming = {w for k in (svc.name, svc.title, *svc.keywords) for w in words(k)}
-    typed = f" {' '.join(words(text))} "
-    for cue in sorted((c for f in reading.facets for c in FACETS.get(f, ())), key=len, reverse=True):
-        typed = typed.replace(f" {cue} ", " ")  # the facet's own phrases only («mất bao lâu», not «mất thẻ»)
-    rest = {w for w in typed.split() if w not in naming and w not in STOPWORDS}
+    # the asked facets' own phrases only («mất bao lâu», not «mất thẻ»)
+    rest = {w for w in asking.without_cues(words(text), reading.facets)
+            if w != "|" and w not in naming and not is_stopword(w)}
     theirs = {w for p in ctx.content.matcher.phrasings_of(key) for w in words(p)}
     return not (rest & theirs)
 
@@ -654,11 +652,17 @@ def _say_missing(ctx: _Ctx, svc: Service, reading: Reading, shown: tuple[str, ..
     facet = missing[0]
     note = ctx.text("facet_missing").format(facet=asking.FACET_LABELS[facet], service=svc.title)
     first, *rest = out.replies
-    buttons = first.buttons if texts.HANDOFF_BUTTON in first.buttons else (
-        (*first.buttons[:-1], texts.HANDOFF_BUTTON, first.buttons[-1]) if first.buttons else (texts.HANDOFF_BUTTON,))
     data = (("service", svc.id), ("facet", facet), ("question", ctx.inbound.text or ""))
-    return replace(out, replies=(replace(first, text=f"{note}\n\n{first.text}", buttons=buttons), *rest),
+    return replace(out, replies=(replace(first, text=f"{note}\n\n{first.text}", buttons=_with_handoff(first.buttons)),
+                                 *rest),
                    events=(*out.events, Event("facet_missing", data)))
+
+
+def _with_handoff(buttons: tuple[Button, ...]) -> tuple[Button, ...]:
+    """``buttons`` with «Gặp người hỗ trợ» before the last one (the menu), once."""
+    if texts.HANDOFF_BUTTON in buttons:
+        return buttons
+    return (*buttons[:-1], texts.HANDOFF_BUTTON, buttons[-1]) if buttons else (texts.HANDOFF_BUTTON,)
 
 
 #: Facets whose absence is said when another facet of the service is answered instead.

@@ -19,6 +19,13 @@ def ask(bot: Services, question: str) -> TurnResult:
     return ask_as_new_user(bot, question, prefix="obj")
 
 
+def heads(turn: TurnResult, service: str, heading: str) -> None:
+    """The turn answers ``service`` with confidence, its first line naming ``heading`` (a facet or
+    situation label: «Cấp điện mới · Nhà thuê xin lắp điện riêng»)."""
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, service), turn.match
+    assert heading in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+
+
 def offered(turn: TurnResult) -> str:
     """The text of a tentative answer: the items left the long question unsure, so the service's
     facet is offered under the line saying so, as a "did you mean" (never asserted)."""
@@ -657,8 +664,7 @@ def test_how_long_a_procedure_takes_is_not_how_long_the_card_lasts(whole_bot: Se
     # The age-milestone entry (asked «thẻ căn cước có thời hạn bao lâu») shares only the procedure's
     # name and «bao lâu» with «đổi thẻ căn cước mất bao lâu»: the card's time facet answers.
     turn = ask(whole_bot, "đổi thẻ căn cước mất bao lâu mới có")
-    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "id_card"), turn.match
-    assert "Bao lâu có kết quả" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+    heads(turn, "id_card", "Bao lâu có kết quả")
     turn = ask(whole_bot, "thẻ căn cước có thời hạn bao lâu")
     assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "card_age_milestones"), turn.match
 
@@ -667,15 +673,13 @@ def test_a_short_question_in_its_own_words_gets_the_situation_it_tells(whole_bot
     # No trigger of the renters' situation is typed word for word; its rarest words («trọ», «riêng»)
     # single it out among the new-connection situations (the card answered before).
     turn = ask(whole_bot, "phòng trọ lắp điện riêng")
-    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "power_new"), turn.match
-    assert "Nhà thuê" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+    heads(turn, "power_new", "Nhà thuê")
 
 
 def test_a_facet_phrase_never_picks_a_situation(whole_bot: Services) -> None:
     # «hết bao nhiêu» is the fee's own phrase: the fee, not the renewal situation («hết hạn»).
     turn = ask(whole_bot, "tạm trú hết bao nhiêu tiền")
-    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_residence"), turn.match
-    assert "Lệ phí" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+    heads(turn, "temp_residence", "Lệ phí")
 
 
 def test_declaring_someone_staying_over_is_never_the_weather(whole_bot: Services) -> None:
@@ -687,8 +691,7 @@ def test_declaring_someone_staying_over_is_never_the_weather(whole_bot: Services
 def test_a_pair_of_words_only_one_situation_has_picks_it(whole_bot: Services) -> None:
     # «đổi biển» is told only by the moved-province situation of vehicle registration.
     turn = ask(whole_bot, "chuyen ho khau vao tp co phai doi bien so xe khong")
-    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "vehicle_reg"), turn.match
-    assert "tỉnh khác" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:120]
+    heads(turn, "vehicle_reg", "tỉnh khác")
 
 
 def test_playing_is_not_being_refused(whole_bot: Services) -> None:
