@@ -313,19 +313,30 @@ _ID_LABELS: Final = ("so can cuoc cong dan", "so can cuoc", "can cuoc cong dan",
                      "so cmnd", "cmnd", "so cmt", "cmt", "so dinh danh ca nhan", "so dinh danh", "ma dinh danh",
                      "dinh danh", "so the", "so")
 _STATED_ID: Final = re.compile(
-    r"(?<![^\W_])(?:" + "|".join(_loose(w) for w in _ID_LABELS) + r")"
+    r"(?<![^\W_])(?P<label>" + "|".join(_loose(w) for w in _ID_LABELS) + r")"
     r"(?:\s+" + _loose("cua") + r"(?:\s+[^\W\d_]+){1,3}?)?"
     r"\s+l[aà]\s*:?\s*" + re.escape(MASK_ID),
     re.IGNORECASE,
 )
 _PLACEHOLDER: Final = re.compile("|".join(re.escape(m) for m in _MASKS.values()))
+#: «thẻ» (the card) in what is left: the paper whose number was stated is the one asked about.
+_THE_CARD: Final = re.compile(r"(?<![^\W_])th[eẻ](?![^\W_])", re.IGNORECASE)
+#: Labels that name the card itself (not «số», «định danh»).
+_CARD_LABELS: Final = re.compile(r"(?:" + "|".join(_loose(w) for w in ("can cuoc", "cccd", "cmnd", "cmt")) + r")",
+                                 re.IGNORECASE)
 
 
 def without_masks(text: str) -> str:
     """``text`` (already masked) as the matcher should read it: without the placeholders, which are
     no words of a question, nor the words that only state a masked ID number («số CCCD của tôi là
-    [ID], sao không đăng ký được VNeID» asks about registering, not about the card)."""
+    [ID], sao không đăng ký được VNeID» asks about registering, not about the card), except the
+    card's name when the rest asks about «thẻ» (the card just named)."""
     if "[" not in text:
         return text
-    text = _STATED_ID.sub(" ", text) if MASK_ID in text else text
+    if MASK_ID in text:
+        rest = _STATED_ID.sub(" ", text)
+        # «số cccd của tôi là [ID], làm lại thẻ mất bao lâu»: the card named is what «thẻ» refers
+        # to, so its name stays («cccd … làm lại thẻ»); the number-stating words still go
+        text = _STATED_ID.sub(lambda m: f" {card.group(0)} " if (card := _CARD_LABELS.search(m.group("label")))
+                              else " ", text) if _THE_CARD.search(rest) else rest
     return " ".join(_PLACEHOLDER.sub(" ", text).split())

@@ -216,6 +216,8 @@ def test_control_characters_are_dropped() -> None:
         (f"so cccd cua toi la {MASK_ID} sao ko dang ky dc vneid", "sao ko dang ky dc vneid"),
         (f"Số CCCD của mẹ tôi là: {MASK_ID} mà làm mức 2 không được", "mà làm mức 2 không được"),
         (f"căn cước công dân của con trai tôi là {MASK_ID}, cho hỏi", ", cho hỏi"),
+        # ... except the card's name when the rest asks about «thẻ», the card just named
+        (f"so cccd cua toi la {MASK_ID} lam lai the mat bao lau", "cccd lam lai the mat bao lau"),
         # without «là» the words are what is asked about; only the placeholder goes
         (f"số định danh {MASK_ID} của con bị sai", "số định danh của con bị sai"),
         (f"cmnd: {MASK_ID} mat roi", "cmnd: mat roi"),
