@@ -14,7 +14,7 @@ from bot.core.types import Button, Inbound, MatchKind, Session, Turn
 from faq.matcher import Candidate
 from faq.normalize import words
 from faq.schema import FaqEntry
-from faq.understand import read
+from faq.understand import facets_in, read
 from flows.catalogue import Catalogue
 from flows.schema import LifeEvent, Sector, Service
 from tests.factories import NOW, small_faq, small_flows
@@ -310,3 +310,20 @@ def test_situation_named_finds_the_one_service_whose_trigger_is_written_out() ->
     gone = birth.model_copy(update={"situations": (birth.situations[0].model_copy(
         update={"valid_until": TODAY - dt.timedelta(days=1)}),)})
     assert asking.situation_named(Catalogue.build([gone], [], []), "mất giấy khai sinh", TODAY) is None
+
+
+def test_a_spread_trigger_asking_one_facet_does_not_fire_on_a_message_asking_another() -> None:
+    # «ở đâu» is dropped by normalising, leaving «nhận lý lịch tư pháp»; asked how long it takes to
+    # receive it, the where-to-receive situation is not what is asked.
+    trigger = "nhận lý lịch tư pháp ở đâu"
+
+    def hit(message: str) -> bool:
+        return asking.trigger_hit(trigger, words(message), asked=facets_in(message))
+
+    assert not hit("nop xin lltp bao nhieu ngay thi nhan dc")
+    assert asking.trigger_hit(trigger, words("nop xin lltp bao nhieu ngay thi nhan dc"))  # facets not given
+    # asked where (at an office, online, by post), or «must I» / no facet at all: it still fires spread out
+    assert hit("xin lý lịch tư pháp xong thì nhận ở chỗ nào")
+    assert hit("làm lý lịch tư pháp rồi, muốn nhận tại nhà được không")
+    assert hit("lý lịch tư pháp làm xong có phải tự đi nhận không")
+    assert hit("con tôi đi xuất khẩu lao động, nhờ tôi nhận lý lịch tư pháp giúp, tôi nhận thay được chứ")
