@@ -117,9 +117,10 @@ _DOING: Final = frozenset({"lam", "cap", "doi", "xin", "nop", "chuyen", "xoa", "
 #: Objects whose paper is a card («thẻ»): the ID card, the health-insurance card, a foreigner's
 #: temporary-residence card, the social-insurance card.
 _CARD_PAPERS: Final = frozenset({"id_card", "health_insurance", "temporary_residence", "social_insurance"})
-#: «thẻ» typed with its mark; typed without marks, «the» not in «có thể», «cụ thể», «thế nào».
+#: «thẻ» typed with its mark; typed without marks, «the» is also «thể», «thế» («có thể», «chủ thể»,
+#: «thế chấp»): only right after a verb done to a card («làm lại the», «mất the», «đổi the»).
 _CARD_MARKED: Final = re.compile(r"(?<![^\W\d_])thẻ(?![^\W\d_])")
-_CARD_PLAIN: Final = re.compile(r"(?<!\bco )(?<!\bcu )(?<!\bnhu )\bthe\b(?! nao\b)")
+_CARD_PLAIN: Final = re.compile(r"\b(?:lam|lai|cap|doi|mat|xin|han)\s+the\b(?!\s+(?:nao|chap|thao|hien|loai|thi)\b)")
 
 
 def _names_bare_card(text: str) -> bool:
