@@ -275,6 +275,14 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
             away = [s for s in situations if s.kind == "where_live"]
             if len(away) == 1:
                 return Pick((away[0].id,), "told")
+    if not reading.long:
+        # A short question telling a situation that changes the procedure by its own cue («giấy
+        # khai sinh bản sao xin ở đâu»: a copy): the service's one situation of that kind, before
+        # one sharing more of its other words (the electronic certificate, «bản»).
+        for kind in (k for k in reading.situations if k in DECISIVE):
+            same = [s for s in situations if s.kind == kind]
+            if len(same) == 1:
+                return Pick((same[0].id, *_also_asked(svc, same[0], reading, have)), "told")
     if not reading.long and (near := closest_situation(svc, text, today)) is not None:
         # A short question told in its own words («ở trọ muốn lắp điện riêng»): the situation whose
         # label and triggers share its rarest words, before a facet word it also has («… được không»).

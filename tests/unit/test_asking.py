@@ -327,3 +327,21 @@ def test_a_spread_trigger_asking_one_facet_does_not_fire_on_a_message_asking_ano
     assert hit("làm lý lịch tư pháp rồi, muốn nhận tại nhà được không")
     assert hit("lý lịch tư pháp làm xong có phải tự đi nhận không")
     assert hit("con tôi đi xuất khẩu lao động, nhờ tôi nhận lý lịch tư pháp giúp, tôi nhận thay được chứ")
+
+
+def test_a_short_question_telling_a_copy_gets_the_one_copy_situation_before_a_closer_worded_one() -> None:
+    raw = _service().model_dump(mode="json")
+    raw["situations"] = [
+        {"id": "electronic", "kind": "other", "label": "Giấy khai sinh bản điện tử",
+         "triggers": ["giấy khai sinh điện tử"], **_facet("Bản điện tử có mã QR (thử).")},
+        {"id": "copy_extract", "kind": "copy", "label": "Xin thêm bản sao",
+         "triggers": ["trích lục khai sinh"], **_facet("Xin bản sao trích lục (thử).")},
+    ]
+    svc = Service.model_validate(raw)
+    text = "giấy khai sinh bản sao xin ở đâu"
+    pick = asking.pick_facet(svc, text, read(text), TODAY)
+    assert pick is not None and pick.keys[0] == "copy_extract" and pick.how == "told", pick
+    # no copy situation: the facet asked, as before
+    raw["situations"] = raw["situations"][:1]
+    pick = asking.pick_facet(Service.model_validate(raw), text, read(text), TODAY)
+    assert pick is None or pick.keys[0] != "copy_extract"
