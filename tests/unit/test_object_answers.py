@@ -734,3 +734,29 @@ def test_a_decline_about_another_thing_said_does_not_decline_our_paper(whole_bot
     # the health-insurance benefits decline is about the card itself: still declined
     turn = ask(whole_bot, "mức hưởng bhyt khi nằm viện")
     assert (turn.match.kind, turn.match.id) == (MatchKind.OFFTOPIC, "ot_bhyt_benefits"), turn.match
+
+
+@pytest.mark.parametrize(("question", "heading"), [
+    # the elderly's help with the app is the best item, but the card is what is asked for
+    ("người già 90 tuổi không đi được làm cccd", "Người già, người ốm yếu"),
+    ("me toi nam mot cho lam can cuoc the nao", "Người già, người ốm yếu"),
+])
+def test_a_short_question_telling_a_situation_of_the_named_paper_gets_that_situation(
+        whole_bot: Services, question: str, heading: str) -> None:
+    heads(ask(whole_bot, question), "id_card", heading)
+
+
+@pytest.mark.parametrize(("question", "service", "heading"), [
+    ("giấy khai sinh bản sao xin ở đâu", "birth_reg", "bản sao"),
+    ("xin trích lục khai tử ở đâu", "death_reg", "trích lục khai tử"),
+    ("ban sao giay ket hon xin o dau", "marriage", "trích lục kết hôn"),
+])
+def test_a_copy_of_a_civil_status_extract_is_no_new_registration(
+        whole_bot: Services, question: str, service: str, heading: str) -> None:
+    heads(ask(whole_bot, question), service, heading)
+
+
+def test_a_bare_card_is_not_answered_with_the_passport(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "làm lại thẻ mất bao lâu")
+    assert turn.match.kind is MatchKind.CLARIFY, turn.match
+    assert all("hộ chiếu" not in b.label.lower() for b in turn.replies[0].buttons)
