@@ -12,6 +12,7 @@ from api.bootstrap import Services
 from api.conversation import TurnResult
 from bot.core import texts
 from bot.core.types import MatchKind
+from tests.factories import NOW
 from tests.whole_bot import ask_as_new_user
 
 
@@ -760,3 +761,15 @@ def test_a_bare_card_is_not_answered_with_the_passport(whole_bot: Services) -> N
     turn = ask(whole_bot, "làm lại thẻ mất bao lâu")
     assert turn.match.kind is MatchKind.CLARIFY, turn.match
     assert all("hộ chiếu" not in b.label.lower() for b in turn.replies[0].buttons)
+
+
+def test_a_facet_asked_of_the_only_service_the_options_and_the_question_name_is_answered(whole_bot: Services) -> None:
+    # Written for this test: the items are unsure of the wording («did you mean»), not of the
+    # service (every option is the unemployment benefit, and the question sentence names nothing else).
+    story = ("Vợ tôi làm kế toán cho một công ty ở Hải Phòng, vừa nghỉ việc được ba tuần. Cho hỏi muốn "
+             "nhận tiền thất nghiệp thì có thể nộp hồ sơ ở đâu ạ?")
+    decision = whole_bot.content.current(whole_bot.store).matcher.decide(story, today=NOW.date())
+    assert decision.outcome == "clarify", "premise: the items are unsure"
+    turn = ask(whole_bot, story)
+    heads(turn, "unemployment", "Làm trực tiếp ở đâu")
+    assert "trung tâm dịch vụ việc làm" in turn.replies[0].text
