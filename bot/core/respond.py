@@ -366,7 +366,9 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         out = _out(ctx, reply, Match(MatchKind.OFFTOPIC, "out_of_scope", _round(best.score) if best else None),
                    events=(Event("offtopic", (("entry", "out_of_scope"), ("question", text))),))
         return _offer_resume(orig, out)
-    reply = Reply(ctx.text("fallback"), (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
+    # A story that matched nothing: not «ask shorter» alone, since it may be another matter entirely.
+    reply = Reply(ctx.text("fallback_long" if reading.long and reading.asks else "fallback"),
+                  (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
     data = (("question", text), ("best", best.key if best else ""), ("score", f"{best.score:.3f}" if best else ""))
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))

@@ -773,3 +773,15 @@ def test_a_facet_asked_of_the_only_service_the_options_and_the_question_name_is_
     turn = ask(whole_bot, story)
     heads(turn, "unemployment", "Làm trực tiếp ở đâu")
     assert "trung tâm dịch vụ việc làm" in turn.replies[0].text
+
+
+def test_a_long_question_matching_nothing_is_not_only_told_to_ask_shorter(whole_bot: Services) -> None:
+    # Written for this test: a neighbours' quarrel, which may be no procedure at all.
+    story = ("Nhà tôi và nhà hàng xóm cãi nhau về cái cây trồng sát ranh giới, cành cây đổ sang sân nhà "
+             "tôi làm vỡ mái tôn. Tôi phải làm thế nào cho đúng?")
+    turn = ask(whole_bot, story)
+    assert turn.match.kind is MatchKind.FALLBACK, turn.match
+    assert turn.replies[0].text == texts.FALLBACK_LONG
+    assert texts.HANDOFF_BUTTON in turn.replies[0].buttons
+    # a short message not understood keeps the short «ask it another way»
+    assert ask(whole_bot, "abc xyz").replies[0].text == texts.FALLBACK
