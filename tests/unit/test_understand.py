@@ -216,3 +216,22 @@ def test_asking_for_a_paper_again_tells_a_loss() -> None:
 )
 def test_how_many_days_is_a_time_not_a_fee(text: str, expected: tuple[str, ...]) -> None:
     assert facets_in(text) == expected
+
+
+@pytest.mark.parametrize(("text", "facet"), [
+    ("khách về lúc nửa đêm thì báo lưu trú lúc nào", "time"),
+    ("nộp phạt hạn nộp là khi nào", "time"),
+    ("làm liên thông khai sinh có mất đồng nào không", "fee"),
+])
+def test_chat_ways_of_asking_when_and_how_much(text: str, facet: str) -> None:
+    assert facet in facets_in(text)
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("con gái tôi bên Nhật hộ chiếu sắp hết hạn", "abroad"),
+    ("chú tôi mất bên campuchia", "abroad"),
+    ("thẻ bảo hiểm y tế của con bị in nhầm tên đệm", "wrong_info"),
+])
+def test_a_country_named_or_a_misprint_is_told(text: str, kind: str) -> None:
+    assert kind in situations_in(text)
+    assert "abroad" not in situations_in("nhất là khi làm căn cước ở nhà")
