@@ -317,6 +317,11 @@ EXPANSIONS: Final[dict[str, str]] = {
 HOMOGRAPHS: Final[dict[str, str]] = {
     "dính dáng": "liên quan",
     "định dạng": "kiểu tệp",
+    # «con dấu» (a seal) and «sổ đỏ» (the land certificate) fold alike
+    "con dâu": "vợ của con trai",
+    "nàng dâu": "vợ của con trai",
+    "cô dâu": "người vợ mới cưới",
+    "số đó": "số ấy",
 }
 
 #: Ambiguous short forms resolved by context in :func:`faq.normalize.tokens`.

@@ -34,6 +34,7 @@ from faq.abbreviations import (
 
 __all__ = [
     "bigrams",
+    "chat_fold",
     "eval_fold",
     "fold",
     "is_stopword",
@@ -348,6 +349,14 @@ def words(text: str) -> tuple[str, ...]:
     marked = _homographs(text)
     marked = _ARITH_SYMBOL.sub(" phép tính ", marked) if _ARITH_CHARS.intersection(marked) else marked
     return tuple(_drop_fillers(_arrival(_arithmetic(_expand(_pieces(fold(marked)))))))
+
+
+@lru_cache(maxsize=4096)
+def chat_fold(text: str) -> str:
+    """:func:`fold` with chat short forms written out («cần những j» → «can nhung gi», «ntn» → «nhu
+    the nao», «dc k» → «duoc khong»), fillers and stopwords kept: the text in which a question's cue
+    phrases («cần những gì», «như thế nào») are looked for."""
+    return " ".join(_expand(_pieces(fold(_homographs(text)))))
 
 
 def is_stopword(word: str) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, TypeVar
 
-from faq.normalize import fold
+from faq.normalize import chat_fold
 
 __all__ = [
     "FACETS",
@@ -177,7 +177,7 @@ def is_question(sentence: str) -> bool:
     """True when a sentence carries a Vietnamese question cue (or a question mark)."""
     if "?" in sentence:
         return True
-    folded = fold(sentence)
+    folded = chat_fold(sentence)
     padded = _padded(folded)
     if any(f" {p} " in padded for p in _QUESTION_PHRASES):
         return True
@@ -204,12 +204,12 @@ _HOW_MANY_DAYS: Final = re.compile(r" (?:het|mat|ton) bao nhieu (?=(?:ngay|thoi 
 
 def facets_in(text: str) -> tuple[FacetKey, ...]:
     """Facets asked in ``text``, in the order they are asked."""
-    return tuple(_found(_HOW_MANY_DAYS.sub(" bao nhieu ", _padded(fold(text))), FACETS))
+    return tuple(_found(_HOW_MANY_DAYS.sub(" bao nhieu ", _padded(chat_fold(text))), FACETS))
 
 
 def situations_in(text: str) -> tuple[SituationKind, ...]:
     """Situations told in ``text``, in the order they are told."""
-    return tuple(_found(_padded(fold(text)), SITUATIONS))
+    return tuple(_found(_padded(chat_fold(text)), SITUATIONS))
 
 
 def read(text: str) -> Reading:
@@ -227,7 +227,7 @@ def read(text: str) -> Reading:
             background = " ".join(s for s in sentences if s not in asked)
     else:
         asks = is_question(text)
-    padded = _padded(fold(focus))
+    padded = _padded(chat_fold(focus))
     return Reading(focus=focus, background=background, long=long, facets=facets_in(focus),
                    situations=situations_in(text), asks=asks,
                    asks_how=asks and any(f" {c} " in padded for c in HOW_CUES)

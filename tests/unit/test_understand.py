@@ -235,3 +235,17 @@ def test_chat_ways_of_asking_when_and_how_much(text: str, facet: str) -> None:
 def test_a_country_named_or_a_misprint_is_told(text: str, kind: str) -> None:
     assert kind in situations_in(text)
     assert "abroad" not in situations_in("nhất là khi làm căn cước ở nhà")
+
+
+@pytest.mark.parametrize(("text", "facet"), [
+    ("muốn dk thường trú chung nhà thì cần những j", "documents"),
+    ("lam ho chieu o dau dc k", "in_person"),
+    ("doi cccd het bn tien", "fee"),
+])
+def test_facet_cues_are_read_through_chat_short_forms(text: str, facet: str) -> None:
+    assert facet in facets_in(text)
+
+
+def test_a_question_in_short_forms_is_a_question() -> None:
+    assert is_question("khai tu lam ntn")
+    assert read("con toi 16t lam cccd dc k").asks
