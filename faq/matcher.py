@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -112,6 +113,22 @@ _WHAT_IS: Final = re.compile(r"(?<![^\W_])la gi(?![^\W_])")
 _PARTICLE_WORDS: Final = frozenset({"khong", "ko", "duoc", "chua", "co", "roi"})
 #: Verbs of doing (đổi, làm, cấp, xin…): shared alone, they say what is done, not to what.
 _DOING: Final = frozenset({"lam", "cap", "doi", "xin", "nop", "chuyen", "xoa", "tach", "muon"})
+
+#: Objects whose paper is a card («thẻ»): the ID card, the health-insurance card, a foreigner's
+#: temporary-residence card, the social-insurance card.
+_CARD_PAPERS: Final = frozenset({"id_card", "health_insurance", "temporary_residence", "social_insurance"})
+#: «thẻ» typed with its mark; typed without marks, «the» is also «thể», «thế» («có thể», «chủ thể»,
+#: «thế chấp»): only right after a verb done to a card («làm lại the», «mất the», «đổi the»).
+_CARD_MARKED: Final = re.compile(r"(?<![^\W\d_])thẻ(?![^\W\d_])")
+_CARD_PLAIN: Final = re.compile(r"\b(?:lam|lai|cap|doi|mat|xin|han)\s+the\b(?!\s+(?:nao|chap|thao|hien|loai|thi)\b)")
+
+
+def _names_bare_card(text: str) -> bool:
+    """True when a message names a card («thẻ»), folded or with its mark, whichever card it is."""
+    low = unicodedata.normalize("NFC", text[:MAX_CHARS].lower())
+    if _CARD_MARKED.search(low):
+        return True
+    return fold(low) == low and bool(_CARD_PLAIN.search(low))
 
 
 @dataclass(frozen=True, slots=True)
@@ -737,6 +754,14 @@ class Matcher:
                 if close:
                     ranked = [close[0], *(c for c in ranked if c is not close[0])]
                     own = self._topics[self._index[ranked[0].key]]
+            if not named and own & SHORT_OBJECTS - _CARD_PAPERS and _names_bare_card(text):
+                # «làm lại thẻ mất bao lâu»: a card, but which one (the ID card, the health-insurance
+                # card…) is not said; an item about a paper that is no card (the passport, though its
+                # entry also names the card) shares only «làm lại … bao lâu» with it: ask.
+                cards = [c for c in ranked if c.kind != "offtopic"
+                         and not self._topics[self._index[c.key]] & SHORT_OBJECTS - _CARD_PAPERS]
+                options = tuple(cards[:3]) or tuple(c for c in ranked[:3] if c.kind != "offtopic")
+                return Decision("clarify" if ranked[0].score >= self.clarify_threshold else "none", options)
             if specific and own and own.isdisjoint(specific):
                 about = [c for c in ranked if self._about(c.key, specific)]
                 if not about:

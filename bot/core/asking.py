@@ -21,7 +21,7 @@ from bot.core.types import Button
 from faq.abbreviations import GENERIC_WORDS
 from faq.matcher import Candidate
 from faq.normalize import fold, is_stopword, words
-from faq.understand import FACETS, FacetKey, Reading
+from faq.understand import FACETS, FacetKey, Reading, facets_in
 from flows.catalogue import Catalogue
 from flows.facets import available_facets, available_situations
 from flows.schema import Service, Situation
@@ -125,6 +125,22 @@ def _trigger_shape(trigger: str) -> tuple[tuple[str, ...], int]:
     return tuple(words(trigger)), len(fold(trigger).split())
 
 
+#: Facets that all ask where or how one gets it (online, at an office, the result by post): one
+#: question for :func:`trigger_hit`.
+_WHERE_FACETS: Final = frozenset({"online", "in_person", "result"})
+
+
+def _asked_as(facets: Collection[str]) -> frozenset[str]:
+    """Facets as :func:`trigger_hit` compares them: «who» (any must-I) left out, the «where» ones as one."""
+    return frozenset("where" if f in _WHERE_FACETS else f for f in facets if f != "who")
+
+
+@functools.lru_cache(maxsize=8192)
+def _trigger_facets(trigger: str) -> frozenset[str]:
+    """The facets a trigger itself asks («nhận lý lịch tư pháp ở đâu»: where), see :func:`_asked_as`."""
+    return _asked_as(facets_in(trigger))
+
+
 #: Words after a folded «mat» that make it «mất» of time or money («mất bao lâu», «mất phí») or «mật»
 #: («mật khẩu», «mật mã»), not a loss.
 _MAT_NOT_LOST: Final = frozenset({"bao", "thoi", "phi", "tien", "khau", "ma", "nhieu", "chi"})
@@ -146,7 +162,8 @@ def _lost_mat(text_words: Sequence[str]) -> bool:
     return False
 
 
-def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False) -> bool:
+def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False,
+                asked: Collection[str] = ()) -> bool:
     """True when a situation's trigger phrase is in the (normalised) words of a message.
 
     A trigger typed in up to four words ("mất thẻ căn cước", "mất cccd") must occur as written, so
@@ -154,7 +171,8 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False)
     "mat") is no loss. A longer one ("nhà thuê có đăng ký thường trú được không") also counts
     when all its content words and three quarters of all its words occur, and two thirds of its
     word pairs do, as people tell it their own way but keep its compounds ("nhà thuê", "thường
-    trú"); not with ``exact``.
+    trú"); not with ``exact``, nor when the trigger asks a facet («… ở đâu») and the message asks
+    others only (``asked``: the facets it asks).
     """
     tw, typed = _trigger_shape(trigger)
     n = len(tw)
@@ -170,6 +188,11 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False)
         # «mất» of a loss trigger, typed only as «mất bao lâu» (how long) or «mật khẩu»: no loss
         present.discard("mat")
     if not content or not content <= present:
+        return False
+    if (asks := _trigger_facets(trigger)) and (other := _asked_as(asked)) and asks.isdisjoint(other):
+        # The trigger asks one thing of the situation («nhận lý lịch tư pháp ở đâu»), whose cue
+        # normalising drops, and the message asks something else of its words («… bao nhiêu ngày
+        # thì nhận được»): only the phrase as written counts.
         return False
     if sum(w in present for w in tw) * 4 < n * 3:
         # Too much of the trigger is missing, though only words that look like particles once
@@ -231,7 +254,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     have = set(available_facets(svc, today))
     text_words = words(text[:2000])
     for sit in situations:
-        if any(trigger_hit(t, text_words) for t in sit.triggers):
+        if any(trigger_hit(t, text_words, asked=reading.facets) for t in sit.triggers):
             return Pick((sit.id, *_also_asked(svc, sit, reading, have)), "trigger")
 
     if reading.long:
@@ -252,6 +275,14 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
             away = [s for s in situations if s.kind == "where_live"]
             if len(away) == 1:
                 return Pick((away[0].id,), "told")
+    if not reading.long:
+        # A short question telling a situation that changes the procedure by its own cue («giấy
+        # khai sinh bản sao xin ở đâu»: a copy): the service's one situation of that kind, before
+        # one sharing more of its other words (the electronic certificate, «bản»).
+        for kind in (k for k in reading.situations if k in DECISIVE):
+            same = [s for s in situations if s.kind == kind]
+            if len(same) == 1:
+                return Pick((same[0].id, *_also_asked(svc, same[0], reading, have)), "told")
     if not reading.long and (near := closest_situation(svc, text, today)) is not None:
         # A short question told in its own words («ở trọ muốn lắp điện riêng»): the situation whose
         # label and triggers share its rarest words, before a facet word it also has («… được không»).

@@ -137,6 +137,17 @@ FALLBACK = (
     "hay «làm định danh mức 2 ở đâu», hoặc chọn một chủ đề bên dưới.\n"
     "Tôi đã ghi lại câu hỏi để cán bộ bổ sung câu trả lời."
 )
+#: A long question that matched nothing well and is not clearly outside the bot's work: it may be
+#: ours asked in many words, or another matter; never only «ask shorter» to someone who wrote a story.
+FALLBACK_LONG = (
+    "Xin lỗi, tôi chưa tìm được câu trả lời cho câu hỏi này.\n"
+    "• Nếu bạn hỏi về ứng dụng VNeID, định danh điện tử hay một dịch vụ công (căn cước, cư trú, khai "
+    "sinh, khai tử, hộ chiếu…): bạn gõ riêng điều cần hỏi trong một câu ngắn, ví dụ «đăng ký tạm trú "
+    "cho người thân ở đâu», hoặc chọn một chủ đề bên dưới.\n"
+    "• Nếu là tranh chấp, đất đai, thừa kế, hôn nhân, lao động hay sức khỏe: tôi không tư vấn được; "
+    "bạn có thể hỏi luật sư, Trung tâm trợ giúp pháp lý nhà nước của tỉnh, hoặc bác sĩ.\n"
+    "Tôi đã ghi lại câu hỏi để cán bộ xem và bổ sung; bạn cũng có thể bấm «Gặp người hỗ trợ»."
+)
 EMPTY = "Bạn chưa gõ gì. Bạn cần giúp việc gì? Chọn một mục bên dưới hoặc gõ câu hỏi."
 OFFTOPIC_DEFAULT = (
     "Xin lỗi, việc này nằm ngoài phạm vi của tôi. Tôi chỉ giúp về ứng dụng VNeID, "

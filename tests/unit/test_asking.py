@@ -14,7 +14,7 @@ from bot.core.types import Button, Inbound, MatchKind, Session, Turn
 from faq.matcher import Candidate
 from faq.normalize import words
 from faq.schema import FaqEntry
-from faq.understand import read
+from faq.understand import facets_in, read
 from flows.catalogue import Catalogue
 from flows.schema import LifeEvent, Sector, Service
 from tests.factories import NOW, small_faq, small_flows
@@ -310,3 +310,38 @@ def test_situation_named_finds_the_one_service_whose_trigger_is_written_out() ->
     gone = birth.model_copy(update={"situations": (birth.situations[0].model_copy(
         update={"valid_until": TODAY - dt.timedelta(days=1)}),)})
     assert asking.situation_named(Catalogue.build([gone], [], []), "mất giấy khai sinh", TODAY) is None
+
+
+def test_a_spread_trigger_asking_one_facet_does_not_fire_on_a_message_asking_another() -> None:
+    # «ở đâu» is dropped by normalising, leaving «nhận lý lịch tư pháp»; asked how long it takes to
+    # receive it, the where-to-receive situation is not what is asked.
+    trigger = "nhận lý lịch tư pháp ở đâu"
+
+    def hit(message: str) -> bool:
+        return asking.trigger_hit(trigger, words(message), asked=facets_in(message))
+
+    assert not hit("nop xin lltp bao nhieu ngay thi nhan dc")
+    assert asking.trigger_hit(trigger, words("nop xin lltp bao nhieu ngay thi nhan dc"))  # facets not given
+    # asked where (at an office, online, by post), or «must I» / no facet at all: it still fires spread out
+    assert hit("xin lý lịch tư pháp xong thì nhận ở chỗ nào")
+    assert hit("làm lý lịch tư pháp rồi, muốn nhận tại nhà được không")
+    assert hit("lý lịch tư pháp làm xong có phải tự đi nhận không")
+    assert hit("con tôi đi xuất khẩu lao động, nhờ tôi nhận lý lịch tư pháp giúp, tôi nhận thay được chứ")
+
+
+def test_a_short_question_telling_a_copy_gets_the_one_copy_situation_before_a_closer_worded_one() -> None:
+    raw = _service().model_dump(mode="json")
+    raw["situations"] = [
+        {"id": "electronic", "kind": "other", "label": "Giấy khai sinh bản điện tử",
+         "triggers": ["giấy khai sinh điện tử"], **_facet("Bản điện tử có mã QR (thử).")},
+        {"id": "copy_extract", "kind": "copy", "label": "Xin thêm bản sao",
+         "triggers": ["trích lục khai sinh"], **_facet("Xin bản sao trích lục (thử).")},
+    ]
+    svc = Service.model_validate(raw)
+    text = "giấy khai sinh bản sao xin ở đâu"
+    pick = asking.pick_facet(svc, text, read(text), TODAY)
+    assert pick is not None and pick.keys[0] == "copy_extract" and pick.how == "told", pick
+    # no copy situation: the facet asked, as before
+    raw["situations"] = raw["situations"][:1]
+    pick = asking.pick_facet(Service.model_validate(raw), text, read(text), TODAY)
+    assert pick is None or pick.keys[0] != "copy_extract"

@@ -12,6 +12,7 @@ from api.bootstrap import Services
 from api.conversation import TurnResult
 from bot.core import texts
 from bot.core.types import MatchKind
+from tests.factories import NOW
 from tests.whole_bot import ask_as_new_user
 
 
@@ -734,3 +735,53 @@ def test_a_decline_about_another_thing_said_does_not_decline_our_paper(whole_bot
     # the health-insurance benefits decline is about the card itself: still declined
     turn = ask(whole_bot, "mức hưởng bhyt khi nằm viện")
     assert (turn.match.kind, turn.match.id) == (MatchKind.OFFTOPIC, "ot_bhyt_benefits"), turn.match
+
+
+@pytest.mark.parametrize(("question", "heading"), [
+    # the elderly's help with the app is the best item, but the card is what is asked for
+    ("người già 90 tuổi không đi được làm cccd", "Người già, người ốm yếu"),
+    ("me toi nam mot cho lam can cuoc the nao", "Người già, người ốm yếu"),
+])
+def test_a_short_question_telling_a_situation_of_the_named_paper_gets_that_situation(
+        whole_bot: Services, question: str, heading: str) -> None:
+    heads(ask(whole_bot, question), "id_card", heading)
+
+
+@pytest.mark.parametrize(("question", "service", "heading"), [
+    ("giấy khai sinh bản sao xin ở đâu", "birth_reg", "bản sao"),
+    ("xin trích lục khai tử ở đâu", "death_reg", "trích lục khai tử"),
+    ("ban sao giay ket hon xin o dau", "marriage", "trích lục kết hôn"),
+])
+def test_a_copy_of_a_civil_status_extract_is_no_new_registration(
+        whole_bot: Services, question: str, service: str, heading: str) -> None:
+    heads(ask(whole_bot, question), service, heading)
+
+
+def test_a_bare_card_is_not_answered_with_the_passport(whole_bot: Services) -> None:
+    turn = ask(whole_bot, "làm lại thẻ mất bao lâu")
+    assert turn.match.kind is MatchKind.CLARIFY, turn.match
+    assert all("hộ chiếu" not in b.label.lower() for b in turn.replies[0].buttons)
+
+
+def test_a_facet_asked_of_the_only_service_the_options_and_the_question_name_is_answered(whole_bot: Services) -> None:
+    # Written for this test: the items are unsure of the wording («did you mean»), not of the
+    # service (every option is the unemployment benefit, and the question sentence names nothing else).
+    story = ("Vợ tôi làm kế toán cho một công ty ở Hải Phòng, vừa nghỉ việc được ba tuần. Cho hỏi muốn "
+             "nhận tiền thất nghiệp thì có thể nộp hồ sơ ở đâu ạ?")
+    decision = whole_bot.content.current(whole_bot.store).matcher.decide(story, today=NOW.date())
+    assert decision.outcome == "clarify", "premise: the items are unsure"
+    turn = ask(whole_bot, story)
+    heads(turn, "unemployment", "Làm trực tiếp ở đâu")
+    assert "trung tâm dịch vụ việc làm" in turn.replies[0].text
+
+
+def test_a_long_question_matching_nothing_is_not_only_told_to_ask_shorter(whole_bot: Services) -> None:
+    # Written for this test: a neighbours' quarrel, which may be no procedure at all.
+    story = ("Nhà tôi và nhà hàng xóm cãi nhau về cái cây trồng sát ranh giới, cành cây đổ sang sân nhà "
+             "tôi làm vỡ mái tôn. Tôi phải làm thế nào cho đúng?")
+    turn = ask(whole_bot, story)
+    assert turn.match.kind is MatchKind.FALLBACK, turn.match
+    assert turn.replies[0].text == texts.FALLBACK_LONG
+    assert texts.HANDOFF_BUTTON in turn.replies[0].buttons
+    # a short message not understood keeps the short «ask it another way»
+    assert ask(whole_bot, "abc xyz").replies[0].text == texts.FALLBACK

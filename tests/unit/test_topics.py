@@ -191,3 +191,23 @@ def test_a_motorbike_named_in_full_is_the_vehicle() -> None:
 )
 def test_the_objects_a_sentence_asks_to_have_done(text: str, expected: set[str]) -> None:
     assert acted_on(words(text)) == expected
+
+
+def test_a_bare_card_is_never_answered_by_an_item_about_a_paper_that_is_no_card() -> None:
+    docs = (
+        IndexDoc("faq:passport_time", "faq",
+                 ("Làm lại hộ chiếu mất bao lâu", "Hộ chiếu làm bao lâu thì có", "làm hộ chiếu có cần căn cước"),
+                 "Không quá 08 ngày làm việc."),
+        IndexDoc("faq:card_again", "faq", ("Cấp lại thẻ căn cước", "Đổi thẻ căn cước ở đâu"),
+                 "Bạn làm thủ tục cấp lại thẻ căn cước ở Công an cấp xã."),
+        IndexDoc("faq:fine", "faq", ("Nộp phạt giao thông",), "Nộp phạt trên Cổng Dịch vụ công."),
+    )
+    m = Matcher(docs)
+    assert m.search("làm lại thẻ mất bao lâu", today=TODAY, k=1)[0].key == "faq:passport_time", "premise"
+    for typed in ("làm lại thẻ mất bao lâu", "lam lai the mat bao lau"):
+        decision = m.decide(typed, today=TODAY)
+        assert decision.outcome != "answer", decision
+        assert all(c.key != "faq:passport_time" for c in decision.candidates), decision
+    # «có thể» (can) is no card; the passport named is the passport
+    assert m.decide("co the lam lai ho chieu mat bao lau", today=TODAY).candidates[0].key == "faq:passport_time"
+    assert m.decide("làm lại hộ chiếu mất bao lâu", today=TODAY).outcome == "answer"
