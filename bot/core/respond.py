@@ -478,6 +478,13 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if not decision.candidates:
         return None
     top = decision.candidates[0]
+    if decision.outcome == "none" and not reading.long and top.kind != "offtopic" \
+            and (plain := _plainly_named(ctx, text, top)) is not None:
+        # A short question naming the object of the best item's service, and a facet or situation
+        # of it, among words the items do not know (places, family: «quê thanh hóa đang ở sg làm hộ
+        # chiếu ở đâu»), which keep the match below the bar: that service's facet or situation.
+        svc_plain, pick_plain = plain
+        return _facet_answers(ctx, svc_plain, pick_plain.keys, _round(top.score))
     if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:
         # Nothing matches well, but the question sentence may still name one service's object
         # and ask a facet or situation of it («… có cần đăng ký lưu trú cho chị tôi không?»).
@@ -651,6 +658,26 @@ def _only_this_service(ctx: _Ctx, decision: Decision, svc: Service, asked: froze
     the day each of batches 2-10 was collected (:mod:`bot.eval_unseen`), 2 and none wrong."""
     return asking.all_of_service(ctx.content.catalogue, decision.candidates, svc.id) and bool(asked) \
         and asked <= ctx.content.matcher.topics_of(f"service:{svc.id}") | {"residence"}
+
+
+def _plainly_named(ctx: _Ctx, text: str, top: Candidate) -> tuple[Service, asking.Pick] | None:
+    """(service, pick) for a short question naming the objects of the one service of item ``top``
+    whose objects include them all, and a facet or situation of it (:func:`asking.pick_facet`)."""
+    objects = narrowed(topics_in(text))
+    if not objects or top.score < _PLAIN_MIN:
+        return None
+    matcher = ctx.content.matcher
+    found = [sid for sid in asking.services_for_key(ctx.content.catalogue, top.key)
+             if objects <= matcher.topics_of(f"service:{sid}")]
+    svc = ctx.content.catalogue.get(found[0]) if len(found) == 1 else None
+    if svc is None:
+        return None
+    pick = asking.pick_facet(svc, text, read(text), ctx.today)
+    return (svc, pick) if pick is not None else None
+
+
+#: The least confidence of the best item for :func:`_plainly_named`.
+_PLAIN_MIN: Final = 0.08
 
 
 def _told_situation(ctx: _Ctx, objects: frozenset[str], text: str, reading: Reading) -> tuple[Service, str] | None:

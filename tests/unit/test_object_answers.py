@@ -785,3 +785,11 @@ def test_a_long_question_matching_nothing_is_not_only_told_to_ask_shorter(whole_
     assert texts.HANDOFF_BUTTON in turn.replies[0].buttons
     # a short message not understood keeps the short «ask it another way»
     assert ask(whole_bot, "abc xyz").replies[0].text == texts.FALLBACK
+
+
+def test_a_short_question_naming_its_paper_among_places_gets_the_facet_asked(whole_bot: Services) -> None:
+    # Written for this test: the places keep the match below the bar, but the paper and the facet are plain.
+    question = "nha o nghe an ma dang lam o binh duong, lam ho chieu o dau"
+    decision = whole_bot.content.current(whole_bot.store).matcher.decide(question, today=NOW.date())
+    assert decision.outcome == "none", "premise: no item matches well"
+    heads(ask(whole_bot, question), "passport", "Làm trực tiếp ở đâu")
