@@ -42,7 +42,8 @@ FLOORS: dict[str, Floor] = {
     "fresh_queries_4.yaml": Floor(55, 15, 0),
     "fresh_queries_5.yaml": Floor(54, 15, 1),
     "fresh_queries_6.yaml": Floor(57, 15, 0),
-    "fresh_queries_7.yaml": Floor(69, 14, 2),
+    # 70/70, 1 wrong with the licence documents facet (branch wt-facets-traffic): «doi gplx online can giay kham…»
+    "fresh_queries_7.yaml": Floor(70, 14, 1),
     "fresh_queries_8.yaml": Floor(70, 15, 0),
     "fresh_queries_9.yaml": Floor(61, 15, 7),
     # first score (on 3f9d672): 34/70, 14/15, 29 wrong (28 in scope), 8 declined

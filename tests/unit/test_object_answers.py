@@ -654,8 +654,8 @@ def test_two_objects_joined_by_and_are_both_asked(whole_bot: Services) -> None:
 
 def test_a_facet_the_service_lacks_is_said_when_another_is_answered(whole_bot: Services) -> None:
     # «online» is answered, and the documents asked are honestly said to be missing, with a person.
-    turn = ask(whole_bot, "đổi bằng lái xe online có cần giấy khám sức khỏe không")
-    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "driving_lic", turn.match
+    turn = ask(whole_bot, "đăng ký thuế lần đầu online cần giấy tờ gì")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "tax_reg", turn.match
     text = turn.replies[0].text
     assert text.startswith("Tôi chưa có thông tin đã kiểm chứng về giấy tờ cần chuẩn bị"), text[:200]
     assert texts.HANDOFF_BUTTON.label in [b.label for b in turn.replies[0].buttons]
