@@ -331,11 +331,11 @@ def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | No
         return None
     naming = {w for k in (svc.name, svc.title) for w in words(k)}
     typed = without_cues(words(text[:_NEAR_CHARS]))  # a facet's own phrases say nothing of a situation
-    mine = {w for w in typed if w not in naming and not is_stopword(w) and w not in GENERIC_WORDS and len(w) > 1}
+    mine = {w for w in typed if w not in naming and not _says_little(w) and len(w) > 1}
     # word pairs told together («bán xe», «hết hạn», «đổi biển»), unless both name the service or
-    # both say nothing (stopwords, vague words)
+    # both say nothing (stopwords, vague words, places and spans of time)
     pairs = {b for b in pairwise(typed) if "|" not in b and not (b[0] in naming and b[1] in naming)
-             and not all(is_stopword(w) or w in GENERIC_WORDS for w in b)}
+             and not all(_says_little(w) for w in b)}
     if not mine and not pairs:
         return None
     shapes = [_situation_words(s) for s in situations]
@@ -360,6 +360,19 @@ def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | No
     best = scored[0][0]
     runner = scored[1][0] if len(scored) > 1 else 0.0
     return scored[0][2] if best >= NEAR_MIN and best >= NEAR_LEAD * runner else None
+
+
+#: Words of place and of time spans («lên tỉnh», «ở vài hôm», «mỗi lần»): told around any situation,
+#: they single out none (:func:`closest_situation`).
+_PLACE_AND_TIME: Final = frozenset({
+    "tinh", "phuong", "xa", "huyen", "quan", "thanh", "pho", "thon", "ap", "to",
+    "vai", "hom", "ngay", "thang", "nam", "tuan", "lan", "gio", "bua", "nay", "qua", "sau", "truoc",
+})
+
+
+def _says_little(word: str) -> bool:
+    """True for a word that tells no situation: a stopword, a vague word, a place or a time span."""
+    return is_stopword(word) or word in GENERIC_WORDS or word in _PLACE_AND_TIME
 
 
 #: Every facet cue phrase, as words.

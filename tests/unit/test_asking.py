@@ -345,3 +345,18 @@ def test_a_short_question_telling_a_copy_gets_the_one_copy_situation_before_a_cl
     raw["situations"] = raw["situations"][:1]
     pick = asking.pick_facet(Service.model_validate(raw), text, read(text), TODAY)
     assert pick is None or pick.keys[0] != "copy_extract"
+
+
+def test_places_and_spans_of_time_single_out_no_situation() -> None:
+    raw = _service().model_dump(mode="json")
+    raw["situations"] = [
+        {"id": "host_away", "kind": "other", "label": "Chủ nhà vắng vài hôm",
+         "triggers": ["chủ nhà đi vắng vài hôm"], **_facet("Khách tự báo khi chủ nhà vắng (thử).")},
+        {"id": "relatives", "kind": "other", "label": "Người thân lên chơi",
+         "triggers": ["người thân lên chơi"], **_facet("Người thân ở lại cũng phải báo (thử).")},
+    ]
+    svc = Service.model_validate(raw)
+    # «vài hôm», «mỗi lần» are told around any situation: no «host away» for a mother-in-law's visits
+    near = asking.closest_situation(svc, "mẹ chồng hay lên ở vài hôm, lần nào cũng phải báo hả", TODAY)
+    assert near is None or near.id != "host_away", near
+    assert asking._says_little("tinh") and asking._says_little("hom") and not asking._says_little("chong")
