@@ -43,7 +43,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "criminal_record": ("ly lich tu phap",),
     "driving_licence": ("giay phep lai xe", "bang lai"),
     "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe", "xe gan may", "xe mo to"),
-    "traffic_fine": ("phat nguoi", "vi pham giao thong"),
+    "traffic_fine": ("phat nguoi", "vi pham giao thong", "nop phat", "quyet dinh phat", "quyet dinh xu phat"),
     "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),
     "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien", "lap dien", "keo dien"),
     "tax": ("ma so thue", "dang ky thue", "quyet toan thue", "thue thu nhap"),
@@ -59,7 +59,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
 #: Papers a short question names precisely enough that an item about another paper never answers
 #: it (the account, the card and residence are named in passing by too many short questions).
 SHORT_OBJECTS: Final = frozenset({"passport", "driving_licence", "vehicle", "criminal_record", "birth", "death",
-                                  "health_insurance",
+                                  "health_insurance", "traffic_fine",
                                   "marriage", "land", "tax", "electricity", "seal", "exam"})
 
 #: Phrases by which an entry says it handles a lost or damaged paper (folded words; «mất» alone

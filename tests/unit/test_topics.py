@@ -67,6 +67,7 @@ def matcher() -> Matcher:
         ("sổ đỏ mua bằng giấy viết tay", {"land"}),
         ("quên mật khẩu vneid", set()),  # the app is no object: every question names it
         ("có bị phạt không", set()),  # nor is a generic word
+        ("nhận quyết định phạt rồi thì hạn nộp phạt bao nhiêu ngày", {"traffic_fine"}),  # paying a fine is
     ],
 )
 def test_the_objects_a_text_names(text: str, topics: set[str]) -> None:
