@@ -478,11 +478,12 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if not decision.candidates:
         return None
     top = decision.candidates[0]
-    if decision.outcome == "none" and not reading.long and top.kind != "offtopic" \
+    if decision.outcome in ("none", "clarify") and not reading.long and top.kind != "offtopic" \
             and (plain := _plainly_named(ctx, text, top)) is not None:
         # A short question naming the object of the best item's service, and a facet or situation
         # of it, among words the items do not know (places, family: «quê thanh hóa đang ở sg làm hộ
-        # chiếu ở đâu»), which keep the match below the bar: that service's facet or situation.
+        # chiếu ở đâu»), which keep the match below the bar or leave it unsure between items: that
+        # service's facet or situation rather than «not understood» or a menu.
         svc_plain, pick_plain = plain
         return _facet_answers(ctx, svc_plain, pick_plain.keys, _round(top.score))
     if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:

@@ -793,3 +793,12 @@ def test_a_short_question_naming_its_paper_among_places_gets_the_facet_asked(who
     decision = whole_bot.content.current(whole_bot.store).matcher.decide(question, today=NOW.date())
     assert decision.outcome == "none", "premise: no item matches well"
     heads(ask(whole_bot, question), "passport", "Làm trực tiếp ở đâu")
+
+
+def test_a_short_question_naming_its_procedure_is_answered_when_the_items_are_unsure(whole_bot: Services) -> None:
+    # Written for this test: «tạm vắng» and «must I» are plain; the other words leave the items unsure.
+    question = "chau toi 19t chua di nghia vu quan su, vao dong nai lam 6 thang, bao tam vang ko"
+    decision = whole_bot.content.current(whole_bot.store).matcher.decide(question, today=NOW.date())
+    assert decision.outcome == "clarify", "premise: the items are unsure"
+    turn = ask(whole_bot, question)
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_absence"), turn.match
