@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -20,7 +21,7 @@ from typing import Final, Literal
 from bot.core.types import Button
 from faq.abbreviations import GENERIC_WORDS
 from faq.matcher import Candidate
-from faq.normalize import fold, is_stopword, words
+from faq.normalize import chat_fold, fold, is_stopword, words
 from faq.understand import FACETS, FacetKey, Reading, facets_in
 from flows.catalogue import Catalogue
 from flows.facets import available_facets, available_situations
@@ -257,6 +258,12 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
         if any(trigger_hit(t, text_words, asked=reading.facets) for t in sit.triggers):
             return Pick((sit.id, *_also_asked(svc, sit, reading, have)), "trigger")
 
+    if "time" in reading.facets and _DEADLINE.search(f" {chat_fold(reading.focus)} "):
+        # «mấy ngày phải đi khai tử», «hạn chót … là bao lâu»: by when it must be done, which the
+        # service's one situation about doing it late says, not how long the office takes.
+        late = [s for s in situations if s.kind == "late"]
+        if len(late) == 1:
+            return Pick((late[0].id,), "told")
     if reading.long:
         decisive = [k for k in reading.situations if k in DECISIVE]
         for kind in decisive:
@@ -373,6 +380,14 @@ _PLACE_AND_TIME: Final = frozenset({
 def _says_little(word: str) -> bool:
     """True for a word that tells no situation: a stopword, a vague word, a place or a time span."""
     return is_stopword(word) or word in GENERIC_WORDS or word in _PLACE_AND_TIME
+
+
+#: How a question asks by when something must be done (folded, padded): «mấy ngày phải …», «phải …
+#: trong bao lâu», «hạn chót», «chậm nhất bao lâu».
+_DEADLINE: Final = re.compile(
+    r" (?:may ngay|bao lau|bao nhieu ngay|may thang)(?: thi)? (?:phai|bat buoc) "
+    r"| phai \S+(?: \S+){0,4} trong (?:vong )?(?:may ngay|bao lau|bao nhieu ngay) "
+    r"| han chot | cham nhat ")
 
 
 #: Every facet cue phrase, as words.

@@ -360,3 +360,18 @@ def test_places_and_spans_of_time_single_out_no_situation() -> None:
     near = asking.closest_situation(svc, "mẹ chồng hay lên ở vài hôm, lần nào cũng phải báo hả", TODAY)
     assert near is None or near.id != "host_away", near
     assert asking._says_little("tinh") and asking._says_little("hom") and not asking._says_little("chong")
+
+
+@pytest.mark.parametrize("text", ["ông nội vừa mất, mấy ngày thì phải đi khai tử",
+                                  "hạn chót làm thủ tục là bao lâu", "phải đi đăng ký trong vòng bao lâu"])
+def test_by_when_it_must_be_done_is_the_late_situation_not_the_offices_time(text: str) -> None:
+    raw = _service().model_dump(mode="json")
+    raw["facets"]["time"] = _facet("Giải quyết trong 03 ngày làm việc (thử).")
+    raw["situations"] = [{"id": "late", "kind": "late", "label": "Quá 15 ngày chưa làm",
+                          "triggers": ["quá hạn chưa làm"], **_facet("Phải làm trong 15 ngày (thử).")}]
+    svc = Service.model_validate(raw)
+    pick = asking.pick_facet(svc, text, read(text), TODAY)
+    assert pick is not None and pick.keys == ("late",), pick
+    # how long the office takes is still the time facet
+    asked = "làm mất mấy ngày thì có kết quả"
+    assert asking.pick_facet(svc, asked, read(asked), TODAY) == asking.Pick(("time",), "facet")
