@@ -53,6 +53,8 @@ EXPANSIONS: Final[dict[str, str]] = {
     "khog": "khong",
     "khon": "khong",
     "dc": "duoc",
+    # «xài» (southern «dùng»: use)
+    "xai": "dung",
     "dk dc": "dang ky duoc",
     "duoc ko": "duoc khong",
     "dx": "duoc",
