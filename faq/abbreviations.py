@@ -134,6 +134,9 @@ EXPANSIONS: Final[dict[str, str]] = {
     "passcode": "passcode",
     "pascode": "passcode",
     "ma pin": "passcode",
+    # the six-digit code the app asks for («nó hỏi mã 6 số»)
+    "ma 6 so": "passcode",
+    "ma 6 chu so": "passcode",
     "tk": "tai khoan",
     "taikhoan": "tai khoan",
     "acc": "tai khoan",
@@ -470,6 +473,8 @@ GENERIC_WORDS: Final[frozenset[str]] = frozenset(
     {
         # homographs once folded: máy/mấy, bị/bí, về/vé, bằng/bảng, có/cô, tự/từ/tủ, dùng/đúng
         "may", "bi", "ve", "bang", "co", "tu", "dung", "gia", "can",
+        # nó/nợ: the pronoun of every chat message and a debt
+        "no",
         # vague nouns and verbs: lỗi, làm, được, việc, người, cái, xem, biết, giúp, hướng dẫn
         "loi", "lam", "duoc", "viec", "nguoi", "cai", "xem", "biet", "giup", "huong", "dan", "cach",
         "muon", "hien", "con", "hu", "hong", "tot", "nen", "khac", "lan", "theo",

@@ -802,3 +802,11 @@ def test_a_short_question_naming_its_procedure_is_answered_when_the_items_are_un
     assert decision.outcome == "clarify", "premise: the items are unsure"
     turn = ask(whole_bot, question)
     assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "temp_absence"), turn.match
+
+
+def test_the_pronoun_no_is_no_debt_and_six_digits_are_the_passcode(whole_bot: Services) -> None:
+    # «nó» (it) folds like «nợ» (a debt): a question about the app asking for its six-digit code is
+    # not declined as a tax debt; a real tax debt still is.
+    turn = ask(whole_bot, "mo app len thi no doi nhap ma 6 so, tui khong nho")
+    assert turn.match.kind is not MatchKind.OFFTOPIC, turn.match
+    assert ask(whole_bot, "no thue ca nhan tra o dau").match.id == "ot_tax_debt"
