@@ -284,9 +284,10 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
                 return Pick((away[0].id,), "told")
     if not reading.long:
         # A short question telling a situation that changes the procedure by its own cue («giấy
-        # khai sinh bản sao xin ở đâu»: a copy): the service's one situation of that kind, before
-        # one sharing more of its other words (the electronic certificate, «bản»).
-        for kind in (k for k in reading.situations if k in DECISIVE):
+        # khai sinh bản sao xin ở đâu»: a copy), or someone abroad, elderly or a child: the
+        # service's one situation of that kind, before one sharing more of its other words (the
+        # electronic certificate, «bản»).
+        for kind in (k for k in reading.situations if k in DECISIVE or k in _SHORT_TOLD):
             same = [s for s in situations if s.kind == kind]
             if len(same) == 1:
                 return Pick((same[0].id, *_also_asked(svc, same[0], reading, have)), "told")
@@ -388,6 +389,12 @@ _DEADLINE: Final = re.compile(
     r" (?:may ngay|bao lau|bao nhieu ngay|may thang)(?: thi)? (?:phai|bat buoc) "
     r"| phai \S+(?: \S+){0,4} trong (?:vong )?(?:may ngay|bao lau|bao nhieu ngay) "
     r"| han chot | cham nhat ")
+
+
+#: Situations a short question tells by their cue that are hardly mere background in so few words
+#: («chú tôi mất bên Campuchia thì khai tử thế nào»), besides the decisive ones; a place lived in
+#: (``where_live``) was measured to add nothing.
+_SHORT_TOLD: Final = frozenset({"abroad", "elderly", "child"})
 
 
 #: Every facet cue phrase, as words.

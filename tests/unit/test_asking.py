@@ -375,3 +375,17 @@ def test_by_when_it_must_be_done_is_the_late_situation_not_the_offices_time(text
     # how long the office takes is still the time facet
     asked = "làm mất mấy ngày thì có kết quả"
     assert asking.pick_facet(svc, asked, read(asked), TODAY) == asking.Pick(("time",), "facet")
+
+
+def test_a_short_question_telling_someone_abroad_gets_the_abroad_situation() -> None:
+    raw = _service().model_dump(mode="json")
+    raw["situations"] = [
+        {"id": "elsewhere", "kind": "where_live", "label": "Mất ở nơi khác nơi ở",
+         "triggers": ["mất ở tỉnh khác"], **_facet("Khai ở nơi cư trú cuối cùng (thử).")},
+        {"id": "died_abroad", "kind": "abroad", "label": "Người thân mất ở nước ngoài",
+         "triggers": ["mất ở nước ngoài"], **_facet("Báo cơ quan đại diện Việt Nam (thử).")},
+    ]
+    svc = Service.model_validate(raw)
+    text = "chú tui mất bên campuchia thì làm sao"
+    pick = asking.pick_facet(svc, text, read(text), TODAY)
+    assert pick is not None and pick.keys[0] == "died_abroad", pick
