@@ -231,6 +231,8 @@ def test_chat_ways_of_asking_when_and_how_much(text: str, facet: str) -> None:
     ("con gái tôi bên Nhật hộ chiếu sắp hết hạn", "abroad"),
     ("chú tôi mất bên campuchia", "abroad"),
     ("thẻ bảo hiểm y tế của con bị in nhầm tên đệm", "wrong_info"),
+    ("giấy khai sinh bị mối ăn hết một góc", "lost"),
+    ("sổ đỏ bị chuột cắn nát", "lost"),
 ])
 def test_a_country_named_or_a_misprint_is_told(text: str, kind: str) -> None:
     assert kind in situations_in(text)
