@@ -208,9 +208,17 @@ def facets_in(text: str) -> tuple[FacetKey, ...]:
     return tuple(_found(_HOW_MANY_DAYS.sub(" bao nhieu ", _padded(chat_fold(text))), FACETS))
 
 
+#: Phrases holding a situation's cue that tell another thing: a couple living together «chưa đăng ký
+#: (kết hôn)» are unmarried, not late with a registration.
+_NOT_TOLD: Final = (" chua dang ky ket hon ", " song chung chua dang ky ")
+
+
 def situations_in(text: str) -> tuple[SituationKind, ...]:
     """Situations told in ``text``, in the order they are told."""
-    return tuple(_found(_padded(chat_fold(text)), SITUATIONS))
+    padded = _padded(chat_fold(text))
+    for phrase in _NOT_TOLD:
+        padded = padded.replace(phrase, " | ")
+    return tuple(_found(padded, SITUATIONS))
 
 
 def read(text: str) -> Reading:

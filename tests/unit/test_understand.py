@@ -251,3 +251,9 @@ def test_facet_cues_are_read_through_chat_short_forms(text: str, facet: str) -> 
 def test_a_question_in_short_forms_is_a_question() -> None:
     assert is_question("khai tu lam ntn")
     assert read("con toi 16t lam cccd dc k").asks
+
+
+def test_an_unmarried_couple_is_not_late_with_a_registration() -> None:
+    assert "late" not in situations_in("bố mẹ cháu chưa đăng ký kết hôn thì khai sinh thế nào")
+    assert "late" not in situations_in("sống chung chưa đăng ký, khai sinh con có ghi tên bố được không")
+    assert "late" in situations_in("con tôi 3 tháng rồi chưa đăng ký khai sinh")
