@@ -810,3 +810,10 @@ def test_the_pronoun_no_is_no_debt_and_six_digits_are_the_passcode(whole_bot: Se
     turn = ask(whole_bot, "mo app len thi no doi nhap ma 6 so, tui khong nho")
     assert turn.match.kind is not MatchKind.OFFTOPIC, turn.match
     assert ask(whole_bot, "no thue ca nhan tra o dau").match.id == "ot_tax_debt"
+
+
+def test_someone_abroad_told_in_the_question_sentence_gets_the_abroad_situation(whole_bot: Services) -> None:
+    # Written for this test.
+    story = ("Em trai tôi đi làm ở Hàn Quốc đã năm năm. Nay em muốn làm thẻ căn cước thì có làm ở cơ quan "
+             "đại diện Việt Nam bên Hàn Quốc được không, hay phải về nước?")
+    heads(ask(whole_bot, story), "id_card", "Người Việt định cư ở nước ngoài")
