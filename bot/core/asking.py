@@ -287,8 +287,8 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
         # service's one situation of that kind. Measured with today's code on the content of the
         # day each of batches 2-10 was collected: 2 declined became correct, none wrong; counting
         # someone elderly too gave one more correct and one wrong, so it is left out.
-        for kind in (k for k in situations_in(reading.focus) if k in _FOCUS_TOLD):
-            same = [s for s in situations if s.kind == kind]
+        for in_focus in (k for k in situations_in(reading.focus) if k in _FOCUS_TOLD):
+            same = [s for s in situations if s.kind == in_focus]
             if len(same) == 1:
                 return Pick((same[0].id,), "told")
     if not reading.long:
@@ -296,8 +296,8 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
         # khai sinh bản sao xin ở đâu»: a copy), or someone abroad, elderly or a child: the
         # service's one situation of that kind, before one sharing more of its other words (the
         # electronic certificate, «bản»).
-        for kind in (k for k in reading.situations if k in DECISIVE or k in _SHORT_TOLD):
-            same = [s for s in situations if s.kind == kind]
+        for told in (k for k in reading.situations if k in DECISIVE or k in _SHORT_TOLD):
+            same = [s for s in situations if s.kind == told]
             if len(same) == 1:
                 return Pick((same[0].id, *_also_asked(svc, same[0], reading, have)), "told")
     if not reading.long and (near := closest_situation(svc, text, today)) is not None:

@@ -516,9 +516,9 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # A short question naming one service's object and telling a situation of it by its cue
         # («người già 90 tuổi không đi được làm cccd»), while the best item is about other objects
         # only (the elderly's help with the app): that service's one situation of that kind.
-        told = _told_situation(ctx, objects, text, reading)
-        if told is not None:
-            svc_told, sit_id = told
+        told_sit = _told_situation(ctx, objects, text, reading)
+        if told_sit is not None:
+            svc_told, sit_id = told_sit
             return _facet_answers(ctx, svc_told, asking.situation_keys(svc_told, sit_id, reading, ctx.today),
                                   _round(top.score))
     service = asking.asked_service(catalogue, decision.candidates, reading)
