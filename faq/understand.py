@@ -63,7 +63,8 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
                   "lam truc tiep", "den truc tiep", "noi cu tru", "o tinh", "co quan gi"),
     "online": ("online", "truc tuyen", "qua mang", "tren mang", "tai nha", "qua app", "tren app",
                "tren ung dung", "khong can den", "khong phai den", "qua dich vu cong", "tren dich vu cong",
-               "tren cong dich vu", "lam tren vneid", "nop tren vneid", "qua vneid", "bang vneid"),
+               "tren cong dich vu", "lam tren vneid", "nop tren vneid", "qua vneid", "bang vneid",
+               "qua cong dich vu", "qua cong dvc", "tren cong dvc"),
     # Only cues about who may or must: a bare yes/no ("được không", "hay không") is no facet.
     "who": ("ai duoc", "ai phai", "ai lam", "ai co the", "ai se", "ai la nguoi", "trach nhiem", "nguoi nao",
             "doi tuong", "dieu kien", "co phai", "bat buoc", "co can phai", "truong hop nao", "co thuoc",

@@ -243,6 +243,7 @@ def test_a_country_named_or_a_misprint_is_told(text: str, kind: str) -> None:
     ("muốn dk thường trú chung nhà thì cần những j", "documents"),
     ("lam ho chieu o dau dc k", "in_person"),
     ("doi cccd het bn tien", "fee"),
+    ("nộp phạt qua Cổng dịch vụ công quốc gia như thế nào", "online"),
 ])
 def test_facet_cues_are_read_through_chat_short_forms(text: str, facet: str) -> None:
     assert facet in facets_in(text)
