@@ -244,6 +244,7 @@ def test_a_country_named_or_a_misprint_is_told(text: str, kind: str) -> None:
     ("lam ho chieu o dau dc k", "in_person"),
     ("doi cccd het bn tien", "fee"),
     ("nộp phạt qua Cổng dịch vụ công quốc gia như thế nào", "online"),
+    ("mua xe mới đk ở công an phường được không hay phải lên tỉnh", "in_person"),
 ])
 def test_facet_cues_are_read_through_chat_short_forms(text: str, facet: str) -> None:
     assert facet in facets_in(text)
