@@ -26,6 +26,7 @@ __all__ = [
     "HOW_CUES",
     "LONG_CHARS",
     "SITUATIONS",
+    "WANT_VERBS",
     "FacetKey",
     "Reading",
     "SituationKind",
@@ -215,9 +216,18 @@ def facets_in(text: str) -> tuple[FacetKey, ...]:
 _NOT_TOLD: Final = (" chua dang ky ket hon ", " song chung chua dang ky ")
 
 
+#: «muốn» (want) before a verb, which folds like «muộn» (late): «đã đổi tên trong khai sinh, muốn sửa
+#: tên trên sổ đỏ» tells no late birth registration.
+WANT_VERBS: Final = frozenset({
+    "sua", "lam", "doi", "hoi", "xin", "dang", "biet", "nhap", "chuyen", "tach", "cap", "khai", "ghi", "them",
+    "bo", "nop", "mua", "ban", "sang", "huy", "xoa", "kiem", "tra", "in", "chup",
+})
+_WANT: Final = re.compile(r" muon (?=(?:" + "|".join(sorted(WANT_VERBS)) + r") )")
+
+
 def situations_in(text: str) -> tuple[SituationKind, ...]:
     """Situations told in ``text``, in the order they are told."""
-    padded = _padded(chat_fold(text))
+    padded = _WANT.sub(" | ", _padded(chat_fold(text)))
     for phrase in _NOT_TOLD:
         padded = padded.replace(phrase, " | ")
     return tuple(_found(padded, SITUATIONS))

@@ -22,7 +22,7 @@ from bot.core.types import Button
 from faq.abbreviations import GENERIC_WORDS
 from faq.matcher import Candidate
 from faq.normalize import chat_fold, fold, is_stopword, words
-from faq.understand import FACETS, FacetKey, Reading, facets_in, situations_in
+from faq.understand import FACETS, WANT_VERBS, FacetKey, Reading, facets_in, situations_in
 from flows.catalogue import Catalogue
 from flows.facets import available_facets, available_situations
 from flows.schema import Service, Situation
@@ -163,6 +163,12 @@ def _lost_mat(text_words: Sequence[str]) -> bool:
     return False
 
 
+def _wants_next(tw: Sequence[str], text_words: Sequence[str], after: int) -> bool:
+    """True when a trigger ending in folded «muon» («khai sinh muộn») is followed by a verb in the
+    message, so that its «muon» is «muốn» (want): «… khai sinh, muốn sửa tên trên sổ đỏ»."""
+    return tw[-1] == "muon" and after < len(text_words) and text_words[after] in WANT_VERBS
+
+
 def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False,
                 asked: Collection[str] = ()) -> bool:
     """True when a situation's trigger phrase is in the (normalised) words of a message.
@@ -179,7 +185,8 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False,
     n = len(tw)
     if not n:
         return False
-    if any(tuple(text_words[i : i + n]) == tw for i in range(len(text_words) - n + 1)):
+    if any(tuple(text_words[i : i + n]) == tw and not _wants_next(tw, text_words, i + n)
+           for i in range(len(text_words) - n + 1)):
         return True
     if exact or typed <= _PHRASE_MAX:
         return False
@@ -214,6 +221,7 @@ def situation_named(cat: Catalogue, text: str, today: dt.date) -> tuple[str, str
         for phrase, svc_no, sit_no in cat.triggers_by_first_word().get(word, ()):
             if (svc_no not in hits or sit_no < hits[svc_no]) \
                     and tuple(text_words[i : i + len(phrase)]) == phrase \
+                    and not _wants_next(phrase, text_words, i + len(phrase)) \
                     and cat.services[svc_no].situations[sit_no].is_valid_on(today):
                 hits[svc_no] = sit_no
     if len(hits) != 1:

@@ -389,3 +389,10 @@ def test_a_short_question_telling_someone_abroad_gets_the_abroad_situation() -> 
     text = "chú tui mất bên campuchia thì làm sao"
     pick = asking.pick_facet(svc, text, read(text), TODAY)
     assert pick is not None and pick.keys[0] == "died_abroad", pick
+
+
+def test_a_trigger_ending_in_late_is_not_want_before_a_verb() -> None:
+    # «khai sinh muộn» (late) and «khai sinh, muốn sửa …» (want to fix) fold alike
+    assert not asking.trigger_hit("khai sinh muộn", words("da doi ten trong khai sinh, muon sua ten tren so do"))
+    assert asking.trigger_hit("khai sinh muộn", words("khai sinh muon co bi phat khong"))
+    assert asking.trigger_hit("khai sinh muộn", words("con toi khai sinh muon"))

@@ -259,3 +259,11 @@ def test_an_unmarried_couple_is_not_late_with_a_registration() -> None:
     assert "late" not in situations_in("bố mẹ cháu chưa đăng ký kết hôn thì khai sinh thế nào")
     assert "late" not in situations_in("sống chung chưa đăng ký, khai sinh con có ghi tên bố được không")
     assert "late" in situations_in("con tôi 3 tháng rồi chưa đăng ký khai sinh")
+
+
+def test_want_before_a_verb_is_no_late_registration() -> None:
+    # «muốn» (want) folds like «muộn» (late)
+    assert "late" not in situations_in("đã đổi tên trong khai sinh, muốn sửa tên trên sổ đỏ")
+    assert "late" not in situations_in("da doi ten trong khai sinh, muon sua ten tren so do")
+    assert "late" in situations_in("khai sinh muộn có bị phạt không")
+    assert "late" in situations_in("dang ky muon duoc khong")
