@@ -45,9 +45,10 @@ FLOORS: dict[str, Floor] = {
     # 70/70, 1 wrong with the licence documents facet (branch wt-facets-traffic): «doi gplx online can giay kham…»
     "fresh_queries_7.yaml": Floor(70, 14, 1),
     "fresh_queries_8.yaml": Floor(70, 15, 0),
-    "fresh_queries_9.yaml": Floor(61, 15, 7),
-    # first score (on 3f9d672): 34/70, 14/15, 29 wrong (28 in scope), 8 declined
-    "fresh_queries_10.yaml": Floor(34, 14, 29),
+    "fresh_queries_9.yaml": Floor(62, 15, 6),
+    # first score (on 3f9d672): 34/70, 14/15, 29 wrong (28 in scope), 8 declined; 49/70, 15/15, 19 wrong,
+    # 2 declined after the fourth session's answering changes, most of them found on its failures
+    "fresh_queries_10.yaml": Floor(49, 15, 19),
     # Real questions, floors at the scores of 02/12/2026 (evening), after sourced content for the topics the
     # sets failed on (branches wt-card, wt-card2, wt-civil, wt-civil2, wt-social, wt-misc) and the answering
     # changes of that session; raised on 03/12/2026 with that day's content. Then LOWERED once, on purpose, on
@@ -64,28 +65,28 @@ FLOORS: dict[str, Floor] = {
     "real_questions_dev.yaml": Floor(18, 6, 0),
     "real_questions_1.yaml": Floor(19, 12, 0),
     # collected apart (branch wt-realq) and never tuned on until 02/12/2026
-    "real_questions_2.yaml": Floor(19, 4, 0),
+    "real_questions_2.yaml": Floor(20, 4, 0),
     "real_questions_3.yaml": Floor(12, 6, 0),
     # collected apart (branch wt-realq2), first seen by the matcher after wt-understand merged
     "real_questions_4.yaml": Floor(16, 13, 0),
-    "real_questions_5.yaml": Floor(5, 10, 0),
+    "real_questions_5.yaml": Floor(7, 10, 0),
     # collected apart (branch wt-realq6): first score 7/15, 5/5, 3 wrong
     "real_questions_6.yaml": Floor(14, 5, 0),
     # collected apart (branch wt-realq7): first score 1/9 in scope, 9/13 off topic, 3 wrong (three off-topic
     # questions about the social-insurance book or a foreigner's residence card answered with an in-scope
     # entry: their words «hộ khẩu thường trú», «thẻ tạm trú» anchor them in the domain). Off topic 8/13: the
     # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined).
-    "real_questions_7.yaml": Floor(8, 9, 0),
+    "real_questions_7.yaml": Floor(8, 10, 0),
     # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong; 14/18 with wt-civ's «Bao lâu có
     # kết quả» of the unemployment benefit
-    "real_questions_8.yaml": Floor(15, 7, 0),
+    "real_questions_8.yaml": Floor(17, 7, 0),
     # collected apart (branch wt-realq9): first score 9/40 in scope, 9/11 off topic, 14 wrong (on acbfca0);
     # held out until every other branch had merged: 12/40, 10/11, 13 wrong; after wt-misc and two trigger
     # fixes, which looked at its failures: 18/40, 10/11, 6 wrong; after the social-insurance, death, vehicle and
     # residence content of 03/12/2026 (branch wt-social2) merged with the living-away answering (dbd703a): 26/40,
     # 11/11, 3 wrong; with the civil-status and card content (branch wt-civil3) and the long-answer bar at 0.25:
     # 36/40, 11/11, 1 wrong
-    "real_questions_9.yaml": Floor(35, 11, 1),
+    "real_questions_9.yaml": Floor(36, 11, 1),
     # collected apart (branch wt-realq10): first score (on 824319a) 11/19 in scope, 6/8 off topic, 5 wrong (4 in
     # scope, 1 off topic; the floor counts both, as the test does). Still held out (only its totals looked at):
     # after the content and answering changes of 03/12/2026, 12/19, 6/8, 5 wrong; after the tentative answers
@@ -99,24 +100,32 @@ FLOORS: dict[str, Floor] = {
     # remarriage and no-residence card situations (written from a topic list before it saw these questions);
     # 15/19, 2 wrong with wt-veh's vehicle situations and a «không cần chủ cũ» trigger.
     # 1 wrong when a «why» question's whole card is offered, not asserted (respond._card_misses_the_point).
-    "real_questions_10.yaml": Floor(15, 7, 1),
+    "real_questions_10.yaml": Floor(17, 7, 1),
     # collected apart (branch wt-batch11): first score (on 797a7bb) 8/18 in scope, 7/7 off topic, 4 wrong (all
     # in scope), 6 declined; held out: only its totals looked at. 9/18, 4 wrong, 5 declined after branch
     # wt-veh's vehicle, licence and fine situations (written from a topic list without seeing this set).
     # 10/18, 4 wrong, 4 declined on 03/12/2026 (third session) after the content of branches wt-lesser,
     # wt-vneid, wt-resid, wt-civ4 (written from topic lists; the lead knew this set's topic list, not its
     # questions) and that session's answering changes.
-    "real_questions_11.yaml": Floor(10, 7, 4),
+    # 11/18, 4 wrong, 3 declined on 03/12/2026 (fourth session; totals only): a long question's facet asked of
+    # the only service its options and question sentences name is answered (respond._only_this_service, chosen
+    # on sets 1-10 and eval-unseen); a first version of the facet-asking trigger rule cost one answer here and
+    # was narrowed to its stated reason; helper wt-facets-traffic printed this set's failure list once while
+    # checking baselines (it wrote no content for those questions).
+    "real_questions_11.yaml": Floor(11, 7, 4),
     # collected apart (branch wt-realq12): first score (on 2d02526) 6/21 in scope, 5/7 off topic, 8 wrong (6 in
     # scope, 2 off topic; the floor counts both), 9 declined; held out: only its totals looked at (the collecting
     # helper saw the failure list once in the eval output, after the set and its expectations were fixed).
     # 7/21, 5/7, 7 wrong (6 in scope), 8 declined after the same session's content and answering changes. The
     # residence helper (wt-resid) saw two of its questions once in a floor failure and, to keep this floor,
     # dropped one trigger («đăng ký tạm trú cho cháu») it had just added: a small selection on held-out data.
+    # Unchanged through the fourth session (totals only); helper wt-facets-traffic printed its failure list once.
     "real_questions_12.yaml": Floor(7, 5, 7),
     # collected apart (branch wt-realq13; 68 found, 47 of them duplicates of earlier batches): first score (on
     # afbcfcb) 7/13 in scope, 7/8 off topic, 2 wrong (1 in scope, 1 off topic), 5 declined; held out: only its
-    # totals looked at.
+    # totals looked at. Unchanged (7/13, 2 wrong, 5 declined) after the content of branches wt-facets-social,
+    # wt-facets-admin, wt-facets-traffic (commissioned before this set existed) and the session's answering
+    # changes; the lead read the collecting helper's topic summary (not the questions).
     "real_questions_13.yaml": Floor(7, 7, 2),
 }
 
