@@ -57,6 +57,16 @@ def _service() -> Service:
     )
 
 
+def _with_situations(*situations: tuple[str, str, str, str, str], **facets: str) -> Service:
+    """The test service with only ``situations`` (id, kind, label, one trigger, text) and, besides
+    its own, the ``facets`` given (key: text)."""
+    raw = _service().model_dump(mode="json")
+    raw["facets"].update({k: _facet(v) for k, v in facets.items()})
+    raw["situations"] = [{"id": i, "kind": k, "label": label, "triggers": [t], **_facet(text)}
+                         for i, k, label, t, text in situations]
+    return Service.model_validate(raw)
+
+
 def _entries() -> list[FaqEntry]:
     extra = [
         FaqEntry.model_validate({
@@ -330,32 +340,22 @@ def test_a_spread_trigger_asking_one_facet_does_not_fire_on_a_message_asking_ano
 
 
 def test_a_short_question_telling_a_copy_gets_the_one_copy_situation_before_a_closer_worded_one() -> None:
-    raw = _service().model_dump(mode="json")
-    raw["situations"] = [
-        {"id": "electronic", "kind": "other", "label": "Giấy khai sinh bản điện tử",
-         "triggers": ["giấy khai sinh điện tử"], **_facet("Bản điện tử có mã QR (thử).")},
-        {"id": "copy_extract", "kind": "copy", "label": "Xin thêm bản sao",
-         "triggers": ["trích lục khai sinh"], **_facet("Xin bản sao trích lục (thử).")},
-    ]
-    svc = Service.model_validate(raw)
+    electronic = ("electronic", "other", "Giấy khai sinh bản điện tử", "giấy khai sinh điện tử",
+                  "Bản điện tử có mã QR (thử).")
+    copy = ("copy_extract", "copy", "Xin thêm bản sao", "trích lục khai sinh", "Xin bản sao trích lục (thử).")
     text = "giấy khai sinh bản sao xin ở đâu"
-    pick = asking.pick_facet(svc, text, read(text), TODAY)
+    pick = asking.pick_facet(_with_situations(electronic, copy), text, read(text), TODAY)
     assert pick is not None and pick.keys[0] == "copy_extract" and pick.how == "told", pick
     # no copy situation: the facet asked, as before
-    raw["situations"] = raw["situations"][:1]
-    pick = asking.pick_facet(Service.model_validate(raw), text, read(text), TODAY)
+    pick = asking.pick_facet(_with_situations(electronic), text, read(text), TODAY)
     assert pick is None or pick.keys[0] != "copy_extract"
 
 
 def test_places_and_spans_of_time_single_out_no_situation() -> None:
-    raw = _service().model_dump(mode="json")
-    raw["situations"] = [
-        {"id": "host_away", "kind": "other", "label": "Chủ nhà vắng vài hôm",
-         "triggers": ["chủ nhà đi vắng vài hôm"], **_facet("Khách tự báo khi chủ nhà vắng (thử).")},
-        {"id": "relatives", "kind": "other", "label": "Người thân lên chơi",
-         "triggers": ["người thân lên chơi"], **_facet("Người thân ở lại cũng phải báo (thử).")},
-    ]
-    svc = Service.model_validate(raw)
+    svc = _with_situations(
+        ("host_away", "other", "Chủ nhà vắng vài hôm", "chủ nhà đi vắng vài hôm", "Khách tự báo khi chủ nhà vắng (thử)."),
+        ("relatives", "other", "Người thân lên chơi", "người thân lên chơi", "Người thân ở lại cũng phải báo (thử)."),
+    )
     # «vài hôm», «mỗi lần» are told around any situation: no «host away» for a mother-in-law's visits
     near = asking.closest_situation(svc, "mẹ chồng hay lên ở vài hôm, lần nào cũng phải báo hả", TODAY)
     assert near is None or near.id != "host_away", near
@@ -365,11 +365,8 @@ def test_places_and_spans_of_time_single_out_no_situation() -> None:
 @pytest.mark.parametrize("text", ["ông nội vừa mất, mấy ngày thì phải đi khai tử",
                                   "hạn chót làm thủ tục là bao lâu", "phải đi đăng ký trong vòng bao lâu"])
 def test_by_when_it_must_be_done_is_the_late_situation_not_the_offices_time(text: str) -> None:
-    raw = _service().model_dump(mode="json")
-    raw["facets"]["time"] = _facet("Giải quyết trong 03 ngày làm việc (thử).")
-    raw["situations"] = [{"id": "late", "kind": "late", "label": "Quá 15 ngày chưa làm",
-                          "triggers": ["quá hạn chưa làm"], **_facet("Phải làm trong 15 ngày (thử).")}]
-    svc = Service.model_validate(raw)
+    svc = _with_situations(("late", "late", "Quá 15 ngày chưa làm", "quá hạn chưa làm", "Phải làm trong 15 ngày (thử)."),
+                           time="Giải quyết trong 03 ngày làm việc (thử).")
     pick = asking.pick_facet(svc, text, read(text), TODAY)
     assert pick is not None and pick.keys == ("late",), pick
     # how long the office takes is still the time facet
@@ -378,14 +375,10 @@ def test_by_when_it_must_be_done_is_the_late_situation_not_the_offices_time(text
 
 
 def test_a_short_question_telling_someone_abroad_gets_the_abroad_situation() -> None:
-    raw = _service().model_dump(mode="json")
-    raw["situations"] = [
-        {"id": "elsewhere", "kind": "where_live", "label": "Mất ở nơi khác nơi ở",
-         "triggers": ["mất ở tỉnh khác"], **_facet("Khai ở nơi cư trú cuối cùng (thử).")},
-        {"id": "died_abroad", "kind": "abroad", "label": "Người thân mất ở nước ngoài",
-         "triggers": ["mất ở nước ngoài"], **_facet("Báo cơ quan đại diện Việt Nam (thử).")},
-    ]
-    svc = Service.model_validate(raw)
+    svc = _with_situations(
+        ("elsewhere", "where_live", "Mất ở nơi khác nơi ở", "mất ở tỉnh khác", "Khai ở nơi cư trú cuối cùng (thử)."),
+        ("died_abroad", "abroad", "Người thân mất ở nước ngoài", "mất ở nước ngoài", "Báo cơ quan đại diện Việt Nam (thử)."),
+    )
     text = "chú tui mất bên campuchia thì làm sao"
     pick = asking.pick_facet(svc, text, read(text), TODAY)
     assert pick is not None and pick.keys[0] == "died_abroad", pick
