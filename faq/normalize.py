@@ -351,7 +351,7 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_drop_fillers(_arrival(_arithmetic(_expand(_pieces(fold(marked)))))))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # a turn reads the same text several times; messages reach 4,000 characters
 def chat_fold(text: str) -> str:
     """:func:`fold` with chat short forms written out («cần những j» → «can nhung gi», «ntn» → «nhu
     the nao», «dc k» → «duoc khong»), fillers and stopwords kept: the text in which a question's cue
