@@ -690,12 +690,8 @@ def _told_situation(ctx: _Ctx, objects: frozenset[str], text: str, reading: Read
         own = _named_most(own, text)
     if len(own) != 1:
         return None
-    situations = svc_facets.available_situations(own[0], ctx.today)
-    for kind in reading.situations:
-        same = [s for s in situations if s.kind == kind]
-        if len(same) == 1:
-            return own[0], same[0].id
-    return None
+    told = asking.one_of_kind(svc_facets.available_situations(own[0], ctx.today), reading.situations)
+    return (own[0], told.id) if told is not None else None
 
 
 def _names_and_asks_only(ctx: _Ctx, svc: Service, text: str, reading: Reading, key: str) -> bool:
