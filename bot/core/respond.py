@@ -469,9 +469,12 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if decision.outcome != "answer":
         # Unsure, but the message names one service's situation word for word ("mất cà vẹt xe").
         named = asking.situation_named(catalogue, text, ctx.today)
+        # The objects named: a long question's question sentences, a short question's words («thẻ
+        # căn cước … in sai quê quán» is about the card, not the birth certificate's hometown).
+        where = asked if reading.long else narrowed(topics_in(text))
         if named is not None and (svc_named := catalogue.get(named[0])) is not None \
-                and (matcher.about(f"service:{svc_named.id}", asked)
-                     or _situation_about(svc_named, named[1], asked)):
+                and (matcher.about(f"service:{svc_named.id}", where)
+                     or _situation_about(svc_named, named[1], where)):
             score = _round(decision.candidates[0].score) if decision.candidates else None
             keys = asking.situation_keys(svc_named, named[1], reading, ctx.today)
             return _facet_answers(ctx, svc_named, keys, score)

@@ -817,3 +817,12 @@ def test_someone_abroad_told_in_the_question_sentence_gets_the_abroad_situation(
     story = ("Em trai tôi đi làm ở Hàn Quốc đã năm năm. Nay em muốn làm thẻ căn cước thì có làm ở cơ quan "
              "đại diện Việt Nam bên Hàn Quốc được không, hay phải về nước?")
     heads(ask(whole_bot, story), "id_card", "Người Việt định cư ở nước ngoài")
+
+
+def test_a_card_with_a_wrong_hometown_is_the_cards_situation_not_the_childs_hometown(whole_bot: Services) -> None:
+    # «quê quán» is a trigger of the birth registration's hometown situation; the question names
+    # the card, so the card's «printed wrong» situation answers it ...
+    heads(ask(whole_bot, "thẻ căn cước của bố bị in sai quê quán sửa thế nào"), "id_card", "Thẻ in sai thông tin")
+    # ... and, said without the situation's words, it is at least never the child's hometown.
+    turn = ask(whole_bot, "can cuoc ong noi ghi sai que quan thi lam sao")
+    assert turn.match.id not in ("hometown", "birth_reg"), turn.match
