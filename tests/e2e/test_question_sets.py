@@ -127,6 +127,9 @@ FLOORS: dict[str, Floor] = {
     # wt-facets-admin, wt-facets-traffic (commissioned before this set existed) and the session's answering
     # changes; the lead read the collecting helper's topic summary (not the questions).
     "real_questions_13.yaml": Floor(7, 7, 2),
+    # collected apart (branch wt-realq14; 17 found, 13 of them duplicates of earlier batches, 4 kept): first score
+    # (on 75f3456) 0/1 in scope, 2/3 off topic, 0 wrong, 1 declined; held out: only its totals looked at by the lead.
+    "real_questions_14.yaml": Floor(0, 2, 0),
 }
 
 
