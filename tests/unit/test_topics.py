@@ -68,6 +68,9 @@ def matcher() -> Matcher:
         ("quên mật khẩu vneid", set()),  # the app is no object: every question names it
         ("có bị phạt không", set()),  # nor is a generic word
         ("nhận quyết định phạt rồi thì hạn nộp phạt bao nhiêu ngày", {"traffic_fine"}),  # paying a fine is
+        ("đăng ký người phụ thuộc để giảm trừ gia cảnh cho mẹ", {"tax"}),  # the tax office's words name tax,
+        ("ra chi cục thuế hỏi", {"tax"}),
+        ("thuê nhà có phải nộp giấy gì", set()),  # while folded «thue» alone is also «thuê» (to rent)
     ],
 )
 def test_the_objects_a_text_names(text: str, topics: set[str]) -> None:
