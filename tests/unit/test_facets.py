@@ -31,7 +31,7 @@ from flows.schema import FACET_KEYS, FACET_TEXT_MAX, Service
 from tests.unit.test_flows_graph import CATALOGUE_DIR, FLOWS_DIR
 
 #: The review day of the newest content (no facet may claim a later one).
-TODAY = dt.date(2026, 12, 3)
+TODAY = dt.date(2026, 12, 4)
 #: Days that cross the fee windows of the content (50% cut ends 31/12/2026, NQ 66.22 ends 28/02/2027).
 DAYS = (TODAY, dt.date(2027, 1, 15), dt.date(2027, 3, 5))
 SOURCE_LINE_RE = re.compile(r"Nguồn: .{3,} \(cập nhật \d{2}/\d{2}/\d{4}\)$")
