@@ -46,7 +46,8 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "traffic_fine": ("phat nguoi", "vi pham giao thong", "nop phat", "quyet dinh phat", "quyet dinh xu phat"),
     "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),
     "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien", "lap dien", "keo dien"),
-    "tax": ("ma so thue", "dang ky thue", "quyet toan thue", "thue thu nhap"),
+    "tax": ("ma so thue", "dang ky thue", "quyet toan thue", "thue thu nhap", "nguoi phu thuoc",
+            "giam tru gia canh"),
     "exam": ("thi thpt", "xet tuyen", "tot nghiep thpt", "thi tot nghiep"),
     "seal": ("con dau",),
     # Civil-status procedures the shipped content does not cover (yet): named so that a question about
