@@ -177,6 +177,8 @@ def _classify(run: str, *, keyed: Callable[[], bool], money_context: Callable[[]
     n = len(digits)
     if n < 4:
         return None
+    if n <= 8 and len(groups) > 1 and keyed():
+        return "code"  # "otp 1900-1900": after a code keyword, never read as years
     if len(groups) > 1 and (
         all(len(g) == 4 and g[:2] in ("19", "20") for g in groups)  # years: "2023–2025"
         or all(g in _SHORT_NUMBERS for g in groups)  # "113 114 115"

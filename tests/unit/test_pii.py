@@ -22,6 +22,10 @@ from tests.factories import NOW, snapshot
         ("goi 0912.345.678", f"goi {MASK_PHONE}"),
         ("+84912345678", MASK_PHONE),
         ("ma otp 493817", f"ma otp {MASK_CODE}"),
+        # a code after its keyword, even when its halves read as years or a hotline (found by hypothesis)
+        ("otp 1900-1900", f"otp {MASK_CODE}"),
+        ("mã otp là 2023 2025", f"mã otp là {MASK_CODE}"),
+        ("từ 2023-2025 có đổi không", "từ 2023-2025 có đổi không"),
         ("phi 100.000 dong", "phi 100.000 dong"),
         ("le phi 1.000.000 dong", "le phi 1.000.000 dong"),
         ("ngay 01/07/2024 nam 2024", "ngay 01/07/2024 nam 2024"),
