@@ -30,7 +30,7 @@ from flows.loader import load_catalogue_dir, load_flows_dir
 from flows.schema import FACET_KEYS, FACET_TEXT_MAX, Service
 from tests.unit.test_flows_graph import CATALOGUE_DIR, FLOWS_DIR
 
-#: The review day of the newest content (no facet may claim a later one).
+#: A day of the newest content's review; no facet may claim a later day than this or the machine's date, whichever is later.
 TODAY = dt.date(2026, 12, 4)
 #: Days that cross the fee windows of the content (50% cut ends 31/12/2026, NQ 66.22 ends 28/02/2027).
 DAYS = (TODAY, dt.date(2027, 1, 15), dt.date(2027, 3, 5))
