@@ -50,7 +50,7 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
     "fee": ("le phi", "mat phi", "ton phi", "chi phi", "phi bao nhieu", "bao nhieu tien", "mat tien",
             "ton tien", "het bao nhieu", "mien phi", "nop phi", "thu phi", "muc phi", "mat bao nhieu tien",
             "phi la", "co mat phi", "tra phi", "phai tra tien", "ton kem", "mat dong nao", "ton dong nao",
-            "mat xu nao"),
+            "mat xu nao", "ton bao nhieu", "tien bao nhieu"),
     "time": ("bao lau", "may ngay", "thoi han", "bao nhieu ngay", "mat bao lau", "han chot", "may hom",
              "bao gio co", "bao gio thi", "khi nao co", "khi nao nhan", "trong bao lau", "thoi gian giai quyet",
              "thoi gian la", "thoi gian bao", "bao nhieu thoi gian", "may thang", "luc nao", "han nop"),
