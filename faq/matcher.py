@@ -767,7 +767,7 @@ class Matcher:
                 # the best item is about a paper of its own the question never names (the birth
                 # certificate's hometown): a guess; the items about the object named are offered.
                 return self._unsure(ranked, _Asked(named, lost=False), terms, weights, today)
-            if specific and own and own.isdisjoint(specific):
+            if specific and (not own or own.isdisjoint(specific)):
                 about = [c for c in ranked if self._about(c.key, specific)]
                 if not about:
                     return Decision("none", tuple(ranked[:3]))

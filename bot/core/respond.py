@@ -33,7 +33,7 @@ from faq.matcher import Candidate, Decision
 from faq.normalize import bigrams, fold, is_stopword, words
 from faq.schema import FaqEntry
 from faq.topics import narrowed, topics_in
-from faq.understand import Reading, read
+from faq.understand import Reading, read, situations_in
 from flows import catalogue as cat
 from flows import engine
 from flows import facets as svc_facets
@@ -519,6 +519,20 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # A short question naming one service's object and telling a situation of it by its cue
         # («người già 90 tuổi không đi được làm cccd»), while the best item is about other objects
         # only (the elderly's help with the app): that service's one situation of that kind.
+        told_sit = _told_situation(ctx, objects, text, reading)
+        if told_sit is not None:
+            svc_told, sit_id = told_sit
+            return _facet_answers(ctx, svc_told, asking.situation_keys(svc_told, sit_id, reading, ctx.today),
+                                  _round(top.score))
+    if objects and decision.outcome == "answer" and top.kind == "faq" and top_own and top_own <= objects \
+            and matcher.facet_of(top.key) not in reading.facets \
+            and (decisive := [k for k in reading.situations if k in asking.DECISIVE]) \
+            and not any(k in situations_in(p) for p in matcher.phrasings_of(top.key) for k in decisive):
+        # A short question telling a situation that changes the procedure («thẻ bảo hiểm y tế của
+        # con bị in nhầm tên đệm»: wrong information), whose best item is about the paper named
+        # but is never asked with that situation (how long the child's card lasts): the paper's
+        # service's one situation of that kind. Not when the item answers the facet asked («đánh
+        # rơi căn cước, cấp lại tốn bao nhiêu»: the card's fee entry is the point).
         told_sit = _told_situation(ctx, objects, text, reading)
         if told_sit is not None:
             svc_told, sit_id = told_sit

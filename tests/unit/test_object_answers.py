@@ -826,3 +826,12 @@ def test_a_card_with_a_wrong_hometown_is_the_cards_situation_not_the_childs_home
     # ... and, said without the situation's words, it is at least never the child's hometown.
     turn = ask(whole_bot, "can cuoc ong noi ghi sai que quan thi lam sao")
     assert turn.match.id not in ("hometown", "birth_reg"), turn.match
+
+
+def test_a_misprinted_paper_gets_its_services_wrong_information_situation(whole_bot: Services) -> None:
+    # The best item is about the health-insurance card but never asked with a misprint; the card's
+    # service has one situation for it.
+    heads(ask(whole_bot, "thẻ bảo hiểm y tế của bố in nhầm họ thì sao"), "health_ins", "Thẻ BHYT ghi sai thông tin")
+    # ... while an item answering the facet asked stays the answer (a lost card's fee).
+    turn = ask(whole_bot, "mất căn cước làm lại tốn bao nhiêu")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "fee_id_card_2026"), turn.match
