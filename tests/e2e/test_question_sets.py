@@ -120,6 +120,11 @@ FLOORS: dict[str, Floor] = {
     # residence helper (wt-resid) saw two of its questions once in a floor failure and, to keep this floor,
     # dropped one trigger («đăng ký tạm trú cho cháu») it had just added: a small selection on held-out data.
     # Unchanged through the fourth session (totals only); helper wt-facets-traffic printed its failure list once.
+    # 04/12/2026 (fifth session): a bundle of short-question rules (a «foreigner» object; a short question's
+    # told situation when the items are unsure; a child's age as the child cue; a tie-break among a service's
+    # situations of one kind) made this floor fail (8 wrong), and the failure message then listed some of
+    # its questions to the lead. The bundle had shown no gain on the tunable sets; it was dropped whole,
+    # without looking for the part to blame. Floor failures on held-out sets now report totals only.
     "real_questions_12.yaml": Floor(7, 5, 7),
     # collected apart (branch wt-realq13; 68 found, 47 of them duplicates of earlier batches): first score (on
     # afbcfcb) 7/13 in scope, 7/8 off topic, 2 wrong (1 in scope, 1 off topic), 5 declined; held out: only its
@@ -147,11 +152,28 @@ def _score(services: Services, name: str) -> EvalReport:
     return run_eval(load_cases(DATA / name), ask)
 
 
+#: Real-question batches held out from whoever tunes the bot: a floor failure on them reports totals
+#: only, never the questions (a failure message is read by the developer who made the change).
+#: Batches from this one on are held out (batch 11 was the first collected apart from all tuning).
+FIRST_HELD_OUT = 11
+
+
+def _held_out(name: str) -> bool:
+    stem = name.removesuffix(".yaml")
+    return stem.startswith("real_questions_") and stem.rpartition("_")[2].isdigit() \
+        and int(stem.rpartition("_")[2]) >= FIRST_HELD_OUT
+
+
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_no_question_set_drops_below_its_floor(whole_bot: Services, name: str) -> None:
     summary = _score(whole_bot, name).summary()
     floor = FLOORS[name]
-    failures = [f"{f['outcome']}: {f['q'][:80]} → {f['kind']} {f['id']}" for f in summary["failures"]]
+    if _held_out(name):
+        failures = [f"held out: in scope {summary['in_scope']['passed']}/{summary['in_scope']['total']}, "
+                    f"off topic {summary['oos']['passed']}/{summary['oos']['total']}, "
+                    f"wrong {summary['wrong']['count']} (floor {floor})"]
+    else:
+        failures = [f"{f['outcome']}: {f['q'][:80]} → {f['kind']} {f['id']}" for f in summary["failures"]]
     assert summary["in_scope"]["passed"] >= floor.in_scope, failures
     assert summary["oos"]["passed"] >= floor.oos, failures
     assert summary["wrong"]["count"] <= floor.wrong, failures
@@ -165,3 +187,9 @@ def test_the_development_set_is_answered_in_full(whole_bot: Services) -> None:
 
 def test_every_set_in_the_data_folder_has_a_floor() -> None:
     assert {p.name for p in DATA.glob("*.yaml")} <= set(FLOORS), "give the new set a floor in FLOORS"
+
+
+def test_held_out_batches_are_told_apart() -> None:
+    assert _held_out("real_questions_11.yaml") and _held_out("real_questions_15.yaml")
+    assert not _held_out("real_questions_10.yaml") and not _held_out("real_questions_dev.yaml")
+    assert not _held_out("fresh_queries_10.yaml")
