@@ -140,6 +140,10 @@ FLOORS: dict[str, Floor] = {
     # collected apart (branch wt-realq14; 17 found, 13 of them duplicates of earlier batches, 4 kept): first score
     # (on 75f3456) 0/1 in scope, 2/3 off topic, 0 wrong, 1 declined; held out: only its totals looked at by the lead.
     "real_questions_14.yaml": Floor(0, 2, 0),
+    # collected apart (branch wt-realq15; scraped citizens' Q&A found in public GitHub repositories: 14 found, 7 of
+    # them duplicates of earlier batches, 7 kept): first score (on b515154) 1/2 in scope, 5/5 off topic, 0 wrong,
+    # 1 declined; held out: only its totals looked at by the lead.
+    "real_questions_15.yaml": Floor(1, 5, 0),
 }
 
 
