@@ -25,6 +25,7 @@ import json
 import logging
 import sys
 import uuid
+from dataclasses import replace
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     services = build_services(settings)
     try:
         report = run_eval(cases, eval_asker(services.conversation, max_chars=settings.max_text_chars))
+        # Held-out batches: totals only, unless asked (their collector's one first score).
+        report = replace(report, hide_held_out=not args.show_held_out)
         for line in report.table_lines():
             print(line, file=sys.stderr)
         summary = report.summary()
@@ -277,6 +280,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("files", nargs="+")
     ev.add_argument("--min-in-scope", type=float)
     ev.add_argument("--min-oos", type=float)
+    ev.add_argument("--show-held-out", action="store_true",
+                    help="also list the cases of held-out batches (real_questions_N.yaml, N >= 11) one by one")
     ev.set_defaults(func=_cmd_eval)
 
     bench = sub.add_parser("bench", help="measure speed and memory")

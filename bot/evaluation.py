@@ -24,10 +24,11 @@ misled by; the declined rate only costs them a rephrasing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import yaml
 
@@ -44,6 +45,7 @@ __all__ = [
     "Outcome",
     "classify",
     "id_matches",
+    "is_held_out",
     "load_cases",
     "parse_cases",
     "reply_text",
@@ -81,6 +83,8 @@ class Case:
     expect_service: str | None = None
     #: Acceptable ids of the answer (FAQ entry, flow or ``flow/step``, service; optionally ``kind:id``).
     expect_id: tuple[str, ...] = ()
+    #: From a held-out batch (:func:`is_held_out`): scored, but never shown one by one.
+    held_out: bool = False
 
     @property
     def in_scope(self) -> bool:
@@ -119,6 +123,8 @@ class EvalReport:
     """All case results, with a readable table and the JSON summary."""
 
     results: tuple[CaseResult, ...] = field(default=())
+    #: Leave held-out cases out of the table and of the failures (their totals still count).
+    hide_held_out: bool = True
 
     def _rate(self, in_scope: bool) -> dict[str, Any]:
         """Pass counts of one half of the set."""
@@ -154,14 +160,18 @@ class EvalReport:
             "failures": [
                 {"q": r.case.q, "kind": r.kind, "id": r.id, "outcome": r.outcome, "reply": r.reply[:200]}
                 for r in self.results
-                if not r.passed
+                if not r.passed and not (r.case.held_out and self.hide_held_out)
             ],
+            "held_out_failures_hidden": sum(
+                not r.passed and r.case.held_out and self.hide_held_out for r in self.results),
         }
 
     def table_lines(self) -> list[str]:
         """One line per case (failures marked ``FAIL`` and ``wrong`` or ``declined``), then the totals."""
         lines = [f"{'':4} {'':8} {'scope':5} {'kind':9} {'id':28} question"]
         for r in self.results:
+            if r.case.held_out and self.hide_held_out:
+                continue
             mark = "ok" if r.passed else "FAIL"
             how = "" if r.passed else r.outcome
             scope = "in" if r.case.in_scope else "oos"
@@ -188,6 +198,8 @@ class EvalReport:
             f" (in scope {w['in_scope']}, off-topic {w['oos']})"
         )
         lines.append(f"declined: {d['count']}/{d['total']} = {d['rate']:.1%} (in scope)")
+        if s["held_out_failures_hidden"]:
+            lines.append(f"held out: {s['held_out_failures_hidden']} failures not shown (--show-held-out)")
         return lines
 
 
@@ -211,8 +223,21 @@ def _ids(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(i.strip() for i in raw)
 
 
+#: Real-question batches from this number on are held out: collected apart from all tuning, they
+#: are reported by their totals only (batch 11 was the first).
+FIRST_HELD_OUT: Final = 11
+_BATCH: Final = re.compile(r"real_questions_(\d+)\.ya?ml$")
+
+
+def is_held_out(path: str | Path) -> bool:
+    """True for a held-out real-question batch file (``real_questions_N.yaml``, N ≥ :data:`FIRST_HELD_OUT`)."""
+    m = _BATCH.search(Path(path).name)
+    return m is not None and int(m.group(1)) >= FIRST_HELD_OUT
+
+
 def parse_cases(data: Any, *, source: str = "<data>") -> list[Case]:
-    """Validate the parsed YAML of a question set into cases."""
+    """Validate the parsed YAML of a question set into cases (held out when ``source`` is a held-out batch)."""
+    held_out = is_held_out(source)
     raw_cases = data.get("cases") if isinstance(data, dict) else data
     if not isinstance(raw_cases, list):
         raise EvalError(f"{source}: expected a top-level 'cases:' list")
@@ -246,6 +271,7 @@ def parse_cases(data: Any, *, source: str = "<data>") -> list[Case]:
                 expect_flow=str(flow) if flow is not None else None,
                 expect_service=str(service) if service is not None else None,
                 expect_id=ids,
+                held_out=held_out,
             )
         )
     return cases

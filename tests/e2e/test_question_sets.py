@@ -20,7 +20,7 @@ from typing import NamedTuple
 import pytest
 
 from api.bootstrap import Services
-from bot.evaluation import EvalReport, load_cases, run_eval
+from bot.evaluation import EvalReport, is_held_out, load_cases, run_eval
 from tests.whole_bot import ask_as_new_user
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -156,23 +156,13 @@ def _score(services: Services, name: str) -> EvalReport:
     return run_eval(load_cases(DATA / name), ask)
 
 
-#: Real-question batches held out from whoever tunes the bot: a floor failure on them reports totals
-#: only, never the questions (a failure message is read by the developer who made the change).
-#: Batches from this one on are held out (batch 11 was the first collected apart from all tuning).
-FIRST_HELD_OUT = 11
-
-
-def _held_out(name: str) -> bool:
-    stem = name.removesuffix(".yaml")
-    return stem.startswith("real_questions_") and stem.rpartition("_")[2].isdigit() \
-        and int(stem.rpartition("_")[2]) >= FIRST_HELD_OUT
-
-
+#: Held-out batches (:func:`bot.evaluation.is_held_out`): a floor failure on one reports its totals only,
+#: never its questions, since the developer who made the change reads the message.
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_no_question_set_drops_below_its_floor(whole_bot: Services, name: str) -> None:
     summary = _score(whole_bot, name).summary()
     floor = FLOORS[name]
-    if _held_out(name):
+    if is_held_out(name):
         failures = [f"held out: in scope {summary['in_scope']['passed']}/{summary['in_scope']['total']}, "
                     f"off topic {summary['oos']['passed']}/{summary['oos']['total']}, "
                     f"wrong {summary['wrong']['count']} (floor {floor})"]
@@ -194,6 +184,6 @@ def test_every_set_in_the_data_folder_has_a_floor() -> None:
 
 
 def test_held_out_batches_are_told_apart() -> None:
-    assert _held_out("real_questions_11.yaml") and _held_out("real_questions_15.yaml")
-    assert not _held_out("real_questions_10.yaml") and not _held_out("real_questions_dev.yaml")
-    assert not _held_out("fresh_queries_10.yaml")
+    assert is_held_out("real_questions_11.yaml") and is_held_out("tests/data/real_questions_15.yaml")
+    assert not is_held_out("real_questions_10.yaml") and not is_held_out("real_questions_dev.yaml")
+    assert not is_held_out("fresh_queries_11.yaml")

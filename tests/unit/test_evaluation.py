@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from bot.evaluation import (
     EvalError,
     classify,
     id_matches,
+    is_held_out,
     load_cases,
     parse_cases,
     run_eval,
@@ -237,3 +239,26 @@ def test_three_way_summary_and_table() -> None:
     row = next(line for line in lines if line.endswith(" other entry"))
     assert row.startswith("FAIL wrong") and "svc_id_card" in row
     assert any(line.strip() == "want: id fee_id_card|fee_id_card_2026" for line in lines)
+
+
+def test_held_out_cases_count_in_the_totals_but_are_never_listed() -> None:
+    data = {"cases": [{"q": "câu giữ kín", "expect": [["không có"]]}, {"q": "câu ngoài phạm vi", "oos": True}]}
+    held = parse_cases(data, source="tests/data/real_questions_12.yaml")
+    open_ = parse_cases(data, source="tests/data/real_questions_3.yaml")
+    assert all(c.held_out for c in held) and not any(c.held_out for c in open_)
+    assert is_held_out("real_questions_11.yml") and not is_held_out("real_questions_10.yaml")
+
+    def ask(q: str) -> tuple[list[str], list[str], str, str | None]:
+        return (["một câu trả lời"], [], "faq", "x")  # wrong for both
+
+    report = run_eval([*held, *open_], ask)
+    summary = report.summary()
+    assert summary["in_scope"] == {"passed": 0, "total": 2, "rate": 0.0}
+    assert summary["wrong"]["count"] == 4
+    # only the open copies are listed, once each
+    assert [f["q"] for f in summary["failures"]] == ["câu giữ kín", "câu ngoài phạm vi"]
+    assert summary["held_out_failures_hidden"] == 2
+    table = "\n".join(report.table_lines())
+    assert table.count("câu giữ kín") == 1 and "held out: 2 failures not shown" in table
+    shown = replace(report, hide_held_out=False)
+    assert len(shown.summary()["failures"]) == 4 and "\n".join(shown.table_lines()).count("câu giữ kín") == 2
