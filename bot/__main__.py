@@ -25,8 +25,8 @@ import json
 import logging
 import sys
 import uuid
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 

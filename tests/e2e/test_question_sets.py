@@ -163,9 +163,9 @@ def test_no_question_set_drops_below_its_floor(whole_bot: Services, name: str) -
     summary = _score(whole_bot, name).summary()
     floor = FLOORS[name]
     if is_held_out(name):
-        failures = [f"held out: in scope {summary['in_scope']['passed']}/{summary['in_scope']['total']}, "
-                    f"off topic {summary['oos']['passed']}/{summary['oos']['total']}, "
-                    f"wrong {summary['wrong']['count']} (floor {floor})"]
+        failures = [(f"held out: in scope {summary['in_scope']['passed']}/{summary['in_scope']['total']}, "
+                     f"off topic {summary['oos']['passed']}/{summary['oos']['total']}, "
+                     f"wrong {summary['wrong']['count']} (floor {floor})")]
     else:
         failures = [f"{f['outcome']}: {f['q'][:80]} → {f['kind']} {f['id']}" for f in summary["failures"]]
     assert summary["in_scope"]["passed"] >= floor.in_scope, failures
