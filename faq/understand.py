@@ -86,7 +86,10 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
     "copy": ("ban sao", "trich luc", "sao y"),
     "late": ("qua han", "tre han", "bi tre", "dang ky cham", "cham dang ky", "chua dang ky", "chua khai sinh",
              "chua khai tu", "chua lam khai sinh", "khai sinh muon", "khai tu muon", "dang ky muon",
-             "chua lam giay", "chua duoc khai tu", "chua duoc khai sinh", "chua duoc dang ky"),
+             "chua lam giay", "chua duoc khai tu", "chua duoc khai sinh", "chua duoc dang ky",
+             # a residence procedure done late («làm tạm trú muộn có bị phạt không»); «muốn» before a
+             # verb, which folds the same, is cut out first (:data:`WANT_VERBS`)
+             "tam tru muon", "thuong tru muon", "tam vang muon", "luu tru muon", "nhap khau muon"),
     "child": ("con toi", "con gai", "con trai", "con nho", "con em", "be nha", "chau toi", "tre em",
               "tre so sinh", "tre moi sinh", "dua tre", "duoi 14 tuoi", "duoi 6 tuoi", "moi sinh", "cho con",
               "chau be", "con minh"),

@@ -262,3 +262,9 @@ def test_want_before_a_verb_is_no_late_registration() -> None:
     assert "late" not in situations_in("da doi ten trong khai sinh, muon sua ten tren so do")
     assert "late" in situations_in("khai sinh muộn có bị phạt không")
     assert "late" in situations_in("dang ky muon duoc khong")
+
+
+def test_a_residence_procedure_done_late_is_told_but_wanting_one_is_not() -> None:
+    assert "late" in situations_in("làm tạm trú muộn có bị phạt không")
+    assert "late" in situations_in("khai báo lưu trú muộn")
+    assert "late" not in situations_in("đăng ký tạm trú muốn hỏi thủ tục")  # «muốn hỏi»: wants to ask
