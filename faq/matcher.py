@@ -762,11 +762,13 @@ class Matcher:
                          and not self._topics[self._index[c.key]] & SHORT_OBJECTS - _CARD_PAPERS]
                 options = tuple(cards[:3]) or tuple(c for c in ranked[:3] if c.kind != "offtopic")
                 return Decision("clarify" if ranked[0].score >= self.clarify_threshold else "none", options)
-            if named and not specific and own & SHORT_OBJECTS and own.isdisjoint(named):
+            if named and not specific and own & SHORT_OBJECTS and narrowed(own).isdisjoint(narrowed(named)):
                 # «thẻ căn cước của mẹ in sai quê quán»: the question names its object (the card),
                 # the best item is about a paper of its own the question never names (the birth
-                # certificate's hometown): a guess; the items about the object named are offered.
-                return self._unsure(ranked, _Asked(named, lost=False), terms, weights, today)
+                # certificate's hometown) or about foreigners, whom it never names («đi làm nước
+                # ngoài … thường trú có bị xóa không»: a foreigner's account): a guess; the items
+                # about the object named are offered.
+                return self._unsure(ranked, _Asked(narrowed(named), lost=False), terms, weights, today)
             if specific and (not own or own.isdisjoint(specific)):
                 about = [c for c in ranked if self._about(c.key, specific)]
                 if not about:

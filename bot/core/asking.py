@@ -42,6 +42,7 @@ __all__ = [
     "distinct_options",
     "is_main_entry",
     "main_facet",
+    "naming_words",
     "one_of_kind",
     "pick_facet",
     "services_for_key",
@@ -252,12 +253,20 @@ class Pick:
     how: Literal["trigger", "told", "near", "facet"]
 
 
-def one_of_kind(situations: Sequence[Situation], kinds: Iterable[str]) -> Situation | None:
-    """The service's one situation of the first of ``kinds`` it has exactly one of, or None."""
+def one_of_kind(situations: Sequence[Situation], kinds: Iterable[str], *, text: str | None = None,
+                naming: frozenset[str] = frozenset()) -> Situation | None:
+    """The service's one situation of the first of ``kinds`` it has exactly one of, or None.
+
+    With ``text`` (a short question), a kind the service has several situations of («đi làm ở nước
+    ngoài», «ra nước ngoài định cư») counts too when the question's own words single one of them out
+    (:func:`_closest`, among those of that kind; ``naming``: the words naming the service).
+    """
     for kind in kinds:
         same = [s for s in situations if s.kind == kind]
         if len(same) == 1:
             return same[0]
+        if text is not None and len(same) > 1 and (near := _closest(same, naming, text)) is not None:
+            return near
     return None
 
 
@@ -314,7 +323,8 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
         # khai sinh bản sao xin ở đâu»: a copy), or someone abroad, elderly or a child: the
         # service's one situation of that kind, before one sharing more of its other words (the
         # electronic certificate, «bản»).
-        told = one_of_kind(situations, (k for k in reading.situations if k in DECISIVE or k in _SHORT_TOLD))
+        told = one_of_kind(situations, (k for k in reading.situations if k in DECISIVE or k in _SHORT_TOLD),
+                           text=text, naming=naming_words(svc))
         if told is not None:
             return Pick((told.id, *_also_asked(svc, told, reading, have)), "told")
         if (near := closest_situation(svc, text, today)) is not None:
@@ -358,10 +368,18 @@ def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | No
     shares two such words or a pair no other situation has, scores at least :data:`NEAR_MIN`, and
     :data:`NEAR_LEAD` times the next one.
     """
-    situations = available_situations(svc, today)
+    return _closest(available_situations(svc, today), naming_words(svc), text)
+
+
+def naming_words(svc: Service) -> frozenset[str]:
+    """The words of a service's name and title."""
+    return frozenset(w for k in (svc.name, svc.title) for w in words(k))
+
+
+def _closest(situations: Sequence[Situation], naming: frozenset[str], text: str) -> Situation | None:
+    """Of ``situations``, the one a short question tells in its own words (:func:`closest_situation`)."""
     if len(situations) < 2:
         return None
-    naming = {w for k in (svc.name, svc.title) for w in words(k)}
     typed = without_cues(words(text[:_NEAR_CHARS]))  # a facet's own phrases say nothing of a situation
     mine = {w for w in typed if w not in naming and not _says_little(w) and len(w) > 1}
     # word pairs told together («bán xe», «hết hạn», «đổi biển»), unless both name the service or

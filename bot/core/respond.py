@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -489,6 +489,16 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # service's facet or situation rather than «not understood» or a menu.
         svc_plain, pick_plain = plain
         return _facet_answers(ctx, svc_plain, pick_plain.keys, _round(top.score))
+    if decision.outcome in ("none", "clarify") and not reading.long and top.kind != "offtopic" \
+            and (named_short := narrowed(topics_in(text))) \
+            and (told_short := _told_situation(ctx, named_short, text, reading, _TOLD_SHORT)) is not None:
+        # A short question naming one service's object and telling, by its cue, a situation that
+        # changes the procedure or someone abroad, elderly or a child («đi làm nước ngoài 3 năm
+        # thường trú có bị xóa không»), which the items leave unsure (a foreigner's account shares
+        # «nước ngoài … thường trú»): that service's situation of that kind.
+        svc_short, sit_short = told_short
+        return _facet_answers(ctx, svc_short, asking.situation_keys(svc_short, sit_short, reading, ctx.today),
+                              _round(top.score))
     if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:
         # Nothing matches well, but the question sentence may still name one service's object
         # and ask a facet or situation of it («… có cần đăng ký lưu trú cho chị tôi không?»).
@@ -694,20 +704,28 @@ def _plainly_named(ctx: _Ctx, text: str, top: Candidate) -> tuple[Service, askin
     return (svc, pick) if pick is not None else None
 
 
+#: Situations a short question tells by its cue that are answered when the items are unsure
+#: (:func:`_facet_first`): those changing the procedure, and someone abroad, elderly or a child.
+_TOLD_SHORT: Final = frozenset({*asking.DECISIVE, "abroad", "elderly", "child"})
 #: The least confidence of the best item for :func:`_plainly_named`.
 _PLAIN_MIN: Final = 0.08
 
 
-def _told_situation(ctx: _Ctx, objects: frozenset[str], text: str, reading: Reading) -> tuple[Service, str] | None:
+def _told_situation(ctx: _Ctx, objects: frozenset[str], text: str, reading: Reading,
+                    kinds: Collection[str] | None = None) -> tuple[Service, str] | None:
     """(service, situation id): the one service about exactly ``objects`` (the one whose name the
-    words are in, of several) and its one situation of the first kind the question tells, or None."""
+    words are in, of several) and its one situation of the first kind the question tells (of
+    ``kinds``, when given), or None; of several of that kind, the one the question's words single
+    out (:func:`asking.one_of_kind`)."""
     matcher = ctx.content.matcher
     own = [s for s in ctx.content.catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
     if len(own) > 1:
         own = _named_most(own, text)
     if len(own) != 1:
         return None
-    told = asking.one_of_kind(svc_facets.available_situations(own[0], ctx.today), reading.situations)
+    told_kinds = [k for k in reading.situations if kinds is None or k in kinds]
+    told = asking.one_of_kind(svc_facets.available_situations(own[0], ctx.today), told_kinds,
+                              text=text, naming=asking.naming_words(own[0]))
     return (own[0], told.id) if told is not None else None
 
 

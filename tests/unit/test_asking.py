@@ -389,3 +389,18 @@ def test_a_trigger_ending_in_late_is_not_want_before_a_verb() -> None:
     assert not asking.trigger_hit("khai sinh muộn", words("da doi ten trong khai sinh, muon sua ten tren so do"))
     assert asking.trigger_hit("khai sinh muộn", words("khai sinh muon co bi phat khong"))
     assert asking.trigger_hit("khai sinh muộn", words("con toi khai sinh muon"))
+
+
+def test_of_several_situations_of_a_kind_the_short_questions_words_pick_one() -> None:
+    svc = _with_situations(
+        ("abroad_work", "abroad", "Đi làm, đi học ở nước ngoài", "đi xuất khẩu lao động", "Không bị xóa."),
+        ("emigrate", "abroad", "Ra nước ngoài định cư", "sang nước ngoài định cư", "Bị xóa."),
+    )
+    sits = svc.situations
+    # without the question's words, two of a kind are no one situation
+    assert asking.one_of_kind(sits, ["abroad"]) is None
+    picked = asking.one_of_kind(sits, ["abroad"], text="đi du học nước ngoài thì sao",
+                                naming=asking.naming_words(svc))
+    assert picked is not None and picked.id == "abroad_work"
+    # words both share («nước ngoài») single out neither
+    assert asking.one_of_kind(sits, ["abroad"], text="nước ngoài thì sao", naming=asking.naming_words(svc)) is None

@@ -835,3 +835,15 @@ def test_a_misprinted_paper_gets_its_services_wrong_information_situation(whole_
     # ... while an item answering the facet asked stays the answer (a lost card's fee).
     turn = ask(whole_bot, "mất căn cước làm lại tốn bao nhiêu")
     assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "fee_id_card_2026"), turn.match
+
+
+@pytest.mark.parametrize(("question", "service", "heading"), [
+    # «nước ngoài … thường trú» is also asked of a foreigner's account; the question names no foreigner,
+    # and of the two abroad situations of permanent residence its words pick studying abroad
+    ("đăng ký thường trú khi đi du học nước ngoài", "perm_residence", "Đi làm, đi học ở nước ngoài"),
+    # «… muộn có bị phạt» is asked of late birth registration; the question names temporary residence
+    ("làm tạm trú muộn có bị phạt không", "temp_residence", "Không đăng ký tạm trú có bị phạt"),
+])
+def test_a_short_question_naming_its_paper_and_telling_its_case_gets_that_situation(
+        whole_bot: Services, question: str, service: str, heading: str) -> None:
+    heads(ask(whole_bot, question), service, heading)
