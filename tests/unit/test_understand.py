@@ -240,6 +240,7 @@ def test_a_country_named_or_a_misprint_is_told(text: str, kind: str) -> None:
     ("nộp phạt qua Cổng dịch vụ công quốc gia như thế nào", "online"),
     ("mua xe mới đk ở công an phường được không hay phải lên tỉnh", "in_person"),
     ("làm lại hộ chiếu tốn bao nhiêu", "fee"),
+    ("mất bằng lái thì phải chuẩn bị giấy gì", "documents"),
 ])
 def test_chat_ways_of_asking_a_facet_and_short_forms_are_read(text: str, facet: str) -> None:
     assert facet in facets_in(text)
