@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from api.handoff import repo, staff
@@ -80,6 +81,16 @@ async def _place(tg: TelegramApp, group: int) -> dict[str, int]:
     if group == FORUM:
         await fake.wait_for(lambda calls: len(calls) == 1, method="createForumTopic", chat_id=group)
         [thread] = fake.topics()
+        # The bot records the topic after Telegram made it: a staff reply posted before that would be
+        # ordinary talk in the group (this raced under a loaded CI run).
+        for _ in range(200):
+            with tg.store.unit(readonly=True) as unit:
+                recorded = unit.connection.execute(
+                    text("SELECT 1 FROM handoff_threads WHERE thread_id = :thread"), {"thread": thread}).scalar()
+            if recorded:
+                break
+            await asyncio.sleep(0.05)
+        assert recorded, "the bot never recorded the citizen's topic"
         return {"thread": thread}
     await fake.wait_for(lambda calls: any(str(c.params.get("text", "")).startswith("🧵") for c in calls),
                         method="sendMessage", chat_id=group)
