@@ -765,9 +765,8 @@ class Matcher:
             if named and not specific and own & SHORT_OBJECTS and narrowed(own).isdisjoint(narrowed(named)):
                 # «thẻ căn cước của mẹ in sai quê quán»: the question names its object (the card),
                 # the best item is about a paper of its own the question never names (the birth
-                # certificate's hometown) or about foreigners, whom it never names («đi làm nước
-                # ngoài … thường trú có bị xóa không»: a foreigner's account): a guess; the items
-                # about the object named are offered.
+                # certificate's hometown): a guess; the items about the object named are offered
+                # («residence» at large left aside, as in :func:`~faq.topics.narrowed`).
                 return self._unsure(ranked, _Asked(narrowed(named), lost=False), terms, weights, today)
             if specific and (not own or own.isdisjoint(specific)):
                 about = [c for c in ranked if self._about(c.key, specific)]

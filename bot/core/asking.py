@@ -33,6 +33,7 @@ __all__ = [
     "HOW_FACETS",
     "MAX_FACETS",
     "MAX_OPTIONS",
+    "SHORT_TOLD_KINDS",
     "SOLE_SERVICE_MIN",
     "Pick",
     "all_of_service",
@@ -323,7 +324,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
         # khai sinh bản sao xin ở đâu»: a copy), or someone abroad, elderly or a child: the
         # service's one situation of that kind, before one sharing more of its other words (the
         # electronic certificate, «bản»).
-        told = one_of_kind(situations, (k for k in reading.situations if k in DECISIVE or k in _SHORT_TOLD),
+        told = one_of_kind(situations, (k for k in reading.situations if k in SHORT_TOLD_KINDS),
                            text=text, naming=naming_words(svc))
         if told is not None:
             return Pick((told.id, *_also_asked(svc, told, reading, have)), "told")
@@ -437,6 +438,8 @@ _DEADLINE: Final = re.compile(
 #: («chú tôi mất bên Campuchia thì khai tử thế nào»), besides the decisive ones; a place lived in
 #: (``where_live``) was measured to add nothing.
 _SHORT_TOLD: Final = frozenset({"abroad", "elderly", "child"})
+#: What a short question tells by a cue and is answered as told: the decisive situations and those above.
+SHORT_TOLD_KINDS: Final = frozenset({*DECISIVE, *_SHORT_TOLD})
 
 
 #: Situations a long question tells in its question sentences that are answered as told.

@@ -491,14 +491,13 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         return _facet_answers(ctx, svc_plain, pick_plain.keys, _round(top.score))
     if decision.outcome in ("none", "clarify") and not reading.long and top.kind != "offtopic" \
             and (named_short := narrowed(topics_in(text))) \
-            and (told_short := _told_situation(ctx, named_short, text, reading, _TOLD_SHORT)) is not None:
+            and (told_short := _told_answer(ctx, named_short, text, reading, _round(top.score),
+                                            asking.SHORT_TOLD_KINDS)) is not None:
         # A short question naming one service's object and telling, by its cue, a situation that
-        # changes the procedure or someone abroad, elderly or a child («đi làm nước ngoài 3 năm
-        # thường trú có bị xóa không»), which the items leave unsure (a foreigner's account shares
-        # «nước ngoài … thường trú»): that service's situation of that kind.
-        svc_short, sit_short = told_short
-        return _facet_answers(ctx, svc_short, asking.situation_keys(svc_short, sit_short, reading, ctx.today),
-                              _round(top.score))
+        # changes the procedure or someone abroad, elderly or a child («đăng ký thường trú khi đi du
+        # học nước ngoài»), which the items leave unsure (a foreigner's account shares «nước ngoài …
+        # thường trú»): that service's situation of that kind.
+        return told_short
     if decision.outcome == "none" and top.score < asking.SOLE_SERVICE_MIN:
         # Nothing matches well, but the question sentence may still name one service's object
         # and ask a facet or situation of it («… có cần đăng ký lưu trú cho chị tôi không?»).
@@ -524,30 +523,14 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
                          and _named_at_length(svc_hit, hit[1], text, matcher.phrasings_of(top.key)))):
             return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today),
                                   _round(top.score))
-    if objects and decision.outcome == "answer" and top.kind != "offtopic" and top_own \
-            and top_own.isdisjoint(objects) and reading.situations:
-        # A short question naming one service's object and telling a situation of it by its cue
-        # («người già 90 tuổi không đi được làm cccd»), while the best item is about other objects
-        # only (the elderly's help with the app): that service's one situation of that kind.
-        told_sit = _told_situation(ctx, objects, text, reading)
-        if told_sit is not None:
-            svc_told, sit_id = told_sit
-            return _facet_answers(ctx, svc_told, asking.situation_keys(svc_told, sit_id, reading, ctx.today),
-                                  _round(top.score))
-    if objects and decision.outcome == "answer" and top.kind == "faq" and top_own and top_own <= objects \
-            and matcher.facet_of(top.key) not in reading.facets \
-            and (decisive := [k for k in reading.situations if k in asking.DECISIVE]) \
-            and not any(k in situations_in(p) for p in matcher.phrasings_of(top.key) for k in decisive):
-        # A short question telling a situation that changes the procedure («thẻ bảo hiểm y tế của
-        # con bị in nhầm tên đệm»: wrong information), whose best item is about the paper named
-        # but is never asked with that situation (how long the child's card lasts): the paper's
-        # service's one situation of that kind. Not when the item answers the facet asked («đánh
-        # rơi căn cước, cấp lại tốn bao nhiêu»: the card's fee entry is the point).
-        told_sit = _told_situation(ctx, objects, text, reading)
-        if told_sit is not None:
-            svc_told, sit_id = told_sit
-            return _facet_answers(ctx, svc_told, asking.situation_keys(svc_told, sit_id, reading, ctx.today),
-                                  _round(top.score))
+    if objects and decision.outcome == "answer" and top.kind != "offtopic" and top_own and reading.situations \
+            and (top_own.isdisjoint(objects) or _misses_the_case(ctx, top, top_own, objects, reading)) \
+            and (told_out := _told_answer(ctx, objects, text, reading, _round(top.score))) is not None:
+        # A short question naming one service's object and telling a situation of it by its cue,
+        # while the best item is about other objects only («người già 90 tuổi không đi được làm
+        # cccd»: the elderly's help with the app) or misses that case of the object's paper
+        # (:func:`_misses_the_case`): that service's one situation of that kind.
+        return told_out
     service = asking.asked_service(catalogue, decision.candidates, reading)
     if service is not None and objects and matcher.topics_of(f"service:{service}").isdisjoint(objects):
         # A short question naming its object («đổi thẻ căn cước … bao lâu») is not about the
@@ -704,29 +687,41 @@ def _plainly_named(ctx: _Ctx, text: str, top: Candidate) -> tuple[Service, askin
     return (svc, pick) if pick is not None else None
 
 
-#: Situations a short question tells by its cue that are answered when the items are unsure
-#: (:func:`_facet_first`): those changing the procedure, and someone abroad, elderly or a child.
-_TOLD_SHORT: Final = frozenset({*asking.DECISIVE, "abroad", "elderly", "child"})
 #: The least confidence of the best item for :func:`_plainly_named`.
 _PLAIN_MIN: Final = 0.08
 
 
-def _told_situation(ctx: _Ctx, objects: frozenset[str], text: str, reading: Reading,
-                    kinds: Collection[str] | None = None) -> tuple[Service, str] | None:
-    """(service, situation id): the one service about exactly ``objects`` (the one whose name the
-    words are in, of several) and its one situation of the first kind the question tells (of
-    ``kinds``, when given), or None; of several of that kind, the one the question's words single
-    out (:func:`asking.one_of_kind`)."""
+def _misses_the_case(ctx: _Ctx, top: Candidate, top_own: frozenset[str], objects: frozenset[str],
+                     reading: Reading) -> bool:
+    """True when FAQ item ``top``, about the paper a short question names, is never asked with the
+    situation that changes the procedure which the question tells («thẻ bảo hiểm y tế của con bị in
+    nhầm tên đệm»: wrong information; the item says how long the child's card lasts), and answers
+    no facet asked («đánh rơi căn cước, cấp lại tốn bao nhiêu»: the card's fee entry is the point)."""
+    matcher = ctx.content.matcher
+    decisive = [k for k in reading.situations if k in asking.DECISIVE]
+    return top.kind == "faq" and top_own <= objects and bool(decisive) \
+        and matcher.facet_of(top.key) not in reading.facets \
+        and not any(k in situations_in(p) for p in matcher.phrasings_of(top.key) for k in decisive)
+
+
+def _told_answer(ctx: _Ctx, objects: frozenset[str], text: str, reading: Reading, score: float | None,
+                 kinds: Collection[str] | None = None) -> _Out | None:
+    """The answer of the one service about exactly ``objects`` (the one whose name the words are in,
+    of several) with its situation of the first kind the question tells (of ``kinds``, when given),
+    or None; of several of that kind, the one the question's words single out (:func:`asking.one_of_kind`)."""
     matcher = ctx.content.matcher
     own = [s for s in ctx.content.catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
     if len(own) > 1:
         own = _named_most(own, text)
     if len(own) != 1:
         return None
+    svc = own[0]
     told_kinds = [k for k in reading.situations if kinds is None or k in kinds]
-    told = asking.one_of_kind(svc_facets.available_situations(own[0], ctx.today), told_kinds,
-                              text=text, naming=asking.naming_words(own[0]))
-    return (own[0], told.id) if told is not None else None
+    told = asking.one_of_kind(svc_facets.available_situations(svc, ctx.today), told_kinds,
+                              text=text, naming=asking.naming_words(svc))
+    if told is None:
+        return None
+    return _facet_answers(ctx, svc, asking.situation_keys(svc, told.id, reading, ctx.today), score)
 
 
 def _names_and_asks_only(ctx: _Ctx, svc: Service, text: str, reading: Reading, key: str) -> bool:
