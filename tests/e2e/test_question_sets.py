@@ -147,6 +147,10 @@ FLOORS: dict[str, Floor] = {
     # them duplicates of earlier batches, 7 kept): first score (on b515154) 1/2 in scope, 5/5 off topic, 0 wrong,
     # 1 declined; held out: only its totals looked at by the lead.
     "real_questions_15.yaml": Floor(1, 5, 0),
+    # collected apart (a helper, 04/12/2026; pages corpus and GitHub Q&A datasets: 39 found, 29 of them duplicates of
+    # earlier batches, 10 kept): first score (on a9d02dd) 2/4 in scope, 4/6 off topic, 1 wrong (in scope), 1 declined;
+    # held out: only its totals looked at by the lead.
+    "real_questions_16.yaml": Floor(2, 4, 1),
 }
 
 
