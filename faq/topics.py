@@ -35,7 +35,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     # every residence procedure, and «cư trú», which names them all
     "residence": ("cu tru", "thuong tru", "ho khau", "nhap khau", "tach ho", "chuyen khau", "cat khau",
                   "tam tru", "tam vang", "luu tru"),
-    "id_card": ("can cuoc", "chung minh nhan dan", "chung minh thu", "the chip", "gan chip"),
+    "id_card": ("can cuoc", "chung minh nhan dan", "chung minh thu", "giay chung minh", "the chip", "gan chip"),
     "account": ("dinh danh", "muc 1", "muc 2"),
     "birth": ("khai sinh",),
     "death": ("khai tu", "chung tu", "bao tu"),

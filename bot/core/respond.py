@@ -32,8 +32,8 @@ from faq.labels import pick_option
 from faq.matcher import Candidate, Decision
 from faq.normalize import bigrams, fold, is_stopword, words
 from faq.schema import FaqEntry
-from faq.topics import narrowed, topics_in
-from faq.understand import Reading, read, situations_in
+from faq.topics import TOPICS, narrowed, topics_in
+from faq.understand import Reading, read, situations_in, split_sentences
 from flows import catalogue as cat
 from flows import engine
 from flows import facets as svc_facets
@@ -312,7 +312,7 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     ctx = replace(ctx, session=session)
     faceted = _facet_first(ctx, text, reading, decision)
     if faceted is not None:
-        return _offer_resume(orig, faceted)
+        return _offer_resume(orig, _also_asked(ctx, reading, faceted))
     if decision.outcome == "clarify" and (one := _facet_entry(ctx, text, reading, decision)) is not None:
         out = _open_candidate(ctx, one)
         if out is not None:
@@ -325,7 +325,7 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
                 out = _say_missing(ctx, svc, reading, (), out) or out
                 if _card_misses_the_point(reading):
                     out = _tentative(ctx, text, out) or out
-            return _offer_resume(orig, out)
+            return _offer_resume(orig, _also_asked(ctx, reading, out))
     if decision.outcome in ("answer", "clarify"):
         guide = _common_guide(ctx, decision.candidates)
         # Unsure between answers that all belong to one guide ("có người xưng công an bắt cài
@@ -373,6 +373,89 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))
     return _offer_resume(orig, out)
+
+
+#: The least confidence of the other object's item in :func:`_also_asked`.
+ALSO_ASKED_MIN: Final = 0.3
+
+
+def _answered_key(match: Match) -> str | None:
+    """The matcher's key of the item a confident reply answers with (``faq:…``, ``service:…``,
+    ``flow:…``), or None for any other reply."""
+    kind = {MatchKind.FAQ: "faq", MatchKind.SERVICE: "service", MatchKind.FLOW: "flow"}.get(match.kind)
+    if kind is None or not match.id:
+        return None
+    return f"{kind}:{match.id.partition('/')[0]}"
+
+
+def _also_asked(ctx: _Ctx, reading: Reading, out: _Out) -> _Out:
+    """``out``, a confident answer to a long question asking of two objects named side by side
+    («sổ hộ khẩu và giấy chứng minh của tôi bị mất, làm ở tỉnh khác được không»: the card's
+    re-issue), with a second reply on the other: the first paragraph of the best FAQ item about it
+    and not about the object answered, for the words naming it (and its loss, when one is told),
+    with its button. Unchanged when the question asks of one object or of more than two, or when
+    no such item is close enough (:data:`ALSO_ASKED_MIN`)."""
+    key = _answered_key(out.match)
+    if key is None or not reading.long or not out.replies:
+        return out
+    matcher = ctx.content.matcher
+    text = ctx.session.last_question or ""
+    asked = matcher.asked_topics(text) - {"residence"}
+    own = matcher.topics_of(key)
+    left = asked - own
+    if len(asked) != 2 or len(left) != 1 or not own or own.isdisjoint(asked):
+        return out
+    other = next(iter(left))
+    # Asked together: the two named side by side («sổ hộ khẩu và giấy chứng minh bị mất»), not the
+    # other one told in passing («có hộ khẩu ở Thanh Hóa … muốn đổi biển số xe»).
+    naming = [s for s in split_sentences(reading.focus) if _side_by_side(words(s), own, other)]
+    # The other object by the words naming it, and its loss when one is told («sổ hộ khẩu bị mất»):
+    # the sentence's other words (where, how long) are asked of the object answered.
+    named = " ".join(dict.fromkeys(p for s in naming for p in TOPICS.get(other, ())
+                                   if f" {p} " in f" {' '.join(words(s))} "))
+    if not named:
+        return out
+    query = f"{named} bi mat" if "lost" in reading.situations else named
+    for c in matcher.search(query, today=ctx.today, k=20):
+        if c.score < ALSO_ASKED_MIN:
+            break
+        entry = ctx.content.faq.get(c.key.partition(":")[2]) if c.kind == "faq" else None
+        if entry is None or entry.kind != "faq" or not entry.is_valid_on(ctx.today) \
+                or other not in (theirs := matcher.topics_of(c.key)) or not theirs.isdisjoint(own):
+            continue
+        first = entry.answer.strip().split("\n\n", 1)[0]
+        source = texts.SOURCE_LINE.format(source=entry.source, reviewed=entry.reviewed.strftime("%m/%Y"))
+        also = Reply(ctx.text("also_asked").format(title=entry.title, answer=first, source=source),
+                     (Button(entry.title, payloads.make("q", entry.id)),))
+        return replace(out, replies=(*out.replies, also),
+                       events=(*out.events, Event("also_answered", (("entry", entry.id),))))
+    return out
+
+
+#: Words joining two papers named together («A và B», «cả A lẫn B», «A cùng B»).
+_JOINING: Final = frozenset({"va", "hoac", "lan", "cung", "voi"})
+#: Words before a paper's name that its object phrase leaves out («và *sổ* hộ khẩu», «lẫn *cả* bằng lái»).
+_PAPER_WORDS: Final = frozenset({"so", "giay", "the", "ca", "to"})
+
+
+def _side_by_side(ws: Sequence[str], own: frozenset[str], other: str) -> bool:
+    """True when words ``ws`` (:func:`faq.normalize.words`) name object ``other`` and one of ``own``
+    next to each other, joined by «và», «hoặc», «lẫn», «cùng» or «với» and at most two words of a
+    paper's name (:data:`_PAPER_WORDS`); never by nothing: «biển số định danh» is one thing, and the
+    words keep no comma to tell «A, B» from it."""
+    spans: list[tuple[int, int, str]] = []  # (first word, past the last word, object)
+    for obj in (other, *own):
+        for phrase in TOPICS.get(obj, ()):
+            p = phrase.split()
+            spans += [(i, i + len(p), obj) for i in range(len(ws) - len(p) + 1) if list(ws[i:i + len(p)]) == p]
+    for a_start, a_end, a in spans:
+        for b_start, _b_end, b in spans:
+            between = ws[a_end:b_start]
+            if a != b and other in (a, b) and 0 < len(between) <= 3 \
+                    and all(w in _JOINING or w in _PAPER_WORDS for w in between) \
+                    and any(w in _JOINING for w in between):
+                return True
+    return False
 
 
 def _out_of_scope(ctx: _Ctx, text: str, reading: Reading, best: Candidate | None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.core.types import Button
 
 __all__ = [
+    "ALSO_ASKED",
     "BACK",
     "BOT_COMMANDS",
     "CLARIFY",
@@ -172,6 +173,8 @@ FACET_MISSING = (
 #: Under a numbered list of options, on channels without buttons.
 NUMBER_HINT = "Gõ số để chọn (ví dụ: 1), hoặc gõ câu hỏi khác."
 CLARIFY = "Bạn muốn hỏi về nội dung nào dưới đây?"
+#: Under the answer to a long question about two objects: the FAQ item on the other one.
+ALSO_ASKED = "Bạn hỏi thêm về «{title}»:\n{answer}\n\n{source}"
 UNSURE_PREVIEW = (
     "Tôi chưa chắc đã hiểu đúng câu hỏi của bạn. Có thể bạn cần thông tin dưới đây; "
     "nếu chưa đúng, bạn chọn mục khác hoặc bấm «Gặp người hỗ trợ»."

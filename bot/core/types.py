@@ -226,7 +226,8 @@ class Event:
     (unanswered question), ``offtopic``, ``feedback_yes``, ``feedback_no``,
     ``handoff_requested``, ``flow_started``, ``flow_step``, ``flow_finished``,
     ``service_viewed``, ``facet_viewed``, ``facet_missing`` (a service's facet asked that the content
-    lacks: the unanswered inbox), ``privacy_delete``, ``pii_masked``, ``referral``.
+    lacks: the unanswered inbox), ``also_answered`` (an FAQ item shown under the answer for a second
+    object the question asks about), ``privacy_delete``, ``pii_masked``, ``referral``.
     """
 
     name: str

@@ -64,6 +64,7 @@ TextId = Literal[
     "handoff_staff_label",
     "out_of_scope",
     "facet_missing",
+    "also_asked",
 ]
 
 #: Every editable sentence and its shipped default (the strings of :mod:`bot.core.texts`).
@@ -104,6 +105,7 @@ DEFAULTS: Mapping[str, str] = {
     "handoff_staff_label": texts.HANDOFF_STAFF_LABEL,
     "out_of_scope": texts.OUT_OF_SCOPE,
     "facet_missing": texts.FACET_MISSING,
+    "also_asked": texts.ALSO_ASKED,
 }
 
 #: What each sentence is for, as the console shows it.
@@ -144,6 +146,7 @@ TEXT_LABELS: Mapping[str, str] = {
     "handoff_staff_label": "Nhãn trước câu trả lời của cán bộ",
     "out_of_scope": "Câu hỏi dài rõ ràng ngoài phạm vi (tranh chấp, sức khỏe…)",
     "facet_missing": "Thiếu chi tiết được hỏi của một thủ tục ({facet}, {service})",
+    "also_asked": "Câu trả lời thêm cho ý thứ hai của câu hỏi dài ({title}, {answer}, {source})",
 }
 
 assert set(DEFAULTS) == set(get_args(TextId)) == set(TEXT_LABELS)

@@ -847,3 +847,30 @@ def test_a_misprinted_paper_gets_its_services_wrong_information_situation(whole_
 def test_a_short_question_naming_its_paper_and_telling_its_case_gets_that_situation(
         whole_bot: Services, question: str, service: str, heading: str) -> None:
     heads(ask(whole_bot, question), service, heading)
+
+
+def test_a_long_question_about_two_papers_answers_the_second_under_the_first(whole_bot: Services) -> None:
+    turn = ask(whole_bot, (
+        "Năm ngoái nhà tôi chuyển lên thành phố, trong lúc dọn đồ thì thất lạc mấy thứ giấy tờ. Giấy "
+        "chứng minh và sổ hộ khẩu bị mất thì tôi làm lại ở thành phố được không, bao lâu thì có?"
+    ))
+    # the card's re-issue answers, then the household book, which is no longer issued at all
+    heads(turn, "id_card", "Mất thẻ căn cước")
+    also = turn.replies[1]
+    assert also.text.startswith("Bạn hỏi thêm về «Sổ hộ khẩu còn dùng không»"), also.text[:120]
+    assert "01/01/2023" in also.text and "Nguồn:" in also.text
+    assert [b.payload for b in also.buttons] == ["q-household_book_gone"]
+
+
+@pytest.mark.parametrize("question", [
+    # one paper only
+    ("Năm ngoái nhà tôi chuyển lên thành phố, trong lúc dọn đồ thì thất lạc mấy thứ giấy tờ. Giấy chứng minh "
+     "bị mất thì tôi làm lại ở thành phố được không, bao lâu thì có?"),
+    # the household book told in passing, not asked of with the card
+    ("Năm ngoái nhà tôi chuyển hộ khẩu lên thành phố, trong lúc dọn đồ thì thất lạc mấy thứ giấy tờ. Giấy "
+     "chứng minh bị mất thì tôi làm lại ở thành phố được không, bao lâu thì có?"),
+])
+def test_a_long_question_asking_of_one_paper_gets_no_second_answer(whole_bot: Services, question: str) -> None:
+    turn = ask(whole_bot, question)
+    heads(turn, "id_card", "Mất thẻ căn cước")
+    assert not any(r.text.startswith("Bạn hỏi thêm") for r in turn.replies)

@@ -71,6 +71,7 @@ def matcher() -> Matcher:
         ("đăng ký người phụ thuộc để giảm trừ gia cảnh cho mẹ", {"tax"}),  # the tax office's words name tax,
         ("ra chi cục thuế hỏi", {"tax"}),
         ("thuê nhà có phải nộp giấy gì", set()),  # while folded «thue» alone is also «thuê» (to rent)
+        ("mất giấy chứng minh rồi làm lại ở đâu", {"id_card"}),  # the old card's everyday name
     ],
 )
 def test_the_objects_a_text_names(text: str, topics: set[str]) -> None:
