@@ -182,6 +182,9 @@ def test_replies_going_out_meanwhile_take_their_room_and_nothing_is_refused(sqli
         seen = stats()
     assert final["sent"] == 90
     assert len(replies) >= 60
-    # Without the shared room the two streams met the limit again and again (a 429 pauses the
-    # broadcast for a second, then it crowds the replies once more).
-    assert seen["rate_limited"] <= 2, seen["rate_limited"]
+    # Without the shared room the two streams meet the limit again and again (a 429 pauses the
+    # broadcast for a second, then it crowds the replies once more): 5 to 9 refusals in three runs
+    # with the replies left out of the budget. With it, 0 or 1 on an idle machine, 0 to 2 with both
+    # cores busy, once 3 in a loaded CI run: a message counted in one second of the budget can reach
+    # the fake in the next one.
+    assert seen["rate_limited"] <= 3, seen["rate_limited"]
