@@ -724,7 +724,8 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             have = svc_facets.available_facets(svc, ctx.today)
             if all(f in have for f in asking.HOW_FACETS):
                 # (offered only, when no item matched at all: «khai sinh có yếu tố nước ngoài»)
-                return _maybe(ctx, text, unsure and not (titled and decision.outcome == "clarify"),
+                sure = decision.outcome == "clarify" and (titled or _only_this_service(ctx, decision, svc, asked))
+                return _maybe(ctx, text, unsure and not sure,
                               _facet_answers(ctx, svc, asking.HOW_FACETS, _round(top.score)))
             return _maybe(ctx, text, unsure, _service_answer(ctx, svc.id, reading, _round(top.score)))
         return None

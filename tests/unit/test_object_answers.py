@@ -874,3 +874,14 @@ def test_a_long_question_asking_of_one_paper_gets_no_second_answer(whole_bot: Se
     turn = ask(whole_bot, question)
     heads(turn, "id_card", "Mất thẻ căn cước")
     assert not any(r.text.startswith("Bạn hỏi thêm") for r in turn.replies)
+
+
+def test_a_long_how_question_whose_every_option_is_one_service_gets_how_it_is_done(whole_bot: Services) -> None:
+    # The options are the service's card and its FAQ entry, close in score: unsure of the wording,
+    # not of the service; how to file it and what to prepare are answered, not offered.
+    turn = ask(whole_bot, (
+        "Tôi làm công nhân ở khu công nghiệp được 3 năm, đóng bảo hiểm đầy đủ. Tháng trước công ty cắt giảm "
+        "nên tôi bị nghỉ việc, bây giờ tôi muốn hưởng tiền bảo hiểm thất nghiệp thì cần phải làm gì?"
+    ))
+    heads(turn, "unemployment", "Làm online ở đâu")
+    assert not turn.replies[0].text.startswith(texts.UNSURE_PREVIEW)
