@@ -312,7 +312,7 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     ctx = replace(ctx, session=session)
     faceted = _facet_first(ctx, text, reading, decision)
     if faceted is not None:
-        return _offer_resume(orig, _also_asked(ctx, reading, faceted))
+        return _offer_resume(orig, _also_asked(ctx, text, reading, faceted))
     if decision.outcome == "clarify" and (one := _facet_entry(ctx, text, reading, decision)) is not None:
         out = _open_candidate(ctx, one)
         if out is not None:
@@ -325,7 +325,7 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
                 out = _say_missing(ctx, svc, reading, (), out) or out
                 if _card_misses_the_point(reading):
                     out = _tentative(ctx, text, out) or out
-            return _offer_resume(orig, _also_asked(ctx, reading, out))
+            return _offer_resume(orig, _also_asked(ctx, text, reading, out))
     if decision.outcome in ("answer", "clarify"):
         guide = _common_guide(ctx, decision.candidates)
         # Unsure between answers that all belong to one guide ("có người xưng công an bắt cài
@@ -388,7 +388,7 @@ def _answered_key(match: Match) -> str | None:
     return f"{kind}:{match.id.partition('/')[0]}"
 
 
-def _also_asked(ctx: _Ctx, reading: Reading, out: _Out) -> _Out:
+def _also_asked(ctx: _Ctx, text: str, reading: Reading, out: _Out) -> _Out:
     """``out``, a confident answer to a long question asking of two objects named side by side
     («sổ hộ khẩu và giấy chứng minh của tôi bị mất, làm ở tỉnh khác được không»: the card's
     re-issue), with a second reply on the other: the first paragraph of the best FAQ item about it
@@ -399,7 +399,6 @@ def _also_asked(ctx: _Ctx, reading: Reading, out: _Out) -> _Out:
     if key is None or not reading.long or not out.replies:
         return out
     matcher = ctx.content.matcher
-    text = ctx.session.last_question or ""
     asked = matcher.asked_topics(text) - {"residence"}
     own = matcher.topics_of(key)
     left = asked - own
