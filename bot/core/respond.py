@@ -333,6 +333,8 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         started = _start_guide(ctx, guide, _round(decision.candidates[0].score)) if guide else None
         if started is not None:
             return _offer_resume(orig, started)
+        if decision.outcome == "clarify" and _names_nothing_of_ours(ctx, text, reading):
+            return _offer_resume(orig, _out_of_scope_reply(ctx, text, decision.candidates[0]))
         service = asking.asked_service(ctx.content.catalogue, decision.candidates, reading)
         asked = ctx.content.matcher.asked_topics(text)
         if service is not None and not ctx.content.matcher.about(f"service:{service}", asked):
@@ -362,10 +364,7 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
         return _offer_resume(orig, started)
     best = decision.candidates[0] if decision.candidates else None
     if _out_of_scope(ctx, text, reading, best, decision.candidates):
-        reply = Reply(ctx.text("out_of_scope"), (*texts.MAIN_MENU[:3], texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON))
-        out = _out(ctx, reply, Match(MatchKind.OFFTOPIC, "out_of_scope", _round(best.score) if best else None),
-                   events=(Event("offtopic", (("entry", "out_of_scope"), ("question", text))),))
-        return _offer_resume(orig, out)
+        return _offer_resume(orig, _out_of_scope_reply(ctx, text, best))
     # A story that matched nothing: not «ask shorter» alone, since it may be another matter entirely.
     reply = Reply(ctx.text("fallback_long" if reading.long and reading.asks else "fallback"),
                   (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
@@ -455,6 +454,24 @@ def _side_by_side(ws: Sequence[str], own: frozenset[str], other: str) -> bool:
                     and any(w in _JOINING for w in between):
                 return True
     return False
+
+
+def _out_of_scope_reply(ctx: _Ctx, text: str, best: Candidate | None) -> _Out:
+    """The decline of a question outside the bot's scope (text ``out_of_scope``: what it covers and
+    who advises instead), with the main topics and the way to a person."""
+    reply = Reply(ctx.text("out_of_scope"), (*texts.MAIN_MENU[:3], texts.HANDOFF_BUTTON, texts.MAIN_MENU_BUTTON))
+    return _out(ctx, reply, Match(MatchKind.OFFTOPIC, "out_of_scope", _round(best.score) if best else None),
+                events=(Event("offtopic", (("entry", "out_of_scope"), ("question", text))),))
+
+
+def _names_nothing_of_ours(ctx: _Ctx, text: str, reading: Reading) -> bool:
+    """True for a long question that names no object of ours (:mod:`faq.topics`: no paper, card,
+    register or benefit), no word of the domain (:meth:`Matcher.is_anchored`) and no «giấy tờ»
+    (papers, which «giấy tờ cho người mất» or «giấy tờ tùy thân» ask about in everyday words): a rent
+    deposit, a school transfer, military service. Left unsure between items that share its everyday
+    words, it is declined as outside the bot's scope rather than offered one of them."""
+    return reading.long and reading.asks and not topics_in(text) and not ctx.content.matcher.is_anchored(text) \
+        and " giay to " not in f" {' '.join(words(text))} "
 
 
 def _out_of_scope(ctx: _Ctx, text: str, reading: Reading, best: Candidate | None,

@@ -78,8 +78,9 @@ FLOORS: dict[str, Floor] = {
     # collected apart (branch wt-realq7): first score 1/9 in scope, 9/13 off topic, 3 wrong (three off-topic
     # questions about the social-insurance book or a foreigner's residence card answered with an in-scope
     # entry: their words «hộ khẩu thường trú», «thẻ tạm trú» anchor them in the domain). Off topic 8/13: the
-    # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined).
-    "real_questions_7.yaml": Floor(8, 10, 0),
+    # data-safety entry (wt-card) turned a whistle-blower's question into a "did you mean" (declined); 11/13
+    # since an unsure long question naming nothing of ours is declined as out of scope (04/12/2026).
+    "real_questions_7.yaml": Floor(8, 11, 0),
     # collected apart (branch wt-realq8): first score 9/18, 5/7, 6 wrong; 14/18 with wt-civ's «Bao lâu có
     # kết quả» of the unemployment benefit
     "real_questions_8.yaml": Floor(17, 7, 0),
@@ -142,7 +143,8 @@ FLOORS: dict[str, Floor] = {
     "real_questions_13.yaml": Floor(7, 7, 2),
     # collected apart (branch wt-realq14; 17 found, 13 of them duplicates of earlier batches, 4 kept): first score
     # (on 75f3456) 0/1 in scope, 2/3 off topic, 0 wrong, 1 declined; held out: only its totals looked at by the lead.
-    "real_questions_14.yaml": Floor(0, 2, 0),
+    # 3/3 off topic since an unsure long question naming nothing of ours is declined as out of scope (04/12/2026).
+    "real_questions_14.yaml": Floor(0, 3, 0),
     # collected apart (branch wt-realq15; scraped citizens' Q&A found in public GitHub repositories: 14 found, 7 of
     # them duplicates of earlier batches, 7 kept): first score (on b515154) 1/2 in scope, 5/5 off topic, 0 wrong,
     # 1 declined; held out: only its totals looked at by the lead.

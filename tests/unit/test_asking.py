@@ -404,3 +404,28 @@ def test_of_several_situations_of_a_kind_the_short_questions_words_pick_one() ->
     assert picked is not None and picked.id == "abroad_work"
     # words both share («nước ngoài») single out neither
     assert asking.one_of_kind(sits, ["abroad"], text="nước ngoài thì sao", naming=asking.naming_words(svc)) is None
+
+
+def _phone_content() -> ContentSnapshot:
+    """Two entries on the app's phone that share everyday words (phone, slow, update)."""
+    from tests.factories import faq_entry
+    faq = [
+        faq_entry("app_slow", ["ứng dụng chạy chậm trên điện thoại", "điện thoại chậm khi mở ứng dụng"],
+                  "Bạn tắt hẳn ứng dụng rồi mở lại."),
+        faq_entry("app_update", ["cập nhật ứng dụng trên điện thoại", "điện thoại báo cập nhật ứng dụng"],
+                  "Bạn cập nhật ứng dụng từ kho ứng dụng chính thức."),
+    ]
+    return ContentSnapshot.build(version=1, faq=faq, flows=small_flows(), catalogue=Catalogue.build([], [], []))
+
+
+def test_an_unsure_long_question_naming_nothing_of_ours_is_said_to_be_out_of_scope() -> None:
+    content = _phone_content()
+    story = ("Điện thoại của tôi mua đã ba năm, dạo này mở ứng dụng chạy chậm và hay báo cập nhật. "
+             "Xin hỏi có nên cập nhật không hay mua máy mới?")
+    assert content.matcher.decide(story, today=TODAY).outcome == "clarify"  # the items share its words
+    turn = ask(content, story)
+    assert (turn.match.kind, turn.match.id) == (MatchKind.OFFTOPIC, "out_of_scope")
+    # ... but never one with a word of the domain, or «giấy tờ»
+    for told in ("VNeID", "giấy tờ"):
+        turn = ask(content, story.replace("Điện thoại của tôi", f"Điện thoại để làm {told} của tôi"))
+        assert turn.match.kind is not MatchKind.OFFTOPIC, (told, turn.match)
