@@ -388,6 +388,11 @@ class Conversation:
                                    now=now)
         elif event.name == "handoff_requested":
             unit.record_handoff(user_id=user_id, channel=channel, question=data.get("question") or None, now=now)
+        elif event.name == "offtopic" and data.get("entry") == "out_of_scope":
+            # The generic decline of a long question naming nothing of ours (never a specific
+            # off-topic entry such as the weather): a guess the admins should see.
+            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="out_of_scope",
+                                   entry_id=None, score=match.score, source="user", now=now)
         elif event.name == "clarify_offered" and match.kind is MatchKind.CLARIFY:
             unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="clarify",
                                    entry_id=None, score=match.score, source="user", now=now)

@@ -96,7 +96,7 @@ COMMUNE_NOTE: Final = ("Xã/phường của người dân chỉ biết được 
                        "(xã/phường của tổ đó). Khi lọc theo xã/phường, chỉ những người này được tính.")
 _FLOW_EVENTS: Final = ("flow_started", "flow_step", "flow_finished")
 _REASONS: Final = {"fallback": "chưa hiểu", "clarify": "hỏi lại", "feedback_no": "«Chưa đúng»",
-                   "facet_missing": "thiếu chi tiết"}
+                   "facet_missing": "thiếu chi tiết", "out_of_scope": "ngoài phạm vi"}
 
 
 def vn_day(column: Any, dialect: str) -> ColumnElement[Any]:

@@ -71,7 +71,7 @@ __all__ = [
 
 Direction = Literal["in", "out"]
 MessageSource = Literal["user", "cli", "eval"]
-UnansweredReason = Literal["fallback", "feedback_no", "clarify", "facet_missing"]
+UnansweredReason = Literal["fallback", "feedback_no", "clarify", "facet_missing", "out_of_scope"]
 UnansweredStatus = Literal["open", "resolved", "dismissed"]
 HandoffStatus = Literal["open", "done"]
 #: A hand-off conversation: waiting (open, escalated), held by a person (claimed), or closed.

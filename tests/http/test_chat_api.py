@@ -154,6 +154,25 @@ async def test_fallback_questions_land_in_the_unanswered_inbox(
         assert len(rows) == 1 and rows[0].reason == "fallback" and rows[0].source == "user"
 
 
+async def test_a_question_declined_as_out_of_scope_lands_in_the_inbox(
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    # The generic decline of a long question naming nothing of ours is a guess: the admins see it.
+    app, client = app_and_client
+    q = ("Bố tôi mất để lại một căn nhà, anh em trong nhà chưa thống nhất được việc chia. Xin hỏi muốn chia "
+         "thừa kế thì phải làm những thủ tục gì và nộp ở đâu?")
+    r = await client.post("/api/v1/chat", json={"user_id": uid(), "text": q})
+    match = r.json()["match"]
+    assert (match["kind"], match["id"]) == ("offtopic", "out_of_scope")
+    with store_of(app).unit() as unit:
+        rows = unit.session.exec(select(Unanswered).where(Unanswered.question == q)).all()
+    assert [(row.reason, row.source) for row in rows] == [("out_of_scope", "user")]
+    # ... while a specific off-topic entry (another app's password) is not a guess and stays out
+    await client.post("/api/v1/chat", json={"user_id": uid(), "text": "quen mat khau zalo"})
+    with store_of(app).unit() as unit:
+        assert not unit.session.exec(select(Unanswered).where(Unanswered.question == "quen mat khau zalo")).all()
+
+
 async def test_feedback_no_is_recorded_with_the_entry(app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> None:
     app, client = app_and_client
     user = uid()
