@@ -381,10 +381,9 @@ ALSO_ASKED_MIN: Final = 0.3
 def _answered_key(match: Match) -> str | None:
     """The matcher's key of the item a confident reply answers with (``faq:…``, ``service:…``,
     ``flow:…``), or None for any other reply."""
-    kind = {MatchKind.FAQ: "faq", MatchKind.SERVICE: "service", MatchKind.FLOW: "flow"}.get(match.kind)
-    if kind is None or not match.id:
+    if match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW) or not match.id:
         return None
-    return f"{kind}:{match.id.partition('/')[0]}"
+    return f"{match.kind.value}:{match.id.partition('/')[0]}"
 
 
 def _also_asked(ctx: _Ctx, text: str, reading: Reading, out: _Out) -> _Out:
@@ -406,11 +405,11 @@ def _also_asked(ctx: _Ctx, text: str, reading: Reading, out: _Out) -> _Out:
     other = next(iter(left))
     # Asked together: the two named side by side («sổ hộ khẩu và giấy chứng minh bị mất»), not the
     # other one told in passing («có hộ khẩu ở Thanh Hóa … muốn đổi biển số xe»).
-    naming = [s for s in split_sentences(reading.focus) if _side_by_side(words(s), own, other)]
+    sentences = [words(s) for s in split_sentences(reading.focus)]
+    naming = [f" {' '.join(ws)} " for ws in sentences if _side_by_side(ws, own, other)]
     # The other object by the words naming it, and its loss when one is told («sổ hộ khẩu bị mất»):
     # the sentence's other words (where, how long) are asked of the object answered.
-    named = " ".join(dict.fromkeys(p for s in naming for p in TOPICS.get(other, ())
-                                   if f" {p} " in f" {' '.join(words(s))} "))
+    named = " ".join(p for p in TOPICS.get(other, ()) if any(f" {p} " in padded for padded in naming))
     if not named:
         return out
     query = f"{named} bi mat" if "lost" in reading.situations else named
