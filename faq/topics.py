@@ -77,9 +77,16 @@ _BY_PHRASE: Final[tuple[tuple[str, frozenset[str]], ...]] = tuple(
 )
 
 
+#: Folded phrases that hold an object's phrase but name something else: «quý báo tư vấn» (a
+#: reader asking the newspaper to advise) is not «báo tử». Blanked before the objects are read.
+_LOOKALIKES: Final[tuple[str, ...]] = (" bao tu van ",)
+
+
 def topics_of_words(seq: Iterable[str]) -> frozenset[str]:
     """The objects named in a sequence of :func:`~faq.normalize.words`."""
     padded = f" {' '.join(seq)} "
+    for lookalike in _LOOKALIKES:
+        padded = padded.replace(lookalike, " ")
     found: set[str] = set()
     for phrase, topics in _BY_PHRASE:
         if phrase in padded:

@@ -365,6 +365,9 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     best = decision.candidates[0] if decision.candidates else None
     if _out_of_scope(ctx, text, reading, best, decision.candidates):
         return _offer_resume(orig, _out_of_scope_reply(ctx, text, best))
+    guessed = _topic_guess(ctx, text, reading)
+    if guessed is not None:
+        return _offer_resume(orig, guessed)
     # A story that matched nothing: not «ask shorter» alone, since it may be another matter entirely.
     reply = Reply(ctx.text("fallback_long" if reading.long and reading.asks else "fallback"),
                   (*texts.MAIN_MENU[:4], texts.HANDOFF_BUTTON))
@@ -372,6 +375,41 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))
     return _offer_resume(orig, out)
+
+
+#: Objects (:data:`faq.topics.TOPICS`) that are the paper or register of our own procedures, so a
+#: long question naming one and no other is about one of them even when no item matched it.
+#: Not land, tax, social insurance, marriage or health insurance: their disputes, benefits and
+#: divorces are asked far more often than their registration, and are not ours.
+_SERVICE_OBJECTS: Final = frozenset({
+    "id_card", "passport", "birth", "death", "permanent_residence", "temporary_residence", "temporary_absence",
+    "stay_notice", "driving_licence", "vehicle", "traffic_fine", "unemployment", "criminal_record",
+})
+
+
+def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
+    """A long question no item matched, naming exactly one object of our procedures («… có bị xóa
+    hộ khẩu không?»): that procedure's card, its asked facet first, offered under the line saying
+    the bot is not sure (:func:`_tentative`, a "did you mean" for the inbox) rather than «not
+    understood». None when the question names no such object, several, or one no single service
+    is about."""
+    if not (reading.long and reading.asks):
+        return None
+    matcher = ctx.content.matcher
+    asked = narrowed(matcher.asked_topics(text))
+    if len(asked) != 1 or not asked <= _SERVICE_OBJECTS:
+        return None
+    (topic,) = asked
+    # the services about that object, those about it alone first (the card's own procedure, not
+    # the tax code updated from it), then the one whose names the message shares the most with
+    about = [s for s in ctx.content.catalogue.services if topic in matcher.topics_of(f"service:{s.id}")]
+    services = [s for s in about if matcher.topics_of(f"service:{s.id}") == asked] or about
+    if not services:
+        return None
+    named = _named_most(services, text) if len(services) > 1 else services
+    if len(named) != 1:
+        return None
+    return _tentative(ctx, text, _service_answer(ctx, named[0].id, reading, None))
 
 
 #: The least confidence of the other object's item in :func:`_also_asked`.
