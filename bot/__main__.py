@@ -89,13 +89,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from api.bootstrap import build_services
     from api.conversation import eval_asker
-    from bot.evaluation import EvalError, load_cases, run_eval
+    from bot.evaluation import EvalError, expect_only, load_cases, run_eval
 
     try:
         cases = [c for f in args.files for c in load_cases(Path(f))]
     except (EvalError, OSError, ValueError) as exc:
         print(f"eval: {exc}", file=sys.stderr)
         return 2
+    if args.expect_only:
+        cases = expect_only(cases)
     settings = _settings(args)
     services = build_services(settings)
     try:
@@ -280,6 +282,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("files", nargs="+")
     ev.add_argument("--min-in-scope", type=float)
     ev.add_argument("--min-oos", type=float)
+    ev.add_argument("--expect-only", action="store_true",
+                    help="score by the expect groups alone (the shared sets' rule), ignoring expected ids and kinds")
     ev.add_argument("--show-held-out", action="store_true",
                     help="also list the cases of held-out batches (real_questions_N.yaml, N >= 11) one by one")
     ev.set_defaults(func=_cmd_eval)

@@ -61,15 +61,18 @@ def _extract(commit: str, into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
-def score_batch(batch: int) -> dict[str, Any]:
-    """Score batch ``batch`` with today's code on its collection-day content."""
+def score_batch(batch: int, *, by_expect_only: bool = False) -> dict[str, Any]:
+    """Score batch ``batch`` with today's code on its collection-day content (by its ``expect``
+    groups alone when ``by_expect_only``: :func:`bot.evaluation.expect_only`)."""
     from api.bootstrap import build_services
     from api.conversation import eval_asker
     from api.settings import Settings
-    from bot.evaluation import load_cases, run_eval
+    from bot.evaluation import expect_only, load_cases, run_eval
 
     commit = content_commit(batch)
     cases = load_cases(DATA / f"real_questions_{batch}.yaml")
+    if by_expect_only:
+        cases = expect_only(cases)
     with tempfile.TemporaryDirectory(prefix="unseen-") as tmp:
         root = Path(tmp)
         _extract(commit, root)
@@ -100,11 +103,13 @@ def score_batch(batch: int) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.eval_unseen", description=__doc__.splitlines()[0])
     parser.add_argument("batches", nargs="*", type=int, default=list(DEFAULT_BATCHES))
+    parser.add_argument("--expect-only", action="store_true",
+                        help="score by the expect groups alone (the shared sets' rule), ignoring expected ids")
     args = parser.parse_args(argv)
     total = {"correct": 0, "wrong": 0, "declined": 0, "in_scope": 0}
     for batch in args.batches:
         try:
-            row = score_batch(batch)
+            row = score_batch(batch, by_expect_only=args.expect_only)
         except (UnseenError, OSError) as exc:
             print(f"eval_unseen: batch {batch}: {exc}", file=sys.stderr)
             return 2

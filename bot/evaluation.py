@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -44,6 +44,7 @@ __all__ = [
     "EvalReport",
     "Outcome",
     "classify",
+    "expect_only",
     "id_matches",
     "is_held_out",
     "load_cases",
@@ -275,6 +276,19 @@ def parse_cases(data: Any, *, source: str = "<data>") -> list[Case]:
             )
         )
     return cases
+
+
+def expect_only(cases: Sequence[Case]) -> list[Case]:
+    """``cases`` scored by their ``expect`` groups alone, the rule of the shared development sets
+    (``real_questions_dev.yaml`` has no ids): the expected ids, kind, guide and service are dropped,
+    so an answer holding the facts asked passes whatever item it came from, and a "did you mean"
+    preview holding them passes too. A case left with nothing to check is dropped."""
+    kept: list[Case] = []
+    for c in cases:
+        if not c.oos and not c.expect:
+            continue
+        kept.append(replace(c, expect_id=(), expect_kind=None, expect_flow=None, expect_service=None))
+    return kept
 
 
 def load_cases(path: str | Path) -> list[Case]:

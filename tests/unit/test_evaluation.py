@@ -12,6 +12,7 @@ from bot.evaluation import (
     Case,
     EvalError,
     classify,
+    expect_only,
     id_matches,
     is_held_out,
     load_cases,
@@ -184,6 +185,21 @@ def test_expect_id_needs_a_confident_answer_with_an_acceptable_id() -> None:
     both = Case("q", expect=(("mien phi",),), expect_id=("fee_id_card",))
     assert score_case(both, ["Miễn phí"], [], "faq", "fee_id_card")
     assert not score_case(both, ["30.000 đồng"], [], "faq", "fee_id_card")
+
+
+def test_expect_only_scores_by_the_words_as_the_shared_sets_do() -> None:
+    both = Case("q", expect=(("mien phi",),), expect_id=("fee_id_card",), expect_kind="faq")
+    ids_only = Case("r", expect_id=("fee_id_card",))
+    oos = Case("s", oos=True)
+    kept = expect_only([both, ids_only, oos])
+    # a case with ids only has nothing left to check; an off-topic case is kept as it is
+    assert [c.q for c in kept] == ["q", "s"] and kept[1] == oos
+    loose = kept[0]
+    assert loose.expect == both.expect and not loose.expect_id and loose.expect_kind is None
+    # the words in a "did you mean" preview pass, as real_questions_dev.yaml states its rule
+    assert score_case(loose, ["Tôi chưa chắc…", "Miễn phí"], [], "clarify", None)
+    assert not score_case(both, ["Tôi chưa chắc…", "Miễn phí"], [], "clarify", None)
+    assert not score_case(loose, ["30.000 đồng"], [], "faq", "fee_id_card")
 
 
 @pytest.mark.parametrize(
