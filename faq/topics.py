@@ -38,7 +38,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "id_card": ("can cuoc", "chung minh nhan dan", "chung minh thu", "giay chung minh", "the chip", "gan chip"),
     "account": ("dinh danh", "muc 1", "muc 2"),
     "birth": ("khai sinh",),
-    "death": ("khai tu", "chung tu", "bao tu"),
+    "death": ("khai tu", "giay chung tu", "bao tu"),
     "marriage": ("ket hon", "hon nhan", "doc than"),
     "criminal_record": ("ly lich tu phap",),
     "driving_licence": ("giay phep lai xe", "bang lai"),

@@ -458,3 +458,6 @@ def test_a_reader_asking_the_paper_to_advise_names_no_death_certificate() -> Non
     from faq.topics import topics_in
     assert "death" not in topics_in("Mong quý báo tư vấn giúp tôi có nên vay ngân hàng mua nhà?")
     assert "death" in topics_in("Bệnh viện chưa cấp giấy báo tử thì làm sao?")
+    # «chứng từ» (a receipt, the vehicle's papers) folds like «chứng tử»: only «giấy chứng tử» is one
+    assert topics_in("Sang tên xe cũ mà mất chứng từ lệ phí trước bạ thì được không?") == {"vehicle"}
+    assert "death" in topics_in("mất giấy chứng tử của bố thì xin lại ở đâu")
