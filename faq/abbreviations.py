@@ -56,6 +56,20 @@ EXPANSIONS: Final[dict[str, str]] = {
     # «xài» (southern «dùng»: use)
     "xai": "dung",
     "dk dc": "dang ky duoc",
+    # «nhập khẩu» of goods, not the residence jargon for «nhập hộ khẩu»
+    "xuat nhap khau": "ngoai thuong",
+    "hang nhap khau": "hang ngoai",
+    "hang hoa nhap khau": "hang ngoai",
+    "nhap khau hang": "mua hang ngoai",
+    "nhap khau hang hoa": "mua hang ngoai",
+    "thue nhap khau": "thue hang ngoai",
+    "xe nhap khau": "xe ngoai",
+    "o to nhap khau": "o to ngoai",
+    # «lưu trữ» typed without marks, where the object says it is storing
+    "luu tru du lieu": "luu giu du lieu",
+    "luu tru thong tin": "luu giu thong tin",
+    "luu tru giay to": "luu giu giay to",
+    "luu tru ho so": "luu giu ho so",
     "duoc ko": "duoc khong",
     "dx": "duoc",
     "dcc": "duoc",
@@ -327,6 +341,8 @@ HOMOGRAPHS: Final[dict[str, str]] = {
     "nàng dâu": "vợ của con trai",
     "cô dâu": "người vợ mới cưới",
     "số đó": "số ấy",
+    # «lưu trữ» (to store: data, papers) folds like «lưu trú» (to stay: the stay notice)
+    "lưu trữ": "lưu giữ",
 }
 
 #: Ambiguous short forms resolved by context in :func:`faq.normalize.tokens`.

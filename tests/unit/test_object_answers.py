@@ -885,3 +885,22 @@ def test_a_long_how_question_whose_every_option_is_one_service_gets_how_it_is_do
     ))
     heads(turn, "unemployment", "Làm online ở đâu")
     assert not turn.replies[0].text.startswith(texts.UNSURE_PREVIEW)
+
+
+def test_storing_data_is_not_a_stay_and_imported_goods_are_not_a_residence(whole_bot: Services) -> None:
+    # «lưu trữ» (store) folds like «lưu trú» (stay); «nhập khẩu» of goods like «nhập (hộ) khẩu»
+    turn = ask(whole_bot, "Cho tôi hỏi ứng dụng VNeID lưu trữ thông tin cá nhân của người dân ở đâu, "
+                          "có an toàn không, có bị lộ ra ngoài không ạ?")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.FAQ, "vneid_data_safety"), turn.match
+    assert ask(whole_bot, "vneid luu tru du lieu o dau").match.id == "vneid_data_safety"
+    turn = ask(whole_bot, "Công ty tôi chuyên nhập khẩu hàng hóa từ Trung Quốc về bán, nay muốn hỏi thủ "
+                          "tục khai báo hải quan cho lô hàng nhập khẩu như thế nào?")
+    assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.CLARIFY), turn.match
+
+
+def test_an_unmatched_story_about_the_card_is_offered_the_card(whole_bot: Services) -> None:
+    text = offered(ask(whole_bot, (
+        "Chào anh chị, nhà tôi ở xa trung tâm, đường đi lại khó khăn, ông tôi năm nay đã 85 tuổi, mắt kém, "
+        "đi lại phải có người dìu. Cán bộ thôn có thông báo mọi người phải đi làm căn cước. Xin hỏi trường "
+        "hợp của ông tôi thì phải làm sao ạ?")))
+    assert "thẻ căn cước" in text.lower() or "CCCD" in text
