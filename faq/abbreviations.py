@@ -65,6 +65,10 @@ EXPANSIONS: Final[dict[str, str]] = {
     "thue nhap khau": "thue hang ngoai",
     "xe nhap khau": "xe ngoai",
     "o to nhap khau": "o to ngoai",
+    # a bank card with a chip (banks changed magnetic cards for chip ones), not the chip ID card
+    "the atm": "the ngan hang",
+    "atm": "ngan hang",
+    "the tu sang the chip": "the ngan hang doi chip",
     # «lưu trữ» typed without marks, where the object says it is storing
     "luu tru du lieu": "luu giu du lieu",
     "luu tru thong tin": "luu giu thong tin",

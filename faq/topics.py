@@ -78,8 +78,11 @@ _BY_PHRASE: Final[tuple[tuple[str, frozenset[str]], ...]] = tuple(
 
 
 #: Folded phrases that hold an object's phrase but name something else: «quý báo tư vấn» (a
-#: reader asking the newspaper to advise) is not «báo tử». Blanked before the objects are read.
-_LOOKALIKES: Final[tuple[str, ...]] = (" bao tu van ",)
+#: reader asking the newspaper to advise) is not «báo tử»; a bank card's chip («thẻ ATM gắn chip»,
+#: read «thẻ ngân hàng gắn chip») is not the chip ID card. Blanked before the objects are read.
+_LOOKALIKES: Final[tuple[str, ...]] = (
+    " bao tu van ", " ngan hang gan chip ", " ngan hang doi chip ", " ngan hang co chip ", " the chip ngan hang ",
+)
 
 
 def topics_of_words(seq: Iterable[str]) -> frozenset[str]:

@@ -461,3 +461,11 @@ def test_a_reader_asking_the_paper_to_advise_names_no_death_certificate() -> Non
     # «chứng từ» (a receipt, the vehicle's papers) folds like «chứng tử»: only «giấy chứng tử» is one
     assert topics_in("Sang tên xe cũ mà mất chứng từ lệ phí trước bạ thì được không?") == {"vehicle"}
     assert "death" in topics_in("mất giấy chứng tử của bố thì xin lại ở đâu")
+
+
+def test_a_bank_cards_chip_is_not_the_chip_id_card() -> None:
+    from faq.topics import topics_in
+    for text in ("Ngân hàng bắt đổi thẻ ATM từ thẻ từ sang thẻ chip", "doi the atm gan chip o dau",
+                 "thẻ ngân hàng gắn chip bị khóa"):
+        assert "id_card" not in topics_in(text), text
+    assert "id_card" in topics_in("đổi căn cước gắn chip ở đâu")
