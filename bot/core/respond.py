@@ -38,7 +38,7 @@ from flows import catalogue as cat
 from flows import engine
 from flows import facets as svc_facets
 from flows.engine import FlowOutcome
-from flows.schema import Service
+from flows.schema import FACET_KEYS, Service
 
 __all__ = ["respond"]
 
@@ -1129,9 +1129,28 @@ def _facet_answers(ctx: _Ctx, svc: Service, keys: tuple[str, ...], score: float 
         last = answer
     if last is None:
         return None
-    buttons = tuple(b for b in last.buttons if b.payload not in shown)
+    buttons = _asked_facets_first(ctx, svc, tuple(b for b in last.buttons if b.payload not in shown), shown)
     events = tuple(Event("facet_viewed", (("service", svc.id), ("facet", k))) for k in keys)
     return _leave_flow_for(ctx, Reply("\n\n".join(parts), buttons), Match(MatchKind.SERVICE, svc.id, score), events)
+
+
+def _asked_facets_first(ctx: _Ctx, svc: Service, buttons: tuple[Button, ...], shown: Sequence[str]) -> tuple[Button, ...]:
+    """``buttons`` under a facet answer with the facets the question asked and the reply does not
+    show first («… làm online ở đâu và mất bao lâu» answered with a situation and the time: «Làm
+    online ở đâu» leads), still at most :data:`flows.facets.FACET_BUTTONS_MAX` facets."""
+    question = ctx.inbound.text or ""
+    if not question:
+        return buttons
+    have = svc_facets.available_facets(svc, ctx.today)
+    wanted = [Button(svc_facets.facet_labels[f], svc_facets.facet_payload(svc.id, f)) for f in read(question).facets
+              if f in have and svc_facets.facet_payload(svc.id, f) not in shown]
+    if not wanted:
+        return buttons
+    facet_payloads = {svc_facets.facet_payload(svc.id, f) for f in FACET_KEYS}
+    taken = {b.payload for b in wanted}
+    facets = [*wanted, *(b for b in buttons if b.payload in facet_payloads and b.payload not in taken)]
+    rest = [b for b in buttons if b.payload not in facet_payloads]
+    return (*facets[:svc_facets.FACET_BUTTONS_MAX], *rest)
 
 
 def _start_guide(ctx: _Ctx, flow_id: str, score: float | None) -> _Out | None:

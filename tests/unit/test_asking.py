@@ -469,3 +469,16 @@ def test_a_bank_cards_chip_is_not_the_chip_id_card() -> None:
                  "thẻ ngân hàng gắn chip bị khóa"):
         assert "id_card" not in topics_in(text), text
     assert "id_card" in topics_in("đổi căn cước gắn chip ở đâu")
+
+
+def test_a_facet_asked_but_not_shown_leads_the_buttons(content: ContentSnapshot) -> None:
+    story = ("Chào bạn, tuần trước tôi đi chợ bị mất thẻ căn cước cùng cái ví. Giờ làm lại thì nộp trực "
+             "tiếp ở đâu, lệ phí bao nhiêu?")
+    turn = ask(content, story)
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "idcard")
+    reply = turn.replies[0]
+    assert "Mất thẻ thì làm thủ tục cấp lại" in reply.text and "70.000 đồng" in reply.text
+    # the place asked is not in the reply: its button comes first
+    payloads = [b.payload for b in reply.buttons]
+    assert payloads[0] == "sf-idcard-in_person", payloads
+    assert sum(p.startswith("sf-") for p in payloads) <= 3 and "sf-idcard-fee" not in payloads
