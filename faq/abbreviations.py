@@ -69,6 +69,17 @@ EXPANSIONS: Final[dict[str, str]] = {
     "the atm": "the ngan hang",
     "atm": "ngan hang",
     "the tu sang the chip": "the ngan hang doi chip",
+    # a phone or paper snatched, stolen, pickpocketed is lost to its owner
+    "bi giat": "bi mat",
+    "bi trom": "bi mat",
+    "bi cuop": "bi mat",
+    "bi moc tui": "bi mat",
+    # telling someone the code is reading it out to them
+    "noi ma": "doc ma",
+    # «tố giác» a scam is reporting it to the police
+    "to giac": "trinh bao",
+    # a phone lacking NFC has none
+    "thieu nfc": "khong co nfc",
     # «lưu trữ» typed without marks, where the object says it is storing
     "luu tru du lieu": "luu giu du lieu",
     "luu tru thong tin": "luu giu thong tin",

@@ -66,12 +66,16 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
     "online": ("online", "truc tuyen", "qua mang", "tren mang", "tai nha", "qua app", "tren app",
                "tren ung dung", "khong can den", "khong phai den", "qua dich vu cong", "tren dich vu cong",
                "tren cong dich vu", "lam tren vneid", "nop tren vneid", "qua vneid", "bang vneid",
-               "qua cong dich vu", "qua cong dvc", "tren cong dvc"),
+               "qua cong dich vu", "qua cong dvc", "tren cong dvc",
+               # «vào đâu để làm», «vào trang nào»: which site or app to open
+               "vao dau", "vao trang nao", "vao muc nao", "trang web nao", "trang nao de"),
     # Only cues about who may or must: a bare yes/no ("được không", "hay không") is no facet.
     "who": ("ai duoc", "ai phai", "ai lam", "ai co the", "ai se", "ai la nguoi", "trach nhiem", "nguoi nao",
             "doi tuong", "dieu kien", "co phai", "bat buoc", "co can phai", "truong hop nao", "co thuoc",
             # «có cần đăng ký / thông báo / khai báo … không»: must I (not «có căn cước»)
-            "co can dang ky", "co can thong bao", "co can khai bao", "co can den", "co can lam"),
+            "co can dang ky", "co can thong bao", "co can khai bao", "co can den", "co can lam",
+            # «ai khai báo», «ai đi đăng ký»: who does it
+            "ai khai bao", "ai dang ky", "ai di dang ky", "ai di khai", "ai thong bao", "ai bao"),
     "result": ("ket qua", "nhan duoc gi", "duoc cap gi", "nhan o dau", "tra ve", "nhan qua"),
 }
 

@@ -97,6 +97,16 @@ def test_level_spellings(typed: str, meant: str) -> None:
         ("bn ngay", "bao lâu"),
         # a bank's Smart OTP is its own thing (it does not anchor a question in VNeID's domain)
         ("ma smart otp", "mã smartotp"),
+        # snatched, stolen, pickpocketed: lost to its owner; telling the code is reading it out
+        ("bi giat dt", "bị mất điện thoại"),
+        ("bị trộm điện thoại", "bị mất điện thoại"),
+        ("lo noi ma otp", "lỡ đọc mã otp"),
+        ("to giac so lua dao", "trình báo số lừa đảo"),
+        ("dt thieu nfc", "điện thoại không có nfc"),
+        # goods imported, a bank card's chip: not the residence jargon, not the ID card
+        ("hàng nhập khẩu", "hàng ngoại"),
+        ("the atm", "thẻ ngân hàng"),
+        ("luu tru du lieu", "lưu giữ dữ liệu"),
     ],
 )
 def test_teencode_and_abbreviations(typed: str, meant: str) -> None:
@@ -271,6 +281,8 @@ def test_the_settings_screen_stays_settings() -> None:
         # without marks the typo fix still reads «định danh»
         ("dinh dang muc 2", ("dinh", "danh", "muc", "2")),
         ("thẻ hết hạn", ("the", "het", "han")),
+        # «lưu trữ» (store) is not «lưu trú» (stay)
+        ("VNeID lưu trữ giấy tờ", ("vneid", "luu", "giu", "giay", "to")),
         # decomposed marks (some keyboards) are read like composed ones
         ("di\u0301nh da\u0301ng", ("lien", "quan")),
     ],

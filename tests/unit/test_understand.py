@@ -75,6 +75,9 @@ def test_facets_are_listed_in_the_order_asked() -> None:
     # what to bring is what to prepare; «mạng» (network) folds like «mang» and is not asked
     assert facets_in("đi làm mức 2 thì cần mang gì") == ("documents",)
     assert facets_in("đăng ký mức 1 có cần mạng không") == ()
+    # which site to open is where to do it online; «ai khai báo» asks who
+    assert facets_in("tôi có thể vào đâu để đăng ký cư trú, thời gian bao lâu") == ("online", "time")
+    assert facets_in("chủ nhà đi vắng thì ai khai báo") == ("who",)
 
 
 def test_situations_come_from_the_whole_story() -> None:
