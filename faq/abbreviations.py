@@ -74,6 +74,20 @@ EXPANSIONS: Final[dict[str, str]] = {
     "bi trom": "bi mat",
     "bi cuop": "bi mat",
     "bi moc tui": "bi mat",
+    # southern «lãnh» (receive) a benefit, money, a salary; not «lãnh đạo», «lạnh»
+    "lanh bao nhieu": "duoc bao nhieu",
+    "lanh tro cap": "huong tro cap",
+    "lanh tien": "nhan tien",
+    "lanh luong": "nhan luong",
+    "dang lanh": "dang huong",
+    "duoc lanh": "duoc huong",
+    "di lanh": "di nhan",
+    # «số đó» (that number) typed without marks, where it is a caller's number, not «sổ đỏ»
+    "trinh bao so do": "trinh bao so ay",
+    "chan so do": "chan so ay",
+    "goi lai so do": "goi lai so ay",
+    "so do goi": "so ay goi",
+    "so do la": "so ay la",
     # telling someone the code is reading it out to them
     "noi ma": "doc ma",
     # «tố giác» a scam is reporting it to the police

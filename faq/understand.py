@@ -62,7 +62,9 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
     "in_person": ("o dau", "co quan nao", "noi nao", "den dau", "tai dau", "cho nao", "dia chi", "phuong nao",
                   "xa nao", "ve que", "tinh khac", "bat ky", "noi thuong tru", "noi o hien tai", "noi tam tru",
                   "lam truc tiep", "den truc tiep", "noi cu tru", "o tinh", "co quan gi", "len tinh",
-                  "len huyen", "o cong an xa", "o cong an phuong", "tai cong an xa", "tai cong an phuong"),
+                  "len huyen", "o cong an xa", "o cong an phuong", "tai cong an xa", "tai cong an phuong",
+                  # «phải tới đâu (để) làm»: where to go (not «hồ sơ tới đâu rồi», how far it has got)
+                  "phai toi dau", "toi dau de", "toi dau lam"),
     "online": ("online", "truc tuyen", "qua mang", "tren mang", "tai nha", "qua app", "tren app",
                "tren ung dung", "khong can den", "khong phai den", "qua dich vu cong", "tren dich vu cong",
                "tren cong dich vu", "lam tren vneid", "nop tren vneid", "qua vneid", "bang vneid",
@@ -75,7 +77,9 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
             # «có cần đăng ký / thông báo / khai báo … không»: must I (not «có căn cước»)
             "co can dang ky", "co can thong bao", "co can khai bao", "co can den", "co can lam",
             # «ai khai báo», «ai đi đăng ký»: who does it
-            "ai khai bao", "ai dang ky", "ai di dang ky", "ai di khai", "ai thong bao", "ai bao"),
+            "ai khai bao", "ai dang ky", "ai di dang ky", "ai di khai", "ai thong bao", "ai bao",
+            # someone else doing it for them: who may («làm hộ» is left out: «làm hồ sơ» folds alike)
+            "di thay", "lam thay", "khai thay", "dang ky thay", "nho nguoi", "uy quyen"),
     "result": ("ket qua", "nhan duoc gi", "duoc cap gi", "nhan o dau", "tra ve", "nhan qua"),
 }
 

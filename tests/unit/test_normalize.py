@@ -103,6 +103,10 @@ def test_level_spellings(typed: str, meant: str) -> None:
         ("lo noi ma otp", "lỡ đọc mã otp"),
         ("to giac so lua dao", "trình báo số lừa đảo"),
         ("dt thieu nfc", "điện thoại không có nfc"),
+        # southern «lãnh» is receiving a benefit; «số đó» of a caller is not «sổ đỏ»
+        ("tien that nghiep lanh bao nhieu", "tiền thất nghiệp được bao nhiêu"),
+        ("dang lanh tro cap", "đang hưởng trợ cấp"),
+        ("chan so do", "chặn số ấy"),
         # goods imported, a bank card's chip: not the residence jargon, not the ID card
         ("hàng nhập khẩu", "hàng ngoại"),
         ("the atm", "thẻ ngân hàng"),

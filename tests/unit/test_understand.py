@@ -78,6 +78,10 @@ def test_facets_are_listed_in_the_order_asked() -> None:
     # which site to open is where to do it online; «ai khai báo» asks who
     assert facets_in("tôi có thể vào đâu để đăng ký cư trú, thời gian bao lâu") == ("online", "time")
     assert facets_in("chủ nhà đi vắng thì ai khai báo") == ("who",)
+    assert facets_in("tôi có thể ủy quyền cho cha mẹ đăng ký thay không") == ("who",)
+    # «phải tới đâu» is where to go; «làm hồ sơ» is no «làm hộ»
+    assert facets_in("em phải tới đâu để làm hồ sơ hưởng thất nghiệp") == ("in_person",)
+    assert facets_in("hồ sơ của tôi tới đâu rồi") == ()
 
 
 def test_situations_come_from_the_whole_story() -> None:
