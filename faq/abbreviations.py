@@ -74,6 +74,26 @@ EXPANSIONS: Final[dict[str, str]] = {
     "bi trom": "bi mat",
     "bi cuop": "bi mat",
     "bi moc tui": "bi mat",
+    # southern «mần» (làm) typed without marks, where «màn» (a screen) cannot be meant
+    "man sao": "lam sao",
+    "man gi": "lam gi",
+    "man lai": "lam lai",
+    "man giay": "lam giay",
+    "man thu tuc": "lam thu tuc",
+    "man tam": "lam tam",
+    "di man": "di lam",
+    # southern «trật» (wrong) on a paper, «tên lót» (the middle name)
+    "ghi trat": "ghi sai",
+    "trat ten": "sai ten",
+    "trat ngay": "sai ngay",
+    "trat nam sinh": "sai nam sinh",
+    "trat thong tin": "sai thong tin",
+    "ten lot": "chu dem",
+    # southern «dzậy» (the particle «vậy»); northern «u» (mother)
+    "dzay": "",
+    "u toi": "me toi",
+    "u em": "me em",
+    "u nha": "me nha",
     # southern «lãnh» (receive) a benefit, money, a salary; not «lãnh đạo», «lạnh»
     "lanh bao nhieu": "duoc bao nhieu",
     "lanh tro cap": "huong tro cap",
@@ -370,6 +390,8 @@ HOMOGRAPHS: Final[dict[str, str]] = {
     "nàng dâu": "vợ của con trai",
     "cô dâu": "người vợ mới cưới",
     "số đó": "số ấy",
+    # southern «mần» (làm), typed with its mark
+    "mần": "làm",
     # «lưu trữ» (to store: data, papers) folds like «lưu trú» (to stay: the stay notice)
     "lưu trữ": "lưu giữ",
 }

@@ -107,6 +107,12 @@ def test_level_spellings(typed: str, meant: str) -> None:
         ("tien that nghiep lanh bao nhieu", "tiền thất nghiệp được bao nhiêu"),
         ("dang lanh tro cap", "đang hưởng trợ cấp"),
         ("chan so do", "chặn số ấy"),
+        # southern «mần» (làm), «trật» (sai), «tên lót» (chữ đệm), «dzậy»; northern «u» (mẹ)
+        ("có phải mần tạm vắng hông", "có phải làm tạm vắng không"),
+        ("man giay tam tru", "làm giấy tạm trú"),
+        ("khai sinh ghi trật tên lót", "khai sinh ghi sai chữ đệm"),
+        ("u tôi già rồi", "mẹ tôi già rồi"),
+        ("man hinh bi den", "màn hình bị đen"),
         # goods imported, a bank card's chip: not the residence jargon, not the ID card
         ("hàng nhập khẩu", "hàng ngoại"),
         ("the atm", "thẻ ngân hàng"),
