@@ -388,15 +388,15 @@ _SERVICE_OBJECTS: Final = frozenset({
 
 
 def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
-    """A long question no item matched, naming exactly one object of our procedures («… có bị xóa
-    hộ khẩu không?»): that procedure's card, its asked facet first, offered under the line saying
-    the bot is not sure (:func:`_tentative`, a "did you mean" for the inbox) rather than «not
-    understood». None when the question names no such object, several, or one no single service
-    is about."""
-    if not (reading.long and reading.asks):
+    """A question no item matched, naming exactly one object of our procedures (a long one in its
+    question sentences: «… có bị xóa hộ khẩu không?»): that procedure's card, its asked facet
+    first, offered under the line saying the bot is not sure (:func:`_tentative`, a "did you mean"
+    for the inbox) rather than «not understood». None for a message that asks nothing, or names no
+    such object, several, or one no single service is about."""
+    if not reading.asks:
         return None
     matcher = ctx.content.matcher
-    asked = narrowed(matcher.asked_topics(text))
+    asked = narrowed(matcher.asked_topics(text) if reading.long else topics_in(text))
     if len(asked) != 1 or not asked <= _SERVICE_OBJECTS:
         return None
     (topic,) = asked

@@ -444,6 +444,17 @@ def test_an_unmatched_story_naming_one_of_our_papers_is_offered_its_procedure(co
     assert [b.payload for b in first.buttons][-2:] == ["c-handoff", "menu"]
 
 
+def test_an_unmatched_short_question_naming_one_of_our_papers_is_offered_its_procedure(
+    content: ContentSnapshot,
+) -> None:
+    short = "bà nội 90 tuổi chưa từng có giấy chứng minh thì sao ạ"
+    assert content.matcher.decide(short, today=TODAY).outcome == "none"
+    turn = ask(content, short)
+    assert turn.match.kind is MatchKind.CLARIFY and "Cấp lại, đổi thẻ căn cước" in turn.replies[0].text
+    # a message that asks nothing is not guessed at
+    assert ask(content, "bà nội 90 tuổi chưa từng có giấy chứng minh").match.kind is not MatchKind.CLARIFY
+
+
 def test_an_unmatched_story_naming_two_papers_or_a_dispute_is_not_guessed(content: ContentSnapshot) -> None:
     two = ("Chào anh chị, nhà tôi ở xa trung tâm, đường sá khó khăn, ông tôi năm nay đã 85 tuổi, mắt kém. "
            "Thôn có thông báo mọi người phải đi làm căn cước và hộ chiếu. Xin hỏi ông tôi thì phải làm sao ạ?")
