@@ -509,6 +509,8 @@ COMPOUNDS: Final[frozenset[str]] = frozenset(
         "thiet bi", "mien phi", "le phi", "phe duyet", "tong dai", "tin nhan",
         "ma so", "quoc gia", "hanh chinh", "chinh chu", "thue bao", "nha mang", "tam vang",
         "tich hop", "giay to", "y te", "xa hoi", "may tinh", "tu choi",
+        # «trái tuyến» (outside the registered hospital): its «trái» is not the «trai» of «con trai»
+        "trai tuyen", "dung tuyen", "vuot tuyen",
     }
 )
 

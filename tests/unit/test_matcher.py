@@ -487,3 +487,14 @@ def test_an_item_asked_for_one_facet_knows_it() -> None:
     assert m.facet_of("faq:mixed") is None  # no facet asked by half of its phrasings alone
     assert m.facet_of("faq:none") is None
     assert m.facet_of("faq:unknown") is None
+
+
+def test_a_son_is_no_hospital_outside_ones_network() -> None:
+    # «con trai» (a son) and «trái tuyến» (outside the registered hospital) share the folded «trai»;
+    # the hospital term is indexed as a pair only, so the son does not pull to its decline
+    benefits = IndexDoc("offtopic:bhyt_benefits", "offtopic",
+                        ("Khám trái tuyến có được hưởng bảo hiểm y tế không", "đi viện trái tuyến được bao nhiêu"))
+    m = Matcher([*DOCS, benefits])
+    found = [c.key for c in m.search("số điện thoại đăng ký là của con trai bác", today=TODAY, k=20)]
+    assert "offtopic:bhyt_benefits" not in found
+    assert m.search("khám trái tuyến có được hưởng không", today=TODAY, k=1)[0].key == "offtopic:bhyt_benefits"
