@@ -28,6 +28,7 @@ __all__ = [
     "DOMAIN_ANCHORS",
     "EXPANSIONS",
     "FILLER_PHRASES",
+    "FOREIGN_NAMES",
     "GENERIC_WORDS",
     "HOMOGRAPHS",
     "KEEP_DOUBLE_LETTERS",
@@ -524,6 +525,15 @@ DOMAIN_ANCHORS: Final[tuple[str, ...]] = (
     "tam vang", "ho khau", "giay phep", "bien so", "ly lich", "tu phap", "that nghiep", "tro cap",
     "nfc", "chip", "sinh trac", "lien thong", "phat nguoi", "vi pham", "de an", "mai tang", "tu tuat", "khai bao",
 )
+
+#: Shops, apps and brands of other services (folded). Named in a question and in an off-topic
+#: entry's phrasings, and used by no in-scope item, they decline it even when that entry matches
+#: weakly: «shopee bắt quay video khuôn mặt» is about the shop, not VNeID's face check. Not «zalo»
+#: or «facebook»: scams reach citizens through them, and the in-scope items say so.
+FOREIGN_NAMES: Final[frozenset[str]] = frozenset({
+    "shopee", "lazada", "tiki", "tiktok", "momo", "zalopay", "vnpay", "grab", "gojek", "youtube",
+    "messenger", "instagram", "gmail", "netflix", "spotify",
+})
 
 #: Phrases in which an anchor word says nothing of the bot's domain: a question about severance pay
 #: («trợ cấp thôi việc») or about breaking the law in general («vi phạm quy định pháp luật») is a

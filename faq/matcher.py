@@ -33,7 +33,7 @@ from typing import Final, Literal
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from faq.abbreviations import COMPOUNDS, DISOWNED_ANCHORS, DOMAIN_ANCHORS, GENERIC_WORDS
+from faq.abbreviations import COMPOUNDS, DISOWNED_ANCHORS, DOMAIN_ANCHORS, FOREIGN_NAMES, GENERIC_WORDS
 from faq.normalize import fold, is_stopword, is_syllable, words
 from faq.schema import FaqEntry
 from faq.topics import SHORT_OBJECTS, acted_on, names_loss, narrowed, topics_in, topics_of_words
@@ -59,6 +59,9 @@ __all__ = [
 
 DocKind = Literal["faq", "offtopic", "flow", "service"]
 Outcome = Literal["answer", "clarify", "none"]
+
+#: :data:`~faq.abbreviations.FOREIGN_NAMES` as the index spells them («shopee» → «shope»).
+_FOREIGN_TERMS: Final = frozenset(w for name in FOREIGN_NAMES for w in words(name))
 
 #: Calibrated on the development set and own held-out style sets: in-scope questions answered
 #: correctly scored from 0.14 up, off-topic ones without an off-topic entry at most 0.18.
@@ -730,13 +733,15 @@ class Matcher:
                     else ranked[0].score >= self.answer_threshold and self._about(ranked[0].key, objects)):
                 foreign = None
         # A decline too weak to be offered does not override an answer ("bố tôi mới mất tuần
-        # trước": "tuần" is also asked of the weather decline).
-        weak = foreign is not None and foreign.score < self.clarify_threshold
+        # trước": "tuần" is also asked of the weather decline), unless it explains a shop, app or
+        # brand named that no item of ours uses («shopee bắt quay video khuôn mặt»).
+        strong = foreign is not None and self._names_foreign_thing(terms, foreign)
+        weak = foreign is not None and foreign.score < self.clarify_threshold and not strong
         if foreign is not None and not (weak and ranked[0].score >= self.answer_threshold):
             if foreign in ranked:
                 ranked.remove(foreign)
             ranked.insert(0, foreign)
-            outcome: Outcome = "answer" if foreign.score >= self.clarify_threshold else "none"
+            outcome: Outcome = "answer" if foreign.score >= self.clarify_threshold or strong else "none"
             return Decision(outcome, tuple(ranked[:3]))
         if len(text) < LONG_CHARS and ranked[0].kind != "offtopic":
             # A short question naming a paper of its own («làm hộ chiếu cho con hết bao nhiêu tiền»)
@@ -996,6 +1001,16 @@ class Matcher:
         doc = self._docs[best]
         return Candidate(doc.key, doc.kind, round(min(1.0, score(best) / self_score), 4))
 
+    def _names_foreign_thing(self, terms: Sequence[str], decline: Candidate) -> bool:
+        """True when the question names a shop, app or brand the bot has nothing on
+        (:data:`faq.abbreviations.FOREIGN_NAMES`) that the off-topic item ``decline``'s own
+        phrasings name and no in-scope item uses."""
+        i = self._index.get(decline.key)
+        if i is None or i not in self._offtopic_phrasing:
+            return False
+        own = self._offtopic_phrasing[i]
+        return any(t in _FOREIGN_TERMS and t in own and not self._inscope_df.get(t, 0) for t in terms)
+
     def _foreign_match(
         self, terms: Sequence[str], ranked: Sequence[Candidate], today: date,
         weights: Mapping[str, float] | None = None,
@@ -1020,15 +1035,19 @@ class Matcher:
         }
         if not markers:
             return None
+        if named := markers & _FOREIGN_TERMS:
+            # a shop, app or brand named: the decline about it, before one sharing another rare word
+            return self._best_offtopic_with(named, terms, today, named=True)
         for c in ranked:
             if c.kind == "offtopic" and not markers.isdisjoint(self._offtopic_phrasing[self._index[c.key]]):
                 return c
         return self._best_offtopic_with(markers, terms, today)
 
     def _best_offtopic_with(
-        self, markers: set[str], terms: Sequence[str], today: date
+        self, markers: set[str], terms: Sequence[str], today: date, *, named: bool = False
     ) -> Candidate | None:
-        """The best-scoring valid off-topic item whose phrasings contain one of ``markers``."""
+        """The best-scoring valid off-topic item whose phrasings contain one of ``markers`` (when
+        they are shops, apps or brands ``named``, however weakly it matches the rest)."""
         ids = {
             i
             for t in markers
@@ -1052,8 +1071,9 @@ class Matcher:
         score = sum(self._postings[t].get(best, 0.0) * f for t, f in freq.items() if t in self._postings)
         doc = self._docs[best]
         found = Candidate(doc.key, doc.kind, round(min(1.0, score / self_score), 4))
-        # Outside the ranked list, only a decline that explains the question well enough wins.
-        return found if found.score >= self.answer_threshold else None
+        # Outside the ranked list, only a decline that explains the question well enough wins,
+        # or the one about the shop, app or brand named.
+        return found if named or found.score >= self.answer_threshold else None
 
 
 def entry_doc(entry: FaqEntry) -> IndexDoc:

@@ -498,3 +498,15 @@ def test_a_son_is_no_hospital_outside_ones_network() -> None:
     found = [c.key for c in m.search("số điện thoại đăng ký là của con trai bác", today=TODAY, k=20)]
     assert "offtopic:bhyt_benefits" not in found
     assert m.search("khám trái tuyến có được hưởng không", today=TODAY, k=1)[0].key == "offtopic:bhyt_benefits"
+
+
+def test_a_shop_or_app_named_declines_however_weakly_its_decline_matches() -> None:
+    shopping = IndexDoc("offtopic:shopping", "offtopic", ("Đặt hàng Shopee thế nào", "lazada giao hàng chậm quá"))
+    face = IndexDoc("faq:face_check", "faq", ("Xác thực khuôn mặt không được", "quay video khuôn mặt bị lỗi",
+                                              "mở khóa tài khoản bằng khuôn mặt"), "Bạn đứng nơi đủ sáng.")
+    m = Matcher([*DOCS, shopping, face])
+    decision = m.decide("shopee bắt quay video khuôn mặt để mở khóa tài khoản, làm hoài không được", today=TODAY)
+    assert decision.top is not None and decision.top.key == "offtopic:shopping", decision
+    # the same words about VNeID (a domain anchor) stay ours
+    decision = m.decide("vneid bắt quay video khuôn mặt để mở khóa tài khoản, làm hoài không được", today=TODAY)
+    assert decision.top is not None and decision.top.key == "faq:face_check", decision
