@@ -61,7 +61,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
 #: it (the account, the card and residence are named in passing by too many short questions).
 SHORT_OBJECTS: Final = frozenset({"passport", "driving_licence", "vehicle", "criminal_record", "birth", "death",
                                   "health_insurance", "traffic_fine",
-                                  "marriage", "land", "tax", "electricity", "seal", "exam"})
+                                  "marriage", "land", "tax", "electricity", "seal", "exam", "unemployment"})
 
 #: Phrases by which an entry says it handles a lost or damaged paper (folded words; «mất» alone
 #: is also «mật», as in «mật khẩu», so it only counts in a phrase).

@@ -904,3 +904,10 @@ def test_an_unmatched_story_about_the_card_is_offered_the_card(whole_bot: Servic
         "đi lại phải có người dìu. Cán bộ thôn có thông báo mọi người phải đi làm căn cước. Xin hỏi trường "
         "hợp của ông tôi thì phải làm sao ạ?")))
     assert "thẻ căn cước" in text.lower() or "CCCD" in text
+
+
+def test_a_short_unemployment_question_is_never_the_burial_allowance(whole_bot: Services) -> None:
+    # «thất nghiệp» names its benefit precisely: an item about another benefit sharing «hưởng, hỗ trợ»
+    # (the burial allowance) does not answer it
+    turn = ask(whole_bot, "đang hưởng thất nghiệp mà muốn đi học nghề thì có được hỗ trợ gì không")
+    assert (turn.match.kind, turn.match.id) == (MatchKind.SERVICE, "unemployment"), turn.match
