@@ -618,11 +618,13 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         return None
     top = decision.candidates[0]
     if decision.outcome in ("none", "clarify") and not reading.long and top.kind != "offtopic" \
-            and (plain := _plainly_named(ctx, text, top)) is not None:
-        # A short question naming the object of the best item's service, and a facet or situation
-        # of it, among words the items do not know (places, family: «quê thanh hóa đang ở sg làm hộ
-        # chiếu ở đâu»), which keep the match below the bar or leave it unsure between items: that
-        # service's facet or situation rather than «not understood» or a menu.
+            and (plain := next((p for n, c in enumerate(decision.candidates) if c.kind != "offtopic"
+                                and (p := _plainly_named(ctx, text, c, exact=n > 0)) is not None), None)) is not None:
+        # A short question naming the object of an option's service (the best one's, or of the
+        # first option that belongs to a service: the card's age milestones belong to none), and a
+        # facet or situation of it, among words the items do not know (places, family: «quê thanh
+        # hóa đang ở sg làm hộ chiếu ở đâu»), which keep the match below the bar or leave it unsure
+        # between items: that service's facet or situation rather than «not understood» or a menu.
         svc_plain, pick_plain = plain
         return _facet_answers(ctx, svc_plain, pick_plain.keys, _round(top.score))
     if decision.outcome in ("none", "clarify") and not reading.long and top.kind != "offtopic" \
@@ -808,15 +810,18 @@ def _only_this_service(ctx: _Ctx, decision: Decision, svc: Service, asked: froze
         and asked <= ctx.content.matcher.topics_of(f"service:{svc.id}") | {"residence"}
 
 
-def _plainly_named(ctx: _Ctx, text: str, top: Candidate) -> tuple[Service, asking.Pick] | None:
+def _plainly_named(ctx: _Ctx, text: str, top: Candidate, *, exact: bool = False) -> tuple[Service, asking.Pick] | None:
     """(service, pick) for a short question naming the objects of the one service of item ``top``
-    whose objects include them all, and a facet or situation of it (:func:`asking.pick_facet`)."""
+    whose objects include them all (are exactly them, when ``exact``: an option after the best,
+    which must not be a service that merely also touches them, such as the death bundle's removal
+    of a residence), and a facet or situation of it (:func:`asking.pick_facet`)."""
     objects = narrowed(topics_in(text))
     if not objects or top.score < _PLAIN_MIN:
         return None
     matcher = ctx.content.matcher
     found = [sid for sid in asking.services_for_key(ctx.content.catalogue, top.key)
-             if objects <= matcher.topics_of(f"service:{sid}")]
+             if (objects == matcher.topics_of(f"service:{sid}") if exact
+                 else objects <= matcher.topics_of(f"service:{sid}"))]
     svc = ctx.content.catalogue.get(found[0]) if len(found) == 1 else None
     if svc is None:
         return None
