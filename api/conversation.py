@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Final
 
 from api import budget_keys
 from api.announce.chat import AnnounceShell
@@ -369,8 +369,23 @@ class Conversation:
         )
         if source != "user":
             return  # eval/CLI traffic stays out of the inbox
+        # One inbox row per question: a tentative answer whose asked facet is missing records why
+        # (facet_missing) and is also a "did you mean" (clarify); the first reason is kept.
+        listed = False
         for e in turn.events:
+            if listed and e.name in _INBOX_EVENTS:
+                continue
             self._inbox(unit, user_id=user_id, channel=channel, event=e, match=m, now=now)
+            listed = listed or (e.name in _INBOX_EVENTS and self._lands_in_inbox(e, m))
+
+    @staticmethod
+    def _lands_in_inbox(event: Event, match: Match) -> bool:
+        """True when :meth:`_inbox` puts ``event``'s question in the unanswered inbox."""
+        if event.name == "offtopic":
+            return event.as_dict().get("entry") == "out_of_scope"
+        if event.name == "clarify_offered":
+            return match.kind is MatchKind.CLARIFY
+        return event.name in _INBOX_EVENTS
 
     @staticmethod
     def _inbox(unit: Unit, *, user_id: int, channel: str, event: Event, match: Match, now: dt.datetime) -> None:
@@ -396,6 +411,10 @@ class Conversation:
         elif event.name == "clarify_offered" and match.kind is MatchKind.CLARIFY:
             unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="clarify",
                                    entry_id=None, score=match.score, source="user", now=now)
+
+
+#: Events whose question may go to the unanswered inbox (see ``Conversation._inbox``).
+_INBOX_EVENTS: Final = frozenset({"fallback", "feedback_no", "facet_missing", "offtopic", "clarify_offered"})
 
 
 def eval_asker(

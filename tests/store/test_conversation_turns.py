@@ -84,3 +84,24 @@ def test_a_missing_facet_lands_in_the_inbox_with_its_service(store: Store) -> No
                             match=Match(MatchKind.SERVICE, "unemployment", 0.4), now=NOW)
     with store.unit(readonly=True) as unit:
         assert unit.count(Unanswered, reason="facet_missing", entry_id="service:unemployment") == 1
+
+
+def test_one_question_makes_one_inbox_row_whatever_the_reasons(store: Store) -> None:
+    from bot.core.types import Event, Inbound, Match, Reply, Session, Turn
+
+    conv = _conversation(store)
+    q = "nộp hồ sơ thất nghiệp có mất phí không"
+    # a tentative service answer whose asked facet is missing: it says why, and it is a "did you mean"
+    turn = Turn(
+        replies=(Reply("…"),), match=Match(MatchKind.CLARIFY, None, 0.2), session=Session(),
+        events=(Event("service_viewed", (("service", "unemployment"),)),
+                Event("facet_missing", (("service", "unemployment"), ("facet", "fee"), ("question", q))),
+                Event("clarify_offered", (("question", q), ("candidates", "service:unemployment")))),
+    )
+    with store.unit() as unit:
+        uid = unit.get_or_create_user(channel="web", external_id="u-one-row", now=NOW)
+        conv._record(unit, user_id=uid, channel="web", inbound=Inbound(text=q, source="user"),  # noqa: SLF001
+                     turn=turn, now=NOW)
+    with store.unit(readonly=True) as unit:
+        assert unit.count(Unanswered, source="user") == 1
+        assert unit.count(Unanswered, reason="facet_missing", entry_id="service:unemployment") == 1
