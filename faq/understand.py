@@ -14,6 +14,7 @@ message (one fold, one pass per sentence, substring tests in C).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -244,8 +245,12 @@ def situations_in(text: str) -> tuple[SituationKind, ...]:
     return tuple(_found(padded, SITUATIONS))
 
 
+@functools.lru_cache(maxsize=256)
 def read(text: str) -> Reading:
-    """Read ``text``: its question sentences, the facets asked and the situations told."""
+    """Read ``text``: its question sentences, the facets asked and the situations told.
+
+    Cached: one turn reads its message in the matcher and again in the answering core (a
+    :class:`Reading` is immutable)."""
     text = text[:_MAX_READ]
     long = len(text) >= LONG_CHARS
     focus, background = text, ""
