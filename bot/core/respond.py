@@ -402,8 +402,8 @@ def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
     (topic,) = asked
     # the services about that object, those about it alone first (the card's own procedure, not
     # the tax code updated from it), then the one whose names the message shares the most with
-    about = [s for s in ctx.content.catalogue.services if topic in matcher.topics_of(f"service:{s.id}")]
-    services = [s for s in about if matcher.topics_of(f"service:{s.id}") == asked] or about
+    services = _services_asked(ctx, asked) \
+        or [s for s in ctx.content.catalogue.services if topic in matcher.topics_of(f"service:{s.id}")]
     if not services:
         return None
     named = _named_most(services, text) if len(services) > 1 else services
@@ -618,8 +618,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         return None
     top = decision.candidates[0]
     if decision.outcome in ("none", "clarify") and not reading.long and top.kind != "offtopic" \
-            and (plain := next((p for n, c in enumerate(decision.candidates) if c.kind != "offtopic"
-                                and (p := _plainly_named(ctx, text, c, exact=n > 0)) is not None), None)) is not None:
+            and (plain := _plain_option(ctx, text, decision.candidates)) is not None:
         # A short question naming the object of an option's service (the best one's, or of the
         # first option that belongs to a service: the card's age milestones belong to none), and a
         # facet or situation of it, among words the items do not know (places, family: «quê thanh
@@ -827,6 +826,15 @@ def _plainly_named(ctx: _Ctx, text: str, top: Candidate, *, exact: bool = False)
         return None
     pick = asking.pick_facet(svc, text, read(text), ctx.today)
     return (svc, pick) if pick is not None else None
+
+
+def _plain_option(ctx: _Ctx, text: str, candidates: Sequence[Candidate]) -> tuple[Service, asking.Pick] | None:
+    """:func:`_plainly_named` of the first option that gives one: the best one, or a later one
+    whose service is about exactly the objects named."""
+    for n, c in enumerate(candidates):
+        if c.kind != "offtopic" and (plain := _plainly_named(ctx, text, c, exact=n > 0)) is not None:
+            return plain
+    return None
 
 
 #: The least confidence of the best item for :func:`_plainly_named`.
