@@ -720,7 +720,8 @@ class Matcher:
             # else it mentions («bhyt cho mẹ 70 tuổi không lương hưu»: the pension decline): the
             # items about the paper named decide.
             ranked = [c for c in ranked if c.kind != "offtopic"]
-        foreign = None if anchored else self._foreign_match(terms, ranked, today, weights)
+        found = None if anchored else self._foreign_match(terms, ranked, today, weights)
+        foreign, strong = found if found is not None else (None, False)
         if foreign is not None:
             # A rare word of a decline («hàng xóm», «xe» of the travel decline) does not decline a
             # question about one of our objects that the decline is not about: a long one that an
@@ -735,7 +736,6 @@ class Matcher:
         # A decline too weak to be offered does not override an answer ("bố tôi mới mất tuần
         # trước": "tuần" is also asked of the weather decline), unless it explains a shop, app or
         # brand named that no item of ours uses («shopee bắt quay video khuôn mặt»).
-        strong = foreign is not None and self._names_foreign_thing(terms, foreign)
         weak = foreign is not None and foreign.score < self.clarify_threshold and not strong
         if foreign is not None and not (weak and ranked[0].score >= self.answer_threshold):
             if foreign in ranked:
@@ -1001,21 +1001,13 @@ class Matcher:
         doc = self._docs[best]
         return Candidate(doc.key, doc.kind, round(min(1.0, score(best) / self_score), 4))
 
-    def _names_foreign_thing(self, terms: Sequence[str], decline: Candidate) -> bool:
-        """True when the question names a shop, app or brand the bot has nothing on
-        (:data:`faq.abbreviations.FOREIGN_NAMES`) that the off-topic item ``decline``'s own
-        phrasings name and no in-scope item uses."""
-        i = self._index.get(decline.key)
-        if i is None or i not in self._offtopic_phrasing:
-            return False
-        own = self._offtopic_phrasing[i]
-        return any(t in _FOREIGN_TERMS and t in own and not self._inscope_df.get(t, 0) for t in terms)
-
     def _foreign_match(
         self, terms: Sequence[str], ranked: Sequence[Candidate], today: date,
         weights: Mapping[str, float] | None = None,
-    ) -> Candidate | None:
-        """An off-topic candidate explaining a rare query word that the best answer lacks.
+    ) -> tuple[Candidate, bool] | None:
+        """An off-topic candidate explaining a rare query word that the best answer lacks, and
+        whether that word names a shop, app or brand no in-scope item uses
+        (:data:`~faq.abbreviations.FOREIGN_NAMES`: the decline then wins however weakly it matches).
 
         The word must be in that off-topic entry's phrasings, absent from the top candidate and
         rare among in-scope items ("zalo" in "zalo không nhận được tin nhắn"). When no such entry
@@ -1037,11 +1029,13 @@ class Matcher:
             return None
         if named := markers & _FOREIGN_TERMS:
             # a shop, app or brand named: the decline about it, before one sharing another rare word
-            return self._best_offtopic_with(named, terms, today, named=True)
+            decline = self._best_offtopic_with(named, terms, today, named=True)
+            return (decline, any(not self._inscope_df.get(t, 0) for t in named)) if decline else None
         for c in ranked:
             if c.kind == "offtopic" and not markers.isdisjoint(self._offtopic_phrasing[self._index[c.key]]):
-                return c
-        return self._best_offtopic_with(markers, terms, today)
+                return c, False
+        decline = self._best_offtopic_with(markers, terms, today)
+        return (decline, False) if decline else None
 
     def _best_offtopic_with(
         self, markers: set[str], terms: Sequence[str], today: date, *, named: bool = False
