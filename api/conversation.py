@@ -13,9 +13,9 @@ import datetime as dt
 import logging
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import Any
 
 from api import budget_keys
 from api.announce.chat import AnnounceShell
@@ -23,6 +23,7 @@ from api.handoff.shell import HandoffShell
 from api.live_content import ContentRuntime
 from api.store import OUTBOX_ERASE_KEY, LogLine, Store, Unit
 from api.store.db import SQLITE_NOWAIT
+from api.store.models import UnansweredReason
 from api.support.chat import SupportShell, with_extra
 from api.team.chat import TeamAnswer, TeamShell
 from bot.core import announce as core_announce
@@ -373,48 +374,43 @@ class Conversation:
         # (facet_missing) and is also a "did you mean" (clarify); the first reason is kept.
         listed = False
         for e in turn.events:
-            if listed and e.name in _INBOX_EVENTS:
-                continue
-            self._inbox(unit, user_id=user_id, channel=channel, event=e, match=m, now=now)
-            listed = listed or (e.name in _INBOX_EVENTS and self._lands_in_inbox(e, m))
+            listed = self._inbox(unit, user_id=user_id, channel=channel, event=e, match=m, now=now,
+                                 unanswered=not listed) or listed
 
     @staticmethod
-    def _lands_in_inbox(event: Event, match: Match) -> bool:
-        """True when :meth:`_inbox` puts ``event``'s question in the unanswered inbox."""
-        if event.name == "offtopic":
-            return event.as_dict().get("entry") == "out_of_scope"
-        if event.name == "clarify_offered":
-            return match.kind is MatchKind.CLARIFY
-        return event.name in _INBOX_EVENTS
-
-    @staticmethod
-    def _inbox(unit: Unit, *, user_id: int, channel: str, event: Event, match: Match, now: dt.datetime) -> None:
+    def _inbox(unit: Unit, *, user_id: int, channel: str, event: Event, match: Match, now: dt.datetime,
+               unanswered: bool = True) -> bool:
+        """Record what ``event`` asks of the staff: a hand-off request, or (when ``unanswered``) the
+        question in the unanswered inbox. True when it put the question in the inbox."""
         data = event.as_dict()
-        if event.name == "fallback":
-            score = float(data["score"]) if data.get("score") else None
-            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="fallback",
-                                   entry_id=None, score=score, source="user", now=now)
-        elif event.name == "feedback_no":
-            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="feedback_no",
-                                   entry_id=data.get("entry"), score=None, source="user", now=now)
-        elif event.name == "facet_missing":
-            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="facet_missing",
-                                   entry_id=f"service:{data.get('service', '')}", score=match.score, source="user",
-                                   now=now)
-        elif event.name == "handoff_requested":
+        if event.name == "handoff_requested":
             unit.record_handoff(user_id=user_id, channel=channel, question=data.get("question") or None, now=now)
-        elif event.name == "offtopic" and data.get("entry") == "out_of_scope":
-            # The generic decline of a long question naming nothing of ours (never a specific
-            # off-topic entry such as the weather): a guess the admins should see.
-            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="out_of_scope",
-                                   entry_id=None, score=match.score, source="user", now=now)
-        elif event.name == "clarify_offered" and match.kind is MatchKind.CLARIFY:
-            unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason="clarify",
-                                   entry_id=None, score=match.score, source="user", now=now)
+            return False
+        row = _unanswered_row(event.name, data, match) if unanswered else None
+        if row is None:
+            return False
+        reason, entry_id, score = row
+        unit.record_unanswered(user_id=user_id, question=data.get("question", ""), reason=reason,
+                               entry_id=entry_id, score=score, source="user", now=now)
+        return True
 
 
-#: Events whose question may go to the unanswered inbox (see ``Conversation._inbox``).
-_INBOX_EVENTS: Final = frozenset({"fallback", "feedback_no", "facet_missing", "offtopic", "clarify_offered"})
+def _unanswered_row(name: str, data: Mapping[str, str], match: Match) -> tuple[UnansweredReason, str | None, float | None] | None:
+    """(reason, entry id, score) of the inbox row for an event named ``name``, or None for an
+    event that puts nothing in the inbox."""
+    if name == "fallback":
+        return "fallback", None, float(data["score"]) if data.get("score") else None
+    if name == "feedback_no":
+        return "feedback_no", data.get("entry"), None
+    if name == "facet_missing":
+        return "facet_missing", f"service:{data.get('service', '')}", match.score
+    if name == "offtopic" and data.get("entry") == "out_of_scope":
+        # The generic decline of a long question naming nothing of ours (never a specific
+        # off-topic entry such as the weather): a guess the admins should see.
+        return "out_of_scope", None, match.score
+    if name == "clarify_offered" and match.kind is MatchKind.CLARIFY:
+        return "clarify", None, match.score
+    return None
 
 
 def eval_asker(
