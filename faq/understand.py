@@ -104,7 +104,8 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
               "chau be", "con minh"),
     "elderly": ("gia yeu", "nguoi gia", "cao tuoi", "nam mot cho", "bi liet", "om nang", "dau yeu",
                 "khong di lai", "khong di duoc", "khong ra ngoai", "duong benh", "tuoi cao", "me toi gia",
-                "bo toi gia", "ong ba", "nam vien", "khuyet tat"),
+                "bo toi gia", "ong ba", "nam vien", "khuyet tat", "di lai kho", "kho di lai", "liet giuong",
+                "nam liet", "om liet", "gia roi", "tuoi gia"),
     "abroad": ("nuoc ngoai", "dinh cu", "viet kieu", "xuat khau lao dong", "ve viet nam", "ve nuoc",
                "dang o my", "dang o nhat", "dang o han", "xuat canh", "sang my", "sang uc", "sang nhat",
                "sang han", "sang dai loan", "sang duc", "sang phap", "nguoi uc", "nguoi my", "nguoi han",
@@ -237,9 +238,14 @@ WANT_VERBS: Final = frozenset({
 _WANT: Final = re.compile(r" muon (?=(?:" + "|".join(sorted(WANT_VERBS)) + r") )")
 
 
+#: An age of 70 or more («ông tôi 85 tuổi», «bà 90t», whose «t» chat folding reads as «tôi»):
+#: someone elderly, told as «cao tuổi».
+_OLD_AGE: Final = re.compile(r" (?:[7-9]\d|1[01]\d) ?(?:tuoi|t|toi) ")
+
+
 def situations_in(text: str) -> tuple[SituationKind, ...]:
     """Situations told in ``text``, in the order they are told."""
-    padded = _WANT.sub(" | ", _padded(chat_fold(text)))
+    padded = _OLD_AGE.sub(" cao tuoi ", _WANT.sub(" | ", _padded(chat_fold(text))))
     for phrase in _NOT_TOLD:
         padded = padded.replace(phrase, " | ")
     return tuple(_found(padded, SITUATIONS))

@@ -288,6 +288,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     text_words = words(text[:2000])
     for sit in situations:
         if any(trigger_hit(t, text_words, asked=reading.facets) for t in sit.triggers):
+            sit = _as_told(situations, sit, reading)
             return Pick((sit.id, *_also_asked(svc, sit, reading, have)), "trigger")
 
     if "time" in reading.facets and _DEADLINE.search(f" {chat_fold(reading.focus)} ") \
@@ -296,7 +297,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
         # service's one situation about doing it late says, not how long the office takes.
         return Pick((late.id,), "told")
     if reading.long:
-        decisive = [k for k in reading.situations if k in DECISIVE]
+        decisive = _told_first(k for k in reading.situations if k in DECISIVE)
         if (told := one_of_kind(situations, decisive)) is not None:
             return Pick((told.id, *_also_asked(svc, told, reading, have)), "told")
         if decisive and not all(covers_situation(svc, k) for k in decisive):
@@ -324,7 +325,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
         # khai sinh bản sao xin ở đâu»: a copy), or someone abroad, elderly or a child: the
         # service's one situation of that kind, before one sharing more of its other words (the
         # electronic certificate, «bản»).
-        told = one_of_kind(situations, (k for k in reading.situations if k in SHORT_TOLD_KINDS),
+        told = one_of_kind(situations, _told_first(k for k in reading.situations if k in SHORT_TOLD_KINDS),
                            text=text, naming=naming_words(svc))
         if told is not None:
             return Pick((told.id, *_also_asked(svc, told, reading, have)), "told")
@@ -340,6 +341,25 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     if asked:
         return Pick(tuple(asked[:MAX_FACETS]), "facet")
     return None
+
+
+def _as_told(situations: Sequence[Situation], sit: Situation, reading: Reading) -> Situation:
+    """``sit``, or the service's one situation about wrong information when ``sit`` is a copy and the
+    message tells of wrong information: the copy named is the paper that is wrong (:func:`_told_first`)."""
+    if sit.kind == "copy" and "wrong_info" in reading.situations \
+            and (fix := one_of_kind(situations, ("wrong_info",))) is not None:
+        return fix
+    return sit
+
+
+def _told_first(kinds: Iterable[str]) -> list[str]:
+    """Situation kinds in the order told, but wrong information before a copy: «trích lục khai tử
+    ghi sai tên lót, sửa sao» names the copy as the paper that is wrong, and asks the correction."""
+    told = list(kinds)
+    if "copy" in told and "wrong_info" in told:
+        told.remove("copy")
+        told.append("copy")
+    return told
 
 
 def _situation_words(sit: Situation) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
@@ -481,7 +501,8 @@ def situation_keys(svc: Service, situation_id: str, reading: Reading, today: dt.
     sit = svc.situation(situation_id)
     if sit is None:
         return (situation_id,)
-    return (situation_id, *_also_asked(svc, sit, reading, set(available_facets(svc, today))))
+    sit = _as_told(available_situations(svc, today), sit, reading)
+    return (sit.id, *_also_asked(svc, sit, reading, set(available_facets(svc, today))))
 
 
 #: Words by which a service's own name or keywords say it handles a decisive situation.

@@ -301,6 +301,28 @@ def test_a_facet_asked_besides_a_situation_comes_only_where_the_service_is_that_
         "lost_card", "documents")
 
 
+def test_a_copy_named_as_the_paper_that_is_wrong_gets_the_correction() -> None:
+    death = _with_situations(
+        ("copy_extract", "copy", "Xin bản sao trích lục khai tử", "trích lục khai tử", "Xin bản sao (thử)."),
+        ("wrong_info", "wrong_info", "Giấy chứng tử ghi sai", "giấy chứng tử ghi sai", "Cải chính hộ tịch (thử)."))
+    q = "trích lục khai tử của má tui ghi trật tên lót, mần sao sửa"
+    # the trigger names the copy, but the story tells that it is wrong: the correction
+    assert asking.pick_facet(death, q, read(q), TODAY) == asking.Pick(("wrong_info",), "trigger")
+    assert asking.situation_keys(death, "copy_extract", read(q), TODAY) == ("wrong_info",)
+    # a copy asked for, with nothing wrong: the copy
+    q = "xin trích lục khai tử ở đâu"
+    assert asking.pick_facet(death, q, read(q), TODAY).keys[0] == "copy_extract"
+    assert asking.situation_keys(death, "copy_extract", read(q), TODAY)[0] == "copy_extract"
+    # told in a long story, wrong information comes before the copy whatever the order told
+    story = ("Năm ngoái bà tôi mất, gia đình đã làm khai tử. Nay tôi xin bản sao trích lục thì thấy "
+             "trong đó ghi sai năm sinh của bà. Xin hỏi tôi phải làm thủ tục gì?")
+    no_trigger = _with_situations(
+        ("copy_extract", "copy", "Xin bản sao", "bản sao hộ tịch điện tử", "Xin bản sao (thử)."),
+        ("wrong_info", "wrong_info", "Ghi sai", "cải chính hộ tịch điện tử", "Cải chính (thử)."))
+    assert read(story).situations[:2] == ("copy", "wrong_info")
+    assert asking.pick_facet(no_trigger, story, read(story), TODAY) == asking.Pick(("wrong_info",), "told")
+
+
 def test_situation_named_finds_the_one_service_whose_trigger_is_written_out() -> None:
     card = _service()
     lost, = card.situations

@@ -93,6 +93,16 @@ def test_situations_come_from_the_whole_story() -> None:
     assert situations_in("tôi đang định cư ở nước ngoài") == ("abroad",)
 
 
+def test_an_age_of_seventy_or_more_tells_someone_elderly() -> None:
+    assert situations_in("Ông tôi 85 tuổi, làm hộ chiếu có phải tới trụ sở?") == ("elderly",)
+    assert situations_in("ba noi 92t lam can cuoc o dau") == ("elderly",)
+    assert situations_in("bà ngoại đi lại khó, nằm liệt giường") == ("elderly",)
+    # an age under seventy, a year or an amount is no age of someone elderly
+    assert "elderly" not in situations_in("cha tôi năm nay 60 tuổi đổi căn cước")
+    assert "elderly" not in situations_in("con tôi 7 tuổi làm hộ chiếu")
+    assert "elderly" not in situations_in("phí 70 nghìn, sinh năm 1985")
+
+
 def test_losing_a_password_or_a_parent_is_no_lost_document() -> None:
     assert "lost" not in situations_in("quên mật khẩu VNeID")
     assert "lost" not in situations_in("mẹ tôi mất thì đăng ký khai tử ở đâu")
