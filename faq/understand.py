@@ -26,11 +26,13 @@ __all__ = [
     "FACETS",
     "HOW_CUES",
     "LONG_CHARS",
+    "PROXY_CUES",
     "SITUATIONS",
     "WANT_VERBS",
     "FacetKey",
     "Reading",
     "SituationKind",
+    "asks_proxy",
     "facets_in",
     "is_question",
     "read",
@@ -45,6 +47,11 @@ SituationKind = Literal["lost", "copy", "late", "child", "elderly", "abroad", "w
 LONG_CHARS: Final = 100
 #: At most this many characters are read (a pasted page stays cheap).
 _MAX_READ: Final = 4000
+
+#: Folded cues of asking whether someone else may do it for one («ủy quyền cho bố mẹ», «nhờ người
+#: làm thay»); «làm hộ» is left out: «làm hồ sơ» folds alike.
+PROXY_CUES: Final = ("di thay", "lam thay", "khai thay", "dang ky thay", "nho nguoi", "uy quyen")
+
 
 #: Facet cues, folded; a facet is "asked" when a cue occurs in the focus.
 FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
@@ -79,8 +86,8 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
             "co can dang ky", "co can thong bao", "co can khai bao", "co can den", "co can lam",
             # «ai khai báo», «ai đi đăng ký»: who does it
             "ai khai bao", "ai dang ky", "ai di dang ky", "ai di khai", "ai thong bao", "ai bao",
-            # someone else doing it for them: who may («làm hộ» is left out: «làm hồ sơ» folds alike)
-            "di thay", "lam thay", "khai thay", "dang ky thay", "nho nguoi", "uy quyen"),
+            # someone else doing it for them: who may (:data:`PROXY_CUES`)
+            *PROXY_CUES),
     "result": ("ket qua", "nhan duoc gi", "duoc cap gi", "nhan o dau", "tra ve", "nhan qua"),
 }
 
@@ -217,6 +224,12 @@ def _found(padded: str, table: Mapping[_K, tuple[str, ...]]) -> list[_K]:
 
 #: «hết / mất bao nhiêu» then a span of time («hết bao nhiêu ngày») asks how long, not how much.
 _HOW_MANY_DAYS: Final = re.compile(r" (?:het|mat|ton) bao nhieu (?=(?:ngay|thoi gian|thang|tuan|hom|buoi|lau) )")
+
+
+def asks_proxy(text: str) -> bool:
+    """True when ``text`` asks whether someone else may do it (:data:`PROXY_CUES`)."""
+    padded = _padded(chat_fold(text))
+    return any(f" {c} " in padded for c in PROXY_CUES)
 
 
 def facets_in(text: str) -> tuple[FacetKey, ...]:

@@ -22,7 +22,7 @@ from bot.core.types import Button
 from faq.abbreviations import GENERIC_WORDS
 from faq.matcher import Candidate
 from faq.normalize import chat_fold, fold, is_stopword, words
-from faq.understand import FACETS, WANT_VERBS, FacetKey, Reading, facets_in, situations_in
+from faq.understand import FACETS, WANT_VERBS, FacetKey, Reading, asks_proxy, facets_in, situations_in
 from flows.catalogue import Catalogue
 from flows.facets import available_facets, available_situations
 from flows.schema import Service, Situation
@@ -305,11 +305,12 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
             # says nothing about it would answer another question.
             return None
         if "where_live" in reading.situations and "abroad" not in reading.situations \
-                and set(reading.facets) <= _WHERE_OR_MUST \
+                and set(reading.facets) <= _WHERE_OR_MUST and not asks_proxy(reading.focus) \
                 and (away := one_of_kind(situations, ("where_live",))) is not None:
             # Living away from where one is registered, told in the story, and asked where or
             # whether one must (go back): the service's one situation about it, when it has one;
-            # not for someone abroad, whom «go to the commune police where you live» does not help.
+            # not for someone abroad, whom «go to the commune police where you live» does not help,
+            # nor when asked whether someone else may do it for one («ủy quyền cho cha mẹ»).
             return Pick((away.id,), "told")
         # Someone abroad or a child told in the question sentence itself («anh tôi đang sống tại
         # Đức, muốn làm căn cước … có làm ở Đại sứ quán được không?»), not only in the story: the

@@ -406,6 +406,19 @@ def test_a_short_question_telling_someone_abroad_gets_the_abroad_situation() -> 
     assert pick is not None and pick.keys[0] == "died_abroad", pick
 
 
+def test_living_away_answers_must_i_go_back_but_not_may_someone_do_it_for_me() -> None:
+    svc = _with_situations(
+        ("different_places", "where_live", "Hai người ở hai nơi", "ở hai tỉnh khác nhau", "Đăng ký ở nơi một trong hai người cư trú (thử)."),
+        who="Cả hai người phải có mặt (thử).")
+    story = ("Chúng tôi chuẩn bị tổ chức đám cưới. Tuy nhiên do công việc, chúng tôi đều làm ăn rất xa, "
+             "không thể xin nghỉ về quê đăng ký kết hôn.")
+    must = f"{story} Chúng tôi có bắt buộc phải về quê không?"
+    assert asking.pick_facet(svc, must, read(must), TODAY) == asking.Pick(("different_places",), "told")
+    proxy = f"{story} Tôi có thể ủy quyền cho cha mẹ đăng ký kết hôn không?"
+    assert read(proxy).facets == ("who",)
+    assert asking.pick_facet(svc, proxy, read(proxy), TODAY) == asking.Pick(("who",), "facet")
+
+
 def test_a_trigger_ending_in_late_is_not_want_before_a_verb() -> None:
     # «khai sinh muộn» (late) and «khai sinh, muốn sửa …» (want to fix) fold alike
     assert not asking.trigger_hit("khai sinh muộn", words("da doi ten trong khai sinh, muon sua ten tren so do"))
