@@ -173,6 +173,14 @@ def test_a_motorbike_named_in_full_is_the_vehicle() -> None:
     assert "vehicle" in topics_in("đăng ký xe mô tô phân khối lớn")
 
 
+def test_a_vehicle_bought_second_hand_is_the_vehicle_but_buying_one_is_not() -> None:
+    assert "vehicle" in topics_in("Em mua 1 xe đã qua mấy đời chủ, không có hồ sơ gốc")
+    assert "vehicle" in topics_in("tôi mua lại xe của bạn nhưng chưa sang tên")
+    # a purchase on instalment or a used car's fine names no registration of ours by itself
+    assert "vehicle" not in topics_in("mua xe máy trả góp cần những gì")
+    assert topics_in("mua xe cũ bị dính phạt nguội của chủ trước") == {"traffic_fine"}
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
