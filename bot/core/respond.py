@@ -387,6 +387,13 @@ _SERVICE_OBJECTS: Final = frozenset({
 })
 
 
+#: Objects whose disputes and benefits are asked more often than their papers, but whose paper
+#: lost, copied or written wrong (:data:`_PAPER_CASES`) is one of our procedures: a marriage
+#: certificate, a land-use certificate.
+_PAPER_OBJECTS: Final = frozenset({"marriage", "land"})
+_PAPER_CASES: Final = frozenset({"lost", "copy", "wrong_info"})
+
+
 def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
     """A question no item matched, naming exactly one object of our procedures (a long one in its
     question sentences: «… có bị xóa hộ khẩu không?»): that procedure's card, its asked facet
@@ -397,7 +404,8 @@ def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
         return None
     matcher = ctx.content.matcher
     asked = narrowed(matcher.asked_topics(text) if reading.long else topics_in(text))
-    if len(asked) != 1 or not asked <= _SERVICE_OBJECTS:
+    if len(asked) != 1 or not (asked <= _SERVICE_OBJECTS or (
+            asked <= _PAPER_OBJECTS and any(k in _PAPER_CASES for k in reading.situations))):
         return None
     (topic,) = asked
     # the services about that object, those about it alone first (the card's own procedure, not
@@ -409,7 +417,11 @@ def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
     named = _named_most(services, text) if len(services) > 1 else services
     if len(named) != 1:
         return None
-    return _tentative(ctx, text, _service_answer(ctx, named[0].id, reading, None))
+    # the situation told or the facet asked of it, when one is (a marriage certificate written
+    # wrong: its correction), else its card
+    pick = asking.pick_facet(named[0], text, reading, ctx.today)
+    out = _facet_answers(ctx, named[0], pick.keys, None) if pick is not None else None
+    return _tentative(ctx, text, out or _service_answer(ctx, named[0].id, reading, None))
 
 
 #: The least confidence of the other object's item in :func:`_also_asked`.

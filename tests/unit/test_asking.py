@@ -9,7 +9,7 @@ import pytest
 
 from bot.core import asking
 from bot.core.content import ContentSnapshot
-from bot.core.respond import respond
+from bot.core.respond import _Ctx, _topic_guess, respond
 from bot.core.types import Button, Inbound, MatchKind, Session, Turn
 from faq.matcher import Candidate
 from faq.normalize import words
@@ -528,3 +528,25 @@ def test_a_facet_asked_but_not_shown_leads_the_buttons(content: ContentSnapshot)
     payloads = [b.payload for b in reply.buttons]
     assert payloads[0] == "sf-idcard-in_person", payloads
     assert sum(p.startswith("sf-") for p in payloads) <= 3 and "sf-idcard-fee" not in payloads
+
+
+def test_an_unmatched_story_about_a_marriage_paper_written_wrong_is_offered_its_procedure() -> None:
+    marriage = _with_situations(
+        ("wrong_info", "wrong_info", "Giấy kết hôn ghi sai", "giấy kết hôn ghi sai", "Làm thủ tục cải chính hộ tịch (thử)."),
+    ).model_copy(update={"id": "marriage", "number": 15, "name": "Đăng ký kết hôn", "title": "Đăng ký kết hôn",
+                         "summary": "Đăng ký kết hôn tại Ủy ban nhân dân cấp xã.", "keywords": ("đăng ký kết hôn",),
+                         "faq": ()})
+    ev = LifeEvent.model_validate({"id": "giay_to", "title": "Giấy tờ tùy thân", "intro": "Các thủ tục giấy tờ."})
+    sec = Sector.model_validate({"id": "cong_an", "title": "Công an", "intro": "Các thủ tục của Công an."})
+    content = ContentSnapshot.build(version=1, faq=_entries(), flows=small_flows(),
+                                    catalogue=Catalogue.build([_service(), marriage], [ev], [sec]))
+    wrong = ("Tôi có thắc mắc muốn được giải đáp như sau: tờ giấy chứng nhận của vợ chồng tôi về việc kết hôn "
+             "ghi sai ngày sinh của chồng tôi thì có chỉnh sửa được hay không ạ?")
+    ctx = _Ctx(inbound=Inbound(text=wrong), session=Session(), content=content, now=NOW)
+    out = _topic_guess(ctx, wrong, read(wrong))
+    assert out is not None and out.match.kind is MatchKind.CLARIFY, out
+    assert "cải chính hộ tịch" in out.replies[0].text
+    # the marriage itself (a dispute, a benefit), with no paper lost, copied or written wrong: no guess
+    dispute = ("Tôi có thắc mắc muốn được giải đáp như sau: vợ chồng tôi đã kết hôn mười năm, nay chồng tôi "
+               "muốn bán căn nhà chung mà không hỏi tôi thì có được hay không ạ?")
+    assert _topic_guess(ctx, dispute, read(dispute)) is None
