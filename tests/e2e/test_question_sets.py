@@ -57,6 +57,8 @@ FLOORS: dict[str, Floor] = {
     # first score (on bf17c2c, 04/12/2026, after that session's changes found on fresh_queries_11):
     # 45/70, 12/15, 20 wrong (17 in scope), 8 declined
     "fresh_queries_12.yaml": Floor(45, 12, 20),
+    # first score (on 90c6233, 04/12/2026): 39/70, 14/15, 26 wrong (25 in scope, 1 off topic), 6 declined
+    "fresh_queries_13.yaml": Floor(39, 14, 26),
     # Real questions, floors at the scores of 02/12/2026 (evening), after sourced content for the topics the
     # sets failed on (branches wt-card, wt-card2, wt-civil, wt-civil2, wt-social, wt-misc) and the answering
     # changes of that session; raised on 03/12/2026 with that day's content. Then LOWERED once, on purpose, on
