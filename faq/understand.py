@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 FacetKey = Literal["who", "online", "in_person", "documents", "fee", "time", "result"]
-SituationKind = Literal["lost", "copy", "late", "child", "elderly", "abroad", "wrong_info", "where_live"]
+SituationKind = Literal["lost", "copy", "late", "child", "elderly", "abroad", "wrong_info", "where_live", "proxy"]
 
 #: A message this long (characters) is read sentence by sentence; shorter ones are one question.
 LONG_CHARS: Final = 100
@@ -128,6 +128,8 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
                    "ho khau o", "thuong tru tai", "tam tru tai", "dang song o", "dang sinh song", "que o",
                    "bat ky", "noi cu tru", "khong phai ve", "noi dang o", "toi dang o", "minh dang o",
                    "em dang o", "o tro", "dang tam tru", "tam tru o", "xa que"),
+    # someone else doing it for one («ủy quyền cho bố mẹ», «tui nhờ con gái xin giùm»)
+    "proxy": PROXY_CUES,
 }
 
 #: Folded phrases by which a question asks how a procedure is done (no one facet of it).
@@ -226,15 +228,27 @@ def _found(padded: str, table: Mapping[_K, tuple[str, ...]]) -> list[_K]:
 _HOW_MANY_DAYS: Final = re.compile(r" (?:het|mat|ton) bao nhieu (?=(?:ngay|thoi gian|thang|tuan|hom|buoi|lau) )")
 
 
+#: «nhờ» and the person asked to do it («tui nhờ con gái xin giùm», «nhờ chị ruột đi nộp»): someone
+#: doing it for one, who is the helper, not the one the paper is for.
+_PROXY_PERSON: Final = re.compile(
+    r" nho (?:(?:con|chau|vo|chong|me|ma|bo|ba|ong|anh|chi|em|ban|nguoi|co|chu|bac|cau|di|thim|hang xom)"
+    r"(?: (?:gai|trai|ruot|dau|re|ho|nha|toi|tui|minh|em|than|khac|quen))*) ")
+
+
+def _proxy_read(padded: str) -> str:
+    """``padded`` with the helper named after «nhờ» (:data:`_PROXY_PERSON`) read as «nhờ người»."""
+    return _PROXY_PERSON.sub(" nho nguoi ", padded)
+
+
 def asks_proxy(text: str) -> bool:
     """True when ``text`` asks whether someone else may do it (:data:`PROXY_CUES`)."""
-    padded = _padded(chat_fold(text))
+    padded = _proxy_read(_padded(chat_fold(text)))
     return any(f" {c} " in padded for c in PROXY_CUES)
 
 
 def facets_in(text: str) -> tuple[FacetKey, ...]:
     """Facets asked in ``text``, in the order they are asked."""
-    return tuple(_found(_HOW_MANY_DAYS.sub(" bao nhieu ", _padded(chat_fold(text))), FACETS))
+    return tuple(_found(_proxy_read(_HOW_MANY_DAYS.sub(" bao nhieu ", _padded(chat_fold(text)))), FACETS))
 
 
 #: Phrases holding a situation's cue that tell another thing: a couple living together «chưa đăng ký
@@ -258,7 +272,7 @@ _OLD_AGE: Final = re.compile(r" (?:[7-9]\d|1[01]\d) ?(?:tuoi|t|toi) ")
 
 def situations_in(text: str) -> tuple[SituationKind, ...]:
     """Situations told in ``text``, in the order they are told."""
-    padded = _OLD_AGE.sub(" cao tuoi ", _WANT.sub(" | ", _padded(chat_fold(text))))
+    padded = _proxy_read(_OLD_AGE.sub(" cao tuoi ", _WANT.sub(" | ", _padded(chat_fold(text)))))
     for phrase in _NOT_TOLD:
         padded = padded.replace(phrase, " | ")
     return tuple(_found(padded, SITUATIONS))

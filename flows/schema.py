@@ -277,7 +277,8 @@ FACET_KEYS: tuple[FacetKey, ...] = get_args(FacetKey)
 FACET_TEXT_MAX = 600
 #: A common situation of a service: lost or damaged papers, late registration, for a child, for an
 #: elderly or bedridden person, from abroad, wrong information, living away from the registered place.
-SituationKind = Literal["lost", "copy", "late", "child", "elderly", "abroad", "wrong_info", "where_live", "other"]
+SituationKind = Literal["lost", "copy", "late", "child", "elderly", "abroad", "wrong_info", "where_live", "proxy",
+                        "other"]
 SITUATION_KINDS: tuple[SituationKind, ...] = get_args(SituationKind)
 SITUATION_LABEL_MAX = 40
 

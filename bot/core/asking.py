@@ -458,13 +458,13 @@ _DEADLINE: Final = re.compile(
 #: Situations a short question tells by their cue that are hardly mere background in so few words
 #: («chú tôi mất bên Campuchia thì khai tử thế nào»), besides the decisive ones; a place lived in
 #: (``where_live``) was measured to add nothing.
-_SHORT_TOLD: Final = frozenset({"abroad", "elderly", "child"})
+_SHORT_TOLD: Final = frozenset({"abroad", "elderly", "child", "proxy"})
 #: What a short question tells by a cue and is answered as told: the decisive situations and those above.
 SHORT_TOLD_KINDS: Final = frozenset({*DECISIVE, *_SHORT_TOLD})
 
 
 #: Situations a long question tells in its question sentences that are answered as told.
-_FOCUS_TOLD: Final = frozenset({"abroad", "child"})
+_FOCUS_TOLD: Final = frozenset({"abroad", "child", "proxy"})
 
 
 #: Every facet cue phrase, as words.

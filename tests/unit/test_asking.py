@@ -419,6 +419,19 @@ def test_living_away_answers_must_i_go_back_but_not_may_someone_do_it_for_me() -
     assert asking.pick_facet(svc, proxy, read(proxy), TODAY) == asking.Pick(("who",), "facet")
 
 
+def test_a_short_question_asking_someone_else_to_do_it_gets_the_proxy_situation() -> None:
+    svc = _with_situations(
+        ("for_minor", "child", "Phiếu cho con nhỏ", "lý lịch tư pháp cho con nhỏ", "Cha mẹ yêu cầu cho con (thử)."),
+        ("proxy", "proxy", "Nhờ người khác xin thay", "xin phiếu thay người khác", "Phiếu số 2 không ủy quyền (thử)."),
+    )
+    q = "tui nhờ con gái xin phiếu giùm được không rứa?"
+    pick = asking.pick_facet(svc, q, read(q), TODAY)
+    assert pick is not None and pick.keys[0] == "proxy", pick
+    q = "con gái tui 12 tuổi xin phiếu được không"
+    pick = asking.pick_facet(svc, q, read(q), TODAY)
+    assert pick is not None and pick.keys[0] == "for_minor", pick
+
+
 def test_a_trigger_ending_in_late_is_not_want_before_a_verb() -> None:
     # «khai sinh muộn» (late) and «khai sinh, muốn sửa …» (want to fix) fold alike
     assert not asking.trigger_hit("khai sinh muộn", words("da doi ten trong khai sinh, muon sua ten tren so do"))

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from faq.matcher import BACKGROUND_WEIGHT, Matcher
-from faq.understand import LONG_CHARS, facets_in, is_question, read, situations_in, split_sentences
+from faq.understand import LONG_CHARS, asks_proxy, facets_in, is_question, read, situations_in, split_sentences
 from tests.unit.test_matcher import DOCS, TODAY
 
 STORY = (
@@ -91,6 +91,15 @@ def test_situations_come_from_the_whole_story() -> None:
     assert situations_in("xin bản sao trích lục khai tử") == ("copy",)
     assert situations_in("mẹ tôi già yếu, nằm một chỗ") == ("elderly",)
     assert situations_in("tôi đang định cư ở nước ngoài") == ("abroad",)
+
+
+def test_someone_asked_to_do_it_is_a_proxy_not_the_one_the_paper_is_for() -> None:
+    q = "tui nhờ con gái xin phiếu lý lịch tư pháp số 2 giùm được không rứa?"
+    assert situations_in(q) == ("proxy",) and facets_in(q) == ("who",) and asks_proxy(q)
+    assert situations_in("tôi có thể ủy quyền cho bố mẹ đăng ký kết hôn không") == ("proxy",)
+    # the child the paper is for is still a child
+    assert situations_in("con gái tôi 10 tuổi làm hộ chiếu ở đâu") == ("child",)
+    assert not asks_proxy("con gái tôi 10 tuổi làm hộ chiếu ở đâu")
 
 
 def test_an_age_of_seventy_or_more_tells_someone_elderly() -> None:
