@@ -56,6 +56,10 @@ EXPANSIONS: Final[dict[str, str]] = {
     "dc": "duoc",
     # «xài» (southern «dùng»: use)
     "xai": "dung",
+    # both sides of a card typed without marks («chup hai mat cccd»): its sides, not «mất» (lost)
+    "hai mat": "hai phia",
+    "2 mat": "2 phia",
+    "ca hai mat": "ca hai phia",
     "dk dc": "dang ky duoc",
     # «nhập khẩu» of goods, not the residence jargon for «nhập hộ khẩu»
     "xuat nhap khau": "ngoai thuong",
@@ -395,6 +399,11 @@ HOMOGRAPHS: Final[dict[str, str]] = {
     "mần": "làm",
     # «lưu trữ» (to store: data, papers) folds like «lưu trú» (to stay: the stay notice)
     "lưu trữ": "lưu giữ",
+    # the sides of a card («gửi ảnh hai mặt căn cước»), not its loss («mất căn cước»)
+    "hai mặt": "hai phía",
+    "2 mặt": "2 phía",
+    "mặt trước": "phía trước",
+    "mặt sau": "phía sau",
 }
 
 #: Ambiguous short forms resolved by context in :func:`faq.normalize.tokens`.

@@ -30,7 +30,7 @@ from bot.core.types import (
 from bot.core.ui_texts import TextId
 from faq.labels import pick_option
 from faq.matcher import Candidate, Decision
-from faq.normalize import bigrams, fold, is_stopword, words
+from faq.normalize import bigrams, chat_fold, fold, is_stopword, words
 from faq.schema import FaqEntry
 from faq.topics import TOPICS, narrowed, topics_in
 from faq.understand import Reading, read, situations_in, split_sentences
@@ -298,7 +298,7 @@ def _on_control(ctx: _Ctx, name: str) -> _Out:
 
 
 def _on_question(ctx: _Ctx, text: str) -> _Out:
-    decision = ctx.content.matcher.decide(text, today=ctx.today)
+    decision = _scam_first(ctx, text, ctx.content.matcher.decide(text, today=ctx.today))
     reading = read(text)
     if decision.outcome == "answer" and decision.candidates and decision.candidates[0].kind == "faq" \
             and _other_facet(ctx, decision.candidates[0].key, reading):
@@ -375,6 +375,42 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
     out = _out(ctx, reply, Match(MatchKind.FALLBACK, None, _round(best.score) if best else None),
                events=(Event("fallback", data),))
     return _offer_resume(orig, out)
+
+
+#: Folded cues of someone posing as the police or a stranger reaching out: a procedure asked
+#: about in such a message («có anh xưng công an hẹn làm mức 2 cho em qua video call») is the bait.
+_SCAM_CUES: Final = (" xung cong an ", " xung la cong an ", " tu xung ", " tu nhan la cong an ", " gia danh ",
+                     " gia cong an ", " cong an gia ", " nguoi la ", " video call ", " goi video ", " link la ")
+#: The FAQ tag of the scam warnings, and the scam guide.
+_SCAM_TAG: Final = "lua_dao"
+_SCAM_FLOW: Final = "scam"
+#: How many items are looked through for a scam warning.
+_SCAM_DEPTH: Final = 10
+
+
+def _is_scam_item(ctx: _Ctx, c: Candidate) -> bool:
+    if c.kind == "flow":
+        return c.key.partition(":")[2].split("/", 1)[0] == _SCAM_FLOW
+    entry = ctx.content.faq.get(c.key.partition(":")[2]) if c.kind == "faq" else None
+    return entry is not None and _SCAM_TAG in entry.tags
+
+
+def _scam_first(ctx: _Ctx, text: str, decision: Decision) -> Decision:
+    """``decision``, or, for a message telling of someone posing as the police or a stranger
+    (:data:`_SCAM_CUES`) whose best item is no scam warning, the best scam warning among the
+    items (the scam guide when none is): the procedure named is the bait, the warning the answer."""
+    padded = f" {chat_fold(text)} "
+    if not any(c in padded for c in _SCAM_CUES):
+        return decision
+    if decision.candidates and _is_scam_item(ctx, decision.candidates[0]):
+        return decision
+    found = ctx.content.matcher.search(text, today=ctx.today, k=_SCAM_DEPTH)
+    scam = next((c for c in found if _is_scam_item(ctx, c)), None)
+    if scam is None and ctx.content.flows.get(_SCAM_FLOW) is not None:
+        scam = Candidate(f"flow:{_SCAM_FLOW}", "flow", decision.candidates[0].score if decision.candidates else 0.0)
+    if scam is None:
+        return decision
+    return Decision("answer", (scam, *(c for c in decision.candidates if c.key != scam.key)))
 
 
 #: Objects (:data:`faq.topics.TOPICS`) that are the paper or register of our own procedures, so a

@@ -90,3 +90,23 @@ def test_a_weak_decline_does_not_override_an_answer() -> None:
     # A real off-topic question still gets its decline.
     declined = content.matcher.decide("quên mật khẩu zalo", today=today)
     assert declined.candidates and declined.candidates[0].kind == "offtopic", declined
+
+
+def test_a_procedure_offered_by_someone_posing_as_the_police_gets_the_scam_warning() -> None:
+    """The procedure named in such a message is the bait: the warning is the answer."""
+    content = real_snapshot()
+    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    for message in ("Dạ có anh xưng công an hẹn làm mức 2 cho em qua video call ạ",
+                    "người lạ nhắn zalo bảo làm thẻ căn cước online giúp, có được không"):
+        turn = respond(Inbound(text=message), Session(), content, now)
+        key = f"{turn.match.kind.value}:{turn.match.id}"
+        is_scam = (turn.match.kind is MatchKind.FLOW and (turn.match.id or "").startswith("scam")) or (
+            turn.match.kind is MatchKind.FAQ and "lua_dao" in content.faq[turn.match.id or ""].tags)
+        assert is_scam, (message, key)
+    # the same procedure asked plainly is the procedure
+    turn = respond(Inbound(text="Dạ em muốn hẹn làm mức 2 thì làm sao ạ"), Session(), content, now)
+    assert not (turn.match.id or "").startswith("scam") and "lua_dao" not in getattr(
+        content.faq.get(turn.match.id or ""), "tags", ()), turn.match
+    # the sides of a card sent to a stranger are no lost card
+    turn = respond(Inbound(text="Em lỡ gửi ảnh hai mặt căn cước cho người lạ qua Zalo rồi ạ"), Session(), content, now)
+    assert turn.match.kind is MatchKind.FAQ and "lua_dao" in content.faq[turn.match.id or ""].tags, turn.match

@@ -295,3 +295,11 @@ def test_a_residence_procedure_done_late_is_told_but_wanting_one_is_not() -> Non
     assert "late" in situations_in("làm tạm trú muộn có bị phạt không")
     assert "late" in situations_in("khai báo lưu trú muộn")
     assert "late" not in situations_in("đăng ký tạm trú muốn hỏi thủ tục")  # «muốn hỏi»: wants to ask
+
+
+def test_the_sides_of_a_card_are_no_loss() -> None:
+    # «mặt» (side) folds like «mất» (lost)
+    assert situations_in("Em lỡ gửi ảnh hai mặt căn cước cho người lạ") == ()
+    assert situations_in("chup 2 mat cccd gui qua zalo") == ()
+    assert situations_in("ảnh mặt trước, mặt sau thẻ căn cước") == ()
+    assert situations_in("tôi bị mất căn cước") == ("lost",)
