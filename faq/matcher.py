@@ -756,6 +756,11 @@ class Matcher:
                 bar = _EXACT_TOPIC_LEAD * ranked[0].score
                 close = [c for c in ranked[1:] if c.kind != "offtopic" and c.score >= bar
                          and (mine := self._topics[self._index[c.key]]) and mine <= named]
+                if close and self._answers_facet_asked(ranked[0].key, text) \
+                        and not self._answers_facet_asked(close[0].key, text):
+                    # ... unless the best one is the item about the facet asked and the other is
+                    # not («có phải đem sổ hộ khẩu không»: what to bring, not how it is done).
+                    close = []
                 if close:
                     ranked = [close[0], *(c for c in ranked if c is not close[0])]
                     own = self._topics[self._index[ranked[0].key]]
@@ -843,6 +848,12 @@ class Matcher:
             options = tuple(c for c in ranked if c.kind != "offtopic" and c.score >= floor)[:3]
             return Decision("clarify", options)
         return Decision("none", tuple(ranked[:3]))
+
+    def _answers_facet_asked(self, key: str, text: str) -> bool:
+        """True when FAQ item ``key`` answers one facet (:meth:`facet_of`) and ``text`` asks it
+        ("who", asked by any yes/no question, does not count)."""
+        facet = self.facet_of(key)
+        return facet is not None and facet != "who" and facet in facets_in(text)
 
     def _tie_of_objects(self, ranked: Sequence[Candidate]) -> bool:
         """True when the two best in-scope items score within :data:`_TIE` of each other and are

@@ -66,7 +66,11 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
                   "ho so gi", "can chuan bi", "chuan bi nhung", "chuan bi gi", "mang theo", "can nhung gi",
                   "can gi", "thanh phan ho so", "can giay", "ho so thu tuc", "ho so nhu", "ho so bao gom",
                   "gom nhung gi", "gom nhung giay", "can mang gi", "phai mang gi", "mang nhung gi", "dem theo",
-                  "can dem gi", "chuan bi giay", "giay gi"),
+                  "can dem gi", "chuan bi giay", "giay gi",
+                  # «có phải đem sổ hộ khẩu không», «phải mang giấy gì»: what to bring («mạng», the
+                  # network, folds like «mang»: only after «phải» or before what is brought)
+                  "phai dem", "can dem", "dem gi", "dem giay", "dem nhung", "dem so", "dem the",
+                  "phai mang", "mang gi", "mang giay", "mang nhung", "mang so", "mang the"),
     "in_person": ("o dau", "co quan nao", "noi nao", "den dau", "tai dau", "cho nao", "dia chi", "phuong nao",
                   "xa nao", "ve que", "tinh khac", "bat ky", "noi thuong tru", "noi o hien tai", "noi tam tru",
                   "lam truc tiep", "den truc tiep", "noi cu tru", "o tinh", "co quan gi", "len tinh",

@@ -10,6 +10,7 @@ from bot.core.content import ContentSnapshot
 from bot.core.respond import respond
 from bot.core.types import Inbound, MatchKind, Session
 from faq.loader import load_faq_dir
+from faq.understand import facets_in
 from flows.catalogue import Catalogue
 from flows.engine import FlowSet
 from flows.loader import load_catalogue_dir, load_flows_dir, load_life_events, load_sectors
@@ -110,3 +111,16 @@ def test_a_procedure_offered_by_someone_posing_as_the_police_gets_the_scam_warni
     # the sides of a card sent to a stranger are no lost card
     turn = respond(Inbound(text="Em lỡ gửi ảnh hai mặt căn cước cho người lạ qua Zalo rồi ạ"), Session(), content, now)
     assert turn.match.kind is MatchKind.FAQ and "lua_dao" in content.faq[turn.match.id or ""].tags, turn.match
+
+
+def test_the_item_about_the_facet_asked_keeps_its_place() -> None:
+    """What to bring for level 2 names the driving licence in one phrasing, so the item about level 2
+    alone (how it is done) was put first; the question asks what to bring."""
+    content = real_snapshot()
+    q = "bà già tui đi làm mức 2 có phải đem sổ hộ khẩu không hè?"
+    decision = content.matcher.decide(q, today=dt.date(2026, 11, 23))
+    assert decision.candidates[0].key == "faq:register_l2_bring", decision
+    assert "documents" in facets_in(q)
+    # asked how it is done, the item about how it is done still comes first
+    decision = content.matcher.decide("làm mức 2 ở công an gồm những bước nào", today=dt.date(2026, 11, 23))
+    assert decision.candidates[0].key != "faq:register_l2_bring", decision

@@ -224,3 +224,4 @@ def test_a_bare_card_is_never_answered_by_an_item_about_a_paper_that_is_no_card(
     # «có thể» (can) is no card; the passport named is the passport
     assert m.decide("co the lam lai ho chieu mat bao lau", today=TODAY).candidates[0].key == "faq:passport_time"
     assert m.decide("làm lại hộ chiếu mất bao lâu", today=TODAY).outcome == "answer"
+
