@@ -124,7 +124,11 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
                # a country named («con gái tui bên Nhật», «mất bên Campuchia»)
                "nhat ban", "han quoc", "dai loan", "campuchia", "thai lan", "trung quoc", "singapore",
                "malaysia", "canada", "ben nhat", "ben han", "ben my", "ben uc", "ben duc", "ben phap",
-               "ben lao", "ben nga", "o nhat", "o my", "o uc", "o duc", "o phap", "o lao", "o nga"),
+               "ben lao", "ben nga", "o nhat", "o my", "o uc", "o duc", "o phap", "o lao", "o nga",
+               # southern «qua» (to go over to) a country («mang qua Nhật»; not «qua hàn», which is also
+               # «quá hạn»)
+               "qua nhat", "qua my", "qua uc", "qua duc", "qua phap", "qua dai loan", "qua canada",
+               "qua singapore", "qua nga", "qua lao"),
     "wrong_info": ("sai ten", "sai ngay", "sai thong tin", "sai ho", "ghi sai", "bi sai", "sai que",
                    "sai dia chi", "khong khop", "sai nam sinh", "sai gioi tinh", "nham thong tin", "in sai",
                    "in nham", "ghi nham", "nham ten"),

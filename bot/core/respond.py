@@ -889,6 +889,11 @@ def _plain_option(ctx: _Ctx, text: str, candidates: Sequence[Candidate]) -> tupl
 _PLAIN_MIN: Final = 0.08
 
 
+#: Situations a short question's best item must be asked with to answer it: those that change the
+#: procedure, someone abroad («giấy khai sinh của bé mang qua Nhật du học»), someone else doing it.
+_MISSED_CASES: Final = frozenset({*asking.DECISIVE, "abroad", "proxy"})
+
+
 def _misses_the_case(ctx: _Ctx, top: Candidate, top_own: frozenset[str], objects: frozenset[str],
                      reading: Reading) -> bool:
     """True when FAQ item ``top``, about the paper a short question names, is never asked with the
@@ -896,8 +901,8 @@ def _misses_the_case(ctx: _Ctx, top: Candidate, top_own: frozenset[str], objects
     nhầm tên đệm»: wrong information; the item says how long the child's card lasts), and answers
     no facet asked («đánh rơi căn cước, cấp lại tốn bao nhiêu»: the card's fee entry is the point)."""
     matcher = ctx.content.matcher
-    decisive = [k for k in reading.situations if k in asking.DECISIVE]
-    return top.kind == "faq" and top_own <= objects and bool(decisive) \
+    decisive = [k for k in reading.situations if k in _MISSED_CASES]
+    return top.kind == "faq" and objects <= top_own and bool(decisive) \
         and matcher.facet_of(top.key) not in reading.facets \
         and not any(k in situations_in(p) for p in matcher.phrasings_of(top.key) for k in decisive)
 

@@ -124,3 +124,12 @@ def test_the_item_about_the_facet_asked_keeps_its_place() -> None:
     # asked how it is done, the item about how it is done still comes first
     decision = content.matcher.decide("làm mức 2 ở công an gồm những bước nào", today=dt.date(2026, 11, 23))
     assert decision.candidates[0].key != "faq:register_l2_bring", decision
+
+
+def test_a_short_question_telling_someone_abroad_is_not_answered_by_an_item_never_asked_so() -> None:
+    """The child's ID-number entry is about the birth certificate too, but is never asked for use abroad."""
+    content = real_snapshot()
+    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    turn = respond(Inbound(text="giay khai sinh cua be mang qua nhat du hoc thi lam thu tuc gi"), Session(), content, now)
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "birth_reg", turn.match
+    assert "nước ngoài" in turn.replies[0].text

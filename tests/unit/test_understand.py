@@ -303,3 +303,8 @@ def test_the_sides_of_a_card_are_no_loss() -> None:
     assert situations_in("chup 2 mat cccd gui qua zalo") == ()
     assert situations_in("ảnh mặt trước, mặt sau thẻ căn cước") == ()
     assert situations_in("tôi bị mất căn cước") == ("lost",)
+
+
+def test_southern_qua_a_country_is_going_abroad_but_qua_han_is_overdue() -> None:
+    assert situations_in("giấy khai sinh mang qua Nhật dùng được không") == ("abroad",)
+    assert "abroad" not in situations_in("tạm trú qua hạn có bị phạt không")
