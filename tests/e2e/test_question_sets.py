@@ -59,6 +59,13 @@ FLOORS: dict[str, Floor] = {
     "fresh_queries_12.yaml": Floor(45, 12, 20),
     # first score (on 90c6233, 04/12/2026): 39/70, 14/15, 26 wrong (25 in scope, 1 off topic), 6 declined
     "fresh_queries_13.yaml": Floor(39, 14, 26),
+    # Long situational questions (150–600 characters, reader-column style), written by a helper on 04/12/2026
+    # (branch wt-long): not real questions, a development aid for reading long questions (see the headers).
+    # first score (on 446ed8b): 21/50, 9/10, 11 wrong (10 in scope, 1 off topic), 19 declined
+    "long_queries_1.yaml": Floor(21, 9, 11),
+    # its twin, KEPT BLIND: its failures are not to be read while tuning (tune on long_queries_1, read only these
+    # totals). First score (on 446ed8b): 16/50, 10/10, 11 wrong (all in scope), 23 declined
+    "long_queries_2.yaml": Floor(16, 10, 11),
     # Real questions, floors at the scores of 02/12/2026 (evening), after sourced content for the topics the
     # sets failed on (branches wt-card, wt-card2, wt-civil, wt-civil2, wt-social, wt-misc) and the answering
     # changes of that session; raised on 03/12/2026 with that day's content. Then LOWERED once, on purpose, on
