@@ -397,12 +397,17 @@ def _is_scam_item(ctx: _Ctx, c: Candidate) -> bool:
 
 def _scam_first(ctx: _Ctx, text: str, decision: Decision) -> Decision:
     """``decision``, or, for a message telling of someone posing as the police or a stranger
-    (:data:`_SCAM_CUES`) whose best item is no scam warning, the best scam warning among the
+    (:data:`_SCAM_CUES`) whose best item is one of our procedures, the best scam warning among the
     items (the scam guide when none is): the procedure named is the bait, the warning the answer."""
-    padded = f" {chat_fold(text)} "
+    reading = read(text)
+    # a long message: in its question sentences (a stranger in the story may be background)
+    padded = f" {chat_fold(reading.focus if reading.long else text)} "
     if not any(c in padded for c in _SCAM_CUES):
         return decision
-    if decision.candidates and _is_scam_item(ctx, decision.candidates[0]):
+    if decision.candidates and (_is_scam_item(ctx, decision.candidates[0])
+                                or decision.candidates[0].kind == "offtopic"):
+        # a warning already, or another matter the bot declines (money sent to a stranger's
+        # bank account by mistake)
         return decision
     found = ctx.content.matcher.search(text, today=ctx.today, k=_SCAM_DEPTH)
     scam = next((c for c in found if _is_scam_item(ctx, c)), None)

@@ -133,3 +133,15 @@ def test_a_short_question_telling_someone_abroad_is_not_answered_by_an_item_neve
     turn = respond(Inbound(text="giay khai sinh cua be mang qua nhat du hoc thi lam thu tuc gi"), Session(), content, now)
     assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "birth_reg", turn.match
     assert "nước ngoài" in turn.replies[0].text
+
+
+def test_a_stranger_in_a_bank_story_is_no_scam_about_our_procedures() -> None:
+    """Money sent by mistake to a stranger's bank account is another matter, declined as such; and a
+    stranger only in a long story's background does not turn its question into a scam."""
+    content = real_snapshot()
+    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    bank = ("Chieu qua toi chuyen 15 trieu qua app ngan hang nhung go nham so tai khoan, tien sang tai khoan "
+            "cua mot nguoi la o ngan hang khac. Lam sao de lay lai tien?")
+    turn = respond(Inbound(text=bank), Session(), content, now)
+    assert not (turn.match.id or "").startswith("scam") and "lua_dao" not in getattr(
+        content.faq.get(turn.match.id or ""), "tags", ()), turn.match
