@@ -109,7 +109,9 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
              "chua lam giay", "chua duoc khai tu", "chua duoc khai sinh", "chua duoc dang ky",
              # a residence procedure done late («làm tạm trú muộn có bị phạt không»); «muốn» before a
              # verb, which folds the same, is cut out first (:data:`WANT_VERBS`)
-             "tam tru muon", "thuong tru muon", "tam vang muon", "luu tru muon", "nhap khau muon"),
+             "tam tru muon", "thuong tru muon", "tam vang muon", "luu tru muon", "nhap khau muon",
+             # «bây giờ làm còn kịp không»: whether it is too late
+             "con kip", "khong kip", "co kip khong"),
     "child": ("con toi", "con gai", "con trai", "con nho", "con em", "be nha", "chau toi", "tre em",
               "tre so sinh", "tre moi sinh", "dua tre", "duoi 14 tuoi", "duoi 6 tuoi", "moi sinh", "cho con",
               "chau be", "con minh"),
@@ -261,7 +263,9 @@ def facets_in(text: str) -> tuple[FacetKey, ...]:
 
 #: Phrases holding a situation's cue that tell another thing: a couple living together «chưa đăng ký
 #: (kết hôn)» are unmarried, not late with a registration.
-_NOT_TOLD: Final = (" chua dang ky ket hon ", " song chung chua dang ky ")
+_NOT_TOLD: Final = (" chua dang ky ket hon ", " song chung chua dang ky ",
+                    # «bị mất trắng» (all one paid in, lost), «có mặt», «thay mặt»: no paper lost
+                    " bi mat trang ", " mat trang ", " co mat ", " thay mat ")
 
 
 #: «muốn» (want) before a verb, which folds like «muộn» (late): «đã đổi tên trong khai sinh, muốn sửa

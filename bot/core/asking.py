@@ -152,12 +152,21 @@ _MAT_NOT_LOST: Final = frozenset({"bao", "thoi", "phi", "tien", "khau", "ma", "n
 _TIME_UNITS: Final = frozenset({"ngay", "thang", "tuan", "tieng", "gio", "hom", "buoi", "nam", "phut"})
 
 
+#: Words before a folded «mat» that make it «mặt» (face, presence): «có mặt», «vắng mặt», «thay mặt»
+#: (on behalf of), «tiền mặt» (cash).
+_MAT_FACE_BEFORE: Final = frozenset({"co", "vang", "thay", "tien", "truc"})
+
+
 def _lost_mat(text_words: Sequence[str]) -> bool:
-    """True when some folded «mat» in the words is not followed by a word of time, money or «khẩu»."""
+    """True when some folded «mat» in the words is not followed by a word of time, money or «khẩu»,
+    nor preceded by a word that makes it «mặt» (:data:`_MAT_FACE_BEFORE`), nor is «mất trắng» (all
+    one paid, not a paper)."""
     for i, w in enumerate(text_words):
-        if w != "mat":
+        if w != "mat" or (i and text_words[i - 1] in _MAT_FACE_BEFORE):
             continue
         after = text_words[i + 1 : i + 3]
+        if after and after[0] == "trang":
+            continue
         if not after:
             return True
         if after[0] in _MAT_NOT_LOST or (after[0] == "may" and len(after) > 1 and after[1] in _TIME_UNITS):
@@ -289,6 +298,13 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     for sit in situations:
         if any(trigger_hit(t, text_words, asked=reading.facets) for t in sit.triggers):
             sit = _as_told(situations, sit, reading)
+            if reading.long and reading.split and sit.kind not in _FOCUS_TOLD \
+                    and (told := _told_in_focus(situations, reading)) is not None \
+                    and not any(trigger_hit(t, text_words, exact=True) for t in sit.triggers):
+                # A long story holds many words: a trigger told in it in its own words (spread) yields to
+                # what the question sentence itself tells («bố mẹ làm thay … được không»: someone
+                # else doing it, not the copy of the certificate the story's words spread into).
+                sit = told
             return Pick((sit.id, *_also_asked(svc, sit, reading, have)), "trigger")
 
     if "time" in reading.facets and _DEADLINE.search(f" {chat_fold(reading.focus)} ") \
@@ -318,7 +334,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
         # day each of batches 2-10 was collected: 2 declined became correct, none wrong; counting
         # someone elderly too gave one more correct and one wrong, so it is left out. Told only
         # in the story («con tôi 6 tuổi ở với ông bà»), they are often background: not answered.
-        in_focus = one_of_kind(situations, (k for k in situations_in(reading.focus) if k in _FOCUS_TOLD))
+        in_focus = _told_in_focus(situations, reading)
         if in_focus is not None:
             return Pick((in_focus.id,), "told")
     else:
@@ -342,6 +358,11 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     if asked:
         return Pick(tuple(asked[:MAX_FACETS]), "facet")
     return None
+
+
+def _told_in_focus(situations: Sequence[Situation], reading: Reading) -> Situation | None:
+    """The one situation of a kind (:data:`_FOCUS_TOLD`) a long question's question sentences tell."""
+    return one_of_kind(situations, (k for k in situations_in(reading.focus) if k in _FOCUS_TOLD))
 
 
 def _as_told(situations: Sequence[Situation], sit: Situation, reading: Reading) -> Situation:

@@ -432,6 +432,23 @@ def test_a_short_question_asking_someone_else_to_do_it_gets_the_proxy_situation(
     assert pick is not None and pick.keys[0] == "for_minor", pick
 
 
+def test_a_long_storys_spread_trigger_yields_to_what_its_question_sentence_tells() -> None:
+    svc = _with_situations(
+        ("copy_extract", "copy", "Xin bản sao trích lục kết hôn", "ra ủy ban xã ký giấy đăng ký kết hôn",
+         "Xin bản sao (thử)."),
+        ("proxy", "proxy", "Nhờ người khác đăng ký thay", "nhờ bố mẹ đăng ký kết hôn", "Cả hai phải có mặt (thử)."),
+    )
+    story = ("Con trai toi lam thuyen vien, quanh nam lenh denh ngoai bien. Vo chong toi muon ra uy ban xa "
+             "thay con ky giay dang ky ket hon cho hai dua, de Tet chi viec to chuc. Bo me lam thay nhu vay co duoc khong?")
+    # premise: told in its own words, the story holds the copy's trigger
+    assert asking.trigger_hit("ra ủy ban xã ký giấy đăng ký kết hôn", words(story))
+    assert asking.pick_facet(svc, story, read(story), TODAY) == asking.Pick(("proxy",), "trigger")
+    # the trigger typed as written still counts wherever it is
+    written = ("Con trai toi lam thuyen vien, quanh nam lenh denh ngoai bien. Vo chong toi muon ra uy ban xa "
+               "ky giay dang ky ket hon cho hai dua. Bo me lam thay nhu vay co duoc khong?")
+    assert asking.pick_facet(svc, written, read(written), TODAY) == asking.Pick(("copy_extract",), "trigger")
+
+
 def test_a_trigger_ending_in_late_is_not_want_before_a_verb() -> None:
     # «khai sinh muộn» (late) and «khai sinh, muốn sửa …» (want to fix) fold alike
     assert not asking.trigger_hit("khai sinh muộn", words("da doi ten trong khai sinh, muon sua ten tren so do"))

@@ -308,3 +308,10 @@ def test_the_sides_of_a_card_are_no_loss() -> None:
 def test_southern_qua_a_country_is_going_abroad_but_qua_han_is_overdue() -> None:
     assert situations_in("giấy khai sinh mang qua Nhật dùng được không") == ("abroad",)
     assert "abroad" not in situations_in("tạm trú qua hạn có bị phạt không")
+
+
+def test_too_late_is_asked_and_face_or_all_paid_in_is_no_lost_paper() -> None:
+    assert situations_in("Bây giờ làm hồ sơ thất nghiệp còn kịp không?") == ("late",)
+    assert "lost" not in situations_in("thời gian đã đóng có bị mất trắng không")
+    assert "lost" not in situations_in("cả hai phải có mặt, bố mẹ thay mặt con được không")
+    assert situations_in("tôi bị mất sổ bảo hiểm") == ("lost",)
