@@ -175,6 +175,34 @@ def _lost_mat(text_words: Sequence[str]) -> bool:
     return False
 
 
+#: Words before a trigger that deny it («loại thường, không cần gắn chip»).
+_DENIALS: Final = (("khong", "can"), ("khong", "phai"))
+#: How many words after a denial it covers, for a trigger told in its own words.
+_DENIED_SPAN: Final = 2
+
+
+def _negated(tw: Sequence[str], text_words: Sequence[str], at: int) -> bool:
+    """True when the trigger ``tw`` found at ``at`` is denied by the words before it, unless the
+    trigger itself starts with a denial («không có giấy báo tử»)."""
+    if tw[0] == "khong":
+        return False
+    return any(tuple(text_words[max(0, at - len(d)) : at]) == d for d in _DENIALS)
+
+
+def _undenied(text_words: Sequence[str]) -> list[str]:
+    """The words, less the few that a denial right before them covers («không cần gắn chip»)."""
+    out: list[str] = []
+    skip = 0
+    for i, w in enumerate(text_words):
+        if skip:
+            skip -= 1
+            continue
+        out.append(w)
+        if any(tuple(text_words[max(0, i + 1 - len(d)) : i + 1]) == d for d in _DENIALS):
+            skip = _DENIED_SPAN
+    return out
+
+
 def _wants_next(tw: Sequence[str], text_words: Sequence[str], after: int) -> bool:
     """True when a trigger ending in folded «muon» («khai sinh muộn») is followed by a verb in the
     message, so that its «muon» is «muốn» (want): «… khai sinh, muốn sửa tên trên sổ đỏ»."""
@@ -198,12 +226,13 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False,
     if not n:
         return False
     if any(tuple(text_words[i : i + n]) == tw and not _wants_next(tw, text_words, i + n)
+           and not _negated(tw, text_words, i)
            for i in range(len(text_words) - n + 1)):
         return True
     if exact or typed <= _PHRASE_MAX:
         return False
     content = {w for w in tw if not is_stopword(w)}
-    present = set(text_words)
+    present = set(_undenied(text_words))
     if "mat" in content and not _lost_mat(text_words):
         # «mất» of a loss trigger, typed only as «mất bao lâu» (how long) or «mật khẩu»: no loss
         present.discard("mat")

@@ -449,6 +449,15 @@ def test_a_long_storys_spread_trigger_yields_to_what_its_question_sentence_tells
     assert asking.pick_facet(svc, written, read(written), TODAY) == asking.Pick(("copy_extract",), "trigger")
 
 
+def test_a_trigger_denied_right_before_it_does_not_count() -> None:
+    assert not asking.trigger_hit("gắn chip", words("làm hộ chiếu loại thường, không cần gắn chip"))
+    assert not asking.trigger_hit("làm hộ chiếu gắn chip", words("mẹ cần làm hộ chiếu lần đầu, không cần gắn chip"))
+    assert asking.trigger_hit("làm hộ chiếu gắn chip", words("mẹ cần làm hộ chiếu lần đầu, loại gắn chip"))
+    # a trigger that is itself a denial, and a question ending in «không» before it, still count
+    assert asking.trigger_hit("không có giấy báo tử", words("ông mất lâu rồi, không có giấy báo tử"))
+    assert asking.trigger_hit("hộ chiếu gắn chip", words("làm được không, hộ chiếu gắn chip mất bao lâu"))
+
+
 def test_a_trigger_ending_in_late_is_not_want_before_a_verb() -> None:
     # «khai sinh muộn» (late) and «khai sinh, muốn sửa …» (want to fix) fold alike
     assert not asking.trigger_hit("khai sinh muộn", words("da doi ten trong khai sinh, muon sua ten tren so do"))
