@@ -435,6 +435,10 @@ _PAPER_OBJECTS: Final = frozenset({"marriage", "land"})
 _PAPER_CASES: Final = frozenset({"lost", "copy", "wrong_info"})
 
 
+#: How many items are looked through to break a tie between services in :func:`_topic_guess`.
+_GUESS_DEPTH: Final = 20
+
+
 def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
     """A question no item matched, naming exactly one object of our procedures (a long one in its
     question sentences: «… có bị xóa hộ khẩu không?»): that procedure's card, its asked facet
@@ -445,6 +449,9 @@ def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
         return None
     matcher = ctx.content.matcher
     asked = narrowed(matcher.asked_topics(text) if reading.long else topics_in(text))
+    if len(asked) > 1 and "account" in asked:
+        # the app's account named in passing beside a paper («tôi đã có tài khoản VNeID»): the paper
+        asked = asked - {"account"}
     if len(asked) != 1 or not (asked <= _SERVICE_OBJECTS or (
             asked <= _PAPER_OBJECTS and any(k in _PAPER_CASES for k in reading.situations))):
         return None
@@ -456,6 +463,13 @@ def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
     if not services:
         return None
     named = _named_most(services, text) if len(services) > 1 else services
+    if len(named) > 1:
+        # still a tie (the card and the old ID number's confirmation): the one ranked first for the
+        # message among the items, however weakly (an item of both tells nothing)
+        ids = {s.id for s in named}
+        ranked = [mine for c in matcher.search(text, today=ctx.today, k=_GUESS_DEPTH)
+                  if len(mine := ids.intersection(asking.services_for_key(ctx.content.catalogue, c.key))) == 1]
+        named = [s for s in named if s.id in ranked[0]] if ranked else named
     if len(named) != 1:
         return None
     # the situation told or the facet asked of it, when one is (a marriage certificate written

@@ -145,3 +145,23 @@ def test_a_stranger_in_a_bank_story_is_no_scam_about_our_procedures() -> None:
     turn = respond(Inbound(text=bank), Session(), content, now)
     assert not (turn.match.id or "").startswith("scam") and "lua_dao" not in getattr(
         content.faq.get(turn.match.id or ""), "tags", ()), turn.match
+
+
+def test_an_unmatched_story_about_the_card_guesses_the_card_service_not_the_old_number() -> None:
+    """Two services are about the card alone (the card and the old ID number's confirmation): the
+    guess is the one an item of only one of them ranked first belongs to, or none; the app's account
+    named in passing beside a paper does not count."""
+    content = real_snapshot()
+    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    story = ("Chi oi cho em hoi, chong em sinh ngay 28/12/1986, cuoi thang nay la tron 40 tuoi, the can cuoc "
+             "cap nam 2021 in han den dung ngay sinh nhat do. Anh ay dinh cuoi tuan ra cong an phuong lam the moi. "
+             "Lan doi nay co phai dong tien khong chi, hay duoc lam khong?")
+    turn = respond(Inbound(text=story), Session(), content, now)
+    # no item ranks one of the two alone: no guess rather than the old number's confirmation
+    assert "Xác nhận số" not in turn.replies[0].text, turn.replies[0].text[:200]
+    story = ("Kính gửi Ban tư vấn. Tôi 34 tuổi, đang xin việc tại một ngân hàng, họ yêu cầu bổ sung phiếu lý lịch "
+             "tư pháp trước ngày 20/12. Tôi đã có tài khoản VNeID mức 2. Nếu hôm nay tôi nộp yêu cầu trên VNeID thì "
+             "khoảng bao lâu sẽ có phiếu, liệu có kịp không?")
+    turn = respond(Inbound(text=story), Session(), content, now)
+    assert turn.match.kind in (MatchKind.CLARIFY, MatchKind.SERVICE, MatchKind.FAQ), turn.match
+    assert "lý lịch tư pháp" in turn.replies[0].text.lower(), turn.replies[0].text[:200]
