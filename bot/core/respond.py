@@ -398,7 +398,13 @@ def _is_scam_item(ctx: _Ctx, c: Candidate) -> bool:
 def _scam_first(ctx: _Ctx, text: str, decision: Decision) -> Decision:
     """``decision``, or, for a message telling of someone posing as the police or a stranger
     (:data:`_SCAM_CUES`) whose best item is one of our procedures, the best scam warning among the
-    items (the scam guide when none is): the procedure named is the bait, the warning the answer."""
+    items (the scam guide when none is): the procedure named is the bait, the warning the answer.
+    Unsure only between scam warnings, the best one is answered."""
+    if decision.outcome == "clarify" and decision.candidates \
+            and all(_is_scam_item(ctx, c) for c in decision.candidates):
+        # unsure only between scam warnings: the best one, given plainly (a warning a little off
+        # the case still warns; a menu first delays it)
+        return Decision("answer", decision.candidates)
     reading = read(text)
     # a long message: in its question sentences (a stranger in the story may be background)
     padded = f" {chat_fold(reading.focus if reading.long else text)} "

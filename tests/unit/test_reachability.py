@@ -165,3 +165,17 @@ def test_an_unmatched_story_about_the_card_guesses_the_card_service_not_the_old_
     turn = respond(Inbound(text=story), Session(), content, now)
     assert turn.match.kind in (MatchKind.CLARIFY, MatchKind.SERVICE, MatchKind.FAQ), turn.match
     assert "lý lịch tư pháp" in turn.replies[0].text.lower(), turn.replies[0].text[:200]
+
+
+def test_unsure_only_between_scam_warnings_the_best_one_is_given() -> None:
+    content = real_snapshot()
+    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    story = ("Sáng nay có một người gọi cho bố tôi, xưng là cán bộ công an phường, nói tài khoản định danh mức 2 "
+             "của bố bị lỗi đồng bộ, bảo bố kết bạn Zalo rồi gửi ảnh thẻ căn cước cả mặt trước lẫn mặt sau để họ "
+             "sửa giúp, nếu không sẽ bị khóa. Bố tôi đã kết bạn nhưng chưa gửi ảnh. Đó có phải công an thật không, "
+             "giờ nhà tôi nên làm gì?")
+    decision = content.matcher.decide(story, today=now.date())
+    assert decision.outcome == "clarify" and all(
+        "lua_dao" in content.faq[c.key.partition(":")[2]].tags for c in decision.candidates), decision
+    turn = respond(Inbound(text=story), Session(), content, now)
+    assert turn.match.kind is MatchKind.FAQ and "lua_dao" in content.faq[turn.match.id or ""].tags, turn.match
