@@ -439,6 +439,10 @@ HOMOGRAPHS: Final[dict[str, str]] = {
     "bọ tôi": "bố tôi",
     "o tui": "cô tui",
     "o tôi": "cô tôi",
+    # «hỏng» (broken) typed with its mark is never the southern «hông» (không), which it folds like
+    # («điện thoại hỏng rồi» had read «điện thoại không rồi»)
+    "hỏng": "hư hỏng",
+    "hư hỏng": "hư hỏng",
     # the sides of a card («gửi ảnh hai mặt căn cước»), not its loss («mất căn cước»)
     "hai mặt": "hai phía",
     "2 mặt": "2 phía",

@@ -300,6 +300,9 @@ def test_the_settings_screen_stays_settings() -> None:
         # ... never where the word is its standard homograph
         ("xe mô tô chi phí", ("xe", "mo", "to", "chi", "phi")),
         ("đau răng", ("dau", "rang")),
+        # «hỏng» (broken) typed with its mark is never the southern «hông» (không)
+        ("điện thoại hỏng rồi", ("dien", "thoai", "hu", "hong", "roi")),
+        ("thẻ bị hư hỏng", ("the", "bi", "hu", "hong")),
         # the sides of a card are no loss («mặt» folds like «mất»)
         ("ảnh hai mặt căn cước", ("anh", "hai", "phia", "can", "cuoc")),
         # decomposed marks (some keyboards) are read like composed ones
