@@ -54,6 +54,8 @@ EXPANSIONS: Final[dict[str, str]] = {
     "khog": "khong",
     "khon": "khong",
     "dc": "duoc",
+    # «sổ hồng» (the home's land certificate), not «số hông» (the southern «không»)
+    "so hong": "so hong",
     # «xài» (southern «dùng»: use)
     "xai": "dung",
     # both sides of a card typed without marks («chup hai mat cccd»): its sides, not «mất» (lost)
@@ -224,6 +226,8 @@ EXPANSIONS: Final[dict[str, str]] = {
     "androi": "android",
     "adroid": "android",
     "ap": "ung dung",
+    # ... but «áp dụng» (to apply) is no app
+    "ap dung": "ap dung",
     "app": "ung dung",
     "apps": "ung dung",
     "ud": "ung dung",
@@ -442,6 +446,8 @@ HOMOGRAPHS: Final[dict[str, str]] = {
     # «hỏng» (broken) typed with its mark is never the southern «hông» (không), which it folds like
     # («điện thoại hỏng rồi» had read «điện thoại không rồi»)
     "hỏng": "hư hỏng",
+    # «hẻm» (an alley in an address) is no «hem» (không)
+    "hẻm": "ngõ",
     "hư hỏng": "hư hỏng",
     # the sides of a card («gửi ảnh hai mặt căn cước»), not its loss («mất căn cước»)
     "hai mặt": "hai phía",

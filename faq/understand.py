@@ -220,6 +220,8 @@ def is_question(sentence: str) -> bool:
     words = folded.split()
     while words and words[-1] in _TRAILING:
         words.pop()
+    if words[-2:] == ["so", "hong"]:
+        return False  # «… đã sang tên sổ hồng.»: the land certificate, not the southern «hông»
     return bool(words) and words[-1] in _QUESTION_ENDS
 
 

@@ -303,6 +303,10 @@ def test_the_settings_screen_stays_settings() -> None:
         # «hỏng» (broken) typed with its mark is never the southern «hông» (không)
         ("điện thoại hỏng rồi", ("dien", "thoai", "hu", "hong", "roi")),
         ("thẻ bị hư hỏng", ("the", "bi", "hu", "hong")),
+        # «áp dụng» (apply) is no app; «sổ hồng» (land certificate) and «hẻm» (an alley) are no «không»
+        ("áp dụng từ ngày 1/7", ("ap", "dung", "tu", "ngay", "1", "7")),
+        ("đất đã có sổ hồng", ("dat", "da", "co", "so", "hong")),
+        ("nhà trong hẻm 12", ("nha", "trong", "ngo", "12")),
         # the sides of a card are no loss («mặt» folds like «mất»)
         ("ảnh hai mặt căn cước", ("anh", "hai", "phia", "can", "cuoc")),
         # decomposed marks (some keyboards) are read like composed ones

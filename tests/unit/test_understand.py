@@ -315,3 +315,10 @@ def test_too_late_is_asked_and_face_or_all_paid_in_is_no_lost_paper() -> None:
     assert "lost" not in situations_in("thời gian đã đóng có bị mất trắng không")
     assert "lost" not in situations_in("cả hai phải có mặt, bố mẹ thay mặt con được không")
     assert situations_in("tôi bị mất sổ bảo hiểm") == ("lost",)
+
+
+def test_a_sentence_ending_in_the_land_certificate_asks_nothing() -> None:
+    from faq.topics import topics_in
+    assert not is_question("Tháng 9 vừa rồi vợ chồng tôi mua lại căn nhà, đã sang tên sổ hồng.")
+    assert is_question("Làm được hông")
+    assert "land" in topics_in("đất đã có sổ hồng")
