@@ -448,6 +448,9 @@ HOMOGRAPHS: Final[dict[str, str]] = {
     "hỏng": "hư hỏng",
     # «hẻm» (an alley in an address) is no «hem» (không)
     "hẻm": "ngõ",
+    # «nơi mà» (the place where) is no «nói mã» (telling the code); «cặp đó» (that couple) no «cấp độ»
+    "nơi mà": "nơi",
+    "cặp đó": "cặp ấy",
     "hư hỏng": "hư hỏng",
     # the sides of a card («gửi ảnh hai mặt căn cước»), not its loss («mất căn cước»)
     "hai mặt": "hai phía",

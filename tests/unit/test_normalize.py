@@ -307,6 +307,8 @@ def test_the_settings_screen_stays_settings() -> None:
         ("áp dụng từ ngày 1/7", ("ap", "dung", "tu", "ngay", "1", "7")),
         ("đất đã có sổ hồng", ("dat", "da", "co", "so", "hong")),
         ("nhà trong hẻm 12", ("nha", "trong", "ngo", "12")),
+        # «nơi mà» (the place where) is no «nói mã» (telling the code)
+        ("nơi mà tôi đăng ký", ("noi", "toi", "dang", "ky")),
         # the sides of a card are no loss («mặt» folds like «mất»)
         ("ảnh hai mặt căn cước", ("anh", "hai", "phia", "can", "cuoc")),
         # decomposed marks (some keyboards) are read like composed ones
