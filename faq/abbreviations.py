@@ -448,6 +448,15 @@ HOMOGRAPHS: Final[dict[str, str]] = {
     "hỏng": "hư hỏng",
     # «hẻm» (an alley in an address) is no «hem» (không)
     "hẻm": "ngõ",
+    # marked forms that fold to a situation cue and mean something else: «còn nhớ» (still remember)
+    # is no small child, «mặt bằng» (premises), «mặt thẻ» (the card's face) no loss, «mất vì» (died
+    # of) no lost wallet, «nhận quà» (a gift, the scam's bait) no result of a procedure
+    "còn nhớ": "vẫn nhớ",
+    "mặt bằng": "địa điểm",
+    "mặt thẻ": "phía thẻ",
+    "mặt căn cước": "phía căn cước",
+    "mất vì": "qua đời vì",
+    "nhận quà": "được quà",
     # «nơi mà» (the place where) is no «nói mã» (telling the code); «cặp đó» (that couple) no «cấp độ»
     "nơi mà": "nơi",
     "cặp đó": "cặp ấy",

@@ -322,3 +322,11 @@ def test_a_sentence_ending_in_the_land_certificate_asks_nothing() -> None:
     assert not is_question("Tháng 9 vừa rồi vợ chồng tôi mua lại căn nhà, đã sang tên sổ hồng.")
     assert is_question("Làm được hông")
     assert "land" in topics_in("đất đã có sổ hồng")
+
+
+def test_marked_words_folding_to_a_situation_cue_keep_their_meaning() -> None:
+    assert situations_in("mẹ tôi mất vì bệnh, khai tử ở đâu") == ()  # died of, no lost wallet
+    assert situations_in("tôi còn nhớ số căn cước cũ") == ()  # remember, no small child
+    assert situations_in("chụp mặt thẻ căn cước gửi đi") == ()  # the card's face
+    assert situations_in("mất ví, mất căn cước") == ("lost",)
+    assert facets_in("cài vneid nhận quà 100 nghìn") == ()  # a gift, no result of a procedure
