@@ -44,7 +44,8 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "driving_licence": ("giay phep lai xe", "bang lai"),
     "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe", "xe gan may", "xe mo to",
                 # bought second-hand: its registration changes hands («xe qua mấy đời chủ»)
-                "mua lai xe", "ban lai xe", "doi chu", "chu cu cua xe"),
+                # («đời chủ»; not «đổi chủ hộ», the household head, which folds alike)
+                "mua lai xe", "ban lai xe", "nhieu doi chu", "may doi chu", "doi chu xe", "chu cu cua xe"),
     "traffic_fine": ("phat nguoi", "vi pham giao thong", "nop phat", "quyet dinh phat", "quyet dinh xu phat"),
     "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),
     "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien", "lap dien", "keo dien"),

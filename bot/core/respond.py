@@ -793,10 +793,13 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         svc = None
     # Whether the story's service is sure: named by the options, or by the question sentence.
     clear = svc is not None and service is not None and reading.long
-    if svc is None and reading.long and decision.outcome != "answer":
+    if svc is None and reading.long and decision.outcome != "answer" \
+            and not (top.kind == "offtopic" and matcher.about(top.key, asked)):
         # Unsure, but the question sentence names the object of one service («… thì đăng ký
         # thường trú được không, điều kiện là gì?»): the story's service, when a facet or a
-        # situation of it is asked (checked below); never instead of a confident answer.
+        # situation of it is asked (checked below); never instead of a confident answer, nor
+        # when the best match is a decline about that same object (a bill too high is the power
+        # company's, not the contract's wrong details).
         svc = _object_service(ctx, asked, reading, text)
         clear = svc is not None
     pick: asking.Pick | None = None

@@ -179,3 +179,13 @@ def test_unsure_only_between_scam_warnings_the_best_one_is_given() -> None:
         "lua_dao" in content.faq[c.key.partition(":")[2]].tags for c in decision.candidates), decision
     turn = respond(Inbound(text=story), Session(), content, now)
     assert turn.match.kind is MatchKind.FAQ and "lua_dao" in content.faq[turn.match.id or ""].tags, turn.match
+
+
+def test_a_bill_complaint_is_declined_not_answered_with_the_contracts_wrong_details() -> None:
+    content = real_snapshot()
+    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    bill = ("Nhà em chỉ có 3 người, tháng nào tiền điện cũng khoảng 600 nghìn, vậy mà hóa đơn tháng 11 vừa rồi lên "
+            "hơn 1,5 triệu dù không dùng thêm thiết bị gì. Em nghi công tơ bị hỏng hoặc ghi sai chỉ số. Em muốn "
+            "khiếu nại với điện lực để kiểm tra lại thì làm thế nào, có được trả lại tiền không ạ?")
+    turn = respond(Inbound(text=bill), Session(), content, now)
+    assert turn.match.kind not in (MatchKind.SERVICE, MatchKind.FAQ, MatchKind.FLOW), turn.match

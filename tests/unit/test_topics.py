@@ -179,6 +179,10 @@ def test_a_vehicle_bought_second_hand_is_the_vehicle_but_buying_one_is_not() -> 
     # a purchase on instalment or a used car's fine names no registration of ours by itself
     assert "vehicle" not in topics_in("mua xe máy trả góp cần những gì")
     assert topics_in("mua xe cũ bị dính phạt nguội của chủ trước") == {"traffic_fine"}
+    # «đổi chủ hộ» (the household head) and «thay đổi chủ thể hợp đồng điện» fold like «đời chủ»
+    assert "vehicle" not in topics_in("thủ tục thay đổi chủ hộ")
+    assert "vehicle" not in topics_in("thay đổi chủ thể hợp đồng điện")
+    assert "vehicle" in topics_in("xe đã qua nhiều đời chủ")
 
 
 @pytest.mark.parametrize(
