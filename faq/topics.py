@@ -43,8 +43,8 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "criminal_record": ("ly lich tu phap",),
     "driving_licence": ("giay phep lai xe", "bang lai"),
     "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe", "xe gan may", "xe mo to",
-                # bought second-hand: its registration changes hands («xe qua mấy đời chủ»)
-                # («đời chủ»; not «đổi chủ hộ», the household head, which folds alike)
+                # bought second-hand, its registration changes hands («xe qua mấy đời chủ»; never bare
+                # «đời chủ», which folds like «đổi chủ hộ», a change of household head)
                 "mua lai xe", "ban lai xe", "nhieu doi chu", "may doi chu", "doi chu xe", "chu cu cua xe"),
     "traffic_fine": ("phat nguoi", "vi pham giao thong", "nop phat", "quyet dinh phat", "quyet dinh xu phat"),
     "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),

@@ -154,13 +154,13 @@ _TIME_UNITS: Final = frozenset({"ngay", "thang", "tuan", "tieng", "gio", "hom", 
 
 #: Words before a folded «mat» that make it «mặt» (face, presence): «có mặt», «vắng mặt», «thay mặt»
 #: (on behalf of), «tiền mặt» (cash).
-_MAT_FACE_BEFORE: Final = frozenset({"co", "vang", "thay", "tien", "truc"})
+_MAT_FACE_BEFORE: Final = frozenset({"co", "vang", "thay", "tien"})
 
 
 def _lost_mat(text_words: Sequence[str]) -> bool:
     """True when some folded «mat» in the words is not followed by a word of time, money or «khẩu»,
     nor preceded by a word that makes it «mặt» (:data:`_MAT_FACE_BEFORE`), nor is «mất trắng» (all
-    one paid, not a paper)."""
+    that was paid in, not a paper)."""
     for i, w in enumerate(text_words):
         if w != "mat" or (i and text_words[i - 1] in _MAT_FACE_BEFORE):
             continue

@@ -389,6 +389,7 @@ _SCAM_DEPTH: Final = 10
 
 
 def _is_scam_item(ctx: _Ctx, c: Candidate) -> bool:
+    """True for the scam guide or an FAQ entry tagged as a scam warning (:data:`_SCAM_TAG`)."""
     if c.kind == "flow":
         return c.key.partition(":")[2].split("/", 1)[0] == _SCAM_FLOW
     entry = ctx.content.faq.get(c.key.partition(":")[2]) if c.kind == "faq" else None
@@ -447,10 +448,12 @@ _GUESS_DEPTH: Final = 20
 
 def _topic_guess(ctx: _Ctx, text: str, reading: Reading) -> _Out | None:
     """A question no item matched, naming exactly one object of our procedures (a long one in its
-    question sentences: «… có bị xóa hộ khẩu không?»): that procedure's card, its asked facet
-    first, offered under the line saying the bot is not sure (:func:`_tentative`, a "did you mean"
-    for the inbox) rather than «not understood». None for a message that asks nothing, or names no
-    such object, several, or one no single service is about."""
+    question sentences: «… có bị xóa hộ khẩu không?»; a marriage or land paper only when lost,
+    copied or written wrong; the app's account named beside a paper does not count): that
+    procedure's situation told or facet asked, else its card, offered under the line saying the bot
+    is not sure (:func:`_tentative`, a "did you mean" for the inbox) rather than «not understood».
+    None for a message that asks nothing, or names no such object, several, or one no single service
+    is about (a tie that no item of only one of them breaks)."""
     if not reading.asks:
         return None
     matcher = ctx.content.matcher
@@ -924,15 +927,17 @@ _MISSED_CASES: Final = frozenset({*asking.DECISIVE, "abroad", "proxy"})
 
 def _misses_the_case(ctx: _Ctx, top: Candidate, top_own: frozenset[str], objects: frozenset[str],
                      reading: Reading) -> bool:
-    """True when FAQ item ``top``, about the paper a short question names, is never asked with the
-    situation that changes the procedure which the question tells («thẻ bảo hiểm y tế của con bị in
-    nhầm tên đệm»: wrong information; the item says how long the child's card lasts), and answers
-    no facet asked («đánh rơi căn cước, cấp lại tốn bao nhiêu»: the card's fee entry is the point)."""
+    """True when FAQ item ``top``, about (at least) the papers a short question names, is never asked
+    with the situation the question tells that it must answer (:data:`_MISSED_CASES`: «thẻ bảo hiểm y
+    tế của con bị in nhầm tên đệm», wrong information, and the item says how long the child's card
+    lasts; «giấy khai sinh của bé mang qua Nhật», someone abroad, and the item is the child's ID
+    number), and answers no facet asked («đánh rơi căn cước, cấp lại tốn bao nhiêu»: the card's fee
+    entry is the point)."""
     matcher = ctx.content.matcher
-    decisive = [k for k in reading.situations if k in _MISSED_CASES]
-    return top.kind == "faq" and objects <= top_own and bool(decisive) \
+    told = [k for k in reading.situations if k in _MISSED_CASES]
+    return top.kind == "faq" and objects <= top_own and bool(told) \
         and matcher.facet_of(top.key) not in reading.facets \
-        and not any(k in situations_in(p) for p in matcher.phrasings_of(top.key) for k in decisive)
+        and not any(k in situations_in(p) for p in matcher.phrasings_of(top.key) for k in told)
 
 
 def _told_answer(ctx: _Ctx, objects: frozenset[str], text: str, reading: Reading, score: float | None,
