@@ -59,6 +59,8 @@ FLOORS: dict[str, Floor] = {
     "fresh_queries_12.yaml": Floor(45, 12, 20),
     # first score (on 90c6233, 04/12/2026): 39/70, 14/15, 26 wrong (25 in scope, 1 off topic), 6 declined
     "fresh_queries_13.yaml": Floor(39, 14, 26),
+    # first score (on b8c4836, 04/12/2026): 50/70, 13/15, 20 wrong (19 in scope, 1 off topic), 1 declined
+    "fresh_queries_14.yaml": Floor(50, 13, 20),
     # Long situational questions (150–600 characters, reader-column style), written by a helper on 04/12/2026
     # (branch wt-long): not real questions, a development aid for reading long questions (see the headers).
     # first score (on 446ed8b): 21/50, 9/10, 11 wrong (10 in scope, 1 off topic), 19 declined
