@@ -379,8 +379,11 @@ def _on_question(ctx: _Ctx, text: str) -> _Out:
 
 #: Folded cues of someone posing as the police or a stranger reaching out: a procedure asked
 #: about in such a message («có anh xưng công an hẹn làm mức 2 cho em qua video call») is the bait.
+#: A stranger only when reaching out or sent something: «người lạ đến ở nhờ» asks the stay notice.
 _SCAM_CUES: Final = (" xung cong an ", " xung la cong an ", " tu xung ", " tu nhan la cong an ", " gia danh ",
-                     " gia cong an ", " cong an gia ", " nguoi la ", " video call ", " goi video ", " link la ")
+                     " gia cong an ", " cong an gia ", " video call ", " goi video ", " link la ",
+                     " nguoi la goi ", " nguoi la nhan ", " nguoi la gui ", " nguoi la doi ", " nguoi la hoi ",
+                     " nguoi la ket ban ", " nguoi la xin ", " gui cho nguoi la ", " gui nguoi la ")
 #: The FAQ tag of the scam warnings, and the scam guide.
 _SCAM_TAG: Final = "lua_dao"
 _SCAM_FLOW: Final = "scam"

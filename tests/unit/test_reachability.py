@@ -104,7 +104,12 @@ def test_a_procedure_offered_by_someone_posing_as_the_police_gets_the_scam_warni
         is_scam = (turn.match.kind is MatchKind.FLOW and (turn.match.id or "").startswith("scam")) or (
             turn.match.kind is MatchKind.FAQ and "lua_dao" in content.faq[turn.match.id or ""].tags)
         assert is_scam, (message, key)
-    # the same procedure asked plainly is the procedure
+    # the same procedure asked plainly is the procedure, and so is a stranger staying the night
+    for plain in ("Dạ em muốn hẹn làm mức 2 thì làm sao ạ",
+                  "có người lạ đến ở nhờ nhà tôi vài hôm thì có phải khai báo lưu trú không"):
+        turn = respond(Inbound(text=plain), Session(), content, now)
+        assert not (turn.match.id or "").startswith("scam") and "lua_dao" not in getattr(
+            content.faq.get(turn.match.id or ""), "tags", ()), (plain, turn.match)
     turn = respond(Inbound(text="Dạ em muốn hẹn làm mức 2 thì làm sao ạ"), Session(), content, now)
     assert not (turn.match.id or "").startswith("scam") and "lua_dao" not in getattr(
         content.faq.get(turn.match.id or ""), "tags", ()), turn.match
