@@ -244,7 +244,9 @@ _HOW_MANY_DAYS: Final = re.compile(r" (?:het|mat|ton) bao nhieu (?=(?:ngay|thoi 
 #: doing it for one, who is the helper, not the one the paper is for.
 _PROXY_PERSON: Final = re.compile(
     r" nho (?:(?:con|chau|vo|chong|me|ma|bo|ba|ong|anh|chi|em|ban|nguoi|co|chu|bac|cau|di|thim|hang xom)"
-    r"(?: (?:gai|trai|ruot|dau|re|ho|nha|toi|tui|minh|em|than|khac|quen))*) ")
+    r"(?: (?:gai|trai|ruot|dau|re|ho|nha|toi|tui|minh|em|than|khac|quen|anh|chi|ban))*+) "
+    # ... not the reader asked for help («nhờ anh chị hướng dẫn», «nhờ chị tư vấn giúp em»)
+    r"(?!(?:huong dan|tu van|giup|chi giup|chi dum|giai dap|tra loi|xem giup|xem dum|cho hoi|cho biet)\b)")
 
 
 def _proxy_read(padded: str) -> str:

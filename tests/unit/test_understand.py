@@ -97,6 +97,10 @@ def test_someone_asked_to_do_it_is_a_proxy_not_the_one_the_paper_is_for() -> Non
     q = "tui nhờ con gái xin phiếu lý lịch tư pháp số 2 giùm được không rứa?"
     assert situations_in(q) == ("proxy",) and facets_in(q) == ("who",) and asks_proxy(q)
     assert situations_in("tôi có thể ủy quyền cho bố mẹ đăng ký kết hôn không") == ("proxy",)
+    # the reader asked for help is no proxy
+    assert not asks_proxy("Nhờ anh chị hướng dẫn thủ tục làm căn cước cho con")
+    assert situations_in("nhờ chị tư vấn giúp em làm hộ chiếu") == ()
+    assert asks_proxy("nhờ em gái làm căn cước hộ được không")
     # the child the paper is for is still a child
     assert situations_in("con gái tôi 10 tuổi làm hộ chiếu ở đâu") == ("child",)
     assert not asks_proxy("con gái tôi 10 tuổi làm hộ chiếu ở đâu")
