@@ -189,8 +189,12 @@ def _negated(tw: Sequence[str], text_words: Sequence[str], at: int) -> bool:
     return any(tuple(text_words[max(0, at - len(d)) : at]) == d for d in _DENIALS)
 
 
-def _undenied(text_words: Sequence[str]) -> list[str]:
-    """The words, less the few that a denial right before them covers («không cần gắn chip»)."""
+@functools.lru_cache(maxsize=64)
+def _undenied(text_words: tuple[str, ...]) -> frozenset[str]:
+    """The words, less the few that a denial right before them covers («không cần gắn chip»); cached,
+    as every spread trigger of every situation is checked against the same message."""
+    if "khong" not in text_words:
+        return frozenset(text_words)
     out: list[str] = []
     skip = 0
     for i, w in enumerate(text_words):
@@ -200,7 +204,7 @@ def _undenied(text_words: Sequence[str]) -> list[str]:
         out.append(w)
         if any(tuple(text_words[max(0, i + 1 - len(d)) : i + 1]) == d for d in _DENIALS):
             skip = _DENIED_SPAN
-    return out
+    return frozenset(out)
 
 
 def _wants_next(tw: Sequence[str], text_words: Sequence[str], after: int) -> bool:
@@ -232,7 +236,7 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False,
     if exact or typed <= _PHRASE_MAX:
         return False
     content = {w for w in tw if not is_stopword(w)}
-    present = set(_undenied(text_words))
+    present = set(_undenied(tuple(text_words)))
     if "mat" in content and not _lost_mat(text_words):
         # «mất» of a loss trigger, typed only as «mất bao lâu» (how long) or «mật khẩu»: no loss
         present.discard("mat")
