@@ -26,6 +26,7 @@ __all__ = [
     "FACETS",
     "HOW_CUES",
     "LONG_CHARS",
+    "MAT_FACE_BEFORE",
     "PROXY_CUES",
     "SITUATIONS",
     "WANT_VERBS",
@@ -267,9 +268,13 @@ def facets_in(text: str) -> tuple[FacetKey, ...]:
 
 #: Phrases holding a situation's cue that tell another thing: a couple living together «chưa đăng ký
 #: (kết hôn)» are unmarried, not late with a registration.
+#: Words before a folded «mat» that make it «mặt» (face, presence), no loss: «có mặt», «vắng mặt»,
+#: «thay mặt» (on behalf of), «tiền mặt» (cash).
+MAT_FACE_BEFORE: Final = frozenset({"co", "vang", "thay", "tien"})
+
 _NOT_TOLD: Final = (" chua dang ky ket hon ", " song chung chua dang ky ",
-                    # «bị mất trắng» (all one paid in, lost), «có mặt», «thay mặt»: no paper lost
-                    " bi mat trang ", " mat trang ", " co mat ", " thay mat ")
+                    # «bị mất trắng» (all that was paid in, lost): no paper lost; «mặt» (:data:`MAT_FACE_BEFORE`)
+                    " bi mat trang ", " mat trang ", *(f" {w} mat " for w in sorted(MAT_FACE_BEFORE)))
 
 
 #: «muốn» (want) before a verb, which folds like «muộn» (late): «đã đổi tên trong khai sinh, muốn sửa

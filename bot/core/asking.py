@@ -22,7 +22,16 @@ from bot.core.types import Button
 from faq.abbreviations import GENERIC_WORDS
 from faq.matcher import Candidate
 from faq.normalize import chat_fold, fold, is_stopword, words
-from faq.understand import FACETS, WANT_VERBS, FacetKey, Reading, asks_proxy, facets_in, situations_in
+from faq.understand import (
+    FACETS,
+    MAT_FACE_BEFORE,
+    WANT_VERBS,
+    FacetKey,
+    Reading,
+    asks_proxy,
+    facets_in,
+    situations_in,
+)
 from flows.catalogue import Catalogue
 from flows.facets import available_facets, available_situations
 from flows.schema import Service, Situation
@@ -145,28 +154,20 @@ def _trigger_facets(trigger: str) -> frozenset[str]:
     return _asked_as(facets_in(trigger))
 
 
-#: Words after a folded «mat» that make it «mất» of time or money («mất bao lâu», «mất phí») or «mật»
-#: («mật khẩu», «mật mã»), not a loss.
-_MAT_NOT_LOST: Final = frozenset({"bao", "thoi", "phi", "tien", "khau", "ma", "nhieu", "chi"})
+#: Words after a folded «mat» that make it «mất» of time or money («mất bao lâu», «mất phí», «mất
+#: trắng»: all that was paid in) or «mật» («mật khẩu», «mật mã»), not a lost paper.
+_MAT_NOT_LOST: Final = frozenset({"bao", "thoi", "phi", "tien", "khau", "ma", "nhieu", "chi", "trang"})
 #: ... and «mấy» of time after it («mất mấy ngày»), unlike «mất máy» (a lost phone), which folds alike.
 _TIME_UNITS: Final = frozenset({"ngay", "thang", "tuan", "tieng", "gio", "hom", "buoi", "nam", "phut"})
 
 
-#: Words before a folded «mat» that make it «mặt» (face, presence): «có mặt», «vắng mặt», «thay mặt»
-#: (on behalf of), «tiền mặt» (cash).
-_MAT_FACE_BEFORE: Final = frozenset({"co", "vang", "thay", "tien"})
-
-
 def _lost_mat(text_words: Sequence[str]) -> bool:
-    """True when some folded «mat» in the words is not followed by a word of time, money or «khẩu»,
-    nor preceded by a word that makes it «mặt» (:data:`_MAT_FACE_BEFORE`), nor is «mất trắng» (all
-    that was paid in, not a paper)."""
+    """True when some folded «mat» in the words is not followed by a word of time, money or «khẩu»
+    (:data:`_MAT_NOT_LOST`), nor preceded by a word that makes it «mặt» (:data:`~faq.understand.MAT_FACE_BEFORE`)."""
     for i, w in enumerate(text_words):
-        if w != "mat" or (i and text_words[i - 1] in _MAT_FACE_BEFORE):
+        if w != "mat" or (i and text_words[i - 1] in MAT_FACE_BEFORE):
             continue
         after = text_words[i + 1 : i + 3]
-        if after and after[0] == "trang":
-            continue
         if not after:
             return True
         if after[0] in _MAT_NOT_LOST or (after[0] == "may" and len(after) > 1 and after[1] in _TIME_UNITS):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import deque
 
 from api.settings import PROJECT_ROOT
 from bot.core.content import ContentSnapshot
 from bot.core.respond import respond
-from bot.core.types import Inbound, MatchKind, Session
+from bot.core.types import Inbound, MatchKind, Session, Turn
 from faq.loader import load_faq_dir
 from faq.understand import facets_in
 from flows.catalogue import Catalogue
@@ -18,7 +19,9 @@ from flows.loader import load_catalogue_dir, load_flows_dir, load_life_events, l
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 
+@functools.cache
 def real_snapshot() -> ContentSnapshot:
+    """The shipped content (loaded once: a snapshot is immutable)."""
     faq = list(load_faq_dir(PROJECT_ROOT / "faq" / "content").items)
     titles = {e.id: e.title for e in faq}
     cat_dir = PROJECT_ROOT / "flows" / "catalogue"
@@ -28,6 +31,22 @@ def real_snapshot() -> ContentSnapshot:
         list(load_sectors(cat_dir).items), faq_titles=titles,
     )
     return ContentSnapshot.build(version=1, faq=faq, flows=flows, catalogue=catalogue)
+
+
+#: The hour the answering tests below ask at.
+ASKED_AT = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+
+
+def _ask(text: str) -> Turn:
+    return respond(Inbound(text=text), Session(), real_snapshot(), ASKED_AT)
+
+
+def _warns(turn: Turn) -> bool:
+    """True when ``turn`` is the scam guide or an FAQ entry tagged as a scam warning."""
+    if turn.match.kind is MatchKind.FLOW:
+        return (turn.match.id or "").startswith("scam")
+    entry = real_snapshot().faq.get(turn.match.id or "") if turn.match.kind is MatchKind.FAQ else None
+    return entry is not None and "lua_dao" in entry.tags
 
 
 def test_all_guides_and_services_reachable_from_the_main_menu() -> None:
@@ -95,28 +114,18 @@ def test_a_weak_decline_does_not_override_an_answer() -> None:
 
 def test_a_procedure_offered_by_someone_posing_as_the_police_gets_the_scam_warning() -> None:
     """The procedure named in such a message is the bait: the warning is the answer."""
-    content = real_snapshot()
-    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
     for message in ("Dạ có anh xưng công an hẹn làm mức 2 cho em qua video call ạ",
-                    "người lạ nhắn zalo bảo làm thẻ căn cước online giúp, có được không"):
-        turn = respond(Inbound(text=message), Session(), content, now)
-        key = f"{turn.match.kind.value}:{turn.match.id}"
-        is_scam = (turn.match.kind is MatchKind.FLOW and (turn.match.id or "").startswith("scam")) or (
-            turn.match.kind is MatchKind.FAQ and "lua_dao" in content.faq[turn.match.id or ""].tags)
-        assert is_scam, (message, key)
+                    "người lạ nhắn zalo bảo làm thẻ căn cước online giúp, có được không",
+                    # the sides of a card sent to a stranger are no lost card
+                    "Em lỡ gửi ảnh hai mặt căn cước cho người lạ qua Zalo rồi ạ"):
+        turn = _ask(message)
+        assert _warns(turn), (message, turn.match)
+    assert _ask("Em lỡ gửi ảnh hai mặt căn cước cho người lạ qua Zalo rồi ạ").match.kind is MatchKind.FAQ
     # the same procedure asked plainly is the procedure, and so is a stranger staying the night
     for plain in ("Dạ em muốn hẹn làm mức 2 thì làm sao ạ",
                   "có người lạ đến ở nhờ nhà tôi vài hôm thì có phải khai báo lưu trú không"):
-        turn = respond(Inbound(text=plain), Session(), content, now)
-        assert not (turn.match.id or "").startswith("scam") and "lua_dao" not in getattr(
-            content.faq.get(turn.match.id or ""), "tags", ()), (plain, turn.match)
-    turn = respond(Inbound(text="Dạ em muốn hẹn làm mức 2 thì làm sao ạ"), Session(), content, now)
-    assert not (turn.match.id or "").startswith("scam") and "lua_dao" not in getattr(
-        content.faq.get(turn.match.id or ""), "tags", ()), turn.match
-    # the sides of a card sent to a stranger are no lost card
-    turn = respond(Inbound(text="Em lỡ gửi ảnh hai mặt căn cước cho người lạ qua Zalo rồi ạ"), Session(), content, now)
-    assert turn.match.kind is MatchKind.FAQ and "lua_dao" in content.faq[turn.match.id or ""].tags, turn.match
-
+        turn = _ask(plain)
+        assert not _warns(turn), (plain, turn.match)
 
 def test_the_item_about_the_facet_asked_keeps_its_place() -> None:
     """What to bring for level 2 names the driving licence in one phrasing, so the item about level 2
@@ -133,9 +142,7 @@ def test_the_item_about_the_facet_asked_keeps_its_place() -> None:
 
 def test_a_short_question_telling_someone_abroad_is_not_answered_by_an_item_never_asked_so() -> None:
     """The child's ID-number entry is about the birth certificate too, but is never asked for use abroad."""
-    content = real_snapshot()
-    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
-    turn = respond(Inbound(text="giay khai sinh cua be mang qua nhat du hoc thi lam thu tuc gi"), Session(), content, now)
+    turn = _ask("giay khai sinh cua be mang qua nhat du hoc thi lam thu tuc gi")
     assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "birth_reg", turn.match
     assert "nước ngoài" in turn.replies[0].text
 
@@ -143,54 +150,46 @@ def test_a_short_question_telling_someone_abroad_is_not_answered_by_an_item_neve
 def test_a_stranger_in_a_bank_story_is_no_scam_about_our_procedures() -> None:
     """Money sent by mistake to a stranger's bank account is another matter, declined as such; and a
     stranger only in a long story's background does not turn its question into a scam."""
-    content = real_snapshot()
-    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
     bank = ("Chieu qua toi chuyen 15 trieu qua app ngan hang nhung go nham so tai khoan, tien sang tai khoan "
             "cua mot nguoi la o ngan hang khac. Lam sao de lay lai tien?")
-    turn = respond(Inbound(text=bank), Session(), content, now)
-    assert not (turn.match.id or "").startswith("scam") and "lua_dao" not in getattr(
-        content.faq.get(turn.match.id or ""), "tags", ()), turn.match
+    turn = _ask(bank)
+    assert not _warns(turn), turn.match
 
 
 def test_an_unmatched_story_about_the_card_guesses_the_card_service_not_the_old_number() -> None:
     """Two services are about the card alone (the card and the old ID number's confirmation): the
     guess is the one an item of only one of them ranked first belongs to, or none; the app's account
     named in passing beside a paper does not count."""
-    content = real_snapshot()
-    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
     story = ("Chi oi cho em hoi, chong em sinh ngay 28/12/1986, cuoi thang nay la tron 40 tuoi, the can cuoc "
              "cap nam 2021 in han den dung ngay sinh nhat do. Anh ay dinh cuoi tuan ra cong an phuong lam the moi. "
              "Lan doi nay co phai dong tien khong chi, hay duoc lam khong?")
-    turn = respond(Inbound(text=story), Session(), content, now)
+    turn = _ask(story)
     # no item ranks one of the two alone: no guess rather than the old number's confirmation
     assert "Xác nhận số" not in turn.replies[0].text, turn.replies[0].text[:200]
     story = ("Kính gửi Ban tư vấn. Tôi 34 tuổi, đang xin việc tại một ngân hàng, họ yêu cầu bổ sung phiếu lý lịch "
              "tư pháp trước ngày 20/12. Tôi đã có tài khoản VNeID mức 2. Nếu hôm nay tôi nộp yêu cầu trên VNeID thì "
              "khoảng bao lâu sẽ có phiếu, liệu có kịp không?")
-    turn = respond(Inbound(text=story), Session(), content, now)
+    turn = _ask(story)
     assert turn.match.kind in (MatchKind.CLARIFY, MatchKind.SERVICE, MatchKind.FAQ), turn.match
     assert "lý lịch tư pháp" in turn.replies[0].text.lower(), turn.replies[0].text[:200]
 
 
 def test_unsure_only_between_scam_warnings_the_best_one_is_given() -> None:
     content = real_snapshot()
-    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
     story = ("Sáng nay có một người gọi cho bố tôi, xưng là cán bộ công an phường, nói tài khoản định danh mức 2 "
              "của bố bị lỗi đồng bộ, bảo bố kết bạn Zalo rồi gửi ảnh thẻ căn cước cả mặt trước lẫn mặt sau để họ "
              "sửa giúp, nếu không sẽ bị khóa. Bố tôi đã kết bạn nhưng chưa gửi ảnh. Đó có phải công an thật không, "
              "giờ nhà tôi nên làm gì?")
-    decision = content.matcher.decide(story, today=now.date())
+    decision = content.matcher.decide(story, today=ASKED_AT.date())
     assert decision.outcome == "clarify" and all(
         "lua_dao" in content.faq[c.key.partition(":")[2]].tags for c in decision.candidates), decision
-    turn = respond(Inbound(text=story), Session(), content, now)
-    assert turn.match.kind is MatchKind.FAQ and "lua_dao" in content.faq[turn.match.id or ""].tags, turn.match
+    turn = _ask(story)
+    assert turn.match.kind is MatchKind.FAQ and _warns(turn), turn.match
 
 
 def test_a_bill_complaint_is_declined_not_answered_with_the_contracts_wrong_details() -> None:
-    content = real_snapshot()
-    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
     bill = ("Nhà em chỉ có 3 người, tháng nào tiền điện cũng khoảng 600 nghìn, vậy mà hóa đơn tháng 11 vừa rồi lên "
             "hơn 1,5 triệu dù không dùng thêm thiết bị gì. Em nghi công tơ bị hỏng hoặc ghi sai chỉ số. Em muốn "
             "khiếu nại với điện lực để kiểm tra lại thì làm thế nào, có được trả lại tiền không ạ?")
-    turn = respond(Inbound(text=bill), Session(), content, now)
+    turn = _ask(bill)
     assert turn.match.kind not in (MatchKind.SERVICE, MatchKind.FAQ, MatchKind.FLOW), turn.match
