@@ -111,8 +111,9 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
              # a residence procedure done late («làm tạm trú muộn có bị phạt không»); «muốn» before a
              # verb, which folds the same, is cut out first (:data:`WANT_VERBS`)
              "tam tru muon", "thuong tru muon", "tam vang muon", "luu tru muon", "nhap khau muon",
-             # «bây giờ làm còn kịp không»: whether it is too late
-             "con kip", "khong kip", "co kip khong"),
+             # «bây giờ làm còn kịp không»: whether it is too late (not «… liệu có kịp không», whether
+             # a procedure done now is ready by a date)
+             "con kip", "khong kip"),
     "child": ("con toi", "con gai", "con trai", "con nho", "con em", "be nha", "chau toi", "tre em",
               "tre so sinh", "tre moi sinh", "dua tre", "duoi 14 tuoi", "duoi 6 tuoi", "moi sinh", "cho con",
               "chau be", "con minh"),
@@ -291,9 +292,15 @@ _WANT: Final = re.compile(r" muon (?=(?:" + "|".join(sorted(WANT_VERBS)) + r") )
 _OLD_AGE: Final = re.compile(r" (?:[7-9]\d|1[01]\d) ?(?:tuoi|t|toi) ")
 
 
+#: Never having been abroad («chưa từng ra nước ngoài», «chưa bao giờ đi nước ngoài»): no one abroad.
+_NEVER_ABROAD: Final = re.compile(r" (?:chua|khong|chua tung|chua bao gio|khong bao gio|khong he|chua he)"
+                                  r" (?:tung |bao gio |he )?(?:ra|di|sang|o|song o|xuat canh) nuoc ngoai ")
+
+
 def situations_in(text: str) -> tuple[SituationKind, ...]:
     """Situations told in ``text``, in the order they are told."""
-    padded = _proxy_read(_OLD_AGE.sub(" cao tuoi ", _WANT.sub(" | ", _padded(chat_fold(text)))))
+    padded = _NEVER_ABROAD.sub(" | ", _padded(chat_fold(text)))
+    padded = _proxy_read(_OLD_AGE.sub(" cao tuoi ", _WANT.sub(" | ", padded)))
     for phrase in _NOT_TOLD:
         padded = padded.replace(phrase, " | ")
     return tuple(_found(padded, SITUATIONS))

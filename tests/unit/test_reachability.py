@@ -172,6 +172,8 @@ def test_an_unmatched_story_about_the_card_guesses_the_card_service_not_the_old_
     turn = _ask(story)
     assert turn.match.kind in (MatchKind.CLARIFY, MatchKind.SERVICE, MatchKind.FAQ), turn.match
     assert "lý lịch tư pháp" in turn.replies[0].text.lower(), turn.replies[0].text[:200]
+    # «liệu có kịp không» asks whether it is ready in time: the time it takes, not a late registration
+    assert "10 ngày làm việc" in turn.replies[0].text, turn.replies[0].text[:300]
 
 
 def test_unsure_only_between_scam_warnings_the_best_one_is_given() -> None:

@@ -225,6 +225,13 @@ def test_not_yet_registered_and_a_trip_abroad_are_told() -> None:
     assert "abroad" in situations_in("con gái tôi sắp sang Nhật làm việc ba năm")
 
 
+def test_never_having_been_abroad_tells_no_one_abroad() -> None:
+    assert "abroad" not in situations_in("Từ nhỏ tôi chỉ sống ở Huế, chưa từng ra nước ngoài, cần phiếu lý lịch")
+    assert "abroad" not in situations_in("tôi chưa bao giờ đi nước ngoài, làm hộ chiếu ở đâu")
+    assert "abroad" not in situations_in("ông không hề sống ở nước ngoài")
+    assert "abroad" in situations_in("chồng tôi đang ở nước ngoài, chưa về")
+
+
 def test_must_i_register_is_the_who_facet_but_has_a_card_is_not() -> None:
     assert "who" in facets_in("tôi có cần đăng ký lưu trú cho khách không")
     assert "who" not in facets_in("tôi có căn cước rồi thì làm mức 2 ở đâu")
@@ -316,6 +323,8 @@ def test_southern_qua_a_country_is_going_abroad_but_qua_han_is_overdue() -> None
 
 def test_too_late_is_asked_and_face_or_all_paid_in_is_no_lost_paper() -> None:
     assert situations_in("Bây giờ làm hồ sơ thất nghiệp còn kịp không?") == ("late",)
+    # whether a procedure filed now is ready by a date asks its time, not whether it is too late
+    assert situations_in("Nếu hôm nay tôi nộp thì bao lâu có phiếu, liệu có kịp không?") == ()
     assert "lost" not in situations_in("thời gian đã đóng có bị mất trắng không")
     assert "lost" not in situations_in("cả hai phải có mặt, bố mẹ thay mặt con được không")
     assert situations_in("tôi bị mất sổ bảo hiểm") == ("lost",)
