@@ -115,6 +115,14 @@ EXPANSIONS: Final[dict[str, str]] = {
     "goi lai so do": "goi lai so ay",
     "so do goi": "so ay goi",
     "so do la": "so ay la",
+    # «con dâu» (a daughter-in-law) typed without marks, told as a person («con dau toi sinh chau»),
+    # folds like «con dấu» (a seal)
+    "con dau toi": "vo cua con trai toi",
+    "con dau tui": "vo cua con trai tui",
+    "con dau minh": "vo cua con trai minh",
+    "con dau em": "vo cua con trai em",
+    "con dau nha": "vo cua con trai nha",
+    "con dau sinh": "vo cua con trai sinh",
     # telling someone the code is reading it out to them
     "noi ma": "doc ma",
     # «tố giác» a scam is reporting it to the police

@@ -59,7 +59,10 @@ FACETS: Final[dict[FacetKey, tuple[str, ...]]] = {
     "fee": ("le phi", "mat phi", "ton phi", "chi phi", "phi bao nhieu", "bao nhieu tien", "mat tien",
             "ton tien", "het bao nhieu", "mien phi", "nop phi", "thu phi", "muc phi", "mat bao nhieu tien",
             "phi la", "co mat phi", "tra phi", "phai tra tien", "ton kem", "mat dong nao", "ton dong nao",
-            "mat xu nao", "ton bao nhieu", "tien bao nhieu"),
+            "mat xu nao", "ton bao nhieu", "tien bao nhieu",
+            # «có phải đóng tiền không»: whether it costs anything (not «đã đóng tiền bảo hiểm»,
+            # contributions paid, nor «ra bệnh viện đóng tiền được không», where to pay)
+            "phai dong tien", "dong tien khong", "co mat tien"),
     "time": ("bao lau", "may ngay", "thoi han", "bao nhieu ngay", "mat bao lau", "han chot", "may hom",
              "bao gio co", "bao gio thi", "khi nao co", "khi nao nhan", "trong bao lau", "thoi gian giai quyet",
              "thoi gian la", "thoi gian bao", "bao nhieu thoi gian", "may thang", "luc nao", "han nop"),
@@ -108,6 +111,7 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
     "late": ("qua han", "tre han", "bi tre", "dang ky cham", "cham dang ky", "chua dang ky", "chua khai sinh",
              "chua khai tu", "chua lam khai sinh", "khai sinh muon", "khai tu muon", "dang ky muon",
              "chua lam giay", "chua duoc khai tu", "chua duoc khai sinh", "chua duoc dang ky",
+             "chua di khai sinh", "chua di khai tu", "chua di dang ky", "chua di lam khai sinh",
              # a residence procedure done late («làm tạm trú muộn có bị phạt không»); «muốn» before a
              # verb, which folds the same, is cut out first (:data:`WANT_VERBS`)
              "tam tru muon", "thuong tru muon", "tam vang muon", "luu tru muon", "nhap khau muon",

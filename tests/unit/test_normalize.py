@@ -107,6 +107,8 @@ def test_level_spellings(typed: str, meant: str) -> None:
         ("tien that nghiep lanh bao nhieu", "tiền thất nghiệp được bao nhiêu"),
         ("dang lanh tro cap", "đang hưởng trợ cấp"),
         ("chan so do", "chặn số ấy"),
+        # «con dâu» (a daughter-in-law) told as a person, typed without marks, is no «con dấu» (a seal)
+        ("con dau toi sinh chau", "vợ của con trai tôi sinh cháu"),
         # southern «mần» (làm), «trật» (sai), «tên lót» (chữ đệm), «dzậy»; northern «u» (mẹ)
         ("có phải mần tạm vắng hông", "có phải làm tạm vắng không"),
         ("man giay tam tru", "làm giấy tạm trú"),

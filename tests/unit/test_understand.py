@@ -225,6 +225,14 @@ def test_not_yet_registered_and_a_trip_abroad_are_told() -> None:
     assert "abroad" in situations_in("con gái tôi sắp sang Nhật làm việc ba năm")
 
 
+def test_not_gone_to_register_yet_is_late_and_must_i_pay_is_the_fee() -> None:
+    assert "late" in situations_in("cháu đã hơn ba tháng tuổi mà gia đình vẫn chưa đi khai sinh")
+    assert "fee" in facets_in("Lần đổi này có phải đóng tiền không chị?")
+    # contributions paid, or where to pay, ask no fee
+    assert "fee" not in facets_in("tôi đã đóng tiền bảo hiểm đầy đủ, giờ muốn hưởng thất nghiệp thì làm gì")
+    assert "fee" not in facets_in("nay muốn gia hạn thì ra bệnh viện đó đóng tiền được không?")
+
+
 def test_never_having_been_abroad_tells_no_one_abroad() -> None:
     assert "abroad" not in situations_in("Từ nhỏ tôi chỉ sống ở Huế, chưa từng ra nước ngoài, cần phiếu lý lịch")
     assert "abroad" not in situations_in("tôi chưa bao giờ đi nước ngoài, làm hộ chiếu ở đâu")
