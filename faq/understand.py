@@ -228,6 +228,8 @@ def is_question(sentence: str) -> bool:
         words.pop()
     if words[-2:] == ["so", "hong"]:
         return False  # «… đã sang tên sổ hồng.»: the land certificate, not the southern «hông»
+    if words[-1:] == ["gi"] and any(f" {w} co " in padded for w in ("khong", "chang", "chua")):
+        return False  # «… không có lương hưu hay trợ cấp gì.»: nothing at all, not «what»
     return bool(words) and words[-1] in _QUESTION_ENDS
 
 

@@ -233,6 +233,12 @@ def test_not_gone_to_register_yet_is_late_and_must_i_pay_is_the_fee() -> None:
     assert "fee" not in facets_in("nay muốn gia hạn thì ra bệnh viện đó đóng tiền được không?")
 
 
+def test_having_nothing_at_all_is_told_not_asked() -> None:
+    assert not is_question("Bố tôi cả đời làm nông, không có lương hưu hay trợ cấp gì.")
+    assert not is_question("Mẹ tôi chẳng có thu nhập gì")
+    assert is_question("Làm hộ chiếu cần mang theo gì")
+
+
 def test_never_having_been_abroad_tells_no_one_abroad() -> None:
     assert "abroad" not in situations_in("Từ nhỏ tôi chỉ sống ở Huế, chưa từng ra nước ngoài, cần phiếu lý lịch")
     assert "abroad" not in situations_in("tôi chưa bao giờ đi nước ngoài, làm hộ chiếu ở đâu")
