@@ -115,6 +115,11 @@ EXPANSIONS: Final[dict[str, str]] = {
     "goi lai so do": "goi lai so ay",
     "so do goi": "so ay goi",
     "so do la": "so ay la",
+    # «tổ chức» an event (to hold it) is no «tổ chức» (an organisation, which has an account of its own)
+    "to chuc dam": "lam dam",
+    "to chuc tiec": "lam tiec",
+    "to chuc le": "lam le",
+    "to chuc sinh nhat": "lam sinh nhat",
     # «con dâu» (a daughter-in-law) typed without marks, told as a person («con dau toi sinh chau»),
     # folds like «con dấu» (a seal)
     "con dau toi": "vo cua con trai toi",

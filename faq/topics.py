@@ -39,7 +39,9 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "account": ("dinh danh", "muc 1", "muc 2"),
     "birth": ("khai sinh",),
     "death": ("khai tu", "giay chung tu", "bao tu"),
-    "marriage": ("ket hon", "hon nhan", "doc than"),
+    "marriage": ("ket hon", "hon nhan", "doc than",
+                 # the couple marrying («tụi em định làm đám cưới»; not «đi đám cưới», a guest)
+                 "lam dam cuoi", "cuoi nhau"),
     "criminal_record": ("ly lich tu phap",),
     "driving_licence": ("giay phep lai xe", "bang lai"),
     "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe", "xe gan may", "xe mo to",

@@ -229,3 +229,9 @@ def test_a_bare_card_is_never_answered_by_an_item_about_a_paper_that_is_no_card(
     assert m.decide("co the lam lai ho chieu mat bao lau", today=TODAY).candidates[0].key == "faq:passport_time"
     assert m.decide("làm lại hộ chiếu mất bao lâu", today=TODAY).outcome == "answer"
 
+
+
+def test_the_couple_having_a_wedding_names_marriage_but_a_guest_does_not() -> None:
+    assert "marriage" in topics_in("tháng 1 tới tụi em định làm đám cưới, nên đăng ký ở đâu")
+    assert "marriage" in topics_in("hai đứa cưới nhau được một năm")
+    assert "marriage" not in topics_in("đi đám cưới mừng bao nhiêu tiền là đủ")
