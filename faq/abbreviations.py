@@ -459,6 +459,8 @@ HOMOGRAPHS: Final[dict[str, str]] = {
     # «hỏng» (broken) typed with its mark is never the southern «hông» (không), which it folds like
     # («điện thoại hỏng rồi» had read «điện thoại không rồi»)
     "hỏng": "hư hỏng",
+    # «qua Hàn» (southern: over to Korea), typed with its mark, is no «quá hạn» (overdue)
+    "qua hàn": "sang hàn",
     # «hẻm» (an alley in an address) is no «hem» (không)
     "hẻm": "ngõ",
     # marked forms that fold to a situation cue and mean something else: «còn nhớ» (still remember)

@@ -333,6 +333,9 @@ def test_the_sides_of_a_card_are_no_loss() -> None:
 def test_southern_qua_a_country_is_going_abroad_but_qua_han_is_overdue() -> None:
     assert situations_in("giấy khai sinh mang qua Nhật dùng được không") == ("abroad",)
     assert "abroad" not in situations_in("tạm trú qua hạn có bị phạt không")
+    # typed with its mark, «qua Hàn» is Korea, never «quá hạn»
+    assert situations_in("ổng qua Hàn làm 3 năm, có phải làm tạm vắng không") == ("abroad",)
+    assert situations_in("tạm trú quá hạn rồi") == ("late",)
 
 
 def test_too_late_is_asked_and_face_or_all_paid_in_is_no_lost_paper() -> None:
