@@ -235,3 +235,9 @@ def test_the_couple_having_a_wedding_names_marriage_but_a_guest_does_not() -> No
     assert "marriage" in topics_in("tháng 1 tới tụi em định làm đám cưới, nên đăng ký ở đâu")
     assert "marriage" in topics_in("hai đứa cưới nhau được một năm")
     assert "marriage" not in topics_in("đi đám cưới mừng bao nhiêu tiền là đủ")
+
+
+def test_a_phone_is_no_power_supply() -> None:
+    assert "electricity" not in topics_in("Mua điện thoại mới thì đăng nhập VNeID thế nào?")
+    assert "electricity" not in topics_in("tiền điện thoại tháng này")
+    assert "electricity" in topics_in("mua điện cho nhà mới xây")
