@@ -143,7 +143,9 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
     "where_live": ("noi thuong tru", "noi o hien tai", "noi tam tru", "ve que", "tinh khac", "khac tinh",
                    "ho khau o", "thuong tru tai", "tam tru tai", "dang song o", "dang sinh song", "que o",
                    "bat ky", "noi cu tru", "khong phai ve", "noi dang o", "toi dang o", "minh dang o",
-                   "em dang o", "o tro", "dang tam tru", "tam tru o", "xa que"),
+                   "em dang o", "o tro", "dang tam tru", "tam tru o", "xa que",
+                   # «giải quyết ở gần nhà được không»: done near where one lives instead
+                   "gan nha"),
     # someone else doing it for one («ủy quyền cho bố mẹ», «tui nhờ con gái xin giùm»)
     "proxy": PROXY_CUES,
 }

@@ -214,6 +214,15 @@ def _wants_next(tw: Sequence[str], text_words: Sequence[str], after: int) -> boo
     return tw[-1] == "muon" and after < len(text_words) and text_words[after] in WANT_VERBS
 
 
+#: Words (folded, normalised) that deny what follows them.
+_DENY_WORDS: Final = frozenset({"chua", "khong", "chang"})
+
+
+def _denied_in(word: str, text_words: Sequence[str]) -> bool:
+    """True when ``word`` occurs in ``text_words`` with a denial at most three words before it."""
+    return any(w == word and not _DENY_WORDS.isdisjoint(text_words[max(0, i - 3):i]) for i, w in enumerate(text_words))
+
+
 def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False,
                 asked: Collection[str] = ()) -> bool:
     """True when a situation's trigger phrase is in the (normalised) words of a message.
@@ -235,6 +244,10 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False,
            for i in range(len(text_words) - n + 1)):
         return True
     if exact or typed <= _PHRASE_MAX:
+        return False
+    if any(w in _DENY_WORDS and j + 1 < n and not _denied_in(tw[j + 1], text_words) for j, w in enumerate(tw)):
+        # The trigger tells something not done («chưa nhận được thông báo phạt nguội») and the
+        # message tells it done («nhận được thông báo phạt nguội»): the opposite case.
         return False
     content = {w for w in tw if not is_stopword(w)}
     present = set(_undenied(tuple(text_words)))

@@ -458,6 +458,16 @@ def test_a_trigger_denied_right_before_it_does_not_count() -> None:
     assert asking.trigger_hit("hộ chiếu gắn chip", words("làm được không, hộ chiếu gắn chip mất bao lâu"))
 
 
+def test_a_trigger_telling_something_not_done_does_not_fire_on_a_story_telling_it_done() -> None:
+    trigger = "chưa nhận được thông báo phạt nguội"
+    done = words("Tôi đi du lịch về thì nhận được thông báo phạt nguội vì chạy quá tốc độ, mời đến công an "
+                 "tỉnh đó giải quyết. Tôi có buộc phải ra tận đó không hay giải quyết ở gần nhà được?")
+    assert not asking.trigger_hit(trigger, done)
+    not_done = words("Xe tôi đi đăng kiểm mới biết bị phạt, từ trước tới giờ chưa hề nhận được thông báo "
+                     "phạt nguội nào. Giờ tôi phải làm gì?")
+    assert asking.trigger_hit(trigger, not_done)
+
+
 def test_a_trigger_ending_in_late_is_not_want_before_a_verb() -> None:
     # «khai sinh muộn» (late) and «khai sinh, muốn sửa …» (want to fix) fold alike
     assert not asking.trigger_hit("khai sinh muộn", words("da doi ten trong khai sinh, muon sua ten tren so do"))

@@ -233,6 +233,10 @@ def test_not_gone_to_register_yet_is_late_and_must_i_pay_is_the_fee() -> None:
     assert "fee" not in facets_in("nay muốn gia hạn thì ra bệnh viện đó đóng tiền được không?")
 
 
+def test_done_near_home_is_living_away_from_where_it_happened() -> None:
+    assert "where_live" in situations_in("Tôi có buộc phải ra tận đó không hay giải quyết ở gần nhà được?")
+
+
 def test_having_nothing_at_all_is_told_not_asked() -> None:
     assert not is_question("Bố tôi cả đời làm nông, không có lương hưu hay trợ cấp gì.")
     assert not is_question("Mẹ tôi chẳng có thu nhập gì")
