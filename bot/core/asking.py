@@ -393,7 +393,8 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
                            text=text, naming=naming_words(svc))
         if told is not None:
             return Pick((told.id, *_also_asked(svc, told, reading, have)), "told")
-        if (near := closest_situation(svc, text, today)) is not None:
+        plain = any(f in _PLAIN_ASKED for f in reading.facets)
+        if (near := closest_situation(svc, text, today, own_words=plain)) is not None:
             # A short question told in its own words («ở trọ muốn lắp điện riêng»): the situation
             # whose label and triggers share its rarest words, before a facet word it also has.
             also = _also_asked(svc, near, reading, have) or tuple(
@@ -449,16 +450,18 @@ def without_cues(ws: Sequence[str], facets: Collection[FacetKey] | None = None) 
     return tuple("|" if i in covered else w for i, w in enumerate(ws))
 
 
-def closest_situation(svc: Service, text: str, today: dt.date) -> Situation | None:
+def closest_situation(svc: Service, text: str, today: dt.date, *, own_words: bool = False) -> Situation | None:
     """The situation of ``svc`` a short question tells in its own words, or None.
 
     The question's words (less those naming the service, its name and title, stopwords and vague
     words) and word pairs («bán xe», «hết hạn»), a facet's own phrases left out, are weighed by how
     few of the service's situations use them (label and triggers); a situation is picked when it
     shares two such words or a pair no other situation has, scores at least :data:`NEAR_MIN`, and
-    :data:`NEAR_LEAD` times the next one.
+    :data:`NEAR_LEAD` times the next one. With ``own_words`` (the question asks a facet outright),
+    a pair alone is not enough: it must share a word too («nộp thường trú trên vneid mấy ngày có kết
+    quả» shares only «trú trên» with «thường trú trên tàu thuyền»).
     """
-    return _closest(available_situations(svc, today), naming_words(svc), text)
+    return _closest(available_situations(svc, today), naming_words(svc), text, own_words=own_words)
 
 
 def naming_words(svc: Service) -> frozenset[str]:
@@ -466,7 +469,8 @@ def naming_words(svc: Service) -> frozenset[str]:
     return frozenset(w for k in (svc.name, svc.title) for w in words(k))
 
 
-def _closest(situations: Sequence[Situation], naming: frozenset[str], text: str) -> Situation | None:
+def _closest(situations: Sequence[Situation], naming: frozenset[str], text: str, *,
+             own_words: bool = False) -> Situation | None:
     """Of ``situations``, the one a short question tells in its own words (:func:`closest_situation`)."""
     if len(situations) < 2:
         return None
@@ -491,6 +495,8 @@ def _closest(situations: Sequence[Situation], naming: frozenset[str], text: str)
         # evidence: two of the question's own words, or a pair no other situation has
         if len(shared) < 2 and not any(df[b] == 1 for b in shared_pairs):
             continue
+        if own_words and not shared:
+            continue
         score = sum(math.log(1 + n / df[w]) for w in shared) \
             + _PAIR_WEIGHT * sum(math.log(1 + n / df[b]) for b in shared_pairs)
         scored.append((score, len(shared), sit))
@@ -500,6 +506,10 @@ def _closest(situations: Sequence[Situation], naming: frozenset[str], text: str)
     best = scored[0][0]
     runner = scored[1][0] if len(scored) > 1 else 0.0
     return scored[0][2] if best >= NEAR_MIN and best >= NEAR_LEAD * runner else None
+
+
+#: Facets asked outright, which a situation guessed from a word pair alone must not pre-empt.
+_PLAIN_ASKED: Final = frozenset({"time", "fee", "documents", "in_person", "online"})
 
 
 #: Words of place and of time spans («lên tỉnh», «ở vài hôm», «mỗi lần»): told around any situation,

@@ -903,6 +903,11 @@ def _plainly_named(ctx: _Ctx, text: str, top: Candidate, *, exact: bool = False)
     found = [sid for sid in asking.services_for_key(ctx.content.catalogue, top.key)
              if (objects == matcher.topics_of(f"service:{sid}") if exact
                  else objects <= matcher.topics_of(f"service:{sid}"))]
+    if not found and not exact and not asking.services_for_key(ctx.content.catalogue, top.key) \
+            and objects <= matcher.topics_of(top.key):
+        # The best item belongs to no service (filing residence online, for any kind of it): the
+        # one service about exactly the objects named («nộp thường trú trên vneid mấy ngày có kết quả»).
+        found = [s.id for s in ctx.content.catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
     svc = ctx.content.catalogue.get(found[0]) if len(found) == 1 else None
     if svc is None:
         return None

@@ -195,3 +195,15 @@ def test_a_bill_complaint_is_declined_not_answered_with_the_contracts_wrong_deta
             "khiếu nại với điện lực để kiểm tra lại thì làm thế nào, có được trả lại tiền không ạ?")
     turn = _ask(bill)
     assert turn.match.kind not in (MatchKind.SERVICE, MatchKind.FAQ, MatchKind.FLOW), turn.match
+
+
+def test_a_short_question_whose_best_item_is_in_no_service_gets_the_facet_of_the_one_named() -> None:
+    """Filing residence online belongs to no service (it is for every kind of residence): asked how
+    long permanent residence takes, the permanent residence service's time, not a menu; and a
+    word pair shared with a situation («trú trên», of «thường trú trên tàu thuyền») does not put
+    that situation before the facet asked."""
+    turn = _ask("nop thuong tru tren vneid thi may ngay co ket qua")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "perm_residence", turn.match
+    text = turn.replies[0].text
+    assert text.startswith("Đăng ký thường trú · Bao lâu có kết quả"), text[:200]
+    assert "tàu thuyền" not in text, text[:200]
