@@ -520,9 +520,14 @@ _PLACE_AND_TIME: Final = frozenset({
 })
 
 
+#: Words told around every procedure of ours (greetings, «xin phép», «giấy», «cả»): shared
+#: with a situation's label or trigger, they single it out no more than a place does.
+_EVERYWHERE: Final = frozenset({"kinh", "chao", "phep", "giay", "ca"})
+
+
 def _says_little(word: str) -> bool:
     """True for a word that tells no situation: a stopword, a vague word, a place or a time span."""
-    return is_stopword(word) or word in GENERIC_WORDS or word in _PLACE_AND_TIME
+    return is_stopword(word) or word in GENERIC_WORDS or word in _PLACE_AND_TIME or word in _EVERYWHERE
 
 
 #: How a question asks by when something must be done (folded, padded): «mấy ngày phải …», «phải …

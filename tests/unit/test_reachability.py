@@ -207,3 +207,18 @@ def test_a_short_question_whose_best_item_is_in_no_service_gets_the_facet_of_the
     text = turn.replies[0].text
     assert text.startswith("Đăng ký thường trú · Bao lâu có kết quả"), text[:200]
     assert "tàu thuyền" not in text, text[:200]
+
+
+def test_greetings_and_everyday_words_single_out_no_situation() -> None:
+    """«Kính chào … xin phép», «giấy», «cả» are told around every procedure: shared with a
+    situation's words, they do not make the reply lead with it (the passport photo, the household
+    discount) before the facet asked."""
+    from bot.core.asking import closest_situation
+    catalogue = real_snapshot().catalogue
+    day = ASKED_AT.date()
+    assert closest_situation(catalogue.get("passport"), "Kính chào quý cơ quan, tôi xin phép hỏi thủ tục cấp hộ "
+                             "chiếu phổ thông qua mạng", day) is None
+    assert closest_situation(catalogue.get("health_ins"), "gia han bhyt ca nha online o dau", day) is None
+    # a situation told in the question's own words is still found
+    near = closest_situation(catalogue.get("unemployment"), "dang huong that nghiep ma co viec moi thi sao", day)
+    assert near is not None and "việc làm mới" in near.label, near
