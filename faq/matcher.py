@@ -749,13 +749,13 @@ class Matcher:
             # fee): the items about the paper named come first, and the thresholds decide on them.
             specific = named & SHORT_OBJECTS
             own = self._topics[self._index[ranked[0].key]]
-            if named and own and (not (own - named).isdisjoint(SHORT_OBJECTS) or own.isdisjoint(named)):
+            if named and own and (not (own - named).isdisjoint(SHORT_OBJECTS) or narrowed(own).isdisjoint(narrowed(named))):
                 # An item about exactly the objects named, close behind one also about another
                 # paper (the passport entry, which mentions the card), comes first: «căn cước hết
                 # hạn làm lại ở đâu» is about the card alone.
                 bar = _EXACT_TOPIC_LEAD * ranked[0].score
                 close = [c for c in ranked[1:] if c.kind != "offtopic" and c.score >= bar
-                         and (mine := self._topics[self._index[c.key]]) and mine <= named]
+                         and (mine := self._topics[self._index[c.key]]) and narrowed(mine) <= narrowed(named)]
                 if close and self._answers_facet_asked(ranked[0].key, text) \
                         and not self._answers_facet_asked(close[0].key, text):
                     # ... unless the best one is the item about the facet asked and the other is

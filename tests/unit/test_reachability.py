@@ -222,3 +222,12 @@ def test_greetings_and_everyday_words_single_out_no_situation() -> None:
     # a situation told in the question's own words is still found
     near = closest_situation(catalogue.get("unemployment"), "dang huong that nghiep ma co viec moi thi sao", day)
     assert near is not None and "việc làm mới" in near.label, near
+
+
+def test_residence_at_large_is_no_object_shared_with_another_kind_of_it() -> None:
+    """«nhập khẩu» names permanent residence; the stay notice, also «cư trú», is about another kind:
+    the item about permanent residence comes first."""
+    decision = real_snapshot().matcher.decide("bố mẹ ở quê lên ở chung, nhập khẩu vô nhà tui dc ko",
+                                              today=ASKED_AT.date())
+    assert decision.candidates and "stay_notice" not in decision.candidates[0].key, decision
+    assert "permanent" in decision.candidates[0].key, decision
