@@ -106,7 +106,10 @@ SITUATIONS: Final[dict[SituationKind, tuple[str, ...]]] = {
              "bi hong", "hu hong", "tray xuoc", "cong venh", "bi rach", "khong con giay", "khong con ban",
              "mat het giay", "bi chay", "bi uot", "mo chu", "khong quet duoc", "moc tui", "mat vi",
              "mat ca vi", "xin cap lai", "bi nat", "can nat", "nat het", "muc nat", "bi moi", "moi an",
-             "chuot can", "bi ngap"),
+             "chuot can", "bi ngap",
+             # dropped somewhere («làm rớt hộ chiếu»), reported lost («đơn báo mất», «báo mất ở đâu»;
+             # not «bảo mật», which folds alike, said of data)
+             "lam rot", "danh rot", "don bao mat", "bao mat o dau", "trinh bao mat"),
     "copy": ("ban sao", "trich luc", "sao y"),
     "late": ("qua han", "tre han", "bi tre", "dang ky cham", "cham dang ky", "chua dang ky", "chua khai sinh",
              "chua khai tu", "chua lam khai sinh", "khai sinh muon", "khai tu muon", "dang ky muon",

@@ -237,6 +237,15 @@ def test_done_near_home_is_living_away_from_where_it_happened() -> None:
     assert "where_live" in situations_in("Tôi có buộc phải ra tận đó không hay giải quyết ở gần nhà được?")
 
 
+def test_dropping_a_paper_or_reporting_it_lost_is_a_loss_but_data_security_is_not() -> None:
+    assert "lost" in situations_in("toi lam rot ho chieu luc di cho, gio phai bao mat o dau")
+    assert "lost" in situations_in("đánh rớt cà vẹt xe ở chợ")
+    assert "lost" in situations_in("làm đơn báo mất giấy tờ")
+    # «bảo mật» (security) folds like «báo mất»; «rồi mất» (then died) is no lost paper
+    assert "lost" not in situations_in("VNeID bảo mật thông tin thế nào")
+    assert "lost" not in situations_in("ba ngoai len nha cau ut choi roi mat, khai tu o dau")
+
+
 def test_having_nothing_at_all_is_told_not_asked() -> None:
     assert not is_question("Bố tôi cả đời làm nông, không có lương hưu hay trợ cấp gì.")
     assert not is_question("Mẹ tôi chẳng có thu nhập gì")
