@@ -273,9 +273,14 @@ def asks_proxy(text: str) -> bool:
     return any(f" {c} " in padded for c in PROXY_CUES)
 
 
+#: «(bị) phạt bao nhiêu (tiền)», «phạt mấy triệu»: the amount of a fine, which is no fee of a procedure.
+_FINE_AMOUNT: Final = re.compile(r" phat (?:bao nhieu|may trieu|het bao nhieu|mat bao nhieu)(?: tien)? ")
+
+
 def facets_in(text: str) -> tuple[FacetKey, ...]:
     """Facets asked in ``text``, in the order they are asked."""
-    return tuple(_found(_proxy_read(_HOW_MANY_DAYS.sub(" bao nhieu ", _padded(chat_fold(text)))), FACETS))
+    padded = _FINE_AMOUNT.sub(" phat | ", _HOW_MANY_DAYS.sub(" bao nhieu ", _padded(chat_fold(text))))
+    return tuple(_found(_proxy_read(padded), FACETS))
 
 
 #: Phrases holding a situation's cue that tell another thing: a couple living together «chưa đăng ký

@@ -246,6 +246,12 @@ def test_dropping_a_paper_or_reporting_it_lost_is_a_loss_but_data_security_is_no
     assert "lost" not in situations_in("ba ngoai len nha cau ut choi roi mat, khai tu o dau")
 
 
+def test_the_amount_of_a_fine_is_no_fee_of_the_procedure() -> None:
+    assert "fee" not in facets_in("không làm thủ tục sang tên xe thì bị phạt bao nhiêu tiền?")
+    assert "fee" not in facets_in("trễ hạn bị phạt mấy triệu")
+    assert "fee" in facets_in("đăng ký sang tên xe hết bao nhiêu tiền")
+
+
 def test_having_nothing_at_all_is_told_not_asked() -> None:
     assert not is_question("Bố tôi cả đời làm nông, không có lương hưu hay trợ cấp gì.")
     assert not is_question("Mẹ tôi chẳng có thu nhập gì")
