@@ -61,6 +61,9 @@ FLOORS: dict[str, Floor] = {
     "fresh_queries_13.yaml": Floor(39, 14, 26),
     # first score (on b8c4836, 04/12/2026): 50/70, 13/15, 20 wrong (19 in scope, 1 off topic), 1 declined
     "fresh_queries_14.yaml": Floor(50, 13, 20),
+    # KEPT BLIND (totals only, left out of `make eval`). First score (on 97c5cd9, 05/12/2026, ninth session):
+    # 36/70, 15/15, 27 wrong (all in scope), 7 declined
+    "fresh_queries_15.yaml": Floor(36, 15, 27),
     # Long situational questions (150–600 characters, reader-column style), written by a helper on 04/12/2026
     # (branch wt-long): not real questions, a development aid for reading long questions (see the headers).
     # first score (on 446ed8b): 21/50, 9/10, 11 wrong (10 in scope, 1 off topic), 19 declined
@@ -68,6 +71,9 @@ FLOORS: dict[str, Floor] = {
     # its twin, KEPT BLIND: its failures are not to be read while tuning (tune on long_queries_1, read only these
     # totals). First score (on 446ed8b): 16/50, 10/10, 11 wrong (all in scope), 23 declined
     "long_queries_2.yaml": Floor(16, 10, 11),
+    # a third, also KEPT BLIND, written by a helper on 05/12/2026. First score (on 97c5cd9): 18/40, 9/10,
+    # 9 wrong (8 in scope, 1 off topic), 14 declined
+    "long_queries_3.yaml": Floor(18, 9, 9),
     # Real questions, floors at the scores of 02/12/2026 (evening), after sourced content for the topics the
     # sets failed on (branches wt-card, wt-card2, wt-civil, wt-civil2, wt-social, wt-misc) and the answering
     # changes of that session; raised on 03/12/2026 with that day's content. Then LOWERED once, on purpose, on
