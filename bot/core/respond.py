@@ -739,6 +739,15 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
                          and _named_at_length(svc_hit, hit[1], text, matcher.phrasings_of(top.key)))):
             return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today),
                                   _round(top.score))
+    if objects and decision.outcome == "answer" and top.kind == "faq" and top_own > objects \
+            and (own_svc := _exactly_about(ctx, objects)) is not None \
+            and (own_pick := asking.pick_facet(own_svc, text, reading, ctx.today)) is not None \
+            and own_pick.how == "trigger":
+        # A short question telling, in a situation's own words, a case of the one service about the
+        # objects it names («đánh rơi giấy đăng ký xe, xin cấp lại thường cho lâu không»), while the
+        # best item is a broader entry about more papers (losing several papers at once): that
+        # service's situation.
+        return _facet_answers(ctx, own_svc, own_pick.keys, _round(top.score))
     if objects and decision.outcome == "answer" and top.kind != "offtopic" and top_own and reading.situations \
             and (top_own.isdisjoint(objects) or _misses_the_case(ctx, top, top_own, objects, reading)) \
             and (told_out := _told_answer(ctx, objects, text, reading, _round(top.score))) is not None:
@@ -877,6 +886,12 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             pick.how == "facet" and _only_this_service(ctx, decision, svc, asked)):
         return out
     return _tentative(ctx, text, out)
+
+
+def _exactly_about(ctx: _Ctx, objects: frozenset[str]) -> Service | None:
+    """The one service about exactly ``objects``, or None."""
+    found = [s for s in ctx.content.catalogue.services if ctx.content.matcher.topics_of(f"service:{s.id}") == objects]
+    return found[0] if len(found) == 1 else None
 
 
 def _only_this_service(ctx: _Ctx, decision: Decision, svc: Service, asked: frozenset[str]) -> bool:

@@ -231,3 +231,11 @@ def test_residence_at_large_is_no_object_shared_with_another_kind_of_it() -> Non
                                               today=ASKED_AT.date())
     assert decision.candidates and "stay_notice" not in decision.candidates[0].key, decision
     assert "permanent" in decision.candidates[0].key, decision
+
+
+def test_a_situation_told_in_its_own_words_beats_a_broader_entry_about_more_papers() -> None:
+    """Losing the vehicle paper is a situation of vehicle registration, told by its trigger; the
+    entry on losing several papers at once (card, licence, vehicle paper) is broader."""
+    turn = _ask("danh roi giay dang ky xe, xin cap lai thuong cho lau ko")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "vehicle_reg", turn.match
+    assert "Mất giấy đăng ký xe" in turn.replies[0].text, turn.replies[0].text[:200]
