@@ -352,6 +352,13 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
                 # what the question sentence itself tells («bố mẹ làm thay … được không»: someone
                 # else doing it, not the copy of the certificate the story's words spread into).
                 sit = told
+            if sit.kind == "other" and not any(not _bare(t, sit, svc) and trigger_hit(t, text_words)
+                                               for t in sit.triggers) \
+                    and (kind := one_of_kind(situations, _told_first(
+                        k for k in reading.situations if k in _SHORT_TOLD))) is not None:
+                # Only a bare trigger naming the matter («người phụ thuộc») and the message tells whom
+                # it is for by its cue («mẹ em 70 tuổi»: someone elderly): the case of that kind.
+                sit = kind
             return Pick((sit.id, *_also_asked(svc, sit, reading, have)), "trigger")
 
     if "time" in reading.facets and _DEADLINE.search(f" {chat_fold(reading.focus)} ") \
@@ -406,6 +413,12 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
     if asked:
         return Pick(tuple(asked[:MAX_FACETS]), "facet")
     return None
+
+
+def _bare(trigger: str, sit: Situation, svc: Service) -> bool:
+    """True for a trigger that only names the matter: all its words are in the situation's label or
+    the service's name («đăng ký người phụ thuộc» of «Đăng ký người phụ thuộc»)."""
+    return set(_trigger_shape(trigger)[0]) <= set(_trigger_shape(sit.label)[0]) | naming_words(svc)
 
 
 def _told_in_focus(situations: Sequence[Situation], reading: Reading) -> Situation | None:
@@ -544,6 +557,7 @@ _DEADLINE: Final = re.compile(
 _SHORT_TOLD: Final = frozenset({"abroad", "elderly", "child", "proxy"})
 #: What a short question tells by a cue and is answered as told: the decisive situations and those above.
 SHORT_TOLD_KINDS: Final = frozenset({*DECISIVE, *_SHORT_TOLD})
+
 
 
 #: Situations a long question tells in its question sentences that are answered as told.

@@ -239,3 +239,14 @@ def test_a_situation_told_in_its_own_words_beats_a_broader_entry_about_more_pape
     turn = _ask("danh roi giay dang ky xe, xin cap lai thuong cho lau ko")
     assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "vehicle_reg", turn.match
     assert "Mất giấy đăng ký xe" in turn.replies[0].text, turn.replies[0].text[:200]
+
+
+def test_a_bare_trigger_naming_the_matter_yields_to_whom_it_is_for() -> None:
+    """«đăng ký người phụ thuộc» only names the matter; «mẹ em 70 tuổi» tells it is for an elderly
+    parent: the tax service's case of parents as dependants, with its income condition."""
+    turn = _ask("Dạ mẹ em 70 tuổi có lương hưu, đăng ký người phụ thuộc được không ạ?")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "tax_reg", turn.match
+    assert "Cha mẹ già là người phụ thuộc" in turn.replies[0].text, turn.replies[0].text[:200]
+    # without someone told, the matter's own case
+    turn = _ask("đăng ký người phụ thuộc ở đâu")
+    assert "Cha mẹ già" not in turn.replies[0].text, turn.replies[0].text[:200]
