@@ -250,3 +250,12 @@ def test_a_bare_trigger_naming_the_matter_yields_to_whom_it_is_for() -> None:
     # without someone told, the matter's own case
     turn = _ask("đăng ký người phụ thuộc ở đâu")
     assert "Cha mẹ già" not in turn.replies[0].text, turn.replies[0].text[:200]
+
+
+def test_of_several_situations_told_a_short_question_gets_the_one_its_longest_trigger_names() -> None:
+    """«chồng là người nước ngoài làm khai sinh cho con» (a foreign parent) says more than «khai sinh
+    cho con ở nước ngoài» (born abroad), which a Taiwanese husband's question also spreads into."""
+    turn = _ask("Chồng tôi người Đài Loan, làm khai sinh cho con cần thêm giấy gì?")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "birth_reg", turn.match
+    assert turn.replies[0].text.startswith("Đăng ký khai sinh · Khai sinh có yếu tố nước ngoài"), \
+        turn.replies[0].text[:200]
