@@ -126,6 +126,10 @@ _CARD_MARKED: Final = re.compile(r"(?<![^\W\d_])thẻ(?![^\W\d_])")
 _CARD_PLAIN: Final = re.compile(r"\b(?:lam|lai|cap|doi|mat|xin|han)\s+the\b(?!\s+(?:nao|chap|thao|hien|loai|thi)\b)")
 
 
+#: How close behind the best item one that handles a loss told must be to come first.
+_LOSS_LEAD: Final = 0.6
+
+
 def _names_bare_card(text: str) -> bool:
     """True when a message names a card («thẻ»), folded or with its mark, whichever card it is."""
     low = unicodedata.normalize("NFC", text[:MAX_CHARS].lower())
@@ -787,6 +791,14 @@ class Matcher:
                 # «Mất thẻ bảo hiểm y tế …»: the best item about that paper says nothing of a
                 # loss (the newborn's card): an honest "did you mean", never a confident answer.
                 return self._unsure(ranked, _Asked(specific, lost=True), terms, weights, today)
+            if not specific and names_loss(words(text[:MAX_CHARS])) and not self._loss[self._index[ranked[0].key]]:
+                # «mất điện thoại thì vneid sao»: the best item says nothing of a loss (logging in on
+                # a new phone); one close behind that does (the lost phone's lock) comes first.
+                bar = _LOSS_LEAD * ranked[0].score
+                lossy = [c for c in ranked[1:] if c.kind != "offtopic" and c.score >= bar
+                         and self._loss[self._index[c.key]]]
+                if lossy:
+                    ranked = [lossy[0], *(c for c in ranked if c is not lossy[0])]
         asked = self._asked_topics(text)
         if asked.topics and ranked[0].kind == "offtopic" and self._topics[self._index[ranked[0].key]] \
                 and not self._about(ranked[0].key, asked.topics):

@@ -510,3 +510,21 @@ def test_a_shop_or_app_named_declines_however_weakly_its_decline_matches() -> No
     # the same words about VNeID (a domain anchor) stay ours
     decision = m.decide("vneid bắt quay video khuôn mặt để mở khóa tài khoản, làm hoài không được", today=TODAY)
     assert decision.top is not None and decision.top.key == "faq:face_check", decision
+
+
+def test_a_loss_told_puts_an_item_that_handles_it_before_one_that_does_not() -> None:
+    """A short question telling a lost phone, with no paper of ours named: the entry on the lost
+    phone's lock, close behind the one on logging in on a new phone, comes first."""
+    docs = (
+        IndexDoc(key="faq:new_phone", kind="faq", phrasings=(
+            "mua điện thoại mới thì đăng nhập vneid thế nào", "giấy tờ trên app vneid xem được không",
+            "đổi sang máy mới, giấy tờ trong app có còn không")),
+        IndexDoc(key="faq:lost_phone", kind="faq", phrasings=(
+            "mất điện thoại thì khóa vneid thế nào", "bị mất điện thoại sợ người khác vào vneid")),
+    )
+    m = Matcher(docs)
+    decision = m.decide("giấy tờ để hết trên app, mất điện thoại người ta xem được không", today=TODAY)
+    assert decision.candidates[0].key == "faq:lost_phone", decision
+    # no loss told: the new phone's entry stays first
+    decision = m.decide("giấy tờ để hết trên app, đổi điện thoại người ta xem được không", today=TODAY)
+    assert decision.candidates[0].key == "faq:new_phone", decision
