@@ -567,6 +567,8 @@ def _says_little(word: str) -> bool:
 #: trong bao lâu», «hạn chót», «chậm nhất bao lâu».
 _DEADLINE: Final = re.compile(
     r" (?:may ngay|bao lau|bao nhieu ngay|may thang)(?: thi)? (?:phai|bat buoc) "
+    # «nghỉ việc bao lâu thì nộp hồ sơ»: how long one has (not «nộp bao lâu thì có kết quả»)
+    r"| (?:may ngay|bao lau|bao nhieu ngay|may thang) thi (?:nop|lam|di|dang ky|khai) "
     r"| phai \S+(?: \S+){0,4} trong (?:vong )?(?:may ngay|bao lau|bao nhieu ngay) "
     r"| han chot | cham nhat ")
 

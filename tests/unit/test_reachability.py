@@ -259,3 +259,11 @@ def test_of_several_situations_told_a_short_question_gets_the_one_its_longest_tr
     assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "birth_reg", turn.match
     assert turn.replies[0].text.startswith("Đăng ký khai sinh · Khai sinh có yếu tố nước ngoài"), \
         turn.replies[0].text[:200]
+
+
+def test_how_long_one_has_before_filing_is_the_deadline_not_the_processing_time() -> None:
+    turn = _ask("nghi viec bao lau thi nop ho so that nghiep")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "unemployment", turn.match
+    assert "Nghỉ việc quá 3 tháng" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:200]
+    turn = _ask("nop ho so that nghiep bao lau thi co ket qua")
+    assert "Nghỉ việc quá 3 tháng" not in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:200]
