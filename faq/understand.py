@@ -259,7 +259,10 @@ _PROXY_PERSON: Final = re.compile(
     r" nho (?:(?:con|chau|vo|chong|me|ma|bo|ba|ong|anh|chi|em|ban|nguoi|co|chu|bac|cau|di|thim|hang xom)"
     r"(?: (?:gai|trai|ruot|dau|re|ho|nha|toi|tui|minh|em|than|khac|quen|anh|chi|ban))*+) "
     # ... not the reader asked for help («nhờ anh chị hướng dẫn», «nhờ chị tư vấn giúp em»)
-    r"(?!(?:huong dan|tu van|giup|chi giup|chi dum|giai dap|tra loi|xem giup|xem dum|cho hoi|cho biet)\b)")
+    r"(?!(?:huong dan|tu van|giup|chi giup|chi dum|giai dap|tra loi|xem giup|xem dum|cho hoi|cho biet)\b)"
+    # ... and asked to do something of a procedure, a few words on («nhờ chị ruột đi nộp»), not to
+    # come and look after the children («nhờ chị ruột từ dưới quê lên chăm cháu»)
+    r"(?=(?:\S+ ){0,3}(?:lam|di|nop|xin|khai|dang|lay|nhan|ky|bao|gui|mang|dem|doi|cap|ho|dum|gium|thay)\b)")
 
 
 def _proxy_read(padded: str) -> str:

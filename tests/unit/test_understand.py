@@ -101,6 +101,9 @@ def test_someone_asked_to_do_it_is_a_proxy_not_the_one_the_paper_is_for() -> Non
     assert not asks_proxy("Nhờ anh chị hướng dẫn thủ tục làm căn cước cho con")
     assert situations_in("nhờ chị tư vấn giúp em làm hộ chiếu") == ()
     assert asks_proxy("nhờ em gái làm căn cước hộ được không")
+    # asked to come and look after the children, not to do a procedure
+    assert "proxy" not in situations_in("tôi nhờ chị ruột từ dưới quê lên chăm cháu khoảng 2 tuần")
+    assert asks_proxy("nhờ chị ruột đi nộp hồ sơ được không")
     # the child the paper is for is still a child
     assert situations_in("con gái tôi 10 tuổi làm hộ chiếu ở đâu") == ("child",)
     assert not asks_proxy("con gái tôi 10 tuổi làm hộ chiếu ở đâu")
