@@ -646,6 +646,8 @@ GENERIC_WORDS: Final[frozenset[str]] = frozenset(
         # quantity, time and place words: bao nhiêu, ngày, giờ, hôm, mai, gần, sau, trước, trên…
         "bao", "nhieu", "ngay", "gio", "hom", "mai", "hoai", "gan", "sau", "truoc", "trong", "tren",
         "duoi", "ngoai", "o", "toi", "bay",
+        # «bên cạnh» (next to, besides): a place word («nhà bên cạnh rào lối đi»)
+        "ben", "canh",
         # particles and function words not already stopwords
         "khong", "sao", "gi", "nao", "nay", "do", "hay", "phai", "nhu", "thi", "khi", "cho", "dang",
         "da", "nua", "luon", "van", "chua", "roi", "rat", "qua", "di", "ra", "len", "xuong", "den",

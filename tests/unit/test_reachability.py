@@ -267,3 +267,14 @@ def test_how_long_one_has_before_filing_is_the_deadline_not_the_processing_time(
     assert "Nghỉ việc quá 3 tháng" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:200]
     turn = _ask("nop ho so that nghiep bao lau thi co ket qua")
     assert "Nghỉ việc quá 3 tháng" not in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:200]
+
+
+def test_school_fees_a_modem_and_a_neighbours_fence_are_declined_as_outside_our_matters() -> None:
+    for text in ("hoc phi dai hoc bach khoa nam nay bao nhieu 1 ky",
+                 "Modem FPT nhà tôi muốn đổi tên wifi thì vào đâu?",
+                 "Dạ nhà bên cạnh rào mất lối đi chung, em kiện ở đâu ạ?"):
+        turn = _ask(text)
+        assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), (text, turn.match)
+    # the exam registration and renaming in the birth certificate are still ours
+    assert _ask("đăng ký thi tốt nghiệp thpt ở đâu").match.id == "exam_reg"
+    assert _ask("đổi tên trong giấy khai sinh").match.id == "birth_reg"
