@@ -275,6 +275,9 @@ def test_school_fees_a_modem_and_a_neighbours_fence_are_declined_as_outside_our_
                  "Dạ nhà bên cạnh rào mất lối đi chung, em kiện ở đâu ạ?"):
         turn = _ask(text)
         assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), (text, turn.match)
+    # a phone's own face unlock is the phone's setting; VNeID's face check is ours
+    assert _ask("dt oppo mo khoa bang khuon mat ko nhan nua").match.kind is MatchKind.OFFTOPIC
+    assert _ask("không quét được khuôn mặt khi kích hoạt vneid").match.id == "face_check_fail"
     # the exam registration and renaming in the birth certificate are still ours
     assert _ask("đăng ký thi tốt nghiệp thpt ở đâu").match.id == "exam_reg"
     assert _ask("đổi tên trong giấy khai sinh").match.id == "birth_reg"
