@@ -275,6 +275,8 @@ def test_school_fees_a_modem_and_a_neighbours_fence_are_declined_as_outside_our_
                  "Dạ nhà bên cạnh rào mất lối đi chung, em kiện ở đâu ạ?"):
         turn = _ask(text)
         assert turn.match.kind not in (MatchKind.FAQ, MatchKind.SERVICE, MatchKind.FLOW), (text, turn.match)
+    # a loan against the land certificate is the bank's
+    assert _ask("cam so do vay ngan hang dc bao nhieu phan tram").match.kind is MatchKind.OFFTOPIC
     # a phone's own face unlock is the phone's setting; VNeID's face check is ours
     assert _ask("dt oppo mo khoa bang khuon mat ko nhan nua").match.kind is MatchKind.OFFTOPIC
     assert _ask("không quét được khuôn mặt khi kích hoạt vneid").match.id == "face_check_fail"
