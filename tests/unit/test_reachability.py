@@ -283,3 +283,11 @@ def test_school_fees_a_modem_and_a_neighbours_fence_are_declined_as_outside_our_
     # the exam registration and renaming in the birth certificate are still ours
     assert _ask("đăng ký thi tốt nghiệp thpt ở đâu").match.id == "exam_reg"
     assert _ask("đổi tên trong giấy khai sinh").match.id == "birth_reg"
+
+
+def test_the_land_certificate_after_a_new_card_is_not_the_merger_case() -> None:
+    """«sổ đỏ có phải làm lại» after a new card is the papers-after-a-new-card answer; the merger's
+    case keeps its own words («sáp nhập … sổ đỏ»)."""
+    assert _ask("đổi căn cước xong sổ đỏ có phải làm lại không").match.id == "papers_after_new_card"
+    turn = _ask("sáp nhập xã rồi sổ đỏ có phải làm lại không")
+    assert turn.match.id == "land_change" and "sau sáp nhập" in turn.replies[0].text.split("\n")[0]
