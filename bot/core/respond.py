@@ -740,13 +740,12 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
             return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today),
                                   _round(top.score))
     if objects and decision.outcome == "answer" and top.kind == "faq" and top_own > objects \
-            and (own_svc := _exactly_about(ctx, objects)) is not None \
-            and (own_pick := asking.pick_facet(own_svc, text, reading, ctx.today)) is not None \
-            and own_pick.how == "trigger":
-        # A short question telling, in a situation's own words, a case of the one service about the
-        # objects it names («đánh rơi giấy đăng ký xe, xin cấp lại thường cho lâu không»), while the
-        # best item is a broader entry about more papers (losing several papers at once): that
+            and (told_case := _told_case(ctx, objects, text, reading)) is not None:
+        # A short question telling, in a situation's own words, a case of a service about exactly
+        # the objects it names («đánh rơi giấy đăng ký xe, xin cấp lại thường cho lâu không»), while
+        # the best item is a broader entry about more papers (losing several papers at once): that
         # service's situation.
+        own_svc, own_pick = told_case
         return _facet_answers(ctx, own_svc, own_pick.keys, _round(top.score))
     if objects and decision.outcome == "answer" and top.kind != "offtopic" and top_own and reading.situations \
             and (top_own.isdisjoint(objects) or _misses_the_case(ctx, top, top_own, objects, reading)) \
@@ -888,9 +887,16 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     return _tentative(ctx, text, out)
 
 
-def _exactly_about(ctx: _Ctx, objects: frozenset[str]) -> Service | None:
-    """The one service about exactly ``objects``, or None."""
-    found = [s for s in ctx.content.catalogue.services if ctx.content.matcher.topics_of(f"service:{s.id}") == objects]
+def _told_case(ctx: _Ctx, objects: frozenset[str], text: str, reading: Reading) -> tuple[Service, asking.Pick] | None:
+    """(service, pick) for the one service about exactly ``objects`` whose situation the message
+    tells by that situation's trigger (of two about the card, the one whose trigger it holds), or None."""
+    found = []
+    for svc in ctx.content.catalogue.services:
+        if ctx.content.matcher.topics_of(f"service:{svc.id}") != objects:
+            continue
+        pick = asking.pick_facet(svc, text, reading, ctx.today)
+        if pick is not None and pick.how == "trigger":
+            found.append((svc, pick))
     return found[0] if len(found) == 1 else None
 
 

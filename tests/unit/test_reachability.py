@@ -239,6 +239,10 @@ def test_a_situation_told_in_its_own_words_beats_a_broader_entry_about_more_pape
     turn = _ask("danh roi giay dang ky xe, xin cap lai thuong cho lau ko")
     assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "vehicle_reg", turn.match
     assert "Mất giấy đăng ký xe" in turn.replies[0].text, turn.replies[0].text[:200]
+    # two services are about the card alone: the one whose situation's trigger the message holds
+    turn = _ask("đi chợ bị móc túi mất cả ví lẫn cccd")
+    assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "id_card", turn.match
+    assert "Mất thẻ căn cước" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:200]
 
 
 def test_a_bare_trigger_naming_the_matter_yields_to_whom_it_is_for() -> None:
