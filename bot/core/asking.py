@@ -553,9 +553,9 @@ _PLACE_AND_TIME: Final = frozenset({
 })
 
 
-#: Words told around every procedure of ours (greetings, «xin phép», «giấy», «cả»): shared
+#: Words told around every procedure of ours (greetings, «xin phép», «giấy», «cả», «sang»): shared
 #: with a situation's label or trigger, they single it out no more than a place does.
-_EVERYWHERE: Final = frozenset({"kinh", "chao", "phep", "giay", "ca"})
+_EVERYWHERE: Final = frozenset({"kinh", "chao", "phep", "giay", "ca", "sang"})
 
 
 def _says_little(word: str) -> bool:

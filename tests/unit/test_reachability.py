@@ -219,6 +219,9 @@ def test_greetings_and_everyday_words_single_out_no_situation() -> None:
     assert closest_situation(catalogue.get("passport"), "Kính chào quý cơ quan, tôi xin phép hỏi thủ tục cấp hộ "
                              "chiếu phổ thông qua mạng", day) is None
     assert closest_situation(catalogue.get("health_ins"), "gia han bhyt ca nha online o dau", day) is None
+    # «sang» (over to) names no country: moving one's registration to another province is not «abroad»
+    near = closest_situation(catalogue.get("perm_residence"), "chuyển khẩu từ tỉnh này sang tỉnh khác", day)
+    assert near is None or near.kind != "abroad", near
     # a situation told in the question's own words is still found
     near = closest_situation(catalogue.get("unemployment"), "dang huong that nghiep ma co viec moi thi sao", day)
     assert near is not None and "việc làm mới" in near.label, near
