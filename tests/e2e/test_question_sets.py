@@ -91,9 +91,7 @@ FLOORS: dict[str, Floor] = {
     "real_questions_1.yaml": Floor(19, 12, 0),
     # collected apart (branch wt-realq) and never tuned on until 02/12/2026
     "real_questions_2.yaml": Floor(20, 4, 0),
-    # lowered 12 → 11 on 05/12/2026: «… không sang tên xe thì bị phạt bao nhiêu tiền?» is the amount of a
-    # fine, not the registration's fee; the vehicle card is now offered under «Tôi chưa chắc», not asserted
-    "real_questions_3.yaml": Floor(11, 6, 0),
+    "real_questions_3.yaml": Floor(12, 6, 0),
     # collected apart (branch wt-realq2), first seen by the matcher after wt-understand merged
     "real_questions_4.yaml": Floor(16, 13, 0),
     "real_questions_5.yaml": Floor(7, 10, 0),
