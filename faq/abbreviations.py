@@ -423,7 +423,7 @@ HOMOGRAPHS: Final[dict[str, str]] = {
     "răng rứa": "sao vậy",
     "vì răng": "vì sao",
     "là răng": "là sao",
-    "răng mà": "sao mà",
+    "răng mà": "sao",
     "răng không": "sao không",
     "báo răng": "báo sao",
     "khai răng": "khai sao",
