@@ -298,3 +298,9 @@ def test_the_land_certificate_after_a_new_card_is_not_the_merger_case() -> None:
     assert _ask("đổi căn cước xong sổ đỏ có phải làm lại không").match.id == "papers_after_new_card"
     turn = _ask("sáp nhập xã rồi sổ đỏ có phải làm lại không")
     assert turn.match.id == "land_change" and "sau sáp nhập" in turn.replies[0].text.split("\n")[0]
+
+
+def test_why_cannot_i_log_in_is_the_login_entry() -> None:
+    """«mà» (but) before «vneid» is no phrase of the wrong-information entry."""
+    assert _ask("sao mà vneid không đăng nhập được").match.id == "login_error"
+    assert _ask("đổi thẻ căn cước mới mà vneid vẫn hiện thông tin cũ").match.id == "vneid_info_wrong"
