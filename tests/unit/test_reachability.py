@@ -303,4 +303,6 @@ def test_the_land_certificate_after_a_new_card_is_not_the_merger_case() -> None:
 def test_why_cannot_i_log_in_is_the_login_entry() -> None:
     """«mà» (but) before «vneid» is no phrase of the wrong-information entry."""
     assert _ask("sao mà vneid không đăng nhập được").match.id == "login_error"
+    # a forgotten portal password is the portal's sign-in, not a re-issued card
+    assert _ask("cấp lại mật khẩu dịch vụ công quốc gia").match.id == "portal_login"
     assert _ask("đổi thẻ căn cước mới mà vneid vẫn hiện thông tin cũ").match.id == "vneid_info_wrong"
