@@ -241,3 +241,5 @@ def test_a_phone_is_no_power_supply() -> None:
     assert "electricity" not in topics_in("Mua điện thoại mới thì đăng nhập VNeID thế nào?")
     assert "electricity" not in topics_in("tiền điện thoại tháng này")
     assert "electricity" in topics_in("mua điện cho nhà mới xây")
+    # the meter, by its everyday name
+    assert "electricity" in topics_in("muốn xin lắp đồng hồ điện riêng")
