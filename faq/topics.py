@@ -54,7 +54,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
                     "dong ho dien"),
     "tax": ("ma so thue", "dang ky thue", "quyet toan thue", "thue thu nhap", "co quan thue", "chi cuc thue",
             "cuc thue", "nop thue", "giam tru gia canh", "nguoi phu thuoc"),
-    "exam": ("thi thpt", "xet tuyen", "tot nghiep thpt", "thi tot nghiep"),
+    "exam": ("thi thpt", "xet tuyen", "tot nghiep thpt", "thi tot nghiep", "dang ky du thi"),
     "seal": ("con dau",),
     # Civil-status procedures the shipped content does not cover (yet): named so that a question about
     # one is never answered by an entry that merely shares «đăng ký», «ở xã» or «cháu» with it.

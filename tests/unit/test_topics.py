@@ -243,3 +243,7 @@ def test_a_phone_is_no_power_supply() -> None:
     assert "electricity" in topics_in("mua điện cho nhà mới xây")
     # the meter, by its everyday name
     assert "electricity" in topics_in("muốn xin lắp đồng hồ điện riêng")
+
+
+def test_registering_for_the_exam_names_the_exam() -> None:
+    assert "exam" in topics_in("cháu chưa có tài khoản VNeID mức 2 thì đăng ký dự thi thế nào")
