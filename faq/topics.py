@@ -43,11 +43,12 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
                  # the couple marrying («tụi em định làm đám cưới»; not «đi đám cưới», a guest)
                  "lam dam cuoi", "cuoi nhau"),
     "criminal_record": ("ly lich tu phap",),
-    "driving_licence": ("giay phep lai xe", "bang lai"),
+    "driving_licence": ("giay phep lai xe", "bang lai", "bang xe may", "bang a1", "bang a2", "bang b1", "bang b2"),
     "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe", "xe gan may", "xe mo to",
                 # bought second-hand, its registration changes hands («xe qua mấy đời chủ»; never bare
                 # «đời chủ», which folds like «đổi chủ hộ», a change of household head)
-                "mua lai xe", "ban lai xe", "nhieu doi chu", "may doi chu", "doi chu xe", "chu cu cua xe"),
+                "mua lai xe", "ban lai xe", "nhieu doi chu", "may doi chu", "doi chu xe", "chu cu cua xe",
+                "giay to xe"),
     "traffic_fine": ("phat nguoi", "vi pham giao thong", "nop phat", "quyet dinh phat", "quyet dinh xu phat"),
     "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),
     "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien", "lap dien", "keo dien",
@@ -55,7 +56,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "tax": ("ma so thue", "dang ky thue", "quyet toan thue", "thue thu nhap", "co quan thue", "chi cuc thue",
             "cuc thue", "nop thue", "giam tru gia canh", "nguoi phu thuoc"),
     "exam": ("thi thpt", "xet tuyen", "tot nghiep thpt", "thi tot nghiep", "dang ky du thi"),
-    "seal": ("con dau",),
+    "seal": ("con dau", "khac dau", "dau noi", "mau dau"),
     # Civil-status procedures the shipped content does not cover (yet): named so that a question about
     # one is never answered by an entry that merely shares «đăng ký», «ở xã» or «cháu» with it.
     "guardianship": ("giam ho",),
@@ -97,8 +98,8 @@ def topics_of_words(seq: Iterable[str]) -> frozenset[str]:
     for lookalike in _LOOKALIKES:
         padded = padded.replace(lookalike, " ")
     # «điện thoại» (a phone) holds no «điện» (power): «mua điện thoại» is no «mua điện», «tiền điện
-    # thoại» no power bill
-    padded = padded.replace(" dien thoai ", " dienthoai ")
+    # thoại» no power bill; a vehicle's «biển số định danh» is no electronic-ID account
+    padded = padded.replace(" dien thoai ", " dienthoai ").replace(" bien so dinh danh ", " bien so ")
     found: set[str] = set()
     for phrase, topics in _BY_PHRASE:
         if phrase in padded:

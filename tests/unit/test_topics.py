@@ -247,3 +247,11 @@ def test_a_phone_is_no_power_supply() -> None:
 
 def test_registering_for_the_exam_names_the_exam() -> None:
     assert "exam" in topics_in("cháu chưa có tài khoản VNeID mức 2 thì đăng ký dự thi thế nào")
+
+
+def test_everyday_names_of_our_papers() -> None:
+    assert topics_in("giấy tờ xe bị mất") == {"vehicle"}
+    assert "seal" in topics_in("khắc dấu mới cho công ty") and "seal" in topics_in("dấu nổi cho trường")
+    assert "driving_licence" in topics_in("bằng xe máy hết hạn") and "driving_licence" in topics_in("bằng B2")
+    # a vehicle's «biển số định danh» is no electronic-ID account
+    assert topics_in("biển số định danh là gì") == {"vehicle"}
