@@ -43,7 +43,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
                  # the couple marrying («tụi em định làm đám cưới»; not «đi đám cưới», a guest)
                  "lam dam cuoi", "cuoi nhau"),
     "criminal_record": ("ly lich tu phap",),
-    "driving_licence": ("giay phep lai xe", "bang lai", "bang xe may", "bang a1", "bang a2", "bang b1", "bang b2"),
+    "driving_licence": ("giay phep lai xe", "bang lai", "bang xe may"),
     "vehicle": ("dang ky xe", "bien so", "ca vet", "sang ten xe", "giay dang ky xe", "xe gan may", "xe mo to",
                 # bought second-hand, its registration changes hands («xe qua mấy đời chủ»; never bare
                 # «đời chủ», which folds like «đổi chủ hộ», a change of household head)
