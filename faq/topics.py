@@ -37,7 +37,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
                   "tam tru", "tam vang", "luu tru"),
     "id_card": ("can cuoc", "chung minh nhan dan", "chung minh thu", "giay chung minh", "the chip", "gan chip"),
     "account": ("dinh danh", "muc 1", "muc 2"),
-    "birth": ("khai sinh",),
+    "birth": ("khai sinh", "giay chung sinh"),
     "death": ("khai tu", "giay chung tu", "bao tu"),
     "marriage": ("ket hon", "hon nhan", "doc than",
                  # the couple marrying («tụi em định làm đám cưới»; not «đi đám cưới», a guest)
@@ -52,10 +52,10 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "traffic_fine": ("phat nguoi", "vi pham giao thong", "nop phat", "quyet dinh phat", "quyet dinh xu phat"),
     "land": ("quyen su dung dat", "so do", "so hong", "thua dat", "dat dai", "nha dat"),
     "electricity": ("cap dien", "mua dien", "tien dien", "cong to dien", "hop dong dien", "lap dien", "keo dien",
-                    "dong ho dien"),
+                    "dong ho dien", "dien luc"),
     "tax": ("ma so thue", "dang ky thue", "quyet toan thue", "thue thu nhap", "co quan thue", "chi cuc thue",
             "cuc thue", "nop thue", "giam tru gia canh", "nguoi phu thuoc"),
-    "exam": ("thi thpt", "xet tuyen", "tot nghiep thpt", "thi tot nghiep", "dang ky du thi"),
+    "exam": ("thi thpt", "xet tuyen", "tot nghiep thpt", "thi tot nghiep", "dang ky du thi", "thi dai hoc"),
     "seal": ("con dau", "khac dau", "dau noi", "mau dau"),
     # Civil-status procedures the shipped content does not cover (yet): named so that a question about
     # one is never answered by an entry that merely shares «đăng ký», «ở xã» or «cháu» with it.

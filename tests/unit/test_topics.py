@@ -253,5 +253,8 @@ def test_everyday_names_of_our_papers() -> None:
     assert topics_in("giấy tờ xe bị mất") == {"vehicle"}
     assert "seal" in topics_in("khắc dấu mới cho công ty") and "seal" in topics_in("dấu nổi cho trường")
     assert "driving_licence" in topics_in("bằng xe máy hết hạn")
+    assert "birth" in topics_in("giấy chứng sinh của bé bị mất")
+    assert "exam" in topics_in("thi đại học năm nay đăng ký thế nào")
+    assert "electricity" in topics_in("điện lực bắt nộp giấy gì")
     # a vehicle's «biển số định danh» is no electronic-ID account
     assert topics_in("biển số định danh là gì") == {"vehicle"}
