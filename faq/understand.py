@@ -23,6 +23,7 @@ from typing import Final, Literal, TypeVar
 from faq.normalize import chat_fold
 
 __all__ = [
+    "DENY_WORDS",
     "FACETS",
     "HOW_CUES",
     "LONG_CHARS",
@@ -52,6 +53,10 @@ _MAX_READ: Final = 4000
 #: Folded cues of asking whether someone else may do it for one («ủy quyền cho bố mẹ», «nhờ người
 #: làm thay»); «làm hộ» is left out: «làm hồ sơ» folds alike.
 PROXY_CUES: Final = ("di thay", "lam thay", "khai thay", "dang ky thay", "nho nguoi", "uy quyen")
+
+
+#: Words (folded) that deny what follows them: «chưa», «không», «chẳng».
+DENY_WORDS: Final = frozenset({"chua", "khong", "chang"})
 
 
 #: Facet cues, folded; a facet is "asked" when a cue occurs in the focus.
@@ -233,7 +238,7 @@ def is_question(sentence: str) -> bool:
         words.pop()
     if words[-2:] == ["so", "hong"]:
         return False  # «… đã sang tên sổ hồng.»: the land certificate, not the southern «hông»
-    if words[-1:] == ["gi"] and any(f" {w} co " in padded for w in ("khong", "chang", "chua")):
+    if words[-1:] == ["gi"] and any(f" {w} co " in padded for w in DENY_WORDS):
         return False  # «… không có lương hưu hay trợ cấp gì.»: nothing at all, not «what»
     return bool(words) and words[-1] in _QUESTION_ENDS
 
@@ -312,8 +317,7 @@ _OLD_AGE: Final = re.compile(r" (?:[7-9]\d|1[01]\d) ?(?:tuoi|t|toi) ")
 
 
 #: Never having been abroad («chưa từng ra nước ngoài», «chưa bao giờ đi nước ngoài»): no one abroad.
-_NEVER_ABROAD: Final = re.compile(r" (?:chua|khong|chua tung|chua bao gio|khong bao gio|khong he|chua he)"
-                                  r" (?:tung |bao gio |he )?(?:ra|di|sang|o|song o|xuat canh) nuoc ngoai ")
+_NEVER_ABROAD: Final = re.compile(r" (?:chua|khong) (?:tung |bao gio |he )?(?:ra|di|sang|o|song o|xuat canh) nuoc ngoai ")
 
 
 def situations_in(text: str) -> tuple[SituationKind, ...]:

@@ -23,6 +23,7 @@ from faq.abbreviations import GENERIC_WORDS
 from faq.matcher import Candidate
 from faq.normalize import chat_fold, fold, is_stopword, words
 from faq.understand import (
+    DENY_WORDS,
     FACETS,
     MAT_FACE_BEFORE,
     WANT_VERBS,
@@ -214,13 +215,9 @@ def _wants_next(tw: Sequence[str], text_words: Sequence[str], after: int) -> boo
     return tw[-1] == "muon" and after < len(text_words) and text_words[after] in WANT_VERBS
 
 
-#: Words (folded, normalised) that deny what follows them.
-_DENY_WORDS: Final = frozenset({"chua", "khong", "chang"})
-
-
 def _denied_in(word: str, text_words: Sequence[str]) -> bool:
     """True when ``word`` occurs in ``text_words`` with a denial at most three words before it."""
-    return any(w == word and not _DENY_WORDS.isdisjoint(text_words[max(0, i - 3):i]) for i, w in enumerate(text_words))
+    return any(w == word and not DENY_WORDS.isdisjoint(text_words[max(0, i - 3):i]) for i, w in enumerate(text_words))
 
 
 def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False,
@@ -245,7 +242,7 @@ def trigger_hit(trigger: str, text_words: Sequence[str], *, exact: bool = False,
         return True
     if exact or typed <= _PHRASE_MAX:
         return False
-    if any(w in _DENY_WORDS and j + 1 < n and not _denied_in(tw[j + 1], text_words) for j, w in enumerate(tw)):
+    if any(w in DENY_WORDS and j + 1 < n and not _denied_in(tw[j + 1], text_words) for j, w in enumerate(tw)):
         # The trigger tells something not done («chưa nhận được thông báo phạt nguội») and the
         # message tells it done («nhận được thông báo phạt nguội»): the opposite case.
         return False

@@ -779,7 +779,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     if short_named:
         # ... and names nothing else: a question naming the app's level and health insurance
         # keeps its answer about the app.
-        own_services = [s for s in catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
+        own_services = _services_about(ctx, objects)
         if len(own_services) > 1:
             # Several services about the object named (the card and the old ID number's
             # confirmation): the one whose own name and keywords the question's words are in.
@@ -792,7 +792,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
         # (in no service) shares nothing with it but the procedure's name and the facet's words
         # («đổi thẻ căn cước mất bao lâu» and the age-milestone entry, asked «… thời hạn bao lâu»);
         # never when a loss or another decisive situation is told (the fee of a lost card).
-        own_services = [s for s in catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
+        own_services = _services_about(ctx, objects)
         if len(own_services) > 1:
             own_services = _named_most(own_services, text)
         if len(own_services) == 1 and _names_and_asks_only(ctx, own_services[0], text, reading, top.key):
@@ -887,13 +887,16 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
     return _tentative(ctx, text, out)
 
 
+def _services_about(ctx: _Ctx, objects: frozenset[str]) -> list[Service]:
+    """The services about exactly ``objects`` (:meth:`faq.matcher.Matcher.topics_of`), in catalogue order."""
+    return [s for s in ctx.content.catalogue.services if ctx.content.matcher.topics_of(f"service:{s.id}") == objects]
+
+
 def _told_case(ctx: _Ctx, objects: frozenset[str], text: str, reading: Reading) -> tuple[Service, asking.Pick] | None:
     """(service, pick) for the one service about exactly ``objects`` whose situation the message
     tells by that situation's trigger (of two about the card, the one whose trigger it holds), or None."""
     found = []
-    for svc in ctx.content.catalogue.services:
-        if ctx.content.matcher.topics_of(f"service:{svc.id}") != objects:
-            continue
+    for svc in _services_about(ctx, objects):
         pick = asking.pick_facet(svc, text, reading, ctx.today)
         if pick is not None and pick.how == "trigger":
             found.append((svc, pick))
@@ -928,7 +931,7 @@ def _plainly_named(ctx: _Ctx, text: str, top: Candidate, *, exact: bool = False)
             and objects <= matcher.topics_of(top.key):
         # The best item belongs to no service (filing residence online, for any kind of it): the
         # one service about exactly the objects named («nộp thường trú trên vneid mấy ngày có kết quả»).
-        found = [s.id for s in ctx.content.catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
+        found = [s.id for s in _services_about(ctx, objects)]
     svc = ctx.content.catalogue.get(found[0]) if len(found) == 1 else None
     if svc is None:
         return None
@@ -975,7 +978,7 @@ def _told_answer(ctx: _Ctx, objects: frozenset[str], text: str, reading: Reading
     of several) with its situation of the first kind the question tells (of ``kinds``, when given),
     or None; of several of that kind, the one the question's words single out (:func:`asking.one_of_kind`)."""
     matcher = ctx.content.matcher
-    own = [s for s in ctx.content.catalogue.services if matcher.topics_of(f"service:{s.id}") == objects]
+    own = _services_about(ctx, objects)
     if len(own) > 1:
         own = _named_most(own, text)
     if len(own) != 1:
