@@ -563,9 +563,8 @@ def _says_little(word: str) -> bool:
 #: How a question asks by when something must be done (folded, padded): «mấy ngày phải …», «phải …
 #: trong bao lâu», «hạn chót», «chậm nhất bao lâu».
 _DEADLINE: Final = re.compile(
-    r" (?:may ngay|bao lau|bao nhieu ngay|may thang)(?: thi)? (?:phai|bat buoc) "
-    # «nghỉ việc bao lâu thì nộp hồ sơ»: how long one has (not «nộp bao lâu thì có kết quả»)
-    r"| (?:may ngay|bao lau|bao nhieu ngay|may thang) thi (?:nop|lam|di|dang ky|khai) "
+    # ... also «nghỉ việc bao lâu thì nộp hồ sơ»: how long one has (not «nộp bao lâu thì có kết quả»)
+    r" (?:may ngay|bao lau|bao nhieu ngay|may thang)(?:(?: thi)? (?:phai|bat buoc)| thi (?:nop|lam|di|dang ky|khai)) "
     r"| phai \S+(?: \S+){0,4} trong (?:vong )?(?:may ngay|bao lau|bao nhieu ngay) "
     r"| han chot | cham nhat ")
 
@@ -576,7 +575,6 @@ _DEADLINE: Final = re.compile(
 _SHORT_TOLD: Final = frozenset({"abroad", "elderly", "child", "proxy"})
 #: What a short question tells by a cue and is answered as told: the decisive situations and those above.
 SHORT_TOLD_KINDS: Final = frozenset({*DECISIVE, *_SHORT_TOLD})
-
 
 
 #: Situations a long question tells in its question sentences that are answered as told.
