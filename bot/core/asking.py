@@ -348,13 +348,7 @@ def pick_facet(svc: Service, text: str, reading: Reading, today: dt.date) -> Pic
             # what the question sentence itself tells («bố mẹ làm thay … được không»: someone
             # else doing it, not the copy of the certificate the story's words spread into).
             sit = told
-        if sit.kind == "other" and not any(not _bare(t, sit, svc) and trigger_hit(t, text_words)
-                                           for t in sit.triggers) \
-                and (kind := one_of_kind(situations, _told_first(
-                    k for k in reading.situations if k in _SHORT_TOLD))) is not None:
-            # Only a bare trigger naming the matter («người phụ thuộc») and the message tells whom
-            # it is for by its cue («mẹ em 70 tuổi»: someone elderly): the case of that kind.
-            sit = kind
+        sit = _for_whom(svc, situations, sit, reading, text_words)
         return Pick((sit.id, *_also_asked(svc, sit, reading, have)), "trigger")
 
     if "time" in reading.facets and _DEADLINE.search(f" {chat_fold(reading.focus)} ") \
@@ -430,6 +424,17 @@ def _strongest_hit(situations: Sequence[Situation], text_words: Sequence[str], r
             if best is None or rank > best:
                 best, found = rank, sit
     return found
+
+
+def _for_whom(svc: Service, situations: Sequence[Situation], sit: Situation, reading: Reading,
+              text_words: Sequence[str]) -> Situation:
+    """``sit``, or, when the message holds only bare triggers of it naming the matter («người phụ
+    thuộc») and tells whom it is for by its cue («mẹ em 70 tuổi»: someone elderly), the service's one
+    case of that kind."""
+    if sit.kind != "other" or any(not _bare(t, sit, svc) and trigger_hit(t, text_words) for t in sit.triggers):
+        return sit
+    kind = one_of_kind(situations, _told_first(k for k in reading.situations if k in _SHORT_TOLD))
+    return kind if kind is not None else sit
 
 
 def _bare(trigger: str, sit: Situation, svc: Service) -> bool:
@@ -610,13 +615,16 @@ def _also_asked(svc: Service, sit: Situation, reading: Reading, have: Collection
     return tuple(f for f in reading.facets if f in _AFTER_SITUATION and f in have)[:1]
 
 
-def situation_keys(svc: Service, situation_id: str, reading: Reading, today: dt.date) -> tuple[str, ...]:
-    """A situation of ``svc`` and the one facet asked besides it that its answer lacks (see
-    :func:`_also_asked`), as keys for one reply."""
+def situation_keys(svc: Service, situation_id: str, reading: Reading, today: dt.date,
+                   text: str = "") -> tuple[str, ...]:
+    """A situation of ``svc`` (named in ``text`` by its trigger, told as the message tells it: see
+    :func:`_as_told` and :func:`_for_whom`) and the one facet asked besides it that its answer lacks
+    (see :func:`_also_asked`), as keys for one reply."""
     sit = svc.situation(situation_id)
     if sit is None:
         return (situation_id,)
-    sit = _as_told(available_situations(svc, today), sit, reading)
+    situations = available_situations(svc, today)
+    sit = _for_whom(svc, situations, _as_told(situations, sit, reading), reading, words(text[:2000]))
     return (sit.id, *_also_asked(svc, sit, reading, set(available_facets(svc, today))))
 
 

@@ -691,7 +691,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
                 and (matcher.about(f"service:{svc_named.id}", where)
                      or _situation_about(svc_named, named[1], where)):
             score = _round(decision.candidates[0].score) if decision.candidates else None
-            keys = asking.situation_keys(svc_named, named[1], reading, ctx.today)
+            keys = asking.situation_keys(svc_named, named[1], reading, ctx.today, text)
             return _facet_answers(ctx, svc_named, keys, score)
     if not decision.candidates:
         return None
@@ -737,7 +737,7 @@ def _facet_first(ctx: _Ctx, text: str, reading: Reading, decision: Decision) -> 
                 and (not (top_own and top_own <= objects) or _other_facet(ctx, top.key, reading)
                      or (svc_hit.id not in asking.services_for_key(catalogue, top.key)
                          and _named_at_length(svc_hit, hit[1], text, matcher.phrasings_of(top.key)))):
-            return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today),
+            return _facet_answers(ctx, svc_hit, asking.situation_keys(svc_hit, hit[1], reading, ctx.today, text),
                                   _round(top.score))
     if objects and decision.outcome == "answer" and top.kind == "faq" and top_own > objects \
             and (told_case := _told_case(ctx, objects, text, reading)) is not None:

@@ -254,6 +254,9 @@ def test_a_bare_trigger_naming_the_matter_yields_to_whom_it_is_for() -> None:
     turn = _ask("Dạ mẹ em 70 tuổi có lương hưu, đăng ký người phụ thuộc được không ạ?")
     assert turn.match.kind is MatchKind.SERVICE and turn.match.id == "tax_reg", turn.match
     assert "Cha mẹ già là người phụ thuộc" in turn.replies[0].text, turn.replies[0].text[:200]
+    # ... also when the case is named word for word and the service answers it directly
+    turn = _ask("me toi 70 tuoi dang ky nguoi phu thuoc dc ko")
+    assert "Cha mẹ già là người phụ thuộc" in turn.replies[0].text.split("\n")[0], turn.replies[0].text[:200]
     # without someone told, the matter's own case
     turn = _ask("đăng ký người phụ thuộc ở đâu")
     assert "Cha mẹ già" not in turn.replies[0].text, turn.replies[0].text[:200]
